@@ -1,0 +1,1 @@
+"""Snapline: a self-hosted photo-and-post sharing service."""

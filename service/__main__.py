@@ -1,0 +1,130 @@
+"""Command line: ``python -m service [--settings PATH] serve|migrate|create-admin``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Iterator
+
+from aiohttp import web
+
+from service import migrate
+from service.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("service")
+
+# Shorter than the usual 30 s container stop grace period, so a stop is never a kill.
+SHUTDOWN_TIMEOUT_SECONDS = 15.0
+
+
+@contextlib.contextmanager
+def database(settings: Settings) -> Iterator[Settings]:
+    """Settings with a usable database URL: the configured one, or an embedded server under
+    var/pgdata started for the duration (and reused if another command already runs it)."""
+    if settings.database.url:
+        yield settings
+        return
+    from service.embedded_pg import EmbeddedPostgres
+
+    server = EmbeddedPostgres(settings.resolve_path("var/pgdata"))
+    url = server.start()
+    log.info("using the embedded PostgreSQL at %s", url)
+    try:
+        yield settings.replace(database={"url": url})
+    finally:
+        server.stop()
+
+
+def command_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as ready:
+        migrate.upgrade(ready.database.url)
+    return 0
+
+
+def command_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from service.app import create_app
+
+    server = settings.server
+    with database(settings) as ready:
+        if not args.no_migrate:
+            migrate.upgrade(ready.database.url)
+        app = create_app(ready)
+        log.info(
+            "serving on %s",
+            args.unix or f"http://{args.host or server.host}:{args.port or server.port}",
+        )
+        web.run_app(
+            app,
+            host=None if args.unix else (args.host or server.host),
+            port=None if args.unix else (args.port or server.port),
+            path=args.unix,
+            access_log=logging.getLogger("aiohttp.access") if server.access_log else None,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
+            print=None,
+        )
+    return 0
+
+
+def command_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    password = os.environ.get("SNAPLINE_ADMIN_PASSWORD") or (
+        sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    )
+    with database(settings) as ready:
+        from service.admin import create_admin
+
+        try:
+            asyncio.run(create_admin(ready, args.username, args.email, password))
+        except ValueError as error:
+            print(f"create-admin: {error}", file=sys.stderr)
+            return 2
+    print(f"{args.username} is an admin.")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m service", description="Snapline")
+    root.add_argument(
+        "--settings", help="settings file (default: $SNAPLINE_SETTINGS or settings.toml)"
+    )
+    commands = root.add_subparsers(dest="command")
+    serve = commands.add_parser("serve", help="run the web service (the default)")
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--unix", help="listen on this unix socket instead of TCP")
+    serve.set_defaults(handler=command_serve)
+    commands.add_parser("migrate", help="apply pending migrations").set_defaults(
+        handler=command_migrate
+    )
+    admin = commands.add_parser("create-admin", help="create an admin account (or promote one)")
+    admin.add_argument("username")
+    admin.add_argument("email")
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    admin.set_defaults(handler=command_create_admin)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    args = parser().parse_args(argv)
+    if args.command is None:
+        args = parser().parse_args([*(argv or sys.argv[1:]), "serve"])
+    try:
+        settings = load_settings(args.settings)
+    except SettingsError as error:
+        print(f"settings: {error}", file=sys.stderr)
+        return 2
+    return args.handler(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The application factory: pure, no I/O. Resources are opened by cleanup contexts when the
+application starts, in dependency order, and closed in reverse."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+import aiohttp_jinja2
+import aiojobs
+import jinja2
+from aiohttp import web
+from aiohttp_remotes import XForwardedRelaxed, XForwardedStrict
+
+from service import housekeeping, mail
+from service.db import database_ctx
+from service.keys import (
+    cpu_executor_key,
+    mail_templates_key,
+    passwords_key,
+    scheduler_key,
+    settings_key,
+)
+from service.security import PasswordService
+from service.settings import PROJECT_ROOT, Settings
+from service.views import account_settings, auth, home
+from service.web.auth import current_user_middleware, session_cookie_middleware
+from service.web.csrf import csrf_middleware
+from service.web.errors import error_middleware
+from service.web.headers import security_headers
+from service.web.templating import template_filters
+
+STATIC_DIR = PROJECT_ROOT / "service" / "static"
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+# Password hashing and, later, image work: two cores, so two threads keep both busy
+# without starving the event loop's own thread.
+CPU_WORKERS = 2
+# Jobs still running at shutdown get this long before they are cancelled.
+JOBS_CLOSE_TIMEOUT_SECONDS = 5.0
+
+
+async def executor_ctx(app: web.Application) -> AsyncIterator[None]:
+    executor = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="cpu")
+    app[cpu_executor_key] = executor
+    app[passwords_key] = PasswordService(app[settings_key].security, executor)
+    yield
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    scheduler = aiojobs.Scheduler(close_timeout=JOBS_CLOSE_TIMEOUT_SECONDS)
+    app[scheduler_key] = scheduler
+    yield
+    await scheduler.close()
+
+
+def forwarded_middleware(settings: Settings) -> list:
+    proxies = settings.server.trusted_proxies
+    if not proxies:
+        return []
+    if "*" in proxies:
+        return [XForwardedRelaxed().middleware]
+    return [XForwardedStrict([proxies]).middleware]
+
+
+def create_app(settings: Settings) -> web.Application:
+    # Order matters: errors outermost so every failure below becomes a clean page; forwarded
+    # headers before anything reads the client address or scheme; the session before the
+    # user lookup that reads it; CSRF last, once the session is known. Security headers are
+    # added to every prepared response by a signal, error pages included.
+    app = web.Application(
+        middlewares=[
+            error_middleware,
+            *forwarded_middleware(settings),
+            session_cookie_middleware(settings),
+            current_user_middleware,
+            csrf_middleware,
+        ]
+    )
+    app[settings_key] = settings
+    app[mail_templates_key] = mail.mail_templates()
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        filters=template_filters(),
+    )
+    app.on_response_prepare.append(security_headers(settings.is_https))
+    # Dependency order: database, executors, job scheduler, then workers using all three.
+    app.cleanup_ctx.extend(
+        [database_ctx, executor_ctx, scheduler_ctx, mail.mail_ctx, housekeeping.housekeeping_ctx]
+    )
+    for module in (home, auth, account_settings):
+        app.router.add_routes(module.routes)
+    app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
+    return app

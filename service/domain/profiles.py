@@ -1,0 +1,33 @@
+"""Profile fields a user edits about themselves."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.models import User
+from service.text import has_forbidden_characters
+
+# Lengths match the columns of the users table.
+PROFILE_LIMITS = {"display_name": 50, "location": 60, "bio": 300}
+
+
+def profile_errors(values: dict[str, str]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name, limit in PROFILE_LIMITS.items():
+        value = values.get(name, "")
+        if has_forbidden_characters(value, allow_newlines=name == "bio"):
+            errors[name] = "Contains characters that are not allowed."
+        elif len(value) > limit:
+            errors[name] = f"Use at most {limit} characters."
+    return errors
+
+
+async def update_profile(
+    session: AsyncSession, user_id: int, *, display_name: str, location: str, bio: str
+) -> None:
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(display_name=display_name, location=location, bio=bio)
+    )

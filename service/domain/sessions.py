@@ -1,0 +1,50 @@
+"""Server-side records of signed-in browsers, so that logging out really ends a session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.models import AuthSession, User
+from service.security import new_token, token_hash
+
+
+async def start_session(session: AsyncSession, user_id: int, max_age: timedelta) -> str:
+    """Record a new signed-in browser; returns the secret id for its cookie."""
+    secret = new_token()
+    session.add(
+        AuthSession(
+            id_hash=token_hash(secret), user_id=user_id, expires_at=datetime.now(UTC) + max_age
+        )
+    )
+    return secret
+
+
+async def session_user(session: AsyncSession, secret: str) -> User | None:
+    """The user behind a cookie's session id, if that session still exists and is current."""
+    query = (
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.id_hash == token_hash(secret), AuthSession.expires_at > datetime.now(UTC)
+        )
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def end_session(session: AsyncSession, secret: str) -> None:
+    await session.execute(delete(AuthSession).where(AuthSession.id_hash == token_hash(secret)))
+
+
+async def end_other_sessions(session: AsyncSession, user_id: int, keep_secret: str | None) -> None:
+    """Log the user out everywhere except (optionally) the browser they are using."""
+    statement = delete(AuthSession).where(AuthSession.user_id == user_id)
+    if keep_secret is not None:
+        statement = statement.where(AuthSession.id_hash != token_hash(keep_secret))
+    await session.execute(statement)
+
+
+async def forget_expired_sessions(session: AsyncSession) -> None:
+    await session.execute(delete(AuthSession).where(AuthSession.expires_at < datetime.now(UTC)))

@@ -1,0 +1,27 @@
+"""Typed keys for everything stored on the application and the request."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import aiojobs
+import jinja2
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+if TYPE_CHECKING:
+    pass
+
+settings_key = web.AppKey("settings", "Settings")
+engine_key = web.AppKey("engine", AsyncEngine)
+sessionmaker_key = web.AppKey("sessionmaker", async_sessionmaker)
+cpu_executor_key = web.AppKey("cpu_executor", ThreadPoolExecutor)
+passwords_key = web.AppKey("passwords", "PasswordService")
+scheduler_key = web.AppKey("scheduler", aiojobs.Scheduler)
+mail_worker_key = web.AppKey("mail_worker", "MailWorker")
+mail_templates_key = web.AppKey("mail_templates", jinja2.Environment)
+
+current_user_key = web.RequestKey("current_user", "User | None")
+auth_session_hash_key = web.RequestKey("auth_session_hash", "bytes | None")
+request_id_key = web.RequestKey("request_id", str)

@@ -1,0 +1,149 @@
+"""The database schema as SQLAlchemy models. Migrations under migrations/ own the real schema;
+these classes must describe the same tables (a test compares them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("user", "moderator", "admin")
+TOKEN_PURPOSES = ("confirm", "reset")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _now_column(nullable: bool = False) -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=nullable)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    username: Mapped[str] = mapped_column(String(30))
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(Text)
+    display_name: Mapped[str] = mapped_column(String(50), server_default="")
+    location: Mapped[str] = mapped_column(String(60), server_default="")
+    bio: Mapped[str] = mapped_column(String(300), server_default="")
+    role: Mapped[str] = mapped_column(String(16), server_default="user")
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("role IN ('user', 'moderator', 'admin')", name="role"),
+        CheckConstraint("username ~ '^[A-Za-z0-9_]{3,30}$'", name="username_format"),
+        # Usernames and emails are unique regardless of case: "Ann" and "ann" are one person.
+        Index("uq_users_username_lower", func.lower(text("username")), unique=True),
+        Index("uq_users_email_lower", func.lower(text("email")), unique=True),
+    )
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in {"moderator", "admin"}
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+class AuthSession(Base):
+    """A signed-in browser. The cookie carries a random id; only its SHA-256 is stored, so a
+    database leak does not hand out live sessions. Deleting the row logs the browser out."""
+
+    __tablename__ = "auth_sessions"
+
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = _now_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EmailToken(Base):
+    """Single-use links sent by email. Only the hash of the token is stored."""
+
+    __tablename__ = "email_tokens"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = _now_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("purpose IN ('confirm', 'reset')", name="purpose"),)
+
+
+class OutboxMail(Base):
+    """A message waiting for delivery. Written in the request's transaction, so a request
+    that succeeded always has its mail; sent by the mail worker with retries."""
+
+    __tablename__ = "outbox_mail"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now_column()
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = _now_column()
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index(
+            "ix_outbox_mail_pending",
+            "next_attempt_at",
+            postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+        ),
+    )
+
+
+class RateLimitCounter(Base):
+    """Fixed-window hit counters, shared by every process through the database."""
+
+    __tablename__ = "rate_limit_counters"
+
+    bucket: Mapped[str] = mapped_column(String(300))
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    hits: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __table_args__ = (PrimaryKeyConstraint("bucket", "window_start"),)

@@ -1,0 +1,215 @@
+"""Settings: a TOML file overlaid by SNAPLINE_<SECTION>_<KEY> environment variables.
+
+The result is a frozen, validated object handed to ``create_app``; nothing here runs at
+import time, so tests build their own settings without touching the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, get_type_hints
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SETTINGS_PATH = PROJECT_ROOT / "settings.toml"
+ENV_PREFIX = "SNAPLINE_"
+# Secrets that must never reach production: the shipped default and obvious stand-ins.
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "insecure"})
+MIN_PRODUCTION_SECRET_CHARS = 32
+
+
+class SettingsError(ValueError):
+    """The settings cannot run the service; the message says which key and why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class AppSettings:
+    env: str = "dev"
+    public_url: str = "http://127.0.0.1:8080"
+    secret_key: str = "change-me"
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    trusted_proxies: tuple[str, ...] = ()
+    access_log: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = ""
+    pool_size: int = 4
+    pool_max_overflow: int = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class StorageSettings:
+    backend: str = "local"
+    local_path: str = "var/media"
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_public_url: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class MailSettings:
+    backend: str = "file"
+    file_path: str = "var/mail"
+    sender: str = "Snapline <noreply@snapline.localhost>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_tls: str = "none"
+    smtp_timeout_seconds: float = 10.0
+    retry_base_seconds: float = 5.0
+
+
+@dataclasses.dataclass(frozen=True)
+class SecuritySettings:
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+    session_max_age_days: int = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    app: AppSettings = AppSettings()
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    storage: StorageSettings = StorageSettings()
+    mail: MailSettings = MailSettings()
+    security: SecuritySettings = SecuritySettings()
+
+    @property
+    def is_https(self) -> bool:
+        return self.app.public_url.lower().startswith("https://")
+
+    def resolve_path(self, value: str) -> Path:
+        """Relative paths in settings are relative to the project root, not the cwd."""
+        path = Path(value)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+    def replace(self, **sections: Mapping[str, Any]) -> Settings:
+        """A copy with some keys changed: ``settings.replace(database={"url": ...})``."""
+        changed = {
+            name: dataclasses.replace(getattr(self, name), **values)
+            for name, values in sections.items()
+        }
+        result = dataclasses.replace(self, **changed)
+        validate(result)
+        return result
+
+
+def _coerce(value: Any, kind: Any, where: str) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if isinstance(value, str) and value.lower() in {"0", "false", "no", "off", ""}:
+            return False
+    elif kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+    elif kind is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+    elif kind is str:
+        if isinstance(value, str):
+            return value
+    elif kind == tuple[str, ...]:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+            return tuple(item.strip() for item in value if item.strip())
+    raise SettingsError(f"{where}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
+
+
+def _build_section(cls: type, name: str, raw: Mapping[str, Any], env: Mapping[str, str]) -> Any:
+    hints = get_type_hints(cls)
+    unknown = set(raw) - set(hints)
+    if unknown:
+        raise SettingsError(f"unknown setting(s) in [{name}]: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for key, kind in hints.items():
+        env_name = f"{ENV_PREFIX}{name}_{key}".upper()
+        if env_name in env:
+            values[key] = _coerce(env[env_name], kind, env_name)
+        elif key in raw:
+            values[key] = _coerce(raw[key], kind, f"{name}.{key}")
+    return cls(**values)
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the file (``path``, else $SNAPLINE_SETTINGS, else the project's settings.toml),
+    apply environment overrides, validate and return the frozen result."""
+    env = os.environ if env is None else env
+    chosen = Path(path or env.get("SNAPLINE_SETTINGS") or DEFAULT_SETTINGS_PATH)
+    try:
+        with chosen.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise SettingsError(f"settings file not found: {chosen}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{chosen}: {exc}") from exc
+    sections = get_type_hints(Settings)
+    unknown = set(raw) - set(sections)
+    if unknown:
+        raise SettingsError(f"unknown section(s): {', '.join(sorted(unknown))}")
+    built = {
+        name: _build_section(cls, name, raw.get(name, {}), env) for name, cls in sections.items()
+    }
+    settings = Settings(**built)
+    validate(settings)
+    return settings
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise SettingsError(message)
+
+
+def validate(settings: Settings) -> None:
+    app, mail, storage = settings.app, settings.mail, settings.storage
+    _require(app.env in {"dev", "production"}, "app.env must be 'dev' or 'production'")
+    _require(
+        app.public_url.startswith(("http://", "https://")),
+        "app.public_url must be an absolute http(s) URL",
+    )
+    if app.env != "dev":
+        _require(
+            app.secret_key.strip().lower() not in PLACEHOLDER_SECRETS
+            and len(app.secret_key) >= MIN_PRODUCTION_SECRET_CHARS,
+            "app.secret_key is a placeholder: set SNAPLINE_APP_SECRET_KEY to a random value "
+            f"of at least {MIN_PRODUCTION_SECRET_CHARS} characters",
+        )
+    _require(
+        settings.database.url == "" or settings.database.url.startswith("postgresql"),
+        "database.url must be a postgresql+asyncpg:// URL (or empty for the embedded server)",
+    )
+    _require(storage.backend in {"local", "s3"}, "storage.backend must be 'local' or 's3'")
+    if storage.backend == "s3":
+        _require(bool(storage.s3_bucket), "storage.s3_bucket is required with the s3 backend")
+    _require(mail.backend in {"file", "smtp"}, "mail.backend must be 'file' or 'smtp'")
+    _require(mail.smtp_tls in {"none", "starttls", "tls"}, "mail.smtp_tls: none|starttls|tls")
+    _require(1 <= settings.server.port <= 65535, "server.port must be 1..65535")
+    _require(settings.database.pool_size >= 1, "database.pool_size must be at least 1")

@@ -1,0 +1,217 @@
+"""Sign up, confirm, log in and out, forgotten passwords."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.domain import accounts, ratelimit
+from service.domain import sessions as auth_sessions
+from service.keys import mail_templates_key, mail_worker_key, passwords_key, sessionmaker_key
+from service.mail import compose, enqueue
+from service.security import safe_next
+from service.text import has_forbidden_characters
+from service.views.common import (
+    absolute_url,
+    check_limit,
+    client_address,
+    count_hit,
+    redirect,
+    render,
+)
+from service.web.auth import current_user, log_in, log_out, require_user
+from service.web.flash import flash
+from service.web.forms import read_form
+
+routes = web.RouteTableDef()
+
+BAD_CHARACTERS = "Contains characters that are not allowed."
+BAD_LOGIN = "That login and password do not match an account."
+
+
+def _fields(form, *names: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The named fields as strings, and an error for each one with control characters."""
+    values = {name: form.get(name, "") for name in names}
+    errors = {
+        name: BAD_CHARACTERS for name, value in values.items() if has_forbidden_characters(value)
+    }
+    return values, errors
+
+
+async def _send_link(request: web.Request, db, user, purpose: str) -> None:
+    token = await accounts.issue_token(db, user.id, purpose)
+    route = "confirm" if purpose == "confirm" else "password_reset"
+    template = "confirm" if purpose == "confirm" else "reset"
+    link = absolute_url(request, route, token=token)
+    message = compose(request.app[mail_templates_key], template, user=user, link=link)
+    enqueue(db, user.email, message)
+
+
+@routes.get("/signup", name="signup")
+async def signup_form(request: web.Request) -> web.Response:
+    return await render(request, "auth/signup.html", {"form": {}, "errors": {}})
+
+
+@routes.post("/signup")
+async def signup(request: web.Request) -> web.Response:
+    form, errors = _fields(await read_form(request), "username", "email", "password")
+    username = form["username"].strip()
+    email, email_error = accounts.normalize_email(form["email"].strip())
+    errors.setdefault("username", accounts.username_error(username))
+    errors.setdefault("email", email_error)
+    errors.setdefault("password", accounts.password_error(form["password"]))
+    errors = {field: message for field, message in errors.items() if message}
+    keep = {"username": username, "email": form["email"]}
+    if errors:
+        return await render(request, "auth/signup.html", {"form": keep, "errors": errors}, 422)
+    await count_hit(request, ratelimit.SIGNUPS_PER_ADDRESS, client_address(request))
+    password_hash = await request.app[passwords_key].hash(form["password"])
+    try:
+        async with request.app[sessionmaker_key].begin() as db:
+            user = await accounts.create_user(db, username, email, password_hash)
+            await _send_link(request, db, user, "confirm")
+    except accounts.DuplicateAccount as duplicate:
+        message = {
+            "username": "That username is taken.",
+            "email": "An account already uses that email address.",
+        }[duplicate.field]
+        errors = {duplicate.field: message}
+        return await render(request, "auth/signup.html", {"form": keep, "errors": errors}, 422)
+    request.app[mail_worker_key].wake()
+    await log_in(request, user)
+    await flash(
+        request, f"Welcome, {user.username}! Check your email to confirm your address.", "success"
+    )
+    raise redirect("/")
+
+
+@routes.get("/login", name="login")
+async def login_form(request: web.Request) -> web.Response:
+    next_path = safe_next(request.query.get("next"))
+    return await render(request, "auth/login.html", {"form": {"next": next_path}, "errors": {}})
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.Response:
+    form, errors = _fields(await read_form(request), "login", "password", "next")
+    login_name = form["login"].strip()
+    next_path = safe_next(form["next"])
+    keep = {"login": login_name, "next": next_path}
+    if not login_name:
+        errors.setdefault("login", "Enter your username or email.")
+    if not form["password"]:
+        errors.setdefault("password", "Enter your password.")
+    if errors:
+        return await render(request, "auth/login.html", {"form": keep, "errors": errors}, 422)
+    address = client_address(request)
+    await check_limit(request, ratelimit.LOGIN_FAILURES_PER_ADDRESS, address)
+    await check_limit(request, ratelimit.LOGIN_FAILURES_PER_ACCOUNT, login_name)
+    passwords = request.app[passwords_key]
+    async with request.app[sessionmaker_key]() as db:
+        user = None
+        if len(login_name) <= accounts.MAX_EMAIL_CHARS:
+            user = await accounts.user_by_login(db, login_name)
+    password = form["password"][: accounts.MAX_PASSWORD_CHARS + 1]
+    # Unknown accounts are verified against a dummy hash: same time, same answer.
+    verified = await passwords.verify(user.password_hash if user else None, password)
+    if user is None or not verified:
+        await count_hit(request, ratelimit.LOGIN_FAILURES_PER_ADDRESS, address)
+        await count_hit(request, ratelimit.LOGIN_FAILURES_PER_ACCOUNT, login_name)
+        return await render(
+            request, "auth/login.html", {"form": keep, "errors": {"login": BAD_LOGIN}}, 422
+        )
+    if passwords.needs_rehash(user.password_hash):
+        new_hash = await passwords.hash(password)
+        async with request.app[sessionmaker_key].begin() as db:
+            await accounts.store_password_hash(db, user.id, new_hash)
+    await log_in(request, user)
+    raise redirect(next_path)
+
+
+@routes.post("/logout", name="logout")
+async def logout(request: web.Request) -> web.Response:
+    await log_out(request)
+    await flash(request, "You have logged out.", "info")
+    raise redirect("/")
+
+
+@routes.get("/confirm/{token}", name="confirm")
+async def confirm(request: web.Request) -> web.Response:
+    # The one GET that changes state: a link in an email can only be followed with GET.
+    async with request.app[sessionmaker_key].begin() as db:
+        user = await accounts.confirm_email(db, request.match_info["token"])
+    if user is None:
+        return await render(request, "auth/link_invalid.html", {"purpose": "confirm"}, 400)
+    await flash(request, "Your email address is confirmed. Welcome to Snapline!", "success")
+    raise redirect("/")
+
+
+@routes.post("/confirm/resend", name="confirm_resend")
+async def confirm_resend(request: web.Request) -> web.Response:
+    user = require_user(request)
+    if user.is_confirmed:
+        await flash(request, "Your email address is already confirmed.", "info")
+        raise redirect("/")
+    await count_hit(request, ratelimit.CONFIRM_MAILS_PER_USER, str(user.id))
+    async with request.app[sessionmaker_key].begin() as db:
+        await _send_link(request, db, user, "confirm")
+    request.app[mail_worker_key].wake()
+    await flash(request, f"We sent a new confirmation link to {user.email}.", "success")
+    raise redirect("/")
+
+
+@routes.get("/password/forgot", name="password_forgot")
+async def forgot_form(request: web.Request) -> web.Response:
+    return await render(request, "auth/forgot.html", {"form": {}, "errors": {}})
+
+
+@routes.post("/password/forgot")
+async def forgot(request: web.Request) -> web.Response:
+    form, errors = _fields(await read_form(request), "email")
+    email, email_error = accounts.normalize_email(form["email"].strip())
+    if email_error:
+        errors.setdefault("email", email_error)
+    if errors:
+        return await render(request, "auth/forgot.html", {"form": form, "errors": errors}, 422)
+    await count_hit(request, ratelimit.RESET_MAILS_PER_ADDRESS, client_address(request))
+    await count_hit(request, ratelimit.RESET_MAILS_PER_EMAIL, email)
+    async with request.app[sessionmaker_key].begin() as db:
+        user = await accounts.user_by_email(db, email)
+        if user is not None:
+            await _send_link(request, db, user, "reset")
+    request.app[mail_worker_key].wake()
+    # The same answer whether or not the address has an account: no enumeration.
+    await flash(
+        request,
+        "If an account uses that address, we have sent it a link to choose a new password.",
+        "info",
+    )
+    raise redirect("/login")
+
+
+@routes.get("/password/reset/{token}", name="password_reset")
+async def reset_form(request: web.Request) -> web.Response:
+    async with request.app[sessionmaker_key]() as db:
+        user = await accounts.token_user(db, request.match_info["token"], "reset")
+    if user is None:
+        return await render(request, "auth/link_invalid.html", {"purpose": "reset"}, 400)
+    return await render(request, "auth/reset.html", {"errors": {}})
+
+
+@routes.post("/password/reset/{token}")
+async def reset(request: web.Request) -> web.Response:
+    form, errors = _fields(await read_form(request), "password")
+    errors.setdefault("password", accounts.password_error(form["password"]))
+    errors = {field: message for field, message in errors.items() if message}
+    if errors:
+        return await render(request, "auth/reset.html", {"errors": errors}, 422)
+    password_hash = await request.app[passwords_key].hash(form["password"])
+    async with request.app[sessionmaker_key].begin() as db:
+        user_id = await accounts.reset_password(db, request.match_info["token"], password_hash)
+        if user_id is not None:
+            await auth_sessions.end_other_sessions(db, user_id, keep_secret=None)
+    if user_id is None:
+        return await render(request, "auth/link_invalid.html", {"purpose": "reset"}, 400)
+    if current_user(request) is not None:
+        await log_out(request)
+    await flash(request, "Your password has been changed. Log in with the new one.", "success")
+    raise redirect("/login")

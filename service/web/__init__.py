@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by pages and the API: errors, sessions, CSRF, flash, forms."""

@@ -1,0 +1,123 @@
+"""Who is asking: the encrypted session cookie, its server-side record, and guards."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from aiohttp_session import get_session, new_session, session_middleware
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+from service.domain import sessions as auth_sessions
+from service.keys import current_user_key, sessionmaker_key, settings_key
+from service.models import User
+from service.settings import Settings
+from service.web.problems import Problem, wants_json
+
+# aiohttp-session keeps its state under plain string keys on the request, which aiohttp
+# warns about; the keys are private to it, so the warning is noise for this one library.
+warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp_session")
+
+SESSION_COOKIE = "snapline_session"
+SID_KEY = "sid"
+# Requests that never need to know the user: skip the database lookup for them.
+ANONYMOUS_PREFIXES = ("/static/", "/media/", "/healthz", "/readyz")
+
+
+def _fernet_key(secret: str) -> bytes:
+    # A separate key derived for the cookie, so the raw secret is used for nothing but
+    # derivations.
+    return hashlib.sha256(b"snapline session cookie\x00" + secret.encode()).digest()
+
+
+def session_cookie_middleware(settings: Settings):
+    storage = EncryptedCookieStorage(
+        _fernet_key(settings.app.secret_key),
+        cookie_name=SESSION_COOKIE,
+        max_age=int(timedelta(days=settings.security.session_max_age_days).total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=settings.is_https,
+    )
+    return session_middleware(storage)
+
+
+@web.middleware
+async def current_user_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request[current_user_key] = None
+    if not request.path.startswith(ANONYMOUS_PREFIXES):
+        session = await get_session(request)
+        secret = session.get(SID_KEY)
+        if isinstance(secret, str):
+            async with request.app[sessionmaker_key]() as db:
+                user = await auth_sessions.session_user(db, secret)
+            if user is None:
+                # Logged out elsewhere, expired or revoked: the cookie is now anonymous.
+                session.pop(SID_KEY, None)
+            request[current_user_key] = user
+    return await handler(request)
+
+
+def current_user(request: web.Request) -> User | None:
+    return request.get(current_user_key)
+
+
+def _login_redirect(request: web.Request) -> web.HTTPException:
+    target = request.path_qs if request.method == "GET" else request.headers.get("Referer", "/")
+    if not target.startswith("/"):
+        target = "/"
+    return web.HTTPSeeOther(f"/login?{urlencode({'next': target})}")
+
+
+def require_user(request: web.Request) -> User:
+    """The signed-in user; pages send others to the login form, the API answers 401."""
+    user = current_user(request)
+    if user is None:
+        if wants_json(request):
+            raise Problem(401, "Log in to do that.", "login_required")
+        raise _login_redirect(request)
+    return user
+
+
+def require_confirmed(request: web.Request) -> User:
+    user = require_user(request)
+    if not user.is_confirmed:
+        raise Problem(
+            403,
+            "Confirm your email address first: use the link we sent you, or ask for a new one.",
+            "email_unconfirmed",
+        )
+    return user
+
+
+async def log_in(request: web.Request, user: User) -> None:
+    """A fresh session for the browser (never reuse one that existed before the login)."""
+    settings = request.app[settings_key]
+    async with request.app[sessionmaker_key].begin() as db:
+        secret = await auth_sessions.start_session(
+            db, user.id, timedelta(days=settings.security.session_max_age_days)
+        )
+    session = await new_session(request)
+    session[SID_KEY] = secret
+    request[current_user_key] = user
+
+
+async def log_out(request: web.Request) -> None:
+    session = await get_session(request)
+    secret = session.get(SID_KEY)
+    if isinstance(secret, str):
+        async with request.app[sessionmaker_key].begin() as db:
+            await auth_sessions.end_session(db, secret)
+    # Clearing the data re-issues the cookie without the session id (and without the old
+    # CSRF secret); the server-side record is gone, so a copy of the old cookie is useless.
+    session.invalidate()
+    request[current_user_key] = None
+
+
+async def current_session_secret(request: web.Request) -> str | None:
+    secret = (await get_session(request)).get(SID_KEY)
+    return secret if isinstance(secret, str) else None

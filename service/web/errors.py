@@ -1,0 +1,76 @@
+"""Every error becomes a clean page or JSON body: no tracebacks, a request id to quote."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from service.db import is_database_unavailable
+from service.keys import request_id_key
+from service.web.problems import Problem, wants_json
+from service.web.templating import render_error_page
+
+log = logging.getLogger(__name__)
+
+# How long clients should wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 5
+_REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+async def error_response(request: web.Request, problem: Problem) -> web.Response:
+    request_id = request.get(request_id_key, "")
+    headers = {**problem.headers, "X-Request-Id": request_id}
+    if wants_json(request):
+        body = {"error": {"code": problem.code, "message": problem.message}}
+        return web.json_response(body, status=problem.status, headers=headers)
+    context = {"status": problem.status, "message": problem.message, "request_id": request_id}
+    try:
+        response = await render_error_page(request, context, problem.status)
+    except Exception:  # a broken template must not hide the original error
+        log.exception("rendering the error page failed")
+        response = web.Response(
+            text=f"{problem.status}: {problem.message}\n", status=problem.status
+        )
+    response.headers.update(headers)
+    return response
+
+
+def _from_http_exception(exc: web.HTTPException) -> Problem:
+    # aiohttp's own texts ("Maximum request body size 1048576 exceeded...") are for
+    # developers; users read ours.
+    headers = {
+        key: value
+        for key, value in exc.headers.items()
+        if key in {"Allow", "Retry-After", "WWW-Authenticate"}
+    }
+    return Problem(exc.status, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    given = request.headers.get("X-Request-Id", "")
+    request[request_id_key] = given if _REQUEST_ID_PATTERN.match(given) else uuid.uuid4().hex
+    try:
+        response = await handler(request)
+    except Problem as problem:
+        return await error_response(request, problem)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return await error_response(request, _from_http_exception(exc))
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            log.warning("database unavailable: %s", exc.__class__.__name__)
+            retry = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+            return await error_response(request, Problem(503, headers=retry))
+        log.exception("unhandled error, request id %s", request[request_id_key])
+        return await error_response(request, Problem(500))
+    response.headers.setdefault("X-Request-Id", request[request_id_key])
+    return response

@@ -1,0 +1,97 @@
+"""Cross-cutting HTTP behaviour: security headers, cookies, error pages, probes."""
+
+from __future__ import annotations
+
+import io
+
+from aiohttp.test_utils import TestClient
+
+from service.app import create_app
+from tests.support import csrf_for
+
+
+def assert_security_headers(response) -> None:
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"]
+
+
+async def test_security_headers_on_pages_errors_and_static_files(client):
+    for path in ("/", "/login", "/no-such-page", "/healthz"):
+        assert_security_headers(await client.get(path))
+    page = await (await client.get("/")).text()
+    stylesheet = page.split('rel="stylesheet" href="')[1].split('"')[0]
+    static = await client.get(stylesheet)
+    assert static.status == 200
+    assert_security_headers(static)
+
+
+async def test_pages_have_no_inline_script(client):
+    for path in ("/", "/login", "/signup", "/password/forgot"):
+        html = await (await client.get(path)).text()
+        assert "<script>" not in html and "onclick" not in html.lower()
+
+
+async def test_session_cookie_is_httponly_and_samesite_lax(client):
+    response = await client.get("/login")
+    cookie = response.cookies["snapline_session"]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
+    assert not cookie["secure"]
+
+
+async def test_session_cookie_is_secure_when_public_url_is_https(aiohttp_client, settings):
+    https = settings.replace(app={"public_url": "https://snapline.example"})
+    client: TestClient = await aiohttp_client(create_app(https))
+    response = await client.get("/login")
+    assert response.cookies["snapline_session"]["secure"]
+    assert "max-age" in response.headers["Strict-Transport-Security"]
+
+
+async def test_unknown_page_is_a_404_page_or_json_by_accept(client):
+    html = await client.get("/nope")
+    assert html.status == 404
+    assert "Not found" in await html.text()
+    api = await client.get("/nope", headers={"Accept": "application/json"})
+    assert api.status == 404
+    assert (await api.json()) == {
+        "error": {"code": "not_found", "message": "There is nothing here."}
+    }
+
+
+async def test_wrong_method_is_405(client):
+    response = await client.put("/login")
+    assert response.status == 405
+    assert "Traceback" not in await response.text()
+
+
+async def test_oversized_form_is_413(client):
+    token = await csrf_for(client, "/login")
+    body = io.BytesIO(f"csrf_token={token}&password=p&login=".encode() + b"x" * (2 * 1024 * 1024))
+    response = await client.post(
+        "/login", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status == 413
+    assert "too large" in await response.text()
+
+
+async def test_non_form_body_is_refused(client):
+    token_page = await client.get("/login")
+    assert token_page.status == 200
+    response = await client.post("/login", data=b"{}", headers={"Content-Type": "application/json"})
+    assert response.status in (403, 415)
+
+
+async def test_health_and_readiness(client):
+    health = await client.get("/healthz")
+    assert health.status == 200 and await health.text() == "ok"
+    ready = await client.get("/readyz")
+    assert ready.status == 200
+
+
+async def test_request_id_is_echoed_on_error_pages(client):
+    response = await client.get("/nope", headers={"X-Request-Id": "abc12345-test"})
+    assert response.headers["X-Request-Id"] == "abc12345-test"
+    assert "abc12345-test" in await response.text()
