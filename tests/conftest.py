@@ -52,12 +52,13 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A PostgreSQL server to create test databases on: $TEST_DATABASE_URL, else the one on
-    127.0.0.1:5432 if it answers, else an embedded server started for this session."""
-    configured = os.environ.get("TEST_DATABASE_URL")
-    if configured:
+    127.0.0.1:5432 if it answers, else an embedded server started for this session
+    (``TEST_DATABASE_URL=embedded`` asks for that one directly)."""
+    configured = os.environ.get("TEST_DATABASE_URL", "")
+    if configured and configured != "embedded":
         yield configured
         return
-    if asyncio.run(server_answers(LOCAL_SERVER_URL)):
+    if not configured and asyncio.run(server_answers(LOCAL_SERVER_URL)):
         yield LOCAL_SERVER_URL
         return
     server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", durable=False)
