@@ -13,6 +13,8 @@ from aiohttp import web
 from aiohttp_remotes import XForwardedRelaxed, XForwardedStrict
 
 from service import housekeeping, mail
+from service.api import posts as api_posts
+from service.api import users as api_users
 from service.db import database_ctx
 from service.keys import (
     cpu_executor_key,
@@ -23,7 +25,7 @@ from service.keys import (
 )
 from service.security import PasswordService
 from service.settings import PROJECT_ROOT, Settings
-from service.views import account_settings, auth, home
+from service.views import account_settings, auth, health, posts, timeline, users
 from service.web.auth import current_user_middleware, session_cookie_middleware
 from service.web.csrf import csrf_middleware
 from service.web.errors import error_middleware
@@ -91,7 +93,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend(
         [database_ctx, executor_ctx, scheduler_ctx, mail.mail_ctx, housekeeping.housekeeping_ctx]
     )
-    for module in (home, auth, account_settings):
+    for module in (health, timeline, auth, account_settings, users, posts, api_posts, api_users):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
     return app

@@ -56,6 +56,10 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), server_default="user")
     email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now_column()
+    # Kept in step with the rows they count, in the same transaction as each change.
+    post_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    followers_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    following_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
     __table_args__ = (
         CheckConstraint("role IN ('user', 'moderator', 'admin')", name="role"),
@@ -147,3 +151,69 @@ class RateLimitCounter(Base):
     hits: Mapped[int] = mapped_column(Integer, server_default="1")
 
     __table_args__ = (PrimaryKeyConstraint("bucket", "window_start"),)
+
+
+POST_STATUSES = ("processing", "published", "failed")
+MAX_POST_BODY_CHARS = 2000
+
+
+class Follow(Base):
+    __tablename__ = "follows"
+
+    follower_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    followed_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        PrimaryKeyConstraint("follower_id", "followed_id"),
+        CheckConstraint("follower_id <> followed_id", name="not_self"),
+        # "Following" lists, newest first (the primary key serves the timeline's lookups).
+        Index("ix_follows_follower_recent", "follower_id", text("created_at DESC"), "followed_id"),
+        # "Followers" lists, newest first, and follower counts.
+        Index("ix_follows_followed_recent", "followed_id", text("created_at DESC"), "follower_id"),
+    )
+
+
+class Post(Base):
+    """A post is visible to others once published: ``published_at`` is set exactly then
+    (at creation for a text post, when its last photo is ready for a photo post), and the
+    timeline is ordered by it, so a post that finishes late appears at the top."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text, server_default="")
+    status: Mapped[str] = mapped_column(String(16), server_default="published")
+    created_at: Mapped[datetime] = _now_column()
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    like_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    comment_count: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    __table_args__ = (
+        CheckConstraint("status IN ('processing', 'published', 'failed')", name="status"),
+        CheckConstraint("char_length(body) <= 2000", name="body_length"),
+        CheckConstraint("(status = 'published') = (published_at IS NOT NULL)", name="published"),
+        # Every timeline shape walks one author's newest posts from here.
+        Index(
+            "ix_posts_author_published",
+            "author_id",
+            text("published_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("published_at IS NOT NULL"),
+        ),
+        # Explore, and the "newest posts overall" walk of the home timeline.
+        Index(
+            "ix_posts_published",
+            text("published_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("published_at IS NOT NULL"),
+        ),
+        # An author's own unpublished posts (processing or failed), shown only to them.
+        Index(
+            "ix_posts_author_unpublished",
+            "author_id",
+            "created_at",
+            postgresql_where=text("published_at IS NULL"),
+        ),
+    )

@@ -1,4 +1,4 @@
-"""The front page, and the probes a load balancer or orchestrator asks."""
+"""The probes a load balancer or orchestrator asks."""
 
 from __future__ import annotations
 
@@ -8,17 +8,10 @@ from aiohttp import web
 from sqlalchemy import text
 
 from service.keys import engine_key
-from service.views.common import render
-from service.web.auth import current_user
 
 routes = web.RouteTableDef()
 
 READINESS_TIMEOUT_SECONDS = 2.0
-
-
-@routes.get("/", name="home")
-async def home(request: web.Request) -> web.Response:
-    return await render(request, "home.html", {"viewer": current_user(request)})
 
 
 @routes.get("/healthz", name="healthz")

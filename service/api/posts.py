@@ -1,0 +1,62 @@
+"""/api/v1/posts, /api/v1/timeline and /api/v1/explore."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.api import serialize
+from service.api.common import page_json, read_json_object
+from service.domain import pages, posts
+from service.keys import sessionmaker_key
+from service.web.auth import current_user, require_confirmed, require_user
+from service.web.paging import page_request
+from service.web.problems import Problem
+from service.web.resources import delete_post_as, post_id_from
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v1/timeline", name="api_timeline")
+async def timeline(request: web.Request) -> web.Response:
+    viewer = require_user(request)
+    after, limit = page_request(request)
+    async with request.app[sessionmaker_key]() as db:
+        page = await pages.home(db, viewer.id, after, limit)
+    return page_json(page, serialize.post)
+
+
+@routes.get("/api/v1/explore", name="api_explore")
+async def explore(request: web.Request) -> web.Response:
+    viewer = current_user(request)
+    after, limit = page_request(request)
+    async with request.app[sessionmaker_key]() as db:
+        page = await pages.explore(db, viewer.id if viewer else None, after, limit)
+    return page_json(page, serialize.post)
+
+
+@routes.post("/api/v1/posts", name="api_posts")
+async def create(request: web.Request) -> web.Response:
+    viewer = require_confirmed(request)
+    body = posts.normalize_body((await read_json_object(request, ["body"])).get("body", ""))
+    if message := posts.body_error(body):
+        raise Problem(422, message, "invalid_body")
+    async with request.app[sessionmaker_key].begin() as db:
+        post_id = await posts.create_text_post(db, viewer.id, body)
+        [view] = await posts.post_views(db, [post_id], viewer.id)
+    return web.json_response(serialize.post(view), status=201)
+
+
+@routes.get("/api/v1/posts/{id}", name="api_post")
+async def post(request: web.Request) -> web.Response:
+    viewer = current_user(request)
+    async with request.app[sessionmaker_key]() as db:
+        view = await posts.visible_post(db, post_id_from(request), viewer.id if viewer else None)
+    if view is None:
+        raise Problem(404, "There is no such post.")
+    return web.json_response(serialize.post(view))
+
+
+@routes.delete("/api/v1/posts/{id}")
+async def delete(request: web.Request) -> web.Response:
+    await delete_post_as(request, require_user(request), post_id_from(request))
+    return web.Response(status=204)

@@ -1,0 +1,57 @@
+"""The JSON shapes of SPEC §4, built from domain objects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from service.domain.follows import Relationship
+from service.domain.posts import PostView
+from service.domain.users import Profile, UserSummary
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def user_summary(user: UserSummary) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "avatar_url": user.avatar_url,
+        "url": f"/@{user.username}",
+    }
+
+
+def user(profile: Profile) -> dict[str, Any]:
+    return {
+        **user_summary(profile.summary),
+        "bio": profile.bio,
+        "location": profile.location,
+        "created_at": iso(profile.created_at),
+        "followers_count": profile.followers_count,
+        "following_count": profile.following_count,
+        "post_count": profile.post_count,
+        "following": profile.following,
+        "follows_you": profile.follows_you,
+    }
+
+
+def post(view: PostView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "url": f"/p/{view.id}",
+        "author": user_summary(view.author),
+        "body": view.body,
+        "created_at": iso(view.created_at),
+        "published_at": iso(view.published_at) if view.published_at else None,
+        "status": view.status,
+        "photos": list(view.photos),
+        "like_count": view.like_count,
+        "comment_count": view.comment_count,
+        "liked": view.liked,
+    }
+
+
+def relationship(item: Relationship) -> dict[str, Any]:
+    return {"user": user_summary(item.user), "since": iso(item.since)}

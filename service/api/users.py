@@ -1,0 +1,69 @@
+"""/api/v1/users: profiles, their posts, relationships, follow and unfollow."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.api import serialize
+from service.api.common import page_json
+from service.domain import pages, users
+from service.keys import sessionmaker_key
+from service.web.auth import current_user
+from service.web.paging import page_request
+from service.web.problems import Problem
+from service.web.resources import change_follow, user_id_for
+
+routes = web.RouteTableDef()
+
+
+def _viewer_id(request: web.Request) -> int | None:
+    viewer = current_user(request)
+    return viewer.id if viewer else None
+
+
+@routes.get("/api/v1/users/{username}", name="api_user")
+async def user(request: web.Request) -> web.Response:
+    async with request.app[sessionmaker_key]() as db:
+        profile = await users.profile(db, request.match_info["username"], _viewer_id(request))
+    if profile is None:
+        raise Problem(404, "There is no user by that name.")
+    return web.json_response(serialize.user(profile))
+
+
+@routes.get("/api/v1/users/{username}/posts", name="api_user_posts")
+async def user_posts(request: web.Request) -> web.Response:
+    after, limit = page_request(request)
+    author_id = await user_id_for(request, request.match_info["username"])
+    async with request.app[sessionmaker_key]() as db:
+        page = await pages.author(db, author_id, _viewer_id(request), after, limit)
+    return page_json(page, serialize.post)
+
+
+async def _relationships(request: web.Request, direction: str) -> web.Response:
+    after, limit = page_request(request)
+    user_id = await user_id_for(request, request.match_info["username"])
+    async with request.app[sessionmaker_key]() as db:
+        page = await pages.relationships(db, user_id, direction, after, limit)
+    return page_json(page, serialize.relationship)
+
+
+@routes.get("/api/v1/users/{username}/followers", name="api_followers")
+async def followers(request: web.Request) -> web.Response:
+    return await _relationships(request, "followers")
+
+
+@routes.get("/api/v1/users/{username}/following", name="api_following")
+async def following(request: web.Request) -> web.Response:
+    return await _relationships(request, "following")
+
+
+@routes.post("/api/v1/users/{username}/follow", name="api_follow")
+async def follow(request: web.Request) -> web.Response:
+    count = await change_follow(request, start=True)
+    return web.json_response({"following": True, "followers_count": count})
+
+
+@routes.delete("/api/v1/users/{username}/follow")
+async def unfollow(request: web.Request) -> web.Response:
+    count = await change_follow(request, start=False)
+    return web.json_response({"following": False, "followers_count": count})

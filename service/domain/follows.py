@@ -1,0 +1,104 @@
+"""Following: idempotent, counted in the same transaction, listed newest first."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from sqlalchemy import and_, delete, select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.cursor import Position
+from service.domain.users import UserSummary
+from service.models import Follow, User
+
+
+class CannotFollowSelf(ValueError):
+    pass
+
+
+async def _adjust_counts(
+    session: AsyncSession, follower_id: int, followed_id: int, by: int
+) -> None:
+    # Lock both rows in id order first: two people following each other at the same moment
+    # would otherwise each hold one row and wait for the other (a deadlock).
+    await session.execute(
+        select(User.id)
+        .where(User.id.in_([follower_id, followed_id]))
+        .order_by(User.id)
+        .with_for_update(key_share=True)
+    )
+    await session.execute(
+        text("UPDATE users SET following_count = following_count + :by WHERE id = :id"),
+        {"by": by, "id": follower_id},
+    )
+    await session.execute(
+        text("UPDATE users SET followers_count = followers_count + :by WHERE id = :id"),
+        {"by": by, "id": followed_id},
+    )
+
+
+async def follow(session: AsyncSession, follower_id: int, followed_id: int) -> bool:
+    """Start following; False (and nothing changed) if already following."""
+    if follower_id == followed_id:
+        raise CannotFollowSelf("you cannot follow yourself")
+    inserted = await session.scalar(
+        insert(Follow)
+        .values(follower_id=follower_id, followed_id=followed_id)
+        .on_conflict_do_nothing()
+        .returning(Follow.follower_id)
+    )
+    if inserted is None:
+        return False
+    await _adjust_counts(session, follower_id, followed_id, +1)
+    return True
+
+
+async def unfollow(session: AsyncSession, follower_id: int, followed_id: int) -> bool:
+    """Stop following; False (and nothing changed) if not following."""
+    deleted = await session.scalar(
+        delete(Follow)
+        .where(Follow.follower_id == follower_id, Follow.followed_id == followed_id)
+        .returning(Follow.follower_id)
+    )
+    if deleted is None:
+        return False
+    await _adjust_counts(session, follower_id, followed_id, -1)
+    return True
+
+
+async def followers_count(session: AsyncSession, user_id: int) -> int:
+    return await session.scalar(select(User.followers_count).where(User.id == user_id)) or 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Relationship:
+    user: UserSummary
+    since: datetime
+    position: Position
+
+
+async def relationships(
+    session: AsyncSession, user_id: int, direction: str, after: Position | None, limit: int
+) -> list[Relationship]:
+    """``direction='followers'``: who follows ``user_id``; ``'following'``: whom they follow.
+    Newest relationship first, ``limit + 1`` rows at most (the extra one means "more")."""
+    if direction == "followers":
+        mine, theirs = Follow.followed_id, Follow.follower_id
+    else:
+        mine, theirs = Follow.follower_id, Follow.followed_id
+    query = (
+        select(Follow.created_at, User.id, User.username, User.display_name)
+        .join(User, User.id == theirs)
+        .where(mine == user_id)
+        .order_by(Follow.created_at.desc(), theirs.desc())
+        .limit(limit + 1)
+    )
+    if after is not None:
+        query = query.where(and_(tuple_(Follow.created_at, theirs) < tuple_(after.at, after.id)))
+    rows = await session.execute(query)
+    return [
+        Relationship(UserSummary.of(uid, username, display), since, Position(since, uid))
+        for since, uid, username, display in rows
+    ]

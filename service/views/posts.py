@@ -1,0 +1,54 @@
+"""Writing, reading and deleting posts."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.domain import pages, posts
+from service.keys import sessionmaker_key
+from service.views.common import redirect, render
+from service.web.auth import current_user, require_confirmed, require_user
+from service.web.flash import flash
+from service.web.forms import read_form
+from service.web.problems import Problem
+from service.web.resources import delete_post_as, post_id_from
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/posts", name="create_post")
+async def create(request: web.Request) -> web.Response:
+    viewer = require_confirmed(request)
+    body = posts.normalize_body((await read_form(request)).get("body", ""))
+    if message := posts.body_error(body):
+        async with request.app[sessionmaker_key]() as db:
+            page = await pages.home(db, viewer.id, None, pages.DEFAULT_PAGE_SIZE)
+        context = {
+            "page": page,
+            "pending": [],
+            "feed_api": "/api/v1/timeline",
+            "errors": {"body": message},
+            "draft": body,
+        }
+        return await render(request, "timeline/home.html", context, 422)
+    async with request.app[sessionmaker_key].begin() as db:
+        post_id = await posts.create_text_post(db, viewer.id, body)
+    raise redirect(f"/p/{post_id}")
+
+
+@routes.get("/p/{id}", name="post")
+async def show(request: web.Request) -> web.Response:
+    viewer = current_user(request)
+    async with request.app[sessionmaker_key]() as db:
+        view = await posts.visible_post(db, post_id_from(request), viewer.id if viewer else None)
+    if view is None:
+        raise Problem(404, "There is no such post.")
+    return await render(request, "posts/show.html", {"post": view})
+
+
+@routes.post("/p/{id}/delete", name="delete_post")
+async def delete(request: web.Request) -> web.Response:
+    viewer = require_user(request)
+    await delete_post_as(request, viewer, post_id_from(request))
+    await flash(request, "The post has been deleted.", "success")
+    raise redirect(f"/@{viewer.username}")

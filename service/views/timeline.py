@@ -1,0 +1,37 @@
+"""The home timeline and explore."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.domain import pages, posts
+from service.keys import sessionmaker_key
+from service.views.common import render
+from service.web.auth import current_user
+from service.web.paging import page_request
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/", name="home")
+async def home(request: web.Request) -> web.Response:
+    viewer = current_user(request)
+    if viewer is None:
+        return await explore(request)
+    after, limit = page_request(request)
+    async with request.app[sessionmaker_key]() as db:
+        page = await pages.home(db, viewer.id, after, limit)
+        pending = await posts.pending_posts(db, viewer.id) if after is None else []
+    context = {"page": page, "pending": pending, "feed_api": "/api/v1/timeline", "errors": {}}
+    return await render(request, "timeline/home.html", context)
+
+
+@routes.get("/explore", name="explore")
+async def explore(request: web.Request) -> web.Response:
+    viewer = current_user(request)
+    after, limit = page_request(request)
+    async with request.app[sessionmaker_key]() as db:
+        page = await pages.explore(db, viewer.id if viewer else None, after, limit)
+    return await render(
+        request, "timeline/explore.html", {"page": page, "feed_api": "/api/v1/explore"}
+    )

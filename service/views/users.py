@@ -1,0 +1,90 @@
+"""Profiles, relationship lists, follow buttons and generated avatars."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.domain import pages, users
+from service.identicon import identicon_svg
+from service.keys import sessionmaker_key
+from service.views.common import redirect, render
+from service.web.auth import current_user
+from service.web.paging import page_request
+from service.web.problems import Problem
+from service.web.resources import change_follow
+
+routes = web.RouteTableDef()
+
+# Identicons never change for a given name: let browsers keep them for a year.
+IDENTICON_MAX_AGE_SECONDS = 365 * 24 * 3600
+
+
+async def _profile(request: web.Request):
+    viewer = current_user(request)
+    async with request.app[sessionmaker_key]() as db:
+        found = await users.profile(
+            db, request.match_info["username"], viewer.id if viewer else None
+        )
+    if found is None:
+        raise Problem(404, "There is no user by that name.")
+    return found
+
+
+@routes.get("/@{username}", name="profile")
+async def profile(request: web.Request) -> web.Response:
+    viewer = current_user(request)
+    after, limit = page_request(request)
+    found = await _profile(request)
+    async with request.app[sessionmaker_key]() as db:
+        page = await pages.author(db, found.summary.id, viewer.id if viewer else None, after, limit)
+    context = {
+        "profile": found,
+        "page": page,
+        "feed_api": f"/api/v1/users/{found.summary.username}/posts",
+    }
+    return await render(request, "users/profile.html", context)
+
+
+async def _relationship_list(request: web.Request, direction: str) -> web.Response:
+    after, limit = page_request(request)
+    found = await _profile(request)
+    async with request.app[sessionmaker_key]() as db:
+        page = await pages.relationships(db, found.summary.id, direction, after, limit)
+    context = {
+        "profile": found,
+        "page": page,
+        "direction": direction,
+        "feed_api": f"/api/v1/users/{found.summary.username}/{direction}",
+    }
+    return await render(request, "users/relationships.html", context)
+
+
+@routes.get("/@{username}/followers", name="followers")
+async def followers(request: web.Request) -> web.Response:
+    return await _relationship_list(request, "followers")
+
+
+@routes.get("/@{username}/following", name="following")
+async def following(request: web.Request) -> web.Response:
+    return await _relationship_list(request, "following")
+
+
+@routes.post("/@{username}/follow", name="follow")
+async def follow(request: web.Request) -> web.Response:
+    await change_follow(request, start=True)
+    raise redirect(f"/@{request.match_info['username']}")
+
+
+@routes.post("/@{username}/unfollow", name="unfollow")
+async def unfollow(request: web.Request) -> web.Response:
+    await change_follow(request, start=False)
+    raise redirect(f"/@{request.match_info['username']}")
+
+
+@routes.get("/identicons/{digest:[0-9a-f]{16}}.svg", name="identicon")
+async def identicon(request: web.Request) -> web.Response:
+    return web.Response(
+        text=identicon_svg(request.match_info["digest"]),
+        content_type="image/svg+xml",
+        headers={"Cache-Control": f"public, max-age={IDENTICON_MAX_AGE_SECONDS}, immutable"},
+    )

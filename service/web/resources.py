@@ -1,0 +1,56 @@
+"""Looking up what a URL names, with the 404/403 answers pages and API share."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.domain import follows, posts, users
+from service.keys import sessionmaker_key
+from service.models import User
+from service.web.auth import require_confirmed
+from service.web.problems import Problem
+
+MAX_ID = 2**63 - 1
+
+
+async def user_id_for(request: web.Request, username: str) -> int:
+    if len(username) > 30:
+        raise Problem(404, "There is no user by that name.")
+    async with request.app[sessionmaker_key]() as db:
+        user_id = await users.user_id_by_username(db, username)
+    if user_id is None:
+        raise Problem(404, "There is no user by that name.")
+    return user_id
+
+
+def post_id_from(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+        raise Problem(404, "There is no such post.")
+    return int(raw)
+
+
+async def delete_post_as(request: web.Request, viewer: User, post_id: int) -> None:
+    """Authors delete their own posts; moderators and admins delete anyone's."""
+    async with request.app[sessionmaker_key].begin() as db:
+        author_id = await posts.author_of(db, post_id)
+        if author_id is None:
+            raise Problem(404, "There is no such post.")
+        if author_id != viewer.id and not viewer.is_moderator:
+            raise Problem(403, "You can only delete your own posts.")
+        await posts.delete_post(db, post_id)
+
+
+async def change_follow(request: web.Request, start: bool) -> int:
+    """Follow or unfollow the user in the URL as the viewer; their follower count after."""
+    viewer = require_confirmed(request)
+    target_id = await user_id_for(request, request.match_info["username"])
+    async with request.app[sessionmaker_key].begin() as db:
+        try:
+            if start:
+                await follows.follow(db, viewer.id, target_id)
+            else:
+                await follows.unfollow(db, viewer.id, target_id)
+        except follows.CannotFollowSelf as error:
+            raise Problem(422, "You cannot follow yourself.", "cannot_follow_self") from error
+        return await follows.followers_count(db, target_id)

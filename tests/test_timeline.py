@@ -1,0 +1,139 @@
+"""The home timeline: own posts plus followed authors', newest first, keyset-paginated."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from service.keys import engine_key
+from tests.api import Api
+
+
+async def signed_in(make_client, client, login, account) -> Api:
+    browser = await make_client(client)
+    await login(browser, account)
+    return Api(browser)
+
+
+async def test_mega_tutorial_followers_scenario(client, make_client, factory, login):
+    john, susan, mary, david = [
+        await factory.user(username=factory.unique(n)) for n in ("john", "susan", "mary", "david")
+    ]
+    api = {
+        u.username: await signed_in(make_client, client, login, u)
+        for u in (john, susan, mary, david)
+    }
+    # Created at increasing times, in the tutorial's order: p1, p4, p3, p2.
+    p1 = (await api[john.username].post_text("post from john"))["id"]
+    p4 = (await api[david.username].post_text("post from david"))["id"]
+    p3 = (await api[mary.username].post_text("post from mary"))["id"]
+    p2 = (await api[susan.username].post_text("post from susan"))["id"]
+    await api[john.username].follow(susan.username)
+    await api[john.username].follow(david.username)
+    await api[susan.username].follow(mary.username)
+    await api[mary.username].follow(david.username)
+
+    async def timeline(user) -> list[int]:
+        return [post["id"] for post in await api[user.username].all_pages("/api/v1/timeline")]
+
+    assert await timeline(john) == [p2, p4, p1]
+    assert await timeline(susan) == [p2, p3]
+    assert await timeline(mary) == [p3, p4]
+    assert await timeline(david) == [p4]
+
+
+async def test_paging_while_new_posts_arrive_returns_each_older_post_once(
+    client, make_client, factory, login
+):
+    reader, author = await factory.user(), await factory.user()
+    author_api = await signed_in(make_client, client, login, author)
+    reader_api = await signed_in(make_client, client, login, reader)
+    await reader_api.follow(author.username)
+    older = [(await author_api.post_text(f"older {i}"))["id"] for i in range(120)]
+
+    seen, cursor, newer = [], None, []
+    while True:
+        page = await reader_api.get(
+            "/api/v1/timeline", limit=20, **({"cursor": cursor} if cursor else {})
+        )
+        seen.extend(post["id"] for post in page["items"])
+        newer.append((await author_api.post_text(f"newer {len(newer)}"))["id"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(reversed(older))
+    assert not set(newer) & set(seen)
+    first = await reader_api.get("/api/v1/timeline", limit=20)
+    assert [post["id"] for post in first["items"][: len(newer)]] == list(reversed(newer))
+
+
+async def test_timeline_needs_a_login_and_valid_paging_parameters(client, factory, login):
+    anonymous = await client.get("/api/v1/timeline")
+    assert anonymous.status == 401
+    assert (await anonymous.json())["error"]["code"] == "login_required"
+    await login(client, await factory.user())
+    api = Api(client)
+    for params in (
+        {"limit": "0"},
+        {"limit": "51"},
+        {"limit": "ten"},
+        {"cursor": "garbage!"},
+        {"cursor": "MTIz"},
+    ):
+        body = await api.get("/api/v1/timeline", expect=400, **params)
+        assert body["error"]["code"] in ("invalid_limit", "invalid_cursor")
+    assert (await api.get("/api/v1/timeline", limit="50"))["items"] == []
+
+
+async def test_statements_per_timeline_page_do_not_grow_with_page_size(
+    client, make_client, factory, login
+):
+    reader = await factory.user()
+    reader_api = await signed_in(make_client, client, login, reader)
+    for _ in range(3):
+        author = await factory.user()
+        author_api = await signed_in(make_client, client, login, author)
+        for i in range(8):
+            await author_api.post_text(f"post {i}")
+        await reader_api.follow(author.username)
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    engine = reader_api.client.server.app[engine_key].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        counts = {}
+        for limit in (2, 20):
+            statements.clear()
+            page = await reader_api.get("/api/v1/timeline", limit=limit)
+            assert len(page["items"]) == limit
+            counts[limit] = len(statements)
+        statements.clear()
+        html = await reader_api.client.get("/")
+        assert html.status == 200
+        html_statements = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert counts[2] == counts[20]
+    assert html_statements <= counts[20] + 2
+
+
+async def test_home_page_renders_the_timeline_with_an_older_posts_link(
+    client, make_client, factory, login
+):
+    reader, author = await factory.user(), await factory.user()
+    author_api = await signed_in(make_client, client, login, author)
+    for i in range(25):
+        await author_api.post_text(f"numbered post {i:02d}")
+    await login(client, reader)
+    await Api(client).follow(author.username)
+    html = await (await client.get("/")).text()
+    assert "numbered post 24" in html and "numbered post 05" in html
+    assert "numbered post 04" not in html
+    older_link = html.split('class="button button-secondary load-more" href="')[1].split('"')[0]
+    older = await (await client.get("/" + older_link.replace("&amp;", "&"))).text()
+    assert "numbered post 04" in older and "numbered post 00" in older
+    assert "numbered post 05" not in older
+    assert "load-more" not in older
