@@ -217,3 +217,85 @@ class Post(Base):
             postgresql_where=text("published_at IS NULL"),
         ),
     )
+
+
+MAX_COMMENT_BODY_CHARS = 1000
+NOTIFICATION_KINDS = ("follow", "like", "comment")
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("char_length(body) BETWEEN 1 AND 1000", name="body_length"),
+        # A post's comments, oldest first, keyset-paginated.
+        Index("ix_comments_post_created", "post_id", "created_at", "id"),
+        Index("ix_comments_author_id", "author_id"),
+    )
+
+
+class Like(Base):
+    __tablename__ = "likes"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        # Serves "did the viewer like these posts" (post_id = ANY(...) AND user_id = viewer).
+        PrimaryKeyConstraint("post_id", "user_id"),
+        Index("ix_likes_user_id", "user_id"),
+    )
+
+
+class Notification(Base):
+    """'X followed you', 'X liked your post', 'X commented on your post'. Undoing the action
+    (unfollow, unlike, deleting the comment) deletes the notification with it."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = _now_column()
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('follow', 'like', 'comment')", name="kind"),
+        CheckConstraint("user_id <> actor_id", name="not_self"),
+        Index("ix_notifications_user_recent", "user_id", text("created_at DESC"), text("id DESC")),
+        Index(
+            "ix_notifications_unread",
+            "user_id",
+            postgresql_where=text("read_at IS NULL"),
+        ),
+        # At most one "followed you" per pair and one "liked your post" per post and person,
+        # whatever the concurrency.
+        Index(
+            "uq_notifications_follow",
+            "user_id",
+            "actor_id",
+            unique=True,
+            postgresql_where=text("kind = 'follow'"),
+        ),
+        Index(
+            "uq_notifications_like",
+            "user_id",
+            "actor_id",
+            "post_id",
+            unique=True,
+            postgresql_where=text("kind = 'like'"),
+        ),
+        Index("ix_notifications_actor_id", "actor_id"),
+        Index("ix_notifications_post_id", "post_id"),
+        Index("ix_notifications_comment_id", "comment_id"),
+    )

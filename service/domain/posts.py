@@ -6,12 +6,13 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import events
 from service.cursor import Position
 from service.domain.users import UserSummary
-from service.models import MAX_POST_BODY_CHARS, Post, User
+from service.models import MAX_POST_BODY_CHARS, Like, Post, User
 from service.text import has_forbidden_characters
 
 
@@ -57,6 +58,7 @@ async def create_text_post(session: AsyncSession, author_id: int, body: str) -> 
     await session.execute(
         update(User).where(User.id == author_id).values(post_count=User.post_count + 1)
     )
+    await events.announce(session, events.post_published(post_id, author_id))
     return post_id
 
 
@@ -67,8 +69,9 @@ async def post_views(
     many posts a page shows."""
     if not ids:
         return []
+    liked = exists().where(Like.post_id == Post.id, Like.user_id == (viewer_id or -1))
     rows = await session.execute(
-        select(Post, User.username, User.display_name)
+        select(Post, User.username, User.display_name, liked)
         .join(User, User.id == Post.author_id)
         .where(Post.id.in_(ids))
     )
@@ -82,9 +85,9 @@ async def post_views(
             published_at=post.published_at,
             like_count=post.like_count,
             comment_count=post.comment_count,
-            liked=False,
+            liked=bool(viewer_liked),
         )
-        for post, username, display_name in rows
+        for post, username, display_name, viewer_liked in rows
     }
     return [found[post_id] for post_id in ids if post_id in found]
 

@@ -61,6 +61,17 @@
     return count + " " + (count === 1 ? one : many);
   }
 
+  // The same markup as templates/_photos.html.
+  function photosElement(post) {
+    if (!post.photos || post.photos.length === 0) return null;
+    const grid = el("div", { class: "photos photos-" + post.photos.length });
+    for (const photo of post.photos) {
+      grid.append(el("a", { class: "photo", href: post.url },
+        el("img", { src: photo.thumb_url, alt: photo.alt || "", loading: "lazy", width: "320", height: "320" })));
+    }
+    return grid;
+  }
+
   // The same markup as templates/_post.html.
   function renderPost(post) {
     const viewer = document.body.dataset.viewer;
@@ -79,6 +90,7 @@
       el("header", { class: "post-header" },
         authorLink(post.author),
         el("a", { class: "post-time", href: post.url }, timeElement(shownAt))),
+      photosElement(post),
       post.body ? el("p", { class: "post-body" }, post.body) : null,
       footer);
   }

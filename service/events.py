@@ -1,0 +1,29 @@
+"""Events announced through PostgreSQL NOTIFY, so every process (and every open live
+stream in any of them) hears about them. Sent inside the transaction that makes the change:
+PostgreSQL delivers a notification only when that transaction commits, so listeners never
+hear of a post that then rolled back."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+CHANNEL = "snapline_events"
+
+
+async def announce(session: AsyncSession, event: dict[str, Any]) -> None:
+    await session.execute(
+        text("SELECT pg_notify(:channel, :payload)"),
+        {"channel": CHANNEL, "payload": json.dumps(event, separators=(",", ":"))},
+    )
+
+
+def post_published(post_id: int, author_id: int) -> dict[str, Any]:
+    return {"type": "post", "post_id": post_id, "author_id": author_id}
+
+
+def notification_for(user_id: int) -> dict[str, Any]:
+    return {"type": "notification", "user_id": user_id}
