@@ -12,7 +12,8 @@ import jinja2
 from aiohttp import web
 from aiohttp_remotes import XForwardedRelaxed, XForwardedStrict
 
-from service import housekeeping, mail
+from service import housekeeping, live, mail
+from service.api import interactions as api_interactions
 from service.api import posts as api_posts
 from service.api import users as api_users
 from service.db import database_ctx
@@ -25,7 +26,16 @@ from service.keys import (
 )
 from service.security import PasswordService
 from service.settings import PROJECT_ROOT, Settings
-from service.views import account_settings, auth, health, posts, timeline, users
+from service.views import (
+    account_settings,
+    admin,
+    auth,
+    health,
+    interactions,
+    posts,
+    timeline,
+    users,
+)
 from service.web.auth import current_user_middleware, session_cookie_middleware
 from service.web.csrf import csrf_middleware
 from service.web.errors import error_middleware
@@ -91,9 +101,31 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(security_headers(settings.is_https))
     # Dependency order: database, executors, job scheduler, then workers using all three.
     app.cleanup_ctx.extend(
-        [database_ctx, executor_ctx, scheduler_ctx, mail.mail_ctx, housekeeping.housekeeping_ctx]
+        [
+            database_ctx,
+            executor_ctx,
+            scheduler_ctx,
+            mail.mail_ctx,
+            housekeeping.housekeeping_ctx,
+            live.live_ctx,
+        ]
     )
-    for module in (health, timeline, auth, account_settings, users, posts, api_posts, api_users):
+    app.on_shutdown.append(live.close_streams)
+    route_modules = (
+        health,
+        timeline,
+        auth,
+        account_settings,
+        users,
+        posts,
+        interactions,
+        admin,
+        api_posts,
+        api_users,
+        api_interactions,
+        live,
+    )
+    for module in route_modules:
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
     return app

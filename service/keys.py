@@ -21,6 +21,7 @@ passwords_key = web.AppKey("passwords", "PasswordService")
 scheduler_key = web.AppKey("scheduler", aiojobs.Scheduler)
 mail_worker_key = web.AppKey("mail_worker", "MailWorker")
 mail_templates_key = web.AppKey("mail_templates", jinja2.Environment)
+live_hub_key = web.AppKey("live_hub", "LiveHub")
 
 current_user_key = web.RequestKey("current_user", "User | None")
 auth_session_hash_key = web.RequestKey("auth_session_hash", "bytes | None")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from service.domain.comments import CommentView
 from service.domain.follows import Relationship
+from service.domain.notifications import NotificationView
 from service.domain.posts import PostView
 from service.domain.users import Profile, UserSummary
 
@@ -55,3 +57,24 @@ def post(view: PostView) -> dict[str, Any]:
 
 def relationship(item: Relationship) -> dict[str, Any]:
     return {"user": user_summary(item.user), "since": iso(item.since)}
+
+
+def comment(view: CommentView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "post_id": view.post_id,
+        "author": user_summary(view.author),
+        "body": view.body,
+        "created_at": iso(view.created_at),
+    }
+
+
+def notification(view: NotificationView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "kind": view.kind,
+        "actor": user_summary(view.actor),
+        "post_id": view.post_id,
+        "created_at": iso(view.created_at),
+        "read": view.read,
+    }

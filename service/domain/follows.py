@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.cursor import Position
+from service.domain import notifications
 from service.domain.users import UserSummary
 from service.models import Follow, User
 
@@ -52,6 +53,7 @@ async def follow(session: AsyncSession, follower_id: int, followed_id: int) -> b
     if inserted is None:
         return False
     await _adjust_counts(session, follower_id, followed_id, +1)
+    await notifications.notify(session, followed_id, follower_id, "follow")
     return True
 
 
@@ -65,6 +67,7 @@ async def unfollow(session: AsyncSession, follower_id: int, followed_id: int) ->
     if deleted is None:
         return False
     await _adjust_counts(session, follower_id, followed_id, -1)
+    await notifications.withdraw(session, followed_id, follower_id, "follow")
     return True
 
 

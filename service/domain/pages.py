@@ -27,7 +27,7 @@ class Page(Generic[Item]):
     next_cursor: str | None
 
 
-def _split(rows: Sequence, limit: int) -> tuple[list, str | None]:
+def split(rows: Sequence, limit: int) -> tuple[list, str | None]:
     """``rows`` holds up to limit + 1 entries; the extra one only says there is more."""
     kept = list(rows[:limit])
     if len(rows) <= limit or not kept:
@@ -40,7 +40,7 @@ def _split(rows: Sequence, limit: int) -> tuple[list, str | None]:
 async def _post_page(
     session: AsyncSession, found: list[Position], viewer_id: int | None, limit: int
 ) -> Page[PostView]:
-    kept, next_cursor = _split(found, limit)
+    kept, next_cursor = split(found, limit)
     return Page(await posts.post_views(session, [p.id for p in kept], viewer_id), next_cursor)
 
 
@@ -68,4 +68,4 @@ async def relationships(
     session: AsyncSession, user_id: int, direction: str, after: Position | None, limit: int
 ) -> Page[Relationship]:
     rows = await follows.relationships(session, user_id, direction, after, limit)
-    return Page(*_split(rows, limit))
+    return Page(*split(rows, limit))

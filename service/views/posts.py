@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.domain import pages, posts
+from service.domain import comments, pages, posts
 from service.keys import sessionmaker_key
 from service.views.common import redirect, render
 from service.web.auth import current_user, require_confirmed, require_user
 from service.web.flash import flash
 from service.web.forms import read_form
+from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import delete_post_as, post_id_from
 
@@ -39,11 +40,14 @@ async def create(request: web.Request) -> web.Response:
 @routes.get("/p/{id}", name="post")
 async def show(request: web.Request) -> web.Response:
     viewer = current_user(request)
+    after, limit = page_request(request)
     async with request.app[sessionmaker_key]() as db:
         view = await posts.visible_post(db, post_id_from(request), viewer.id if viewer else None)
-    if view is None:
-        raise Problem(404, "There is no such post.")
-    return await render(request, "posts/show.html", {"post": view})
+        if view is None:
+            raise Problem(404, "There is no such post.")
+        rows = await comments.page(db, view.id, after, limit)
+    context = {"post": view, "comments": pages.Page(*pages.split(rows, limit)), "errors": {}}
+    return await render(request, "posts/show.html", context)
 
 
 @routes.post("/p/{id}/delete", name="delete_post")

@@ -46,7 +46,9 @@ async def _submitted_token(request: web.Request) -> str:
             return ""
         raw = await part.read_chunk(MAX_MULTIPART_TOKEN_BYTES)
         return raw.decode("ascii", "replace")
-    return (await read_form(request)).get(CSRF_FIELD, "")
+    if request.content_type == "application/x-www-form-urlencoded":
+        return (await read_form(request)).get(CSRF_FIELD, "")
+    return ""
 
 
 @web.middleware

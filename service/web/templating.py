@@ -9,6 +9,8 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import STORAGE_KEY, get_session
 
+from service.domain import notifications
+from service.keys import sessionmaker_key
 from service.web.auth import current_user
 from service.web.csrf import CSRF_SESSION_KEY, csrf_token
 from service.web.flash import pop_flashes
@@ -19,10 +21,16 @@ async def render(
 ) -> web.Response:
     """Render a page with what every page needs: the viewer, the CSRF token, and the flash
     messages (taken from the session here, so only a page that is shown consumes them)."""
+    viewer = current_user(request)
+    unread = 0
+    if viewer is not None:
+        async with request.app[sessionmaker_key]() as db:
+            unread = await notifications.unread_count(db, viewer.id)
     page = {
-        "current_user": current_user(request),
+        "current_user": viewer,
         "csrf_token": await csrf_token(request),
         "flashes": await pop_flashes(request),
+        "unread_notifications": unread,
         **(context or {}),
     }
     return aiohttp_jinja2.render_template(template, request, page, status=status)
@@ -36,7 +44,13 @@ async def render_error_page(
     token = ""
     if request.get(STORAGE_KEY) is not None:
         token = (await get_session(request)).get(CSRF_SESSION_KEY, "")
-    page = {"current_user": current_user(request), "csrf_token": token, "flashes": [], **context}
+    page = {
+        "current_user": current_user(request),
+        "csrf_token": token,
+        "flashes": [],
+        "unread_notifications": 0,
+        **context,
+    }
     return aiohttp_jinja2.render_template("error.html", request, page, status=status)
 
 

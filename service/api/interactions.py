@@ -1,0 +1,73 @@
+"""/api/v1: likes, comments and notifications."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.api import serialize
+from service.api.common import page_json, read_json_object
+from service.domain import comments, notifications, posts
+from service.domain.pages import Page, split
+from service.keys import sessionmaker_key
+from service.web.auth import current_user, require_confirmed, require_user
+from service.web.interactions import add_comment, comment_id_from, delete_comment, set_like
+from service.web.paging import page_request
+from service.web.problems import Problem
+from service.web.resources import post_id_from
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/v1/posts/{id}/like", name="api_like")
+async def like(request: web.Request) -> web.Response:
+    count = await set_like(request, require_confirmed(request), post_id_from(request), True)
+    return web.json_response({"liked": True, "like_count": count})
+
+
+@routes.delete("/api/v1/posts/{id}/like")
+async def unlike(request: web.Request) -> web.Response:
+    count = await set_like(request, require_confirmed(request), post_id_from(request), False)
+    return web.json_response({"liked": False, "like_count": count})
+
+
+@routes.get("/api/v1/posts/{id}/comments", name="api_comments")
+async def list_comments(request: web.Request) -> web.Response:
+    viewer = current_user(request)
+    after, limit = page_request(request)
+    post_id = post_id_from(request)
+    async with request.app[sessionmaker_key]() as db:
+        if await posts.visible_post(db, post_id, viewer.id if viewer else None) is None:
+            raise Problem(404, "There is no such post.")
+        rows = await comments.page(db, post_id, after, limit)
+    return page_json(Page(*split(rows, limit)), serialize.comment)
+
+
+@routes.post("/api/v1/posts/{id}/comments")
+async def create_comment(request: web.Request) -> web.Response:
+    viewer = require_confirmed(request)
+    body = (await read_json_object(request, ["body"])).get("body", "")
+    comment = await add_comment(request, viewer, post_id_from(request), body.strip())
+    return web.json_response(serialize.comment(comment), status=201)
+
+
+@routes.delete("/api/v1/comments/{id}", name="api_comment")
+async def remove_comment(request: web.Request) -> web.Response:
+    await delete_comment(request, require_user(request), comment_id_from(request))
+    return web.Response(status=204)
+
+
+@routes.get("/api/v1/notifications", name="api_notifications")
+async def list_notifications(request: web.Request) -> web.Response:
+    viewer = require_user(request)
+    after, limit = page_request(request)
+    async with request.app[sessionmaker_key]() as db:
+        rows = await notifications.page(db, viewer.id, after, limit)
+    return page_json(Page(*split(rows, limit)), serialize.notification)
+
+
+@routes.post("/api/v1/notifications/read", name="api_notifications_read")
+async def read_all(request: web.Request) -> web.Response:
+    viewer = require_user(request)
+    async with request.app[sessionmaker_key].begin() as db:
+        await notifications.mark_all_read(db, viewer.id)
+    return web.json_response({"unread": 0})

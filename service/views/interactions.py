@@ -1,0 +1,91 @@
+"""Likes, comments and notifications as HTML forms and pages (no JavaScript needed)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from service.domain import comments, notifications, pages, posts
+from service.keys import sessionmaker_key
+from service.security import safe_next
+from service.views.common import redirect, render
+from service.web.auth import require_confirmed, require_user
+from service.web.flash import flash
+from service.web.forms import read_form
+from service.web.interactions import add_comment, comment_id_from, delete_comment, set_like
+from service.web.paging import page_request
+from service.web.problems import Problem
+from service.web.resources import post_id_from
+
+routes = web.RouteTableDef()
+
+
+def back(request: web.Request, default: str) -> str:
+    """Where the form was: the Referer's path if it is ours, else ``default``."""
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.netloc and referer.netloc != request.host:
+        return default
+    target = referer.path + (f"?{referer.query}" if referer.query else "")
+    return safe_next(target, default)
+
+
+@routes.post("/p/{id}/like", name="like")
+async def like(request: web.Request) -> web.Response:
+    post_id = post_id_from(request)
+    await set_like(request, require_confirmed(request), post_id, True)
+    raise redirect(back(request, f"/p/{post_id}"))
+
+
+@routes.post("/p/{id}/unlike", name="unlike")
+async def unlike(request: web.Request) -> web.Response:
+    post_id = post_id_from(request)
+    await set_like(request, require_confirmed(request), post_id, False)
+    raise redirect(back(request, f"/p/{post_id}"))
+
+
+@routes.post("/p/{id}/comments", name="comment")
+async def comment(request: web.Request) -> web.Response:
+    viewer = require_confirmed(request)
+    post_id = post_id_from(request)
+    body = posts.normalize_body((await read_form(request)).get("body", ""))
+    if message := comments.body_error(body):
+        async with request.app[sessionmaker_key]() as db:
+            view = await posts.visible_post(db, post_id, viewer.id)
+            if view is None:
+                raise Problem(404, "There is no such post.")
+            first = await comments.page(db, post_id, None, pages.DEFAULT_PAGE_SIZE)
+        context = {
+            "post": view,
+            "comments": pages.Page(*pages.split(first, pages.DEFAULT_PAGE_SIZE)),
+            "errors": {"body": message},
+            "draft": body,
+        }
+        return await render(request, "posts/show.html", context, 422)
+    created = await add_comment(request, viewer, post_id, body)
+    raise redirect(f"/p/{post_id}#comment-{created.id}")
+
+
+@routes.post("/comments/{id}/delete", name="delete_comment")
+async def remove_comment(request: web.Request) -> web.Response:
+    post_id = await delete_comment(request, require_user(request), comment_id_from(request))
+    await flash(request, "The comment has been deleted.", "success")
+    raise redirect(f"/p/{post_id}#comments")
+
+
+@routes.get("/notifications", name="notifications")
+async def notifications_page(request: web.Request) -> web.Response:
+    viewer = require_user(request)
+    after, limit = page_request(request)
+    async with request.app[sessionmaker_key]() as db:
+        rows = await notifications.page(db, viewer.id, after, limit)
+    page = pages.Page(*pages.split(rows, limit))
+    return await render(request, "notifications.html", {"page": page})
+
+
+@routes.post("/notifications/read", name="notifications_read")
+async def read_all(request: web.Request) -> web.Response:
+    viewer = require_user(request)
+    async with request.app[sessionmaker_key].begin() as db:
+        await notifications.mark_all_read(db, viewer.id)
+    raise redirect("/notifications")
