@@ -4,6 +4,8 @@ from __future__ import annotations
 
 GRID_CELLS = 5
 CELL_PX = 10
+# Room around the grid so a circular crop (avatars are round) never cuts a cell.
+MARGIN_PX = 12
 
 
 def identicon_svg(digest: str) -> str:
@@ -23,8 +25,9 @@ def identicon_svg(digest: str) -> str:
                     )
             bits >>= 1
     size = GRID_CELLS * CELL_PX
+    box = size + 2 * MARGIN_PX
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-5 -5 {size + 10} {size + 10}">'
-        f'<rect x="-5" y="-5" width="{size + 10}" height="{size + 10}" fill="#f0f2f5"/>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-{MARGIN_PX} -{MARGIN_PX} {box} {box}">'
+        f'<rect x="-{MARGIN_PX}" y="-{MARGIN_PX}" width="{box}" height="{box}" fill="#f0f2f5"/>'
         f'<g fill="hsl({hue}, 55%, 45%)">{"".join(cells)}</g></svg>'
     )
