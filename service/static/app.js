@@ -312,8 +312,12 @@
     let connectedBefore = false;
     const source = new EventSource("/api/v1/stream");
     source.addEventListener("open", () => {
+      document.body.dataset.live = "open";
       if (connectedBefore) catchUp().catch(() => {});
       connectedBefore = true;
+    });
+    source.addEventListener("error", () => {
+      document.body.dataset.live = "reconnecting";
     });
     source.addEventListener("resync", () => catchUp().catch(() => {}));
     source.addEventListener("notifications", (event) => setUnread(JSON.parse(event.data).unread));
