@@ -12,7 +12,7 @@ import jinja2
 from aiohttp import web
 from aiohttp_remotes import XForwardedRelaxed, XForwardedStrict
 
-from service import housekeeping, live, mail
+from service import housekeeping, live, mail, observability
 from service.api import interactions as api_interactions
 from service.api import posts as api_posts
 from service.api import users as api_users
@@ -24,6 +24,7 @@ from service.keys import (
     scheduler_key,
     settings_key,
 )
+from service.observability import metrics_middleware
 from service.security import PasswordService
 from service.settings import PROJECT_ROOT, Settings
 from service.views import (
@@ -76,12 +77,14 @@ def forwarded_middleware(settings: Settings) -> list:
 
 
 def create_app(settings: Settings) -> web.Application:
-    # Order matters: errors outermost so every failure below becomes a clean page; forwarded
+    # Order matters: metrics outermost, to time and count every answer as sent; then errors,
+    # so every failure below becomes a clean page with a request id; forwarded
     # headers before anything reads the client address or scheme; the session before the
     # user lookup that reads it; CSRF last, once the session is known. Security headers are
     # added to every prepared response by a signal, error pages included.
     app = web.Application(
         middlewares=[
+            metrics_middleware,
             error_middleware,
             *forwarded_middleware(settings),
             session_cookie_middleware(settings),
@@ -108,6 +111,7 @@ def create_app(settings: Settings) -> web.Application:
             mail.mail_ctx,
             housekeeping.housekeeping_ctx,
             live.live_ctx,
+            observability.queue_metrics_ctx,
         ]
     )
     app.on_shutdown.append(live.close_streams)
@@ -127,5 +131,6 @@ def create_app(settings: Settings) -> web.Application:
     )
     for module in route_modules:
         app.router.add_routes(module.routes)
+    app.router.add_get("/metrics", observability.metrics, name="metrics")
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
     return app

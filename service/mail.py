@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.db import is_database_unavailable
 from service.keys import mail_worker_key, scheduler_key, sessionmaker_key, settings_key
 from service.models import OutboxMail
+from service.observability import JOB_FAILURES
 from service.settings import PROJECT_ROOT, MailSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,8 @@ class MailWorker:
             return (await session.execute(claim)).scalar_one_or_none()
 
     async def _finish(self, row: OutboxMail, error: BaseException | None) -> None:
+        if error is not None:
+            JOB_FAILURES.labels("mail").inc()
         if error is None:
             values: dict[str, object] = {"sent_at": text("now()"), "locked_until": None}
         elif row.attempts >= MAX_ATTEMPTS:

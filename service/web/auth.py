@@ -25,7 +25,7 @@ warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp
 SESSION_COOKIE = "snapline_session"
 SID_KEY = "sid"
 # Requests that never need to know the user: skip the database lookup for them.
-ANONYMOUS_PREFIXES = ("/static/", "/media/", "/healthz", "/readyz")
+ANONYMOUS_PREFIXES = ("/static/", "/media/", "/healthz", "/readyz", "/metrics")
 
 
 def _fernet_key(secret: str) -> bytes:

@@ -12,6 +12,7 @@ from aiohttp.typedefs import Handler
 
 from service.db import is_database_unavailable
 from service.keys import request_id_key
+from service.observability import current_request_id
 from service.web.problems import Problem, wants_json
 from service.web.templating import render_error_page
 
@@ -55,6 +56,8 @@ def _from_http_exception(exc: web.HTTPException) -> Problem:
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     given = request.headers.get("X-Request-Id", "")
     request[request_id_key] = given if _REQUEST_ID_PATTERN.match(given) else uuid.uuid4().hex
+    # Log lines written while handling this request, and jobs it spawns, carry the id.
+    current_request_id.set(request[request_id_key])
     try:
         response = await handler(request)
     except Problem as problem:
