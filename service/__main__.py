@@ -86,6 +86,25 @@ def command_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def command_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from service.seed import SEEDED_PASSWORD, SeedRefused, seed
+
+    with database(settings) as ready:
+        try:
+            report = asyncio.run(
+                seed(ready.database.url, args.users, args.posts, ready.security, args.seed)
+            )
+        except (SeedRefused, ValueError) as error:
+            print(f"seed: {error}", file=sys.stderr)
+            return 2
+    print(
+        f"seeded {report.users} users, {report.follows} follows and {report.posts} posts "
+        f"in {report.seconds:.1f} s (--seed {report.random_seed})."
+    )
+    print(f'Every seeded account (user00001, user00002, ...) has the password "{SEEDED_PASSWORD}".')
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m service", description="Snapline")
     root.add_argument(
@@ -106,6 +125,11 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("email")
     admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     admin.set_defaults(handler=command_create_admin)
+    seed = commands.add_parser("seed", help="fill an empty database with demo data")
+    seed.add_argument("--users", type=int, default=100, help="accounts to create (default 100)")
+    seed.add_argument("--posts", type=int, default=1000, help="posts to create (default 1000)")
+    seed.add_argument("--seed", type=int, help="random seed, for the same data again")
+    seed.set_defaults(handler=command_seed)
     return root
 
 

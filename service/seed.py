@@ -1,0 +1,370 @@
+"""Demo data: ``python -m service seed --users N --posts M``.
+
+Fills an empty, migrated database with confirmed users, follows and published posts shaped
+like a real service: a few prolific authors write most posts (Zipf-like), most people follow
+a few dozen accounts while a handful follow thousands, and popular authors collect most
+followers. Everything is generated in Python from one random seed and streamed with COPY,
+so 10,000 users and a million posts take about a minute on two cores, and the same
+``--seed`` gives the same data (timestamps are relative to the moment the command runs).
+
+Every seeded account signs in with the password ``password``: one Argon2 hash, computed
+once, is shared by all of them. The command refuses to run on a database that already has
+users, so seeded names and ids never collide with real accounts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import itertools
+import math
+import random
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from service.security import PasswordService
+from service.settings import SecuritySettings
+
+SEEDED_PASSWORD = "password"
+
+# Everything happened within the past year; newcomers joined within the past week.
+HISTORY_SECONDS = 365 * 24 * 3600.0
+NEWCOMER_WINDOW_SECONDS = 7 * 24 * 3600.0
+# Accounts opened recently that follow nobody and have not posted yet.
+NEWCOMER_SHARE = 0.005
+# An account is confirmed within this long of being created.
+MAX_CONFIRM_DELAY_SECONDS = 3600.0
+
+# Authorship: the author of popularity rank r (1 = most prolific) gets weight 1 / (r + offset).
+# An offset of 2 gives, at 10,000 users and 1,000,000 posts, a median of ~24 posts per author
+# and a top author with ~40,000; a smaller offset makes the top authors louder still.
+ZIPF_RANK_OFFSET = 2.0
+
+# Follows per account: log-normal around a median, capped, plus a few heavy followers. At
+# 10,000 users this gives a median of ~55 and a mean of ~100 followed accounts.
+MEDIAN_FOLLOWS = 55
+FOLLOWS_LOG_SPREAD = 1.1
+MAX_TYPICAL_FOLLOWS = 1500
+# On small databases the median shrinks so that people do not follow everybody.
+MEDIAN_FOLLOWS_SHARE_OF_USERS = 0.25
+HEAVY_FOLLOWER_SHARE = 0.002
+# From this many users on there is always at least one heavy follower.
+HEAVY_FOLLOWER_MIN_USERS = 1000
+HEAVY_FOLLOWS_MIN = 2000
+HEAVY_FOLLOWS_MAX = 5000
+# Share of follow picks drawn by popularity (the rest uniformly): popular authors collect
+# most followers while quiet accounts still get some.
+POPULAR_PICK_SHARE = 0.5
+
+# Body sentences, in words.
+MIN_BODY_WORDS = 3
+MAX_BODY_WORDS = 18
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_WORDS = _words(
+    "a about after again all almost always among and another any around at autumn away back "
+    "beach before behind best better between big bike bird blue boat book bread bridge bright "
+    "brother building but by cafe can city clear cloud coffee cold corner could dark day dinner "
+    "dog down during early evening every far field finally first for forest friend from garden "
+    "golden good great green harbour here hill home hot house in into just lake last late light "
+    "little long look market morning mountain my near new next night north of old on one only "
+    "or our out over park path people photo quiet rain really red river road roof room sea "
+    "shadow sister sky small snow so some spring station still street summer sun sunset "
+    "tea the then there this through today tonight town train tree under up view walk warm "
+    "water way week weekend west what when while white wind window winter with yesterday"
+)
+_FIRST_NAMES = _words(
+    "Ada Ali Ana Ben Chen Chloe Dan Eva Femi Gia Hana Ivan Jon Kai Lea Luca Maya Mei Nia Noah "
+    "Omar Pia Raj Rosa Sam Sara Taro Uma Vera Yara Zoe"
+)
+_LAST_NAMES = _words(
+    "Abe Berg Costa Diaz Evans Fischer Garcia Haddad Ito Jensen Kim Larsen Moreau Nakamura "
+    "Novak Okafor Patel Quinn Rossi Silva Tanaka Ueda Varga Weber Xu Young Zhang"
+)
+_PUNCTUATION = ".!?"
+
+USER_COLUMNS = (
+    "username",
+    "email",
+    "password_hash",
+    "display_name",
+    "email_confirmed_at",
+    "created_at",
+)
+FOLLOW_COLUMNS = ("follower_id", "followed_id", "created_at")
+POST_COLUMNS = ("author_id", "body", "status", "created_at", "published_at")
+
+
+class SeedRefused(RuntimeError):
+    """The database is not one the seed may fill (it has users, or is not migrated)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedReport:
+    users: int
+    follows: int
+    posts: int
+    random_seed: int
+    seconds: float
+
+
+@dataclasses.dataclass
+class Population:
+    """Who is who, by position 0..n-1 (the row order of the users COPY)."""
+
+    created: list[float]  # seconds since the start of the history
+    newcomers: set[int]
+    heavy: set[int]
+    # Cumulative popularity weights over all users (zero for newcomers), for bisect picks.
+    popularity: list[float]
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """The SQLAlchemy URL from settings as a DSN asyncpg understands."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _cumulative_popularity(rng: random.Random, users: int, newcomers: set[int]) -> list[float]:
+    veterans = [index for index in range(users) if index not in newcomers]
+    rng.shuffle(veterans)  # popularity is unrelated to sign-up order
+    weights = [0.0] * users
+    for rank, index in enumerate(veterans, start=1):
+        weights[index] = 1.0 / (rank + ZIPF_RANK_OFFSET)
+    return list(itertools.accumulate(weights))
+
+
+def _pick(rng: random.Random, cumulative: Sequence[float]) -> int:
+    return bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
+
+
+def _post_times_and_authors(
+    rng: random.Random, population: Population, posts: int
+) -> tuple[list[float], list[int]]:
+    """Post times in ascending order (so ids grow with time, as in production) and the
+    author of each."""
+    times = sorted(rng.random() * HISTORY_SECONDS for _ in range(posts))
+    cumulative = population.popularity
+    authors = [_pick(rng, cumulative) for _ in range(posts)]
+    return times, authors
+
+
+def plan_population(rng: random.Random, users: int) -> Population:
+    """Who joins when, who is popular, who is new, and who follows thousands."""
+    newcomers = set(rng.sample(range(users), int(users * NEWCOMER_SHARE)))
+    heavy_count = round(users * HEAVY_FOLLOWER_SHARE)
+    if users >= HEAVY_FOLLOWER_MIN_USERS:
+        heavy_count = max(1, heavy_count)
+    veterans = [index for index in range(users) if index not in newcomers]
+    heavy = set(rng.sample(veterans, min(heavy_count, len(veterans))))
+    created = [
+        HISTORY_SECONDS - rng.random() * NEWCOMER_WINDOW_SECONDS
+        if index in newcomers
+        else rng.random() * HISTORY_SECONDS
+        for index in range(users)
+    ]
+    popularity = _cumulative_popularity(rng, users, newcomers)
+    return Population(created, newcomers, heavy, popularity)
+
+
+def _open_accounts_before_first_posts(
+    rng: random.Random, population: Population, times: list[float], authors: list[int]
+) -> None:
+    """Nobody posts before having an account: move each author's sign-up before their first
+    post. Prolific authors thereby turn out to be old accounts, as they usually are."""
+    first_post: dict[int, float] = {}
+    for at, author in zip(times, authors, strict=True):
+        first_post.setdefault(author, at)
+    for author, at in first_post.items():
+        if population.created[author] > at:
+            population.created[author] = rng.random() * at
+
+
+def _display_name(rng: random.Random) -> str:
+    return f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
+
+
+def _user_records(
+    rng: random.Random, population: Population, password_hash: str, start: datetime
+) -> Iterator[tuple]:
+    width = max(5, len(str(len(population.created))))
+    for index, created_offset in enumerate(population.created):
+        username = f"user{index + 1:0{width}d}"
+        created = start + timedelta(seconds=created_offset)
+        confirmed_offset = min(
+            created_offset + rng.random() * MAX_CONFIRM_DELAY_SECONDS, HISTORY_SECONDS
+        )
+        yield (
+            username,
+            f"{username}@example.com",
+            password_hash,
+            _display_name(rng),
+            start + timedelta(seconds=confirmed_offset),
+            created,
+        )
+
+
+def follow_count(rng: random.Random, index: int, population: Population) -> int:
+    """How many accounts user ``index`` follows."""
+    others = len(population.created) - 1
+    if index in population.newcomers:
+        return 0
+    if index in population.heavy:
+        return min(rng.randint(HEAVY_FOLLOWS_MIN, HEAVY_FOLLOWS_MAX), others)
+    median = min(MEDIAN_FOLLOWS, others * MEDIAN_FOLLOWS_SHARE_OF_USERS)
+    if median <= 0:
+        return 0
+    wanted = round(rng.lognormvariate(math.log(median), FOLLOWS_LOG_SPREAD))
+    return max(1, min(wanted, MAX_TYPICAL_FOLLOWS, others))
+
+
+def _followed_by(rng: random.Random, index: int, count: int, population: Population) -> set[int]:
+    """``count`` distinct accounts other than ``index``: half the picks by popularity, half
+    uniform, which also bounds the retries when someone follows nearly everybody."""
+    users = len(population.created)
+    chosen: set[int] = set()
+    while len(chosen) < count:
+        if rng.random() < POPULAR_PICK_SHARE:
+            target = _pick(rng, population.popularity)
+        else:
+            target = rng.randrange(users)
+        if target != index:
+            chosen.add(target)
+    return chosen
+
+
+def _follow_records(
+    rng: random.Random, population: Population, ids: Sequence[int], start: datetime
+) -> Iterator[tuple]:
+    created = population.created
+    for index in range(len(created)):
+        count = follow_count(rng, index, population)
+        for target in _followed_by(rng, index, count, population):
+            # A follow happens after both accounts exist.
+            earliest = max(created[index], created[target])
+            at = earliest + rng.random() * (HISTORY_SECONDS - earliest)
+            yield (ids[index], ids[target], start + timedelta(seconds=at))
+
+
+def _sentence(rng: random.Random) -> str:
+    words = rng.choices(_WORDS, k=rng.randint(MIN_BODY_WORDS, MAX_BODY_WORDS))
+    return " ".join(words).capitalize() + rng.choice(_PUNCTUATION)
+
+
+def _post_records(
+    rng: random.Random,
+    times: Sequence[float],
+    authors: Sequence[int],
+    ids: Sequence[int],
+    start: datetime,
+) -> Iterator[tuple]:
+    for at, author in zip(times, authors, strict=True):
+        published = start + timedelta(seconds=at)
+        yield (ids[author], _sentence(rng), "published", published, published)
+
+
+# Counters are set from the rows, one aggregate each, once all rows are in.
+_COUNTER_UPDATES = (
+    """
+    UPDATE users u SET post_count = c.n
+      FROM (SELECT author_id, count(*) AS n FROM posts GROUP BY author_id) c
+     WHERE u.id = c.author_id
+    """,
+    """
+    UPDATE users u SET followers_count = c.n
+      FROM (SELECT followed_id, count(*) AS n FROM follows GROUP BY followed_id) c
+     WHERE u.id = c.followed_id
+    """,
+    """
+    UPDATE users u SET following_count = c.n
+      FROM (SELECT follower_id, count(*) AS n FROM follows GROUP BY follower_id) c
+     WHERE u.id = c.follower_id
+    """,
+)
+
+
+async def _hash_password(security: SecuritySettings) -> str:
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return await PasswordService(security, executor).hash(SEEDED_PASSWORD)
+
+
+async def _check_empty(connection: asyncpg.Connection) -> None:
+    try:
+        # Writers wait until the seed commits, so the ids read back are exactly ours.
+        await connection.execute("LOCK TABLE users IN EXCLUSIVE MODE")
+    except asyncpg.UndefinedTableError as error:
+        raise SeedRefused(
+            "the database has no users table; run `python -m service migrate` first"
+        ) from error
+    existing = await connection.fetchval("SELECT count(*) FROM users")
+    if existing:
+        raise SeedRefused(
+            f"the database already has {existing} users; seed only fills an empty database"
+        )
+
+
+async def _insert(
+    connection: asyncpg.Connection,
+    rng: random.Random,
+    population: Population,
+    posts: tuple[list[float], list[int]],
+    password_hash: str,
+) -> int:
+    """Insert users, follows and posts; the number of follows inserted."""
+    start = datetime.now(UTC) - timedelta(seconds=HISTORY_SECONDS)
+    await connection.copy_records_to_table(
+        "users",
+        records=_user_records(rng, population, password_hash, start),
+        columns=USER_COLUMNS,
+    )
+    ids = [row[0] for row in await connection.fetch("SELECT id FROM users ORDER BY id")]
+    follow_status = await connection.copy_records_to_table(
+        "follows", records=_follow_records(rng, population, ids, start), columns=FOLLOW_COLUMNS
+    )
+    times, authors = posts
+    await connection.copy_records_to_table(
+        "posts", records=_post_records(rng, times, authors, ids, start), columns=POST_COLUMNS
+    )
+    for statement in _COUNTER_UPDATES:
+        await connection.execute(statement)
+    return int(follow_status.split()[-1])
+
+
+async def seed(
+    database_url: str,
+    users: int,
+    posts: int,
+    security: SecuritySettings,
+    random_seed: int | None = None,
+) -> SeedReport:
+    """Fill an empty migrated database with ``users`` accounts and ``posts`` posts. Raises
+    SeedRefused, and changes nothing, if the database has users or no schema."""
+    if users < 1 or posts < 0:
+        raise ValueError("need at least one user and a non-negative number of posts")
+    began = time.monotonic()
+    if random_seed is None:
+        random_seed = random.SystemRandom().randrange(2**31)
+    rng = random.Random(random_seed)
+    population = plan_population(rng, users)
+    timeline = _post_times_and_authors(rng, population, posts)
+    _open_accounts_before_first_posts(rng, population, *timeline)
+    password_hash = await _hash_password(security)
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        async with connection.transaction():
+            await _check_empty(connection)
+            follows = await _insert(connection, rng, population, timeline, password_hash)
+        # VACUUM as well as ANALYZE: fresh statistics for the planner, and a visibility map
+        # so index-only scans work from the first query instead of after autovacuum.
+        await connection.execute("VACUUM (ANALYZE) users, follows, posts")
+    finally:
+        await connection.close()
+    return SeedReport(users, follows, posts, random_seed, time.monotonic() - began)

@@ -1,0 +1,228 @@
+"""`python -m service seed`: demo data that looks real, in a database of its own (the suite's
+shared database has other tests' users in it, and seed only fills an empty one)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+from argon2 import PasswordHasher
+
+from service import migrate
+from service.cursor import Position
+from service.db import create_engine, make_sessionmaker
+from service.domain import feeds
+from service.seed import (
+    HEAVY_FOLLOWS_MAX,
+    HEAVY_FOLLOWS_MIN,
+    SEEDED_PASSWORD,
+    SeedRefused,
+    follow_count,
+    plan_population,
+    seed,
+)
+from service.settings import SecuritySettings
+from tests.support import admin_execute, asyncpg_dsn, with_database
+
+USERS = 200
+POSTS = 5000
+# The scale the follow distribution is described for (planned only, nothing inserted).
+PLANNED_USERS = 10_000
+CHEAP_ARGON2 = SecuritySettings(argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
+USERNAME = re.compile(r"^[A-Za-z0-9_]{3,30}$")
+PAGE = 20
+# A window this small leaves most pages to the fallback branch, at any seed.
+SMALL_WINDOW_POSTS = 40
+# Later than any post: the first page.
+FAR = datetime(9999, 1, 1, tzinfo=UTC)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+COMMAND_TIMEOUT_SECONDS = 60
+
+# Plainly the home timeline: own posts or a followed author's, newest first.
+PLAIN_TIMELINE = """
+    SELECT p.id, p.published_at FROM posts p
+     WHERE p.published_at IS NOT NULL
+       AND (p.author_id = $1
+            OR p.author_id IN (SELECT followed_id FROM follows WHERE follower_id = $1))
+       AND (p.published_at, p.id) < ($2, $3)
+     ORDER BY p.published_at DESC, p.id DESC
+     LIMIT $4
+"""
+# The reader's sixth-oldest post: the page after it holds the last five.
+PLAIN_OLDEST = """
+    SELECT p.id, p.published_at FROM posts p
+     WHERE p.published_at IS NOT NULL
+       AND (p.author_id = $1
+            OR p.author_id IN (SELECT followed_id FROM follows WHERE follower_id = $1))
+     ORDER BY p.published_at, p.id
+     LIMIT 6
+"""
+
+
+def run_seed(database_url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SNAPLINE_")}
+    env.update(
+        SNAPLINE_DATABASE_URL=database_url,
+        SNAPLINE_SECURITY_ARGON2_TIME_COST=str(CHEAP_ARGON2.argon2_time_cost),
+        SNAPLINE_SECURITY_ARGON2_MEMORY_KIB=str(CHEAP_ARGON2.argon2_memory_kib),
+        SNAPLINE_SECURITY_ARGON2_PARALLELISM=str(CHEAP_ARGON2.argon2_parallelism),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "service", "seed", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_SECONDS,
+    )
+
+
+@pytest.fixture(scope="module")
+def seeded(postgres_server_url: str) -> Iterator[tuple[str, str]]:
+    """A fresh migrated database seeded through the command line: its URL and the
+    command's output."""
+    name = f"snapline_seed_{secrets.token_hex(4)}"
+    asyncio.run(admin_execute(postgres_server_url, f'CREATE DATABASE "{name}"'))
+    url = with_database(postgres_server_url, name)
+    try:
+        migrate.upgrade(url)
+        done = run_seed(url, f"--users={USERS}", f"--posts={POSTS}", "--seed=7")
+        assert done.returncode == 0, done.stderr
+        yield url, done.stdout
+    finally:
+        asyncio.run(admin_execute(postgres_server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def connection(seeded: tuple[str, str]) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(asyncpg_dsn(seeded[0]))
+    yield connection
+    await connection.close()
+
+
+async def test_the_command_says_what_it_made_and_the_password(connection, seeded):
+    output = seeded[1]
+    follows = await connection.fetchval("SELECT count(*) FROM follows")
+    assert f"seeded {USERS} users, {follows} follows and {POSTS} posts" in output
+    assert f'password "{SEEDED_PASSWORD}"' in output
+
+
+async def test_counts_match_the_rows(connection):
+    assert await connection.fetchval("SELECT count(*) FROM users") == USERS
+    assert await connection.fetchval("SELECT count(*) FROM posts") == POSTS
+    wrong = await connection.fetchval(
+        """SELECT count(*) FROM users u
+            WHERE post_count <> (SELECT count(*) FROM posts WHERE author_id = u.id)
+               OR followers_count <> (SELECT count(*) FROM follows WHERE followed_id = u.id)
+               OR following_count <> (SELECT count(*) FROM follows WHERE follower_id = u.id)"""
+    )
+    assert wrong == 0
+
+
+async def test_follows_are_never_of_oneself_and_favour_popular_authors(connection):
+    assert (
+        await connection.fetchval("SELECT count(*) FROM follows WHERE follower_id = followed_id")
+        == 0
+    )
+    following = [row[0] for row in await connection.fetch("SELECT following_count FROM users")]
+    assert 0 in following  # newcomers who follow nobody yet
+    assert statistics.median(following) < USERS / 3  # people do not follow everybody
+    followers = [row[0] for row in await connection.fetch("SELECT followers_count FROM users")]
+    assert max(followers) > 2 * statistics.median(followers)
+
+
+def test_at_ten_thousand_users_a_few_follow_thousands_and_most_a_few_dozen():
+    rng = random.Random(7)
+    population = plan_population(rng, PLANNED_USERS)
+    counts = [follow_count(rng, index, population) for index in range(PLANNED_USERS)]
+    heavy = [count for count in counts if count >= HEAVY_FOLLOWS_MIN]
+    assert len(heavy) == PLANNED_USERS // 500  # 0.2 %
+    assert max(heavy) <= HEAVY_FOLLOWS_MAX
+    assert 50 <= statistics.median(counts) <= 60
+    assert 90 <= statistics.mean(counts) <= 115
+
+
+async def test_posts_are_published_by_a_few_prolific_authors(connection):
+    unpublished = await connection.fetchval(
+        """SELECT count(*) FROM posts WHERE status <> 'published' OR published_at IS NULL
+              OR published_at <> created_at OR body = ''
+              OR created_at < now() - interval '366 days' OR created_at > now()"""
+    )
+    assert unpublished == 0
+    counts = [
+        row[0]
+        for row in await connection.fetch("SELECT post_count FROM users WHERE post_count > 0")
+    ]
+    assert max(counts) > 20 * statistics.median(counts)
+
+
+async def test_seeded_accounts_sign_in_with_the_documented_password(connection):
+    rows = await connection.fetch(
+        "SELECT username, email, password_hash, email_confirmed_at FROM users"
+    )
+    assert all(USERNAME.match(row["username"]) for row in rows)
+    assert all(row["email"] == f"{row['username']}@example.com" for row in rows)
+    assert all(row["email_confirmed_at"] is not None for row in rows)
+    hashes = {row["password_hash"] for row in rows}
+    assert len(hashes) == 1
+    assert PasswordHasher().verify(hashes.pop(), SEEDED_PASSWORD)
+
+
+async def test_a_database_with_users_is_refused_untouched(connection, seeded):
+    with pytest.raises(SeedRefused, match="already has"):
+        await seed(seeded[0], 10, 10, CHEAP_ARGON2)
+    assert await connection.fetchval("SELECT count(*) FROM users") == USERS
+
+
+async def _cursors(connection: asyncpg.Connection, user_id: int) -> list[Position | None]:
+    """The first page, the page after the reader's 30th post, and a last page that is not
+    full (which the statement cannot answer from the newest posts alone)."""
+    newest = await connection.fetch(PLAIN_TIMELINE, user_id, FAR, 0, 30)
+    oldest = await connection.fetch(PLAIN_OLDEST, user_id)
+    return [None, *(Position(r["published_at"], r["id"]) for r in [*newest[-1:], *oldest[-1:]])]
+
+
+def _small_window_timeline() -> str:
+    """The service's statement looking through only the newest SMALL_WINDOW_POSTS posts, in
+    asyncpg's placeholders: on a small database this sends many pages down the fallback
+    branch after a partial window, which the real window size rarely does here."""
+    window = f"LIMIT {feeds.HOME_WINDOW_POSTS})"
+    assert window in feeds.HOME_TIMELINE.text
+    statement = feeds.HOME_TIMELINE.text.replace(window, f"LIMIT {SMALL_WINDOW_POSTS})")
+    numbered = {"viewer": "$1", "at": "$2", "id": "$3", "n": "$4"}
+    return re.sub(r"(?<!:):(viewer|at|id|n)\b", lambda m: numbered[m.group(1)], statement)
+
+
+async def test_home_timeline_is_own_and_followed_posts_newest_first(connection, seeded):
+    """For every seeded reader and several cursors, the page is exactly the plain
+    definition's, whichever way the statement finds it."""
+    small_window = await connection.prepare(_small_window_timeline())
+    engine = create_engine(seeded[0], pool_size=1, max_overflow=0)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            for (user_id,) in await connection.fetch("SELECT id FROM users ORDER BY id"):
+                for after in await _cursors(connection, user_id):
+                    at, post_id = (after.at, after.id) if after else (FAR, 0)
+                    expected = [
+                        tuple(row)
+                        for row in await connection.fetch(
+                            PLAIN_TIMELINE, user_id, at, post_id, PAGE + 1
+                        )
+                    ]
+                    found = await feeds.home_timeline(session, user_id, after, PAGE)
+                    assert [(p.id, p.at) for p in found] == expected
+                    rows = await small_window.fetch(user_id, at, post_id, PAGE + 1)
+                    assert [tuple(row) for row in rows] == expected
+    finally:
+        await engine.dispose()
