@@ -1,4 +1,4 @@
-"""Command line: ``python -m service [--settings PATH] serve|migrate|create-admin``."""
+"""Command line: ``python -m service [--settings PATH] serve|migrate|create-admin|seed``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import contextlib
 import getpass
 import logging
 import os
+import socket
+import stat
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 from aiohttp import web
 
@@ -46,24 +49,43 @@ def command_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def unix_socket(path: str) -> socket.socket:
+    """A listening unix socket that nginx (another user) can connect to. A socket file left
+    by a process that died is replaced; any other file at that path is an error."""
+    target = Path(path)
+    if target.exists():
+        if not stat.S_ISSOCK(target.stat().st_mode):
+            raise SystemExit(f"--unix {path}: exists and is not a socket")
+        target.unlink()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    # Connecting needs write permission on the socket; the directory still decides who
+    # can reach it.
+    os.chmod(path, 0o666)
+    return listener
+
+
 def command_serve(settings: Settings, args: argparse.Namespace) -> int:
     from service.app import create_app
+    from service.observability import JsonAccessLogger
 
     server = settings.server
     with database(settings) as ready:
         if not args.no_migrate:
             migrate.upgrade(ready.database.url)
         app = create_app(ready)
-        log.info(
-            "serving on %s",
-            args.unix or f"http://{args.host or server.host}:{args.port or server.port}",
+        where = args.unix or f"http://{args.host or server.host}:{args.port or server.port}"
+        log.info("serving on %s", where)
+        listen: dict[str, object] = (
+            {"sock": unix_socket(args.unix)}
+            if args.unix
+            else {"host": args.host or server.host, "port": args.port or server.port}
         )
         web.run_app(
             app,
-            host=None if args.unix else (args.host or server.host),
-            port=None if args.unix else (args.port or server.port),
-            path=args.unix,
+            **listen,
             access_log=logging.getLogger("aiohttp.access") if server.access_log else None,
+            access_log_class=JsonAccessLogger,
             shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
             print=None,
         )
@@ -134,11 +156,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from service.observability import configure_logging
+
+    configure_logging()
     args = parser().parse_args(argv)
     if args.command is None:
         args = parser().parse_args([*(argv or sys.argv[1:]), "serve"])
