@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format clean lock
 
 install: $(STAMP)
 
@@ -29,6 +29,16 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# requirements.lock: the runtime dependencies of pyproject.toml (not dev), pinned with hashes
+# for the Docker image's `pip install --require-hashes`. Resolved by the Python running
+# this, which should match the image's (3.11); pip-tools lives in a throwaway venv.
+lock:
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp/venv" && \
+	"$$tmp/venv/bin/python" -m pip install --quiet pip-tools && \
+	"$$tmp/venv/bin/pip-compile" --quiet --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-find-links --no-emit-index-url -o requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) var tests/artifacts .pytest_cache .ruff_cache

@@ -10,7 +10,6 @@ import aiohttp_jinja2
 import aiojobs
 import jinja2
 from aiohttp import web
-from aiohttp_remotes import XForwardedRelaxed, XForwardedStrict
 
 from service import housekeeping, live, mail, observability
 from service.api import interactions as api_interactions
@@ -40,6 +39,7 @@ from service.views import (
 from service.web.auth import current_user_middleware, session_cookie_middleware
 from service.web.csrf import csrf_middleware
 from service.web.errors import error_middleware
+from service.web.forwarded import forwarded_middleware
 from service.web.headers import security_headers
 from service.web.templating import template_filters
 
@@ -67,15 +67,6 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     await scheduler.close()
 
 
-def forwarded_middleware(settings: Settings) -> list:
-    proxies = settings.server.trusted_proxies
-    if not proxies:
-        return []
-    if "*" in proxies:
-        return [XForwardedRelaxed().middleware]
-    return [XForwardedStrict([proxies]).middleware]
-
-
 def create_app(settings: Settings) -> web.Application:
     # Order matters: metrics outermost, to time and count every answer as sent; then errors,
     # so every failure below becomes a clean page with a request id; forwarded
@@ -86,7 +77,7 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[
             metrics_middleware,
             error_middleware,
-            *forwarded_middleware(settings),
+            *forwarded_middleware(settings.server.trusted_proxies),
             session_cookie_middleware(settings),
             current_user_middleware,
             csrf_middleware,

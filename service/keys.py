@@ -26,3 +26,5 @@ live_hub_key = web.AppKey("live_hub", "LiveHub")
 current_user_key = web.RequestKey("current_user", "User | None")
 auth_session_hash_key = web.RequestKey("auth_session_hash", "bytes | None")
 request_id_key = web.RequestKey("request_id", str)
+# The client's address as a trusted proxy forwarded it, for the access log.
+client_address_key = web.RequestKey("client_address", str)

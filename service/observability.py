@@ -27,7 +27,13 @@ from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import text
 
-from service.keys import live_hub_key, request_id_key, scheduler_key, sessionmaker_key
+from service.keys import (
+    client_address_key,
+    live_hub_key,
+    request_id_key,
+    scheduler_key,
+    sessionmaker_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +71,7 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", "") or current_request_id.get()
         if request_id:
             entry["request_id"] = request_id
-        for key in ("method", "route", "path", "status", "duration_ms", "remote"):
+        for key in ("method", "route", "path", "status", "duration_ms", "remote", "scheme"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
@@ -105,7 +111,8 @@ class JsonAccessLogger(AbstractAccessLogger):
                 "path": request.path,
                 "status": response.status,
                 "duration_ms": round(time * 1000, 2),
-                "remote": request.remote,
+                "remote": request.get(client_address_key) or request.remote,
+                "scheme": request.headers.get("X-Forwarded-Proto", request.scheme),
             },
         )
 

@@ -39,9 +39,12 @@ async def _submitted_token(request: web.Request) -> str:
     if request.content_type == "multipart/form-data":
         # Uploads are streamed, so the token must come first rather than be searched for in
         # a body of many megabytes. The reader is kept for the handler to continue.
-        reader = await request.multipart()
-        request[multipart_key] = reader
-        part = await reader.next()
+        try:
+            reader = await request.multipart()
+            request[multipart_key] = reader
+            part = await reader.next()
+        except ValueError:  # no boundary, or a body that does not start with one
+            return ""
         if part is None or getattr(part, "name", None) != CSRF_FIELD:
             return ""
         raw = await part.read_chunk(MAX_MULTIPART_TOKEN_BYTES)

@@ -64,6 +64,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await error_response(request, problem)
     except web.HTTPException as exc:
         if exc.status < 400:
+            exc.headers["X-Request-Id"] = request[request_id_key]
             raise
         return await error_response(request, _from_http_exception(exc))
     except asyncio.CancelledError:
