@@ -8,7 +8,6 @@ import itertools
 import logging
 import os
 import secrets
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -95,7 +94,9 @@ def mailbox(smtp_server: SmtpServer):
 
 
 @pytest.fixture(scope="session")
-def base_settings(database_url: str, smtp_server: SmtpServer) -> Settings:
+def base_settings(
+    database_url: str, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     defaults = load_settings(env={})
     return defaults.replace(
         app={"public_url": "http://snapline.test", "secret_key": "test-secret"},
@@ -107,7 +108,7 @@ def base_settings(database_url: str, smtp_server: SmtpServer) -> Settings:
             "retry_base_seconds": 0.2,
             "smtp_timeout_seconds": 3.0,
         },
-        storage={"local_path": tempfile.mkdtemp(prefix="snapline-media-")},
+        storage={"local_path": str(tmp_path_factory.mktemp("media"))},
         security=TEST_ARGON2,
         server={"access_log": False},
     )
