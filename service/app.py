@@ -23,6 +23,8 @@ from service.keys import (
     scheduler_key,
     settings_key,
 )
+from service.media import context as media_context
+from service.media import serve as media_serve
 from service.observability import metrics_middleware
 from service.security import PasswordService
 from service.settings import PROJECT_ROOT, Settings
@@ -93,16 +95,19 @@ def create_app(settings: Settings) -> web.Application:
         filters=template_filters(),
     )
     app.on_response_prepare.append(security_headers(settings.is_https))
-    # Dependency order: database, executors, job scheduler, then workers using all three.
+    # Dependency order: database, object storage, executors, job scheduler, then workers
+    # using them.
     app.cleanup_ctx.extend(
         [
             database_ctx,
+            media_context.storage_ctx,
             executor_ctx,
             scheduler_ctx,
             mail.mail_ctx,
             housekeeping.housekeeping_ctx,
             live.live_ctx,
             observability.queue_metrics_ctx,
+            media_context.media_worker_ctx,
         ]
     )
     app.on_shutdown.append(live.close_streams)
@@ -119,6 +124,7 @@ def create_app(settings: Settings) -> web.Application:
         api_users,
         api_interactions,
         live,
+        media_serve,
     )
     for module in route_modules:
         app.router.add_routes(module.routes)

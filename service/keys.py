@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiojobs
@@ -22,6 +23,9 @@ scheduler_key = web.AppKey("scheduler", aiojobs.Scheduler)
 mail_worker_key = web.AppKey("mail_worker", "MailWorker")
 mail_templates_key = web.AppKey("mail_templates", jinja2.Environment)
 live_hub_key = web.AppKey("live_hub", "LiveHub")
+storage_key = web.AppKey("storage", "Storage")
+media_worker_key = web.AppKey("media_worker", "MediaWorker")
+spool_dir_key = web.AppKey("spool_dir", Path)
 
 current_user_key = web.RequestKey("current_user", "User | None")
 auth_session_hash_key = web.RequestKey("auth_session_hash", "bytes | None")

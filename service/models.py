@@ -16,8 +16,10 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -299,3 +301,95 @@ class Notification(Base):
         Index("ix_notifications_post_id", "post_id"),
         Index("ix_notifications_comment_id", "comment_id"),
     )
+
+
+MEDIA_JOB_KINDS = ("photo", "avatar", "delete")
+MAX_ALT_CHARS = 1500
+
+
+class Photo(Base):
+    """One photo of a post. Its renditions live in object storage under ``key_prefix``, a
+    random name: not guessable, and never derived from anything the uploader sent."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(SmallInteger)
+    alt: Mapped[str] = mapped_column(Text, server_default="")
+    key_prefix: Mapped[str] = mapped_column(String(80), unique=True)
+    # Set together when the renditions are stored.
+    extension: Mapped[str | None] = mapped_column(String(8))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        UniqueConstraint("post_id", "position", name="uq_photos_post_position"),
+        CheckConstraint("position BETWEEN 0 AND 3", name="position"),
+        CheckConstraint("char_length(alt) <= 1500", name="alt_length"),
+    )
+
+
+class Avatar(Base):
+    """A user's uploaded avatar: the one shown (``key_prefix``) and the latest upload still
+    being processed (``pending_prefix``), so an older upload finishing late never wins."""
+
+    __tablename__ = "avatars"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_prefix: Mapped[str | None] = mapped_column(String(80))
+    extension: Mapped[str | None] = mapped_column(String(8))
+    pending_prefix: Mapped[str | None] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = _now_column()
+
+
+class MediaJob(Base):
+    """Durable media work: process a photo or avatar, or delete stored objects. Written in
+    the transaction of the change that needs it; claimed by a worker in any process with
+    FOR UPDATE SKIP LOCKED and a lease. Jobs reference their target by id without a foreign
+    key, so a job outlives a deleted post and cleans up what it may have stored."""
+
+    __tablename__ = "media_jobs"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    photo_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    key_prefix: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = _now_column()
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = _now_column()
+    # The worker that claimed it last (each process's worker holds an advisory lock on its
+    # id while it lives) and until when the claim holds even if that cannot be seen.
+    claimed_by: Mapped[int | None] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('photo', 'avatar', 'delete')", name="kind"),
+        Index(
+            "ix_media_jobs_pending",
+            "next_attempt_at",
+            postgresql_where=text("done_at IS NULL AND failed_at IS NULL"),
+        ),
+        Index("ix_media_jobs_done_at", "done_at", postgresql_where=text("done_at IS NOT NULL")),
+    )
+
+
+class MediaOriginal(Base):
+    """An uploaded file until its job has processed it, in chunks. Kept in PostgreSQL so that
+    any process on any host can resume the job; deleted with the job's completion."""
+
+    __tablename__ = "media_originals"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("media_jobs.id", ondelete="CASCADE"))
+    part: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (PrimaryKeyConstraint("job_id", "part"),)

@@ -8,6 +8,8 @@ from service.api import serialize
 from service.api.common import page_json, read_json_object
 from service.domain import pages, posts
 from service.keys import sessionmaker_key
+from service.media import posting
+from service.media.upload import UploadError
 from service.web.auth import current_user, require_confirmed, require_user
 from service.web.paging import page_request
 from service.web.problems import Problem
@@ -34,9 +36,22 @@ async def explore(request: web.Request) -> web.Response:
     return page_json(page, serialize.post)
 
 
+async def _create_from_form(request: web.Request, viewer_id: int) -> web.Response:
+    """Multipart, with photos: 202 while they are processed (201 if there were none)."""
+    try:
+        created = await posting.create_post_from_form(request, viewer_id)
+    except UploadError as error:
+        raise Problem(error.status, error.message, error.code) from error
+    async with request.app[sessionmaker_key]() as db:
+        [view] = await posts.post_views(db, [created.post_id], viewer_id)
+    return web.json_response(serialize.post(view), status=202 if created.has_photos else 201)
+
+
 @routes.post("/api/v1/posts", name="api_posts")
 async def create(request: web.Request) -> web.Response:
     viewer = require_confirmed(request)
+    if request.content_type == "multipart/form-data":
+        return await _create_from_form(request, viewer.id)
     body = posts.normalize_body((await read_json_object(request, ["body"])).get("body", ""))
     if message := posts.body_error(body):
         raise Problem(422, message, "invalid_body")

@@ -8,7 +8,7 @@ from typing import Any
 from service.domain.comments import CommentView
 from service.domain.follows import Relationship
 from service.domain.notifications import NotificationView
-from service.domain.posts import PostView
+from service.domain.posts import PhotoView, PostView
 from service.domain.users import Profile, UserSummary
 
 
@@ -39,6 +39,16 @@ def user(profile: Profile) -> dict[str, Any]:
     }
 
 
+def photo(view: PhotoView) -> dict[str, Any]:
+    return {
+        "url": view.url,
+        "thumb_url": view.thumb_url,
+        "width": view.width,
+        "height": view.height,
+        "alt": view.alt,
+    }
+
+
 def post(view: PostView) -> dict[str, Any]:
     return {
         "id": view.id,
@@ -48,7 +58,7 @@ def post(view: PostView) -> dict[str, Any]:
         "created_at": iso(view.created_at),
         "published_at": iso(view.published_at) if view.published_at else None,
         "status": view.status,
-        "photos": list(view.photos),
+        "photos": [photo(item) for item in view.photos],
         "like_count": view.like_count,
         "comment_count": view.comment_count,
         "liked": view.liked,

@@ -1,12 +1,18 @@
-"""The signed-in user's own settings: profile fields and password."""
+"""The signed-in user's own settings: profile fields, avatar and password."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from aiohttp import web
 
 from service.domain import accounts, profiles
 from service.domain import sessions as auth_sessions
-from service.keys import passwords_key, sessionmaker_key
+from service.domain.users import avatar_url
+from service.keys import media_worker_key, passwords_key, sessionmaker_key
+from service.media import avatars
+from service.media.upload import Spooled, UploadError, received
+from service.models import User
 from service.text import has_forbidden_characters
 from service.views.common import redirect, render
 from service.web.auth import current_session_secret, require_user
@@ -18,27 +24,67 @@ routes = web.RouteTableDef()
 WRONG_PASSWORD = "That is not your current password."
 
 
+AVATAR_FILES = {"avatar": 1}
+PROFILE_TEXTS = frozenset(profiles.PROFILE_LIMITS)
+
+
+async def _profile_page(
+    request: web.Request, user: User, form: dict[str, str], errors: dict[str, str], status: int
+) -> web.Response:
+    async with request.app[sessionmaker_key]() as db:
+        avatar_key, avatar_pending = await avatars.avatar_state(db, user.id)
+    context = {
+        "form": form,
+        "errors": errors,
+        "avatar_url": avatar_url(user.username, avatar_key),
+        "avatar_pending": avatar_pending,
+    }
+    return await render(request, "settings/profile.html", context, status)
+
+
 @routes.get("/settings/profile", name="settings_profile")
 async def profile_form(request: web.Request) -> web.Response:
     user = require_user(request)
     form = {"display_name": user.display_name, "location": user.location, "bio": user.bio}
-    return await render(request, "settings/profile.html", {"form": form, "errors": {}})
+    return await _profile_page(request, user, form, {}, 200)
+
+
+async def _save_profile(
+    request: web.Request, user: User, form: Mapping[str, str], avatar: Spooled | None
+) -> web.Response:
+    values = {name: form.get(name, "").strip() for name in profiles.PROFILE_LIMITS}
+    errors = profiles.profile_errors(values)
+    if avatar is not None and not user.is_confirmed:
+        errors["avatar"] = "Confirm your email address before you upload a photo."
+    if errors:
+        return await _profile_page(request, user, values, errors, 422)
+    async with request.app[sessionmaker_key].begin() as db:
+        await profiles.update_profile(db, user.id, **values)
+        if avatar is not None:
+            await avatars.request_avatar(db, user.id, avatar.path)
+    if avatar is not None:
+        request.app[media_worker_key].wake()
+        await flash(
+            request, "Your profile has been saved. Your new photo appears in a moment.", "success"
+        )
+    else:
+        await flash(request, "Your profile has been saved.", "success")
+    raise redirect(str(request.app.router["settings_profile"].url_for()))
 
 
 @routes.post("/settings/profile")
 async def profile(request: web.Request) -> web.Response:
     user = require_user(request)
-    form = await read_form(request)
-    values = {name: form.get(name, "").strip() for name in profiles.PROFILE_LIMITS}
-    errors = profiles.profile_errors(values)
-    if errors:
-        return await render(
-            request, "settings/profile.html", {"form": values, "errors": errors}, 422
-        )
-    async with request.app[sessionmaker_key].begin() as db:
-        await profiles.update_profile(db, user.id, **values)
-    await flash(request, "Your profile has been saved.", "success")
-    raise redirect(str(request.app.router["settings_profile"].url_for()))
+    if request.content_type != "multipart/form-data":
+        return await _save_profile(request, user, await read_form(request), None)
+    # The form is multipart so that it can carry a photo; the photo is optional.
+    try:
+        async with received(request, AVATAR_FILES, PROFILE_TEXTS) as form:
+            [avatar] = form.files.get("avatar") or [None]
+            return await _save_profile(request, user, form.texts, avatar)
+    except UploadError as error:
+        values = {name: error.texts.get(name, "").strip() for name in profiles.PROFILE_LIMITS}
+        return await _profile_page(request, user, values, {"avatar": error.message}, error.status)
 
 
 @routes.get("/settings/password", name="settings_password")

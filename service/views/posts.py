@@ -6,6 +6,8 @@ from aiohttp import web
 
 from service.domain import comments, pages, posts
 from service.keys import sessionmaker_key
+from service.media import posting
+from service.media.upload import UploadError
 from service.views.common import redirect, render
 from service.web.auth import current_user, require_confirmed, require_user
 from service.web.flash import flash
@@ -17,21 +19,35 @@ from service.web.resources import delete_post_as, post_id_from
 routes = web.RouteTableDef()
 
 
+async def _form_again(
+    request: web.Request, viewer_id: int, errors: dict[str, str], draft: str, status: int
+) -> web.Response:
+    async with request.app[sessionmaker_key]() as db:
+        page = await pages.home(db, viewer_id, None, pages.DEFAULT_PAGE_SIZE)
+    context = {
+        "page": page,
+        "pending": [],
+        "feed_api": "/api/v1/timeline",
+        "errors": errors,
+        "draft": draft,
+    }
+    return await render(request, "timeline/home.html", context, status)
+
+
 @routes.post("/posts", name="create_post")
 async def create(request: web.Request) -> web.Response:
     viewer = require_confirmed(request)
+    if request.content_type == "multipart/form-data":
+        try:
+            created = await posting.create_post_from_form(request, viewer.id)
+        except UploadError as error:
+            draft = posts.normalize_body(error.texts.get("body", ""))
+            errors = {"body" if error.field == "body" else "photos": error.message}
+            return await _form_again(request, viewer.id, errors, draft, error.status)
+        raise redirect(f"/p/{created.post_id}")
     body = posts.normalize_body((await read_form(request)).get("body", ""))
     if message := posts.body_error(body):
-        async with request.app[sessionmaker_key]() as db:
-            page = await pages.home(db, viewer.id, None, pages.DEFAULT_PAGE_SIZE)
-        context = {
-            "page": page,
-            "pending": [],
-            "feed_api": "/api/v1/timeline",
-            "errors": {"body": message},
-            "draft": body,
-        }
-        return await render(request, "timeline/home.html", context, 422)
+        return await _form_again(request, viewer.id, {"body": message}, body, 422)
     async with request.app[sessionmaker_key].begin() as db:
         post_id = await posts.create_text_post(db, viewer.id, body)
     raise redirect(f"/p/{post_id}")

@@ -1,0 +1,65 @@
+"""The media cleanup contexts: object storage (one client per process, with the spool
+directory and the URL maker), and the media worker. Registered in dependency order, so at
+shutdown the worker stops first, while storage and the database are still open."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+
+from service.keys import (
+    media_worker_key,
+    scheduler_key,
+    sessionmaker_key,
+    settings_key,
+    spool_dir_key,
+    storage_key,
+)
+from service.media import storage as media_storage
+from service.media.jobs import STOP_GRACE_SECONDS, MediaWorker
+from service.media.liveness import Liveness
+from service.media.upload import prepare_spool, spool_dir
+from service.media.urls import SESSION_INFO_KEY
+
+# One photo renders at a time per process (about a quarter second of one core for 12 MP):
+# on a two-core container the other core stays free for requests.
+RENDER_THREADS = 1
+
+
+async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[settings_key]
+    async with media_storage.open_storage(settings) as storage:
+        await media_storage.probe(storage, settings)
+        app[storage_key] = storage
+        sessionmaker = app[sessionmaker_key]
+        info = {**sessionmaker.kw.get("info", {}), SESSION_INFO_KEY: storage.urls}
+        sessionmaker.configure(info=info)
+        spool = spool_dir(settings)
+        await asyncio.to_thread(prepare_spool, spool)
+        app[spool_dir_key] = spool
+        yield
+
+
+async def media_worker_ctx(app: web.Application) -> AsyncIterator[None]:
+    liveness = Liveness(app[settings_key].database.url)
+    # Rendering gets a thread of its own rather than the shared CPU executor, so background
+    # work never queues ahead of an upload's check or a login's password hash.
+    executor = ThreadPoolExecutor(max_workers=RENDER_THREADS, thread_name_prefix="media")
+    worker = MediaWorker(app[sessionmaker_key], app[storage_key], executor, liveness)
+    app[media_worker_key] = worker
+    scheduler = app[scheduler_key]
+    holding = await scheduler.spawn(liveness.run())
+    working = await scheduler.spawn(worker.run())
+    yield
+    # Jobs in progress get a few seconds to finish; then they are cancelled, which gives
+    # their claims back (see MediaWorker.run_job), and any process may take them.
+    worker.stop()
+    with contextlib.suppress(TimeoutError):
+        await working.wait(timeout=STOP_GRACE_SECONDS)
+    liveness.stopping.set()
+    await holding.wait()
+    executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,62 @@
+"""Creating a post from a multipart form (``body``, repeatable ``photos`` and ``alt``), as
+the page and the API both accept it. The photos are recorded with the post, in one
+transaction, before the answer; processing them is left to the media worker."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from aiohttp import web
+
+from service.domain import posts
+from service.keys import media_worker_key, sessionmaker_key
+from service.media.upload import UploadError, received
+from service.models import MAX_ALT_CHARS
+from service.text import has_forbidden_characters
+
+MAX_PHOTOS = 4
+POST_FILES = {"photos": MAX_PHOTOS}
+POST_TEXTS = frozenset({"body", "alt"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Created:
+    post_id: int
+    has_photos: bool
+
+
+def _alt_texts(alts: list[str], slots: int) -> list[str]:
+    """Alt texts pair with the photo slots in order (an empty file input keeps its place)."""
+    texts = [alt.replace("\r\n", "\n").strip() for alt in alts[:slots]]
+    texts += [""] * (slots - len(texts))
+    for text in texts:
+        if len(text) > MAX_ALT_CHARS:
+            raise UploadError(
+                422, f"Use at most {MAX_ALT_CHARS:,} characters of alt text.", "alt", "invalid_alt"
+            )
+        if has_forbidden_characters(text, allow_newlines=True):
+            raise UploadError(422, "Alt text contains characters that are not allowed.", "alt")
+    return texts
+
+
+async def create_post_from_form(request: web.Request, author_id: int) -> Created:
+    """Raises UploadError (with the text read so far) for anything that is refused."""
+    async with received(request, POST_FILES, POST_TEXTS) as form:
+        body = posts.normalize_body(form.text("body"))
+        slots = form.files.get("photos", [])
+        alts = _alt_texts(form.texts.getall("alt", []), len(slots))
+        photos = [
+            posts.NewPhoto(slot.path, alt)
+            for slot, alt in zip(slots, alts, strict=True)
+            if slot is not None
+        ]
+        if message := posts.body_error(body, has_photos=bool(photos)):
+            raise UploadError(422, message, "body", "invalid_body")
+        async with request.app[sessionmaker_key].begin() as db:
+            if photos:
+                post_id = await posts.create_photo_post(db, author_id, body, photos)
+            else:
+                post_id = await posts.create_text_post(db, author_id, body)
+    if photos:
+        request.app[media_worker_key].wake()
+    return Created(post_id, bool(photos))

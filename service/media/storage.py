@@ -1,0 +1,225 @@
+"""Object storage behind one small interface: ``local`` (files under storage.local_path,
+served by the app) or ``s3`` (any S3-compatible server, through one aioboto3 client per
+process). Only background jobs call ``put`` and ``delete_prefix``: a request never waits
+for storage."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import aioboto3
+import aiohttp
+from aiobotocore.config import AioConfig
+from botocore.exceptions import BotoCoreError, ClientError
+
+from service.media.urls import (
+    KEY_PATTERN,
+    PREFIX_PATTERN,
+    MediaUrls,
+    Presigner,
+    PublicUrls,
+    app_url,
+)
+from service.settings import Settings, StorageSettings
+
+log = logging.getLogger(__name__)
+
+# Objects are immutable (a new upload gets a new random prefix), so caches may keep them.
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+# A storage server that does not answer within these is treated as down; the job retries.
+S3_CONNECT_TIMEOUT_SECONDS = 5
+S3_READ_TIMEOUT_SECONDS = 30
+S3_MAX_ATTEMPTS = 3
+# How long the start-up bucket check may take before the service starts without it.
+PROBE_TIMEOUT_SECONDS = 10
+
+
+class StorageError(Exception):
+    """Storage could not be reached or refused the operation; worth retrying later."""
+
+
+class Storage(Protocol):
+    urls: MediaUrls
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def delete_prefix(self, prefix: str) -> None: ...
+
+    async def probe(self) -> None: ...
+
+
+def _checked_key(key: str) -> str:
+    if not KEY_PATTERN.match(key):
+        raise ValueError(f"not a media key: {key!r}")
+    return key
+
+
+def _checked_prefix(prefix: str) -> str:
+    if not PREFIX_PATTERN.match(prefix):
+        raise ValueError(f"not a media prefix: {prefix!r}")
+    return prefix
+
+
+class LocalStorage:
+    def __init__(self, root: Path, urls: MediaUrls) -> None:
+        self.root = root
+        self.urls = urls
+
+    def path_of(self, key: str) -> Path:
+        return self.root / _checked_key(key)
+
+    def _write(self, key: str, data: bytes) -> None:
+        target = self.path_of(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a reader never sees half a file and a crash leaves none.
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        try:
+            await asyncio.to_thread(self._write, key, data)
+        except OSError as error:
+            raise StorageError(f"writing {key}: {error}") from error
+
+    async def delete_prefix(self, prefix: str) -> None:
+        directory = self.root / _checked_prefix(prefix)
+        try:
+            await asyncio.to_thread(shutil.rmtree, directory, ignore_errors=False)
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise StorageError(f"deleting {prefix}: {error}") from error
+
+    async def probe(self) -> None:
+        await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
+
+
+# What a failed S3 call raises: botocore's errors, and the HTTP client's underneath.
+S3_ERRORS = (ClientError, BotoCoreError, aiohttp.ClientError, OSError, TimeoutError)
+
+
+class S3Storage:
+    def __init__(self, client: Any, bucket: str, urls: MediaUrls) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.urls = urls
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        try:
+            await self.client.put_object(
+                Bucket=self.bucket,
+                Key=_checked_key(key),
+                Body=data,
+                ContentType=content_type,
+                CacheControl=CACHE_CONTROL,
+            )
+        except S3_ERRORS as error:
+            raise StorageError(f"storing {key}: {error}") from error
+
+    async def delete_prefix(self, prefix: str) -> None:
+        # One DeleteObject per key rather than DeleteObjects: the batch call needs a
+        # Content-MD5 or checksum header that not every S3-compatible server accepts, and
+        # a prefix holds only two or so objects.
+        try:
+            listed = await self.client.list_objects_v2(
+                Bucket=self.bucket, Prefix=_checked_prefix(prefix) + "/"
+            )
+            for item in listed.get("Contents", []):
+                await self.client.delete_object(Bucket=self.bucket, Key=item["Key"])
+        except S3_ERRORS as error:
+            raise StorageError(f"deleting {prefix}: {error}") from error
+
+    async def probe(self) -> None:
+        try:
+            await self.client.head_bucket(Bucket=self.bucket)
+        except S3_ERRORS as error:
+            raise StorageError(f"bucket {self.bucket}: {error}") from error
+
+
+def s3_config() -> AioConfig:
+    return AioConfig(
+        signature_version="s3v4",
+        # Path-style addressing works with every S3-compatible server and with bucket
+        # names that are not DNS labels; virtual hosts need wildcard DNS.
+        s3={"addressing_style": "path"},
+        # botocore's newer default checksums (CRC32 trailers) break many non-AWS servers.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        connect_timeout=S3_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=S3_READ_TIMEOUT_SECONDS,
+        retries={"max_attempts": S3_MAX_ATTEMPTS, "mode": "standard"},
+    )
+
+
+def s3_endpoint(storage: StorageSettings) -> str:
+    return storage.s3_endpoint_url or f"https://s3.{storage.s3_region}.amazonaws.com"
+
+
+async def _s3_urls(session: aioboto3.Session, storage: StorageSettings) -> MediaUrls:
+    if storage.s3_public_url:
+        return PublicUrls(storage.s3_public_url)
+    credentials = await session.get_credentials()
+    if credentials is None:
+        raise StorageError("no S3 credentials: set storage.s3_access_key_id and secret")
+    frozen = await credentials.get_frozen_credentials()
+    return Presigner(
+        s3_endpoint(storage),
+        storage.s3_bucket,
+        storage.s3_region,
+        frozen.access_key,
+        frozen.secret_key,
+        frozen.token,
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
+    """The configured backend, with its client open for as long as the context lasts."""
+    storage = settings.storage
+    if storage.backend == "local":
+        yield LocalStorage(settings.resolve_path(storage.local_path), app_url)
+        return
+    session = aioboto3.Session(
+        aws_access_key_id=storage.s3_access_key_id or None,
+        aws_secret_access_key=storage.s3_secret_access_key or None,
+        region_name=storage.s3_region,
+    )
+    urls = await _s3_urls(session, storage)
+    async with session.client(
+        "s3", endpoint_url=s3_endpoint(storage), config=s3_config()
+    ) as client:
+        yield S3Storage(client, storage.s3_bucket, urls)
+
+
+async def probe(storage: Storage, settings: Settings) -> None:
+    """Check the bucket (or directory) at start. A missing bucket or wrong credentials stop
+    the start, since nothing would ever be stored; an unreachable server does not, since
+    uploads wait in PostgreSQL until it is back."""
+    try:
+        await asyncio.wait_for(storage.probe(), PROBE_TIMEOUT_SECONDS)
+    except (StorageError, TimeoutError) as error:
+        cause = error.__cause__
+        if isinstance(cause, ClientError):
+            raise
+        log.warning("storage is not reachable yet (%s); uploads will wait for it", error)
+        return
+    where = settings.storage.s3_endpoint_url or "AWS"
+    if settings.storage.backend == "s3":
+        log.info("storage: s3 bucket %s at %s", settings.storage.s3_bucket, where)
+    else:
+        log.info("storage: local files under %s", settings.storage.local_path)
