@@ -57,6 +57,8 @@ LIVE_STREAMS = Gauge("snapline_live_streams", "Open live-update streams in this 
 QUEUE_QUERIES = {
     "mail": "SELECT count(*), extract(epoch FROM now() - min(created_at)) FROM outbox_mail"
     " WHERE sent_at IS NULL AND failed_at IS NULL",
+    "media": "SELECT count(*), extract(epoch FROM now() - min(created_at)) FROM media_jobs"
+    " WHERE done_at IS NULL AND failed_at IS NULL",
 }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.cursor import Position
 from service.domain import notifications
 from service.domain.likes import PostNotFound
-from service.domain.users import UserSummary
+from service.domain.users import UserSummary, avatar_key_of
 from service.models import MAX_COMMENT_BODY_CHARS, Comment, Post, User
 from service.text import has_forbidden_characters
 
@@ -50,19 +50,19 @@ def body_error(body: str) -> str | None:
 
 def _views_query():
     return (
-        select(Comment, Post.author_id, User.username, User.display_name)
+        select(Comment, Post.author_id, User.username, User.display_name, avatar_key_of(User.id))
         .join(User, User.id == Comment.author_id)
         .join(Post, Post.id == Comment.post_id)
     )
 
 
 def _view(row) -> CommentView:
-    comment, post_author_id, username, display_name = row
+    comment, post_author_id, username, display_name, avatar = row
     return CommentView(
         id=comment.id,
         post_id=comment.post_id,
         post_author_id=post_author_id,
-        author=UserSummary.of(comment.author_id, username, display_name),
+        author=UserSummary.of(comment.author_id, username, display_name, avatar),
         body=comment.body,
         created_at=comment.created_at,
     )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.cursor import Position
 from service.domain import notifications
-from service.domain.users import UserSummary
+from service.domain.users import UserSummary, avatar_key_of
 from service.models import Follow, User
 
 
@@ -92,7 +92,7 @@ async def relationships(
     else:
         mine, theirs = Follow.follower_id, Follow.followed_id
     query = (
-        select(Follow.created_at, User.id, User.username, User.display_name)
+        select(Follow.created_at, User.id, User.username, User.display_name, avatar_key_of(User.id))
         .join(User, User.id == theirs)
         .where(mine == user_id)
         .order_by(Follow.created_at.desc(), theirs.desc())
@@ -102,6 +102,6 @@ async def relationships(
         query = query.where(and_(tuple_(Follow.created_at, theirs) < tuple_(after.at, after.id)))
     rows = await session.execute(query)
     return [
-        Relationship(UserSummary.of(uid, username, display), since, Position(since, uid))
-        for since, uid, username, display in rows
+        Relationship(UserSummary.of(uid, username, display, avatar), since, Position(since, uid))
+        for since, uid, username, display, avatar in rows
     ]

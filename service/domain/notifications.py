@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import events
 from service.cursor import Position
-from service.domain.users import UserSummary
+from service.domain.users import UserSummary, avatar_key_of
 from service.models import Notification, User
 
 
@@ -69,7 +69,7 @@ async def page(
 ) -> list[NotificationView]:
     """Newest first, ``limit + 1`` at most (the extra one means there is more)."""
     query = (
-        select(Notification, User.username, User.display_name)
+        select(Notification, User.username, User.display_name, avatar_key_of(User.id))
         .join(User, User.id == Notification.actor_id)
         .where(Notification.user_id == user_id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
@@ -83,13 +83,13 @@ async def page(
         NotificationView(
             id=row.id,
             kind=row.kind,
-            actor=UserSummary.of(row.actor_id, username, display_name),
+            actor=UserSummary.of(row.actor_id, username, display_name, avatar),
             post_id=row.post_id,
             created_at=row.created_at,
             read=row.read_at is not None,
             position=Position(row.created_at, row.id),
         )
-        for row, username, display_name in await session.execute(query)
+        for row, username, display_name, avatar in await session.execute(query)
     ]
 
 

@@ -31,6 +31,7 @@ from service.media.liveness import ADVISORY_NAMESPACE, Liveness
 from service.media.storage import Storage, StorageError
 from service.media.urls import rendition_key
 from service.models import MediaJob, MediaOriginal
+from service.observability import JOB_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +230,7 @@ class MediaWorker:
                 await avatars.avatar_failed(session, job.user_id, job.key_prefix)
 
     async def _retry(self, job: Claimed, error: BaseException) -> None:
+        JOB_FAILURES.labels("media").inc()
         if job.attempts >= MAX_ATTEMPTS:
             await self._fail(job, error)
             return
