@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -22,6 +21,7 @@ from aiohttp import web
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.backoff import backoff_seconds
 from service.db import is_database_unavailable
 from service.keys import mail_worker_key, scheduler_key, sessionmaker_key, settings_key
 from service.models import OutboxMail
@@ -139,12 +139,6 @@ def make_backend(settings: Settings) -> MailBackend:
     return FileMailBackend(settings.resolve_path(settings.mail.file_path))
 
 
-def backoff_seconds(attempts: int, base_seconds: float) -> float:
-    """Exponential with full jitter, so many failed messages do not retry in lockstep."""
-    ceiling = min(MAX_BACKOFF_SECONDS, base_seconds * 2 ** max(0, attempts - 1))
-    return random.uniform(ceiling / 2, ceiling)
-
-
 class MailWorker:
     def __init__(
         self, sessionmaker: async_sessionmaker, backend: MailBackend, settings: MailSettings
@@ -194,7 +188,9 @@ class MailWorker:
             log.error("giving up on mail %s to %s: %s", row.id, row.recipient, error)
             values = {"failed_at": text("now()"), "locked_until": None, "last_error": str(error)}
         else:
-            delay = backoff_seconds(row.attempts, self.settings.retry_base_seconds)
+            delay = backoff_seconds(
+                row.attempts, self.settings.retry_base_seconds, MAX_BACKOFF_SECONDS
+            )
             log.warning(
                 "mail %s failed (attempt %s), retry in %.0f s: %s",
                 row.id,

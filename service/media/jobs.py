@@ -17,13 +17,13 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import random
 import time
 from concurrent.futures import Executor
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from service.backoff import backoff_seconds
 from service.db import is_database_unavailable
 from service.domain import posts
 from service.media import avatars, images, queue
@@ -91,12 +91,6 @@ class Claimed:
     user_id: int | None
     key_prefix: str
     attempts: int
-
-
-def backoff_seconds(attempts: int) -> float:
-    """Exponential with jitter, so jobs failed by one outage do not all retry at once."""
-    ceiling = min(MAX_BACKOFF_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    return random.uniform(ceiling / 2, ceiling)
 
 
 class MediaWorker:
@@ -234,7 +228,7 @@ class MediaWorker:
         if job.attempts >= MAX_ATTEMPTS:
             await self._fail(job, error)
             return
-        delay = backoff_seconds(job.attempts)
+        delay = backoff_seconds(job.attempts, RETRY_BASE_SECONDS, MAX_BACKOFF_SECONDS)
         log.warning(
             "media job %s (%s) attempt %s failed, retry in %.1f s: %s",
             job.id,

@@ -10,12 +10,12 @@ from service.domain import comments, notifications, pages, posts
 from service.keys import sessionmaker_key
 from service.security import safe_next
 from service.views.common import redirect, render
+from service.views.posts import post_page
 from service.web.auth import require_confirmed, require_user
 from service.web.flash import flash
 from service.web.forms import read_form
 from service.web.interactions import add_comment, comment_id_from, delete_comment, set_like
 from service.web.paging import page_request
-from service.web.problems import Problem
 from service.web.resources import post_id_from
 
 routes = web.RouteTableDef()
@@ -50,18 +50,7 @@ async def comment(request: web.Request) -> web.Response:
     post_id = post_id_from(request)
     body = posts.normalize_body((await read_form(request)).get("body", ""))
     if message := comments.body_error(body):
-        async with request.app[sessionmaker_key]() as db:
-            view = await posts.visible_post(db, post_id, viewer.id)
-            if view is None:
-                raise Problem(404, "There is no such post.")
-            first = await comments.page(db, post_id, None, pages.DEFAULT_PAGE_SIZE)
-        context = {
-            "post": view,
-            "comments": pages.Page(*pages.split(first, pages.DEFAULT_PAGE_SIZE)),
-            "errors": {"body": message},
-            "draft": body,
-        }
-        return await render(request, "posts/show.html", context, 422)
+        return await post_page(request, {"body": message}, body, 422)
     created = await add_comment(request, viewer, post_id, body)
     raise redirect(f"/p/{post_id}#comment-{created.id}")
 

@@ -53,8 +53,11 @@ async def create(request: web.Request) -> web.Response:
     raise redirect(f"/p/{post_id}")
 
 
-@routes.get("/p/{id}", name="post")
-async def show(request: web.Request) -> web.Response:
+async def post_page(
+    request: web.Request, errors: dict[str, str] | None = None, draft: str = "", status: int = 200
+) -> web.Response:
+    """The post in the URL with a page of its comments (and, after a refused comment, the
+    form's error and the text to try again)."""
     viewer = current_user(request)
     after, limit = page_request(request)
     async with request.app[sessionmaker_key]() as db:
@@ -62,8 +65,18 @@ async def show(request: web.Request) -> web.Response:
         if view is None:
             raise Problem(404, "There is no such post.")
         rows = await comments.page(db, view.id, after, limit)
-    context = {"post": view, "comments": pages.Page(*pages.split(rows, limit)), "errors": {}}
-    return await render(request, "posts/show.html", context)
+    context = {
+        "post": view,
+        "comments": pages.Page(*pages.split(rows, limit)),
+        "errors": errors or {},
+        "draft": draft,
+    }
+    return await render(request, "posts/show.html", context, status)
+
+
+@routes.get("/p/{id}", name="post")
+async def show(request: web.Request) -> web.Response:
+    return await post_page(request)
 
 
 @routes.post("/p/{id}/delete", name="delete_post")
