@@ -310,24 +310,44 @@
 
     if (banner) banner.querySelector("button").addEventListener("click", () => showNewPosts());
     let connectedBefore = false;
-    const source = new EventSource("/api/v1/stream");
-    source.addEventListener("open", () => {
-      document.body.dataset.live = "open";
-      if (connectedBefore) catchUp().catch(() => {});
-      connectedBefore = true;
-    });
-    source.addEventListener("error", () => {
-      document.body.dataset.live = "reconnecting";
-    });
-    source.addEventListener("resync", () => catchUp().catch(() => {}));
-    source.addEventListener("notifications", (event) => setUnread(JSON.parse(event.data).unread));
-    source.addEventListener("post", (event) => {
-      if (!feed) return;
-      const { post_id } = JSON.parse(event.data);
-      if (shown().has(post_id)) return;
-      pending.add(post_id);
-      updateBanner();
-    });
+    let source = null;
+
+    function connect() {
+      if (source) return;
+      source = new EventSource("/api/v1/stream");
+      source.addEventListener("open", () => {
+        document.body.dataset.live = "open";
+        if (connectedBefore) catchUp().catch(() => {});
+        connectedBefore = true;
+      });
+      source.addEventListener("error", () => {
+        document.body.dataset.live = "reconnecting";
+      });
+      source.addEventListener("resync", () => catchUp().catch(() => {}));
+      source.addEventListener("notifications", (event) => setUnread(JSON.parse(event.data).unread));
+      source.addEventListener("post", (event) => {
+        if (!feed) return;
+        const { post_id } = JSON.parse(event.data);
+        if (shown().has(post_id)) return;
+        pending.add(post_id);
+        updateBanner();
+      });
+    }
+
+    function disconnect() {
+      if (!source) return;
+      source.close();
+      source = null;
+      document.body.dataset.live = "closed";
+    }
+
+    connect();
+    // Over HTTP/1.1 a browser keeps at most six connections to one host: a page in the
+    // back/forward cache or a background tab must not hold one with its stream, or other
+    // pages of the site stop loading. Coming back reconnects and catches up.
+    window.addEventListener("pagehide", disconnect);
+    window.addEventListener("pageshow", (event) => { if (event.persisted) connect(); });
+    document.addEventListener("visibilitychange", () => (document.hidden ? disconnect() : connect()));
   }
 
   window.Snapline = Object.assign(window.Snapline || {}, { api, csrfToken, el, refreshTimes, renderComment, renderPost });
