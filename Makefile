@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format clean lock
+.PHONY: install run test lint format clean bench lock
 
 install: $(STAMP)
 
@@ -39,6 +39,12 @@ lock:
 	"$$tmp/venv/bin/python" -m pip install --quiet pip-tools && \
 	"$$tmp/venv/bin/pip-compile" --quiet --generate-hashes --strip-extras --allow-unsafe \
 		--no-emit-find-links --no-emit-index-url -o requirements.lock pyproject.toml
+
+# The home timeline under load against its own ceiling (about 8 minutes on 2 cores); see
+# bench/results/README.md. Needs PostgreSQL on 127.0.0.1:5432 (or $BENCH_POSTGRES_URL) and wrk.
+bench: install
+	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python bench/timeline_http.py
 
 clean:
 	rm -rf $(VENV) var tests/artifacts .pytest_cache .ruff_cache

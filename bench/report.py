@@ -1,0 +1,217 @@
+"""The timeline benchmark's results as Markdown: load, growth, and each target's verdict."""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+
+from bench.wrk import Result
+
+# The targets (docs: bench/results/README.md).
+MIN_SHARE_OF_CEILING_TIMELINE = 0.60
+MAX_P99_MS_AT_64 = 100.0
+MAX_DEEP_OVER_FIRST = 1.2
+MAX_LARGE_OVER_SMALL = 1.2
+MAX_HEAVY_OVER_MEDIAN = 3.0
+MIN_SHARE_OF_CEILING_HOME = 0.40
+
+
+@dataclasses.dataclass(frozen=True)
+class Load:
+    endpoint: str
+    reader: str  # who is signed in ("" for the ceiling, which has no session)
+    results: dict[int, Result]  # by connections
+
+
+@dataclasses.dataclass(frozen=True)
+class Growth:
+    reader: str
+    # Accounts followed by the reader picked in each database, by posts label.
+    following: dict[str, int]
+    # Median EXPLAIN ANALYZE execution time (ms), by (posts label, page: "1" or "deep").
+    ms: dict[tuple[str, str], float]
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    target: str
+    measured: str
+    met: bool
+
+
+def ceiling_rps(ceilings: list[Load]) -> dict[int, float]:
+    """The yardstick: the ceiling's mean requests/s per number of connections, over its
+    runs at the start and at the end of the load phase."""
+    connections = sorted(ceilings[0].results)
+    return {
+        c: statistics.mean(load.results[c].requests_per_second for load in ceilings)
+        for c in connections
+    }
+
+
+def _load_table(loads: list[Load], ceilings: list[Load]) -> list[str]:
+    yardstick = ceiling_rps(ceilings)
+    lines = [
+        "| Endpoint | Signed in as | Connections | Requests/s | p50 ms | p99 ms "
+        "| Share of ceiling | Errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for load in [*ceilings, *loads]:
+        for connections, result in sorted(load.results.items()):
+            share = result.requests_per_second / yardstick[connections]
+            lines.append(
+                f"| {load.endpoint} | {load.reader or '—'} | {connections} "
+                f"| {result.requests_per_second:,.0f} | {result.p50_ms:.1f} | {result.p99_ms:.1f} "
+                f"| {share:.0%} | {result.errors} |"
+            )
+    first, last = ceilings[0].results, ceilings[-1].results
+    drift = ", ".join(
+        f"{abs(last[c].requests_per_second / first[c].requests_per_second - 1):.0%} at {c}"
+        for c in sorted(yardstick)
+    )
+    lines += [
+        "",
+        "Shares are of the ceiling's mean requests/s over its two runs, which differ by "
+        f"{drift} connections (the machine's own drift during the run).",
+    ]
+    return lines
+
+
+def _growth_table(growth: list[Growth], labels: tuple[str, str]) -> list[str]:
+    small, large = labels
+    lines = [
+        f"| Reader | follows ({small} / {large}) | {small} page 1 | {small} deep "
+        f"| {large} page 1 | {large} deep | {large} ÷ {small} (page 1 / deep) "
+        f"| deep ÷ page 1 ({large}) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in growth:
+        ms = row.ms
+        first = ms[large, "1"] / ms[small, "1"]
+        deep = ms[large, "deep"] / ms[small, "deep"]
+        lines.append(
+            f"| {row.reader} | {row.following[small]:,} / {row.following[large]:,} "
+            f"| {ms[small, '1']:.3f} | {ms[small, 'deep']:.3f} "
+            f"| {ms[large, '1']:.3f} | {ms[large, 'deep']:.3f} "
+            f"| {first:.2f}× / {deep:.2f}× | {ms[large, 'deep'] / ms[large, '1']:.2f}× |"
+        )
+    return lines
+
+
+def _find(loads: list[Load], endpoint: str, reader: str) -> Load:
+    return next(load for load in loads if load.endpoint == endpoint and load.reader == reader)
+
+
+def verdicts(
+    loads: list[Load], ceilings: list[Load], growth: list[Growth], labels: tuple[str, str]
+) -> list[Verdict]:
+    small, large = labels
+    found: list[Verdict] = []
+    yardstick = ceiling_rps(ceilings)
+    connections = sorted(yardstick)
+    median = _find(loads, "timeline page 1", "median")
+    for endpoint, floor in (
+        ("timeline page 1", MIN_SHARE_OF_CEILING_TIMELINE),
+        ("home page", MIN_SHARE_OF_CEILING_HOME),
+    ):
+        load = _find(loads, endpoint, "median")
+        shares = {c: load.results[c].requests_per_second / yardstick[c] for c in connections}
+        found.append(
+            Verdict(
+                f"median {endpoint}: ≥ {floor:.0%} of the ceiling's requests/s",
+                ", ".join(f"{shares[c]:.0%} at {c}" for c in connections),
+                min(shares.values()) >= floor,
+            )
+        )
+    p99 = median.results[max(connections)].p99_ms
+    found.append(
+        Verdict(
+            f"median timeline p99 at {max(connections)} connections < {MAX_P99_MS_AT_64:.0f} ms",
+            f"{p99:.1f} ms",
+            p99 < MAX_P99_MS_AT_64,
+        )
+    )
+    http_deep = []
+    for load in loads:
+        if load.endpoint != "timeline deep":
+            continue
+        first = _find(loads, "timeline page 1", load.reader)
+        for c in connections:
+            slower = first.results[c].requests_per_second / load.results[c].requests_per_second
+            http_deep.append((slower, f"{load.reader} {c}"))
+    worst = max(http_deep)
+    found.append(
+        Verdict(
+            f"deep page within {MAX_DEEP_OVER_FIRST}× of page 1, HTTP (page-1 req/s ÷ deep req/s)",
+            f"worst {worst[0]:.2f}× ({worst[1]} connections); "
+            f"median {statistics.median(r for r, _ in http_deep):.2f}×",
+            worst[0] <= MAX_DEEP_OVER_FIRST,
+        )
+    )
+    by_reader = {row.reader: row for row in growth}
+    sql_deep = {
+        f"{row.reader} {label}": row.ms[label, "deep"] / row.ms[label, "1"]
+        for row in growth
+        for label in labels
+    }
+    name, ratio = max(sql_deep.items(), key=lambda item: item[1])
+    found.append(
+        Verdict(
+            f"deep page within {MAX_DEEP_OVER_FIRST}× of page 1, SQL execution",
+            f"worst {ratio:.2f}× ({name})",
+            ratio <= MAX_DEEP_OVER_FIRST,
+        )
+    )
+    for reader in ("median", "heavy"):
+        row = by_reader[reader]
+        ratio = row.ms[large, "1"] / row.ms[small, "1"]
+        deep = row.ms[large, "deep"] / row.ms[small, "deep"]
+        found.append(
+            Verdict(
+                f"{reader}: {large} posts within {MAX_LARGE_OVER_SMALL}× of {small}, SQL execution",
+                f"{ratio:.2f}× page 1, {deep:.2f}× deep",
+                max(ratio, deep) <= MAX_LARGE_OVER_SMALL,
+            )
+        )
+    sql_heavy = by_reader["heavy"].ms[large, "1"] / by_reader["median"].ms[large, "1"]
+    found.append(
+        Verdict(
+            f"heavy within {MAX_HEAVY_OVER_MEDIAN:.0f}× of median, SQL execution ({large}, page 1)",
+            f"{sql_heavy:.2f}×",
+            sql_heavy <= MAX_HEAVY_OVER_MEDIAN,
+        )
+    )
+    heavy = _find(loads, "timeline page 1", "heavy")
+    http_heavy = max(
+        median.results[c].requests_per_second / heavy.results[c].requests_per_second
+        for c in connections
+    )
+    found.append(
+        Verdict(
+            f"heavy within {MAX_HEAVY_OVER_MEDIAN:.0f}× of median, HTTP "
+            "(median req/s ÷ heavy req/s, page 1)",
+            f"{http_heavy:.2f}×",
+            http_heavy <= MAX_HEAVY_OVER_MEDIAN,
+        )
+    )
+    return found
+
+
+def markdown(
+    header: list[str],
+    loads: list[Load],
+    ceilings: list[Load],
+    growth: list[Growth],
+    labels: tuple[str, str],
+    footer: list[str],
+) -> str:
+    lines = [*header, "", "## Load over HTTP (wrk, loopback)", ""]
+    lines += _load_table(loads, ceilings)
+    lines += ["", "## Growth: SQL execution time of the home timeline (ms)", ""]
+    lines += _growth_table(growth, labels)
+    lines += ["", "## Targets", "", "| Target | Measured | Met |", "|---|---|---|"]
+    for verdict in verdicts(loads, ceilings, growth, labels):
+        lines.append(
+            f"| {verdict.target} | {verdict.measured} | {'yes' if verdict.met else '**no**'} |"
+        )
+    return "\n".join([*lines, "", *footer, ""])
