@@ -213,6 +213,11 @@ class Nginx:
     ) -> None:
         self.prefix = workdir / "nginx"
         self.prefix.mkdir(mode=0o755)
+        # nginx's workers run as an unprivileged user, who may not be able to enter the
+        # checkout (a clone in a private temporary directory): serve a copy from here.
+        served_static = self.prefix / "static"
+        shutil.copytree(static_dir, served_static)
+        static_dir = served_static
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.config_path = self.prefix / "nginx.conf"

@@ -155,7 +155,7 @@ def test_the_derived_config_passes_nginx_t() -> None:
         assert "test is successful" in result.stderr
         config = nginx.config_path.read_text()
         assert "app:8080" not in config and "/srv/snapline" not in config
-        assert f"alias {STATIC_DIR}/;" in config
+        assert f"alias {nginx.prefix / 'static'}/;" in config
     finally:
         shutil.rmtree(workdir)
 

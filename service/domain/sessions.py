@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import AuthSession, User
+from service.models import AuthSession
 from service.security import new_token, token_hash
 
 
@@ -20,18 +20,6 @@ async def start_session(session: AsyncSession, user_id: int, max_age: timedelta)
         )
     )
     return secret
-
-
-async def session_user(session: AsyncSession, secret: str) -> User | None:
-    """The user behind a cookie's session id, if that session still exists and is current."""
-    query = (
-        select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            AuthSession.id_hash == token_hash(secret), AuthSession.expires_at > datetime.now(UTC)
-        )
-    )
-    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def end_session(session: AsyncSession, secret: str) -> None:

@@ -31,7 +31,7 @@ SID_KEY = "sid"
 # Requests that never need to know the user: skip the database lookup for them.
 ANONYMOUS_PREFIXES = ("/static/", "/media/", "/healthz", "/readyz", "/metrics")
 
-# The user behind a live session id (the same rule as sessions.session_user), as plain
+# The user behind a live (unexpired) session id, as plain
 # columns: built once, so each request skips building and hashing the statement too.
 _SESSION_USER = (
     select(*User.__table__.columns)
