@@ -5,55 +5,30 @@ Pillow, and browser helpers for screenshots and for watching what a page ever sh
 from __future__ import annotations
 
 import contextlib
-import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from service.embedded_pg import free_port
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, LAUNCH_TIMEOUT_MS, WAIT_MS
-from tests.nginx import AppProcess, Nginx, Stack, private_dir, stack_env
+from tests.nginx import Stack, nginx_stack
 
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 
 
-@contextlib.contextmanager
-def smtp_nginx_stack(database_url: str, smtp_port: int) -> Iterator[Stack]:
-    """tests/nginx.py's ``nginx_stack`` (nginx in front of a process on a unix socket and
-    one on a loopback port, local photo storage shared by both), but with mail delivered
-    by SMTP to 127.0.0.1:``smtp_port``. Every process is stopped by its PID on the way
-    out, on failure too."""
-    workdir = private_dir("snapline-journey-")
-    started: list[AppProcess | Nginx] = []
-    try:
-        # nginx's port first: it is the public URL the apps put in emails.
-        port = free_port()
-        env = stack_env(database_url, workdir, port)
-        env.update(
-            SNAPLINE_MAIL_BACKEND="smtp",
-            SNAPLINE_MAIL_SMTP_HOST="127.0.0.1",
-            SNAPLINE_MAIL_SMTP_PORT=str(smtp_port),
-            SNAPLINE_MAIL_SMTP_TLS="none",
-            SNAPLINE_MAIL_SMTP_TIMEOUT_SECONDS="3",
-            SNAPLINE_MAIL_RETRY_BASE_SECONDS="0.2",
-        )
-        apps = []
-        for name, unix in (("a", True), ("b", False)):
-            apps.append(AppProcess(name, workdir, env, unix=unix))
-            started.append(apps[-1])
-        for app in apps:
-            app.wait_healthy()
-        nginx = Nginx(workdir, [app.target for app in apps], port=port)
-        started.append(nginx)
-        nginx.start()
-        yield Stack(workdir, env, nginx, apps)
-    finally:
-        for process in reversed(started):
-            process.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+def smtp_nginx_stack(database_url: str, smtp_port: int):
+    """nginx_stack with mail delivered by SMTP to the suite's server on ``smtp_port``."""
+    return nginx_stack(
+        database_url,
+        SNAPLINE_MAIL_BACKEND="smtp",
+        SNAPLINE_MAIL_SMTP_HOST="127.0.0.1",
+        SNAPLINE_MAIL_SMTP_PORT=str(smtp_port),
+        SNAPLINE_MAIL_SMTP_TLS="none",
+        SNAPLINE_MAIL_SMTP_TIMEOUT_SECONDS="3",
+        SNAPLINE_MAIL_RETRY_BASE_SECONDS="0.2",
+    )
 
 
 @contextlib.asynccontextmanager

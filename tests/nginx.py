@@ -321,16 +321,17 @@ def stack_env(database_url: str, workdir: Path, nginx_port: int) -> dict[str, st
 
 
 @contextlib.contextmanager
-def nginx_stack(database_url: str) -> Iterator[Stack]:
-    """Two serve processes (unix socket and TCP) behind nginx; everything stopped by PID
-    and the temporary directory removed on the way out."""
+def nginx_stack(database_url: str, **env_overrides: str) -> Iterator[Stack]:
+    """Two serve processes (unix socket and TCP) behind nginx, with ``env_overrides`` on
+    top of stack_env; everything stopped by PID and the temporary directory removed on
+    the way out."""
     workdir = private_dir("snapline-nginx-")
     started: list[AppProcess | Nginx] = []
     try:
         apps = []
         # nginx's port is chosen first: it is the public URL the apps put in emails.
         port = free_port()
-        env = stack_env(database_url, workdir, port)
+        env = {**stack_env(database_url, workdir, port), **env_overrides}
         for name, unix in (("a", True), ("b", False)):
             apps.append(AppProcess(name, workdir, env, unix=unix))
             started.append(apps[-1])
