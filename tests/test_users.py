@@ -102,12 +102,13 @@ async def test_followers_list_is_newest_first_with_since(client, make_client, fa
 
 
 async def test_unknown_users_are_404_in_pages_and_api(client):
-    for path in ("/@nobody_at_all", "/@nobody_at_all/followers", "/@" + "x" * 40):
+    for path in ("/@nobody_at_all", "/@nobody_at_all/followers", "/@" + "x" * 40, "/@bad%00name"):
         assert (await client.get(path)).status == 404
     for path in (
         "/api/v1/users/nobody_at_all",
         "/api/v1/users/nobody_at_all/posts",
         "/api/v1/users/nobody_at_all/following",
+        "/api/v1/users/bad%00name/posts",
     ):
         response = await client.get(path)
         assert response.status == 404

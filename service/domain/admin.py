@@ -6,6 +6,7 @@ from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.cursor import Position
+from service.domain.accounts import USERNAME_PATTERN
 from service.models import ROLES, User
 
 
@@ -20,6 +21,8 @@ async def users_page(session: AsyncSession, after: Position | None, limit: int) 
 async def set_role(session: AsyncSession, username: str, role: str) -> bool:
     if role not in ROLES:
         raise ValueError(role)
+    if not USERNAME_PATTERN.match(username):
+        return False
     changed = await session.scalar(
         update(User)
         .where(func.lower(User.username) == username.lower())

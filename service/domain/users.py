@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, ScalarSelect, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.domain.accounts import USERNAME_PATTERN
 from service.models import Avatar, Follow, User
 
 # Avatar sizes stored per upload: lists show 40 px (64 covers 1.5x screens), profiles 96 px.
@@ -69,7 +70,15 @@ class Profile:
     is_viewer: bool
 
 
+def _could_exist(username: str) -> bool:
+    """Names that break the username rules (a NUL byte, say) are nobody's: answer that
+    without asking PostgreSQL, which would reject some of them as an error."""
+    return USERNAME_PATTERN.match(username) is not None
+
+
 async def user_id_by_username(session: AsyncSession, username: str) -> int | None:
+    if not _could_exist(username):
+        return None
     return await session.scalar(
         select(User.id).where(func.lower(User.username) == username.lower())
     )
@@ -77,6 +86,8 @@ async def user_id_by_username(session: AsyncSession, username: str) -> int | Non
 
 async def profile(session: AsyncSession, username: str, viewer_id: int | None) -> Profile | None:
     """One query: the user, their counters, and both directions of the relationship."""
+    if not _could_exist(username):
+        return None
     viewer = viewer_id if viewer_id is not None else -1
     following = exists().where(Follow.follower_id == viewer, Follow.followed_id == User.id)
     follows_you = exists().where(Follow.follower_id == User.id, Follow.followed_id == viewer)
