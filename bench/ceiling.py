@@ -22,9 +22,8 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.explain_timeline import numbered
 from service import cursor
-from service.domain.feeds import HOME_TIMELINE
+from service.domain.feeds import HOME_TIMELINE, positional
 
 # The service's pool size (database.pool_size), so both sides get the same database
 # concurrency.
@@ -64,7 +63,7 @@ def post_json(row: asyncpg.Record) -> dict[str, object]:
 async def timeline(request: web.Request) -> web.Response:
     async with request.app[pool_key].acquire() as connection:
         found = await connection.fetch(
-            numbered(HOME_TIMELINE.text), request.app[viewer_key], START, 0, PAGE_POSTS + 1
+            positional(HOME_TIMELINE), request.app[viewer_key], START, 0, PAGE_POSTS + 1
         )
         kept = found[:PAGE_POSTS]
         rows = await connection.fetch(PAGE_ROWS, [row["id"] for row in kept])

@@ -26,7 +26,6 @@ import dataclasses
 import json
 import os
 import random
-import re
 import statistics
 import sys
 import time
@@ -37,7 +36,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.domain.feeds import HOME_TIMELINE, HOME_WINDOW_MIN_FOLLOWS
+from service.domain.feeds import HOME_TIMELINE, HOME_WINDOW_MIN_FOLLOWS, positional
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/snapline_bench"
 RUNS = 20
@@ -90,8 +89,7 @@ PLAIN = """
      LIMIT :n
 """
 
-SHAPES = {"lateral": LATERAL, "service": HOME_TIMELINE.text}
-PARAMETERS = {"viewer": "$1", "at": "$2", "id": "$3", "n": "$4"}
+SHAPES = {"lateral": LATERAL, "service": HOME_TIMELINE}
 PARAMETER_TYPES = "bigint, timestamptz, bigint, bigint"
 
 # Which user stands for each kind of reader.
@@ -133,11 +131,6 @@ class Reader:
     deep: Cursor
 
 
-def numbered(statement: str) -> str:
-    """The statement with asyncpg's $n placeholders instead of :name ones."""
-    return re.sub(r"(?<!:):(viewer|at|id|n)\b", lambda m: PARAMETERS[m.group(1)], statement)
-
-
 def literal(cursor: Cursor) -> str:
     return f"'{cursor.at.isoformat()}'::timestamptz, {int(cursor.id)}"
 
@@ -145,7 +138,7 @@ def literal(cursor: Cursor) -> str:
 async def _timeline_rows(
     connection: asyncpg.Connection, user_id: int, after: Cursor, rows: int
 ) -> list[asyncpg.Record]:
-    return await connection.fetch(numbered(PLAIN), user_id, after.at, after.id, rows)
+    return await connection.fetch(positional(PLAIN), user_id, after.at, after.id, rows)
 
 
 async def _deep_cursor(connection: asyncpg.Connection, user_id: int) -> Cursor:
@@ -188,7 +181,7 @@ async def _prepare(connection: asyncpg.Connection, statement: str) -> None:
     )
     if exists:
         await connection.execute("DEALLOCATE timeline")
-    await connection.execute(f"PREPARE timeline({PARAMETER_TYPES}) AS {numbered(statement)}")
+    await connection.execute(f"PREPARE timeline({PARAMETER_TYPES}) AS {positional(statement)}")
 
 
 async def _explain_ms(
@@ -223,7 +216,7 @@ async def client_median_ms(
 ) -> tuple[float, str]:
     """Median round trip through a fresh asyncpg prepared statement, as the service runs
     it, and how many of the runs used a generic plan."""
-    statement = await connection.prepare(numbered(SHAPES[shape]))
+    statement = await connection.prepare(positional(SHAPES[shape]))
     times = []
     for _ in range(RUNS):
         began = time.perf_counter()
@@ -261,7 +254,7 @@ async def show_plans(connection: asyncpg.Connection, found: list[Reader]) -> Non
     for reader in found:
         if reader.kind not in {"median", "heavy"}:
             continue
-        await _prepare(connection, HOME_TIMELINE.text)
+        await _prepare(connection, HOME_TIMELINE)
         rows = await connection.fetch(
             "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "
             f"EXECUTE timeline({reader.user_id}, {literal(Cursor(START, 0))}, {PAGE_ROWS})"
@@ -292,7 +285,7 @@ async def check(connection: asyncpg.Connection, found: list[Reader], seed: int) 
     for user_id in sample:
         if user_id not in cases:
             cases[user_id] = await _deep_cursor(connection, user_id)
-    statements = {name: await connection.prepare(numbered(sql)) for name, sql in SHAPES.items()}
+    statements = {name: await connection.prepare(positional(sql)) for name, sql in SHAPES.items()}
     mismatches = checked = 0
     for user_id, deep in cases.items():
         for after in await _cursors(connection, user_id, deep):

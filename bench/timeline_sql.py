@@ -35,7 +35,7 @@ async def growth(urls: dict[str, str], kinds: tuple[str, ...]) -> list[Growth]:
                 user_id = await db.fetchval(explain_timeline.READERS[kind])
                 reader = await explain_timeline._reader(db, kind, user_id)
                 row.following[label] = reader.following
-                await explain_timeline._prepare(db, explain_timeline.HOME_TIMELINE.text)
+                await explain_timeline._prepare(db, explain_timeline.HOME_TIMELINE)
                 start = explain_timeline.Cursor(explain_timeline.START, 0)
                 cases += [
                     (label, "1", db, user_id, start),

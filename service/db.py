@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -11,7 +12,13 @@ from aiohttp import web
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.util import greenlet_spawn
 
 from service.keys import engine_key, sessionmaker_key, settings_key
 from service.settings import Settings
@@ -65,6 +72,35 @@ def create_engine(url: str, pool_size: int = 4, max_overflow: int = 4) -> AsyncE
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@contextlib.asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection as the driver's own, outside any transaction: each statement
+    commits by itself. For the read paths every request takes (the session lookup, pages
+    of posts): one round trip per statement, and none of the ORM's or Core's per-statement
+    work, which on two shared cores cost more than the statements themselves.
+
+    After anything but an error PostgreSQL reported (a cancelled or broken statement leaves
+    the connection mid-protocol), the connection is closed rather than pooled again."""
+    pooled = await engine.raw_connection()
+    try:
+        yield pooled.driver_connection
+    except BaseException as error:
+        if not isinstance(error, asyncpg.PostgresError):
+            pooled.invalidate(error)
+        raise
+    finally:
+        # Checking in may close an overflow connection, which awaits inside SQLAlchemy.
+        await greenlet_spawn(pooled.close)
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The driver connection under ``session``, inside its transaction (so statements on it
+    see what the session wrote): for the functions that take one, called from a unit of
+    work."""
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
 
 
 def is_database_unavailable(error: BaseException) -> bool:

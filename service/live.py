@@ -22,9 +22,10 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from service.db import driver_connection, reading
 from service.domain import notifications
 from service.events import CHANNEL
-from service.keys import live_hub_key, scheduler_key, sessionmaker_key, settings_key
+from service.keys import engine_key, live_hub_key, scheduler_key, sessionmaker_key, settings_key
 from service.models import Follow
 from service.web.auth import require_user
 
@@ -108,7 +109,7 @@ class LiveHub:
             user_id = int(event["user_id"])
             if user_id in self.streams:
                 async with self.sessionmaker() as db:
-                    unread = await notifications.unread_count(db, user_id)
+                    unread = await notifications.unread_count(await driver_connection(db), user_id)
                 self._send(user_id, _sse("notifications", {"unread": unread}))
 
     async def dispatch(self) -> None:
@@ -198,8 +199,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
     queue = hub.subscribe(viewer.id)
     try:
         await response.prepare(request)
-        async with request.app[sessionmaker_key]() as db:
-            unread = await notifications.unread_count(db, viewer.id)
+        async with reading(request.app[engine_key]) as connection:
+            unread = await notifications.unread_count(connection, viewer.id)
         await response.write(f"retry: {CLIENT_RETRY_MS}\n\n".encode())
         await response.write(_sse("notifications", {"unread": unread}))
         while True:

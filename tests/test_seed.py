@@ -21,8 +21,9 @@ from argon2 import PasswordHasher
 
 from service import migrate
 from service.cursor import Position
-from service.db import create_engine, make_sessionmaker
-from service.domain import feeds
+from service.db import create_engine, reading
+from service.domain import feeds, pages
+from service.media.urls import app_url
 from service.seed import (
     HEAVY_FOLLOWS_MAX,
     HEAVY_FOLLOWS_MIN,
@@ -198,19 +199,18 @@ def _small_window_timeline() -> str:
     asyncpg's placeholders: on a small database this sends many pages down the fallback
     branch after a partial window, which the real window size rarely does here."""
     window = f"LIMIT {feeds.HOME_WINDOW_POSTS})"
-    assert window in feeds.HOME_TIMELINE.text
-    statement = feeds.HOME_TIMELINE.text.replace(window, f"LIMIT {SMALL_WINDOW_POSTS})")
-    numbered = {"viewer": "$1", "at": "$2", "id": "$3", "n": "$4"}
-    return re.sub(r"(?<!:):(viewer|at|id|n)\b", lambda m: numbered[m.group(1)], statement)
+    assert window in feeds.HOME_TIMELINE
+    statement = feeds.HOME_TIMELINE.replace(window, f"LIMIT {SMALL_WINDOW_POSTS})")
+    return feeds.positional(statement)
 
 
 async def test_home_timeline_is_own_and_followed_posts_newest_first(connection, seeded):
-    """For every seeded reader and several cursors, the page is exactly the plain
-    definition's, whichever way the statement finds it."""
+    """For every seeded reader and several cursors, the page (and whether there is a next
+    one) is exactly the plain definition's, whichever way the statement finds it."""
     small_window = await connection.prepare(_small_window_timeline())
     engine = create_engine(seeded[0], pool_size=1, max_overflow=0)
     try:
-        async with make_sessionmaker(engine)() as session:
+        async with reading(engine) as service_connection:
             for (user_id,) in await connection.fetch("SELECT id FROM users ORDER BY id"):
                 for after in await _cursors(connection, user_id):
                     at, post_id = (after.at, after.id) if after else (FAR, 0)
@@ -220,8 +220,9 @@ async def test_home_timeline_is_own_and_followed_posts_newest_first(connection, 
                             PLAIN_TIMELINE, user_id, at, post_id, PAGE + 1
                         )
                     ]
-                    found = await feeds.home_timeline(session, user_id, after, PAGE)
-                    assert [(p.id, p.at) for p in found] == expected
+                    page = await pages.home(service_connection, app_url, user_id, after, PAGE)
+                    assert [(p.id, p.published_at) for p in page.items] == expected[:PAGE]
+                    assert (page.next_cursor is not None) == (len(expected) > PAGE)
                     rows = await small_window.fetch(user_id, at, post_id, PAGE + 1)
                     assert [tuple(row) for row in rows] == expected
     finally:

@@ -13,7 +13,7 @@ from service.web.auth import current_user, require_confirmed, require_user
 from service.web.interactions import add_comment, comment_id_from, delete_comment, set_like
 from service.web.paging import page_request
 from service.web.problems import Problem
-from service.web.resources import post_id_from
+from service.web.resources import media_urls, post_id_from, reading
 
 routes = web.RouteTableDef()
 
@@ -35,9 +35,13 @@ async def list_comments(request: web.Request) -> web.Response:
     viewer = current_user(request)
     after, limit = page_request(request)
     post_id = post_id_from(request)
+    async with reading(request) as connection:
+        visible = await posts.visible_post(
+            connection, media_urls(request), post_id, viewer.id if viewer else None
+        )
+    if visible is None:
+        raise Problem(404, "There is no such post.")
     async with request.app[sessionmaker_key]() as db:
-        if await posts.visible_post(db, post_id, viewer.id if viewer else None) is None:
-            raise Problem(404, "There is no such post.")
         rows = await comments.page(db, post_id, after, limit)
     return page_json(Page(*split(rows, limit)), serialize.comment)
 

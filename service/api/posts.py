@@ -6,6 +6,7 @@ from aiohttp import web
 
 from service.api import serialize
 from service.api.common import page_json, read_json_object
+from service.db import driver_connection
 from service.domain import pages, posts
 from service.keys import sessionmaker_key
 from service.media import posting
@@ -13,7 +14,7 @@ from service.media.upload import UploadError
 from service.web.auth import current_user, require_confirmed, require_user
 from service.web.paging import page_request
 from service.web.problems import Problem
-from service.web.resources import delete_post_as, post_id_from
+from service.web.resources import delete_post_as, media_urls, post_id_from, reading
 
 routes = web.RouteTableDef()
 
@@ -22,8 +23,8 @@ routes = web.RouteTableDef()
 async def timeline(request: web.Request) -> web.Response:
     viewer = require_user(request)
     after, limit = page_request(request)
-    async with request.app[sessionmaker_key]() as db:
-        page = await pages.home(db, viewer.id, after, limit)
+    async with reading(request) as connection:
+        page = await pages.home(connection, media_urls(request), viewer.id, after, limit)
     return page_json(page, serialize.post)
 
 
@@ -31,8 +32,10 @@ async def timeline(request: web.Request) -> web.Response:
 async def explore(request: web.Request) -> web.Response:
     viewer = current_user(request)
     after, limit = page_request(request)
-    async with request.app[sessionmaker_key]() as db:
-        page = await pages.explore(db, viewer.id if viewer else None, after, limit)
+    async with reading(request) as connection:
+        page = await pages.explore(
+            connection, media_urls(request), viewer.id if viewer else None, after, limit
+        )
     return page_json(page, serialize.post)
 
 
@@ -42,8 +45,10 @@ async def _create_from_form(request: web.Request, viewer_id: int) -> web.Respons
         created = await posting.create_post_from_form(request, viewer_id)
     except UploadError as error:
         raise Problem(error.status, error.message, error.code) from error
-    async with request.app[sessionmaker_key]() as db:
-        [view] = await posts.post_views(db, [created.post_id], viewer_id)
+    async with reading(request) as connection:
+        [view] = await posts.post_views(
+            connection, media_urls(request), [created.post_id], viewer_id
+        )
     return web.json_response(serialize.post(view), status=202 if created.has_photos else 201)
 
 
@@ -57,15 +62,18 @@ async def create(request: web.Request) -> web.Response:
         raise Problem(422, message, "invalid_body")
     async with request.app[sessionmaker_key].begin() as db:
         post_id = await posts.create_text_post(db, viewer.id, body)
-        [view] = await posts.post_views(db, [post_id], viewer.id)
+        connection = await driver_connection(db)
+        [view] = await posts.post_views(connection, media_urls(request), [post_id], viewer.id)
     return web.json_response(serialize.post(view), status=201)
 
 
 @routes.get("/api/v1/posts/{id}", name="api_post")
 async def post(request: web.Request) -> web.Response:
     viewer = current_user(request)
-    async with request.app[sessionmaker_key]() as db:
-        view = await posts.visible_post(db, post_id_from(request), viewer.id if viewer else None)
+    async with reading(request) as connection:
+        view = await posts.visible_post(
+            connection, media_urls(request), post_id_from(request), viewer.id if viewer else None
+        )
     if view is None:
         raise Problem(404, "There is no such post.")
     return web.json_response(serialize.post(view))

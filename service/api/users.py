@@ -11,7 +11,7 @@ from service.keys import sessionmaker_key
 from service.web.auth import current_user
 from service.web.paging import page_request
 from service.web.problems import Problem
-from service.web.resources import change_follow, user_id_for
+from service.web.resources import change_follow, media_urls, reading, user_id_for
 
 routes = web.RouteTableDef()
 
@@ -34,8 +34,10 @@ async def user(request: web.Request) -> web.Response:
 async def user_posts(request: web.Request) -> web.Response:
     after, limit = page_request(request)
     author_id = await user_id_for(request, request.match_info["username"])
-    async with request.app[sessionmaker_key]() as db:
-        page = await pages.author(db, author_id, _viewer_id(request), after, limit)
+    async with reading(request) as connection:
+        page = await pages.author(
+            connection, media_urls(request), author_id, _viewer_id(request), after, limit
+        )
     return page_json(page, serialize.post)
 
 

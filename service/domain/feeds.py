@@ -1,23 +1,22 @@
 """Which posts a list shows, in order: the home timeline, explore, and one author's posts.
 
-Each function returns the (id, published_at) of up to ``limit + 1`` published posts after
-``after`` in (published_at DESC, id DESC) order; the extra row only tells the caller that
-there is a next page. Keyset positions, never OFFSET: a page costs the same at any depth,
-and posts published meanwhile never shift what comes next.
+Each statement picks the (id, published_at) of up to ``:n`` (a page size plus one)
+published posts after the position (``:at``, ``:id``) in (published_at DESC, id DESC)
+order; the extra row only tells the caller that there is a next page. pages.py wraps them
+in the statement that shows those posts. Keyset positions, never OFFSET: a page costs the
+same at any depth, and posts published meanwhile never shift what comes next.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.cursor import Position
 
 # Later than any real post: "after the start" for the first page. Keeps one statement
 # shape (and one prepared plan) for first and later pages.
-_START = Position(datetime.fromisoformat("9999-01-01T00:00:00+00:00"), 0)
+START = Position(datetime.fromisoformat("9999-01-01T00:00:00+00:00"), 0)
 
 # How many of the newest posts overall the home timeline looks through before asking each
 # followed author instead. Big enough that a typical reader's page is found in it: a reader
@@ -57,8 +56,7 @@ HOME_PROBE_MIN_FOLLOWS = 1000
 # A full page from the window is the right answer: the window is a prefix of all posts in
 # timeline order, so no qualifying post outside it can come before its rows. Both branches
 # are gated on one count of the window's rows (one-time filters), so only one executes.
-HOME_TIMELINE = text(
-    f"""
+HOME_TIMELINE = f"""
     WITH newest AS (
         SELECT w.id, w.published_at
           FROM (SELECT p.id, p.published_at, p.author_id
@@ -112,10 +110,8 @@ HOME_TIMELINE = text(
     ORDER BY published_at DESC, id DESC
     LIMIT :n
     """
-)
 
-EXPLORE = text(
-    """
+EXPLORE = """
     SELECT p.id, p.published_at
       FROM posts p
      WHERE p.published_at IS NOT NULL
@@ -123,10 +119,8 @@ EXPLORE = text(
      ORDER BY p.published_at DESC, p.id DESC
      LIMIT :n
     """
-)
 
-AUTHOR = text(
-    """
+AUTHOR = """
     SELECT p.id, p.published_at
       FROM posts p
      WHERE p.author_id = :author
@@ -135,28 +129,23 @@ AUTHOR = text(
      ORDER BY p.published_at DESC, p.id DESC
      LIMIT :n
     """
-)
 
 
-def _bounds(after: Position | None, limit: int) -> dict[str, object]:
-    start = after or _START
-    return {"at": start.at, "id": start.id, "n": limit + 1}
+# The statements' named parameters, in the order asyncpg takes them as $1, $2, ...: the
+# post-card statements that wrap them (pages.py) use $1 as the viewer.
+PARAMETERS = ("viewer", "at", "id", "n", "author")
 
 
-async def home_timeline(
-    session: AsyncSession, viewer_id: int, after: Position | None, limit: int
-) -> list[Position]:
-    rows = await session.execute(HOME_TIMELINE, {"viewer": viewer_id, **_bounds(after, limit)})
-    return [Position(at, post_id) for post_id, at in rows]
+def positional(statement: str) -> str:
+    """``statement`` with asyncpg's numbered placeholders for the named ones."""
+    return re.sub(
+        r"(?<!:):(viewer|at|id|n|author)\b",
+        lambda name: f"${PARAMETERS.index(name.group(1)) + 1}",
+        statement,
+    )
 
 
-async def explore(session: AsyncSession, after: Position | None, limit: int) -> list[Position]:
-    rows = await session.execute(EXPLORE, _bounds(after, limit))
-    return [Position(at, post_id) for post_id, at in rows]
-
-
-async def author_posts(
-    session: AsyncSession, author_id: int, after: Position | None, limit: int
-) -> list[Position]:
-    rows = await session.execute(AUTHOR, {"author": author_id, **_bounds(after, limit)})
-    return [Position(at, post_id) for post_id, at in rows]
+def bounds(after: Position | None, limit: int) -> tuple[datetime, int, int]:
+    """The values of :at, :id and :n for up to ``limit`` rows after ``after``."""
+    start = after or START
+    return start.at, start.id, limit + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
+import asyncpg
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,11 +94,10 @@ async def page(
     ]
 
 
-async def unread_count(session: AsyncSession, user_id: int) -> int:
-    return await session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+async def unread_count(connection: asyncpg.Connection, user_id: int) -> int:
+    """For the badge every page shows, so a plain driver statement (see db.reading)."""
+    return await connection.fetchval(
+        "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL", user_id
     )
 
 

@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import cursor
@@ -14,6 +15,7 @@ from service.cursor import Position
 from service.domain import feeds, follows, posts
 from service.domain.follows import Relationship
 from service.domain.posts import PostView
+from service.media.urls import MediaUrls
 
 Item = TypeVar("Item")
 
@@ -37,31 +39,53 @@ def split(rows: Sequence, limit: int) -> tuple[list, str | None]:
     return kept, cursor.encode(position)
 
 
-async def _post_page(
-    session: AsyncSession, found: list[Position], viewer_id: int | None, limit: int
-) -> Page[PostView]:
-    kept, next_cursor = split(found, limit)
-    return Page(await posts.post_views(session, [p.id for p in kept], viewer_id), next_cursor)
+# One statement per kind of page: the feed's choice of posts and everything shown of them.
+_HOME = posts.cards_of_feed(feeds.positional(feeds.HOME_TIMELINE))
+_EXPLORE = posts.cards_of_feed(feeds.positional(feeds.EXPLORE))
+_AUTHOR = posts.cards_of_feed(feeds.positional(feeds.AUTHOR))
+
+
+def _post_page(rows: Sequence, urls: MediaUrls, limit: int) -> Page[PostView]:
+    views = [posts.post_view(row, urls) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit and views:
+        last = views[-1]
+        next_cursor = cursor.encode(Position(last.shown_at, last.id))
+    return Page(views, next_cursor)
 
 
 async def home(
-    session: AsyncSession, viewer_id: int, after: Position | None, limit: int
+    connection: asyncpg.Connection,
+    urls: MediaUrls,
+    viewer_id: int,
+    after: Position | None,
+    limit: int,
 ) -> Page[PostView]:
-    found = await feeds.home_timeline(session, viewer_id, after, limit)
-    return await _post_page(session, found, viewer_id, limit)
+    rows = await connection.fetch(_HOME, viewer_id, *feeds.bounds(after, limit))
+    return _post_page(rows, urls, limit)
 
 
 async def explore(
-    session: AsyncSession, viewer_id: int | None, after: Position | None, limit: int
+    connection: asyncpg.Connection,
+    urls: MediaUrls,
+    viewer_id: int | None,
+    after: Position | None,
+    limit: int,
 ) -> Page[PostView]:
-    return await _post_page(session, await feeds.explore(session, after, limit), viewer_id, limit)
+    rows = await connection.fetch(_EXPLORE, viewer_id, *feeds.bounds(after, limit))
+    return _post_page(rows, urls, limit)
 
 
 async def author(
-    session: AsyncSession, author_id: int, viewer_id: int | None, after: Position | None, limit: int
+    connection: asyncpg.Connection,
+    urls: MediaUrls,
+    author_id: int,
+    viewer_id: int | None,
+    after: Position | None,
+    limit: int,
 ) -> Page[PostView]:
-    found = await feeds.author_posts(session, author_id, after, limit)
-    return await _post_page(session, found, viewer_id, limit)
+    rows = await connection.fetch(_AUTHOR, viewer_id, *feeds.bounds(after, limit), author_id)
+    return _post_page(rows, urls, limit)
 
 
 async def relationships(

@@ -6,21 +6,24 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
-from sqlalchemy import delete, exists, func, insert, select, update
+import asyncpg
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import events
 from service.cursor import Position
-from service.domain.users import UserSummary, avatar_key_of
+from service.domain.users import AVATAR_SMALL, UserSummary
 from service.media import queue
-from service.media.urls import rendition_key, urls_for
-from service.models import MAX_POST_BODY_CHARS, Like, Photo, Post, User
+from service.media.urls import MediaUrls, rendition_key
+from service.models import MAX_POST_BODY_CHARS, Photo, Post, User
 from service.text import has_forbidden_characters
 
 
-@dataclasses.dataclass(frozen=True)
-class PhotoView:
+# Views are named tuples: a page builds dozens of them, and a tuple is built several times
+# faster than a frozen dataclass.
+class PhotoView(NamedTuple):
     url: str  # the display size, longest edge 1080 px
     thumb_url: str  # a 320 px square
     width: int  # of the display size
@@ -36,8 +39,7 @@ class NewPhoto:
     alt: str
 
 
-@dataclasses.dataclass(frozen=True)
-class PostView:
+class PostView(NamedTuple):
     id: int
     author: UserSummary
     body: str
@@ -103,79 +105,122 @@ async def create_photo_post(
     return post_id
 
 
-async def _photo_views(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[PhotoView]]:
-    urls = urls_for(session)
-    rows = await session.execute(
-        select(Photo.post_id, Photo.key_prefix, Photo.extension, Photo.width, Photo.height)
-        .add_columns(Photo.alt)
-        .where(Photo.post_id.in_(ids), Photo.ready_at.is_not(None))
-        .order_by(Photo.post_id, Photo.position)
+# Everything a post card shows, for the rows ``{rows}`` names ``page``, in ``{order}``: the
+# post, its author and their small avatar, whether viewer $1 liked it, and its processed
+# photos as parallel arrays (an aggregate always gives one row, NULLs when there are none).
+# One statement and one round trip for a whole page; each part is a primary-key or index
+# lookup per post, so the cost follows the page size, never the tables'.
+_POST_CARDS = """
+    SELECT p.id, p.author_id, u.username, u.display_name,
+           (SELECT a.key_prefix || '/{avatar_size}.' || a.extension
+              FROM avatars a
+             WHERE a.user_id = p.author_id AND a.key_prefix IS NOT NULL) AS avatar_key,
+           p.body, p.status, p.created_at, p.published_at, p.like_count, p.comment_count,
+           EXISTS (SELECT FROM likes l WHERE l.post_id = p.id AND l.user_id = $1) AS liked,
+           ph.prefixes, ph.extensions, ph.widths, ph.heights, ph.alts
+      FROM {rows}
+      JOIN posts p ON p.id = page.id
+      JOIN users u ON u.id = p.author_id
+     CROSS JOIN LATERAL (
+           SELECT array_agg(f.key_prefix ORDER BY f.position) AS prefixes,
+                  array_agg(f.extension ORDER BY f.position) AS extensions,
+                  array_agg(f.width ORDER BY f.position) AS widths,
+                  array_agg(f.height ORDER BY f.position) AS heights,
+                  array_agg(f.alt ORDER BY f.position) AS alts
+             FROM photos f
+            WHERE f.post_id = p.id AND f.ready_at IS NOT NULL) AS ph
+     ORDER BY {order}
+"""
+
+
+def cards_of_feed(feed: str) -> str:
+    """The statement that shows the posts a feed statement picks (rows of id and
+    published_at, in timeline order), in that order. Its parameter $1 is the viewer."""
+    return _POST_CARDS.format(
+        avatar_size=AVATAR_SMALL,
+        rows=f"({feed}) AS page",
+        order="page.published_at DESC, page.id DESC",
     )
-    photos: dict[int, list[PhotoView]] = {}
-    for post_id, prefix, extension, width, height, alt in rows:
-        photos.setdefault(post_id, []).append(
+
+
+# The posts with ids $2, in that order.
+_CARDS_BY_ID = _POST_CARDS.format(
+    avatar_size=AVATAR_SMALL,
+    rows="unnest($2::bigint[]) WITH ORDINALITY AS page(id, position)",
+    order="page.position",
+)
+
+# The unpublished posts of author $1, who is also the viewer.
+_PENDING_CARDS = _POST_CARDS.format(
+    avatar_size=AVATAR_SMALL,
+    rows="""(SELECT id, created_at FROM posts
+              WHERE author_id = $1 AND published_at IS NULL) AS page""",
+    order="page.created_at DESC, page.id DESC",
+)
+
+
+def post_view(row: Sequence, urls: MediaUrls) -> PostView:
+    """A row of a post-cards statement as what pages and the API show."""
+    (
+        post_id, author_id, username, display_name, avatar_key,
+        body, status, created_at, published_at, like_count, comment_count, liked,
+        prefixes, extensions, widths, heights, alts,
+    ) = row  # fmt: skip
+    photos = ()
+    if prefixes:
+        photos = tuple(
             PhotoView(
-                url=urls(rendition_key(prefix, "display", extension)),
-                thumb_url=urls(rendition_key(prefix, "thumb", extension)),
-                width=width,
-                height=height,
-                alt=alt,
+                urls(rendition_key(prefix, "display", extension)),
+                urls(rendition_key(prefix, "thumb", extension)),
+                width,
+                height,
+                alt,
+            )
+            for prefix, extension, width, height, alt in zip(
+                prefixes, extensions, widths, heights, alts, strict=True
             )
         )
-    return photos
+    return PostView(
+        post_id,
+        UserSummary.of(author_id, username, display_name, avatar_key),
+        body,
+        status,
+        created_at,
+        published_at,
+        like_count,
+        comment_count,
+        liked,
+        photos,
+    )
 
 
 async def post_views(
-    session: AsyncSession, ids: Sequence[int], viewer_id: int | None
+    connection: asyncpg.Connection, urls: MediaUrls, ids: Sequence[int], viewer_id: int | None
 ) -> list[PostView]:
-    """The posts with ``ids``, in that order, with author, photos and counts: two queries
-    however many posts a page shows."""
+    """The posts with ``ids`` that exist, in that order, with author, photos and counts:
+    one statement however many posts there are."""
     if not ids:
         return []
-    liked = exists().where(Like.post_id == Post.id, Like.user_id == (viewer_id or -1))
-    avatar = avatar_key_of(User.id)
-    rows = await session.execute(
-        select(Post, User.username, User.display_name, avatar, liked)
-        .join(User, User.id == Post.author_id)
-        .where(Post.id.in_(ids))
-    )
-    photos = await _photo_views(session, ids)
-    found = {
-        post.id: PostView(
-            id=post.id,
-            author=UserSummary.of(post.author_id, username, display_name, avatar_key),
-            body=post.body,
-            status=post.status,
-            created_at=post.created_at,
-            published_at=post.published_at,
-            like_count=post.like_count,
-            comment_count=post.comment_count,
-            liked=bool(viewer_liked),
-            photos=tuple(photos.get(post.id, ())),
-        )
-        for post, username, display_name, avatar_key, viewer_liked in rows
-    }
-    return [found[post_id] for post_id in ids if post_id in found]
+    rows = await connection.fetch(_CARDS_BY_ID, viewer_id, list(ids))
+    return [post_view(row, urls) for row in rows]
 
 
 async def visible_post(
-    session: AsyncSession, post_id: int, viewer_id: int | None
+    connection: asyncpg.Connection, urls: MediaUrls, post_id: int, viewer_id: int | None
 ) -> PostView | None:
     """A published post, or an unpublished one to its own author; None for anyone else."""
-    [view] = await post_views(session, [post_id], viewer_id) or [None]
+    [view] = await post_views(connection, urls, [post_id], viewer_id) or [None]
     if view is None or (view.published_at is None and view.author.id != viewer_id):
         return None
     return view
 
 
-async def pending_posts(session: AsyncSession, author_id: int) -> list[PostView]:
+async def pending_posts(
+    connection: asyncpg.Connection, urls: MediaUrls, author_id: int
+) -> list[PostView]:
     """The author's posts that are not published yet (processing or failed), newest first."""
-    ids = await session.scalars(
-        select(Post.id)
-        .where(Post.author_id == author_id, Post.published_at.is_(None))
-        .order_by(Post.created_at.desc())
-    )
-    return await post_views(session, list(ids), author_id)
+    rows = await connection.fetch(_PENDING_CARDS, author_id)
+    return [post_view(row, urls) for row in rows]
 
 
 async def author_of(session: AsyncSession, post_id: int) -> int | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, ScalarSelect, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +26,11 @@ def avatar_url(username: str, avatar_key: str | None = None) -> str:
     profile)."""
     if avatar_key:
         return f"/media/{avatar_key}"
+    return _identicon_url(username)
+
+
+@functools.lru_cache(maxsize=4096)
+def _identicon_url(username: str) -> str:
     digest = hashlib.sha256(username.lower().encode()).hexdigest()[:16]
     return f"/identicons/{digest}.svg"
 
@@ -38,8 +45,7 @@ def avatar_key_of(user_id: ColumnElement[int], size: str = AVATAR_SMALL) -> Scal
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class UserSummary:
+class UserSummary(NamedTuple):
     id: int
     username: str
     display_name: str

@@ -23,7 +23,6 @@ from service.media import storage as media_storage
 from service.media.jobs import STOP_GRACE_SECONDS, MediaWorker
 from service.media.liveness import Liveness
 from service.media.upload import prepare_spool, spool_dir
-from service.media.urls import SESSION_INFO_KEY
 
 # One photo renders at a time per process (about a quarter second of one core for 12 MP):
 # on a two-core container the other core stays free for requests.
@@ -35,9 +34,6 @@ async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
     async with media_storage.open_storage(settings) as storage:
         await media_storage.probe(storage, settings)
         app[storage_key] = storage
-        sessionmaker = app[sessionmaker_key]
-        info = {**sessionmaker.kw.get("info", {}), SESSION_INFO_KEY: storage.urls}
-        sessionmaker.configure(info=info)
         spool = spool_dir(settings)
         await asyncio.to_thread(prepare_spool, spool)
         app[spool_dir_key] = spool

@@ -29,12 +29,6 @@ PRESIGN_REUSE_SECONDS = 3600
 _UNRESERVED = "-_.~"
 
 
-# The app's URL maker rides along with its database sessions (the storage start-up puts it
-# in the sessionmaker's ``info``), so query functions build photo URLs without knowing which
-# backend is configured.
-SESSION_INFO_KEY = "media_urls"
-
-
 class MediaUrls(Protocol):
     def __call__(self, key: str) -> str: ...
 
@@ -42,12 +36,6 @@ class MediaUrls(Protocol):
 def app_url(key: str) -> str:
     """Served by the app itself: files of the local backend, or a redirect for S3."""
     return f"/media/{key}"
-
-
-def urls_for(session: object) -> MediaUrls:
-    """The URL maker of the app a session belongs to; ``/media/...`` outside an app."""
-    info = getattr(session, "info", {})
-    return info.get(SESSION_INFO_KEY, app_url)
 
 
 class PublicUrls:

@@ -14,7 +14,7 @@ from service.web.flash import flash
 from service.web.forms import read_form
 from service.web.paging import page_request
 from service.web.problems import Problem
-from service.web.resources import delete_post_as, post_id_from
+from service.web.resources import delete_post_as, media_urls, post_id_from, reading
 
 routes = web.RouteTableDef()
 
@@ -22,8 +22,10 @@ routes = web.RouteTableDef()
 async def _form_again(
     request: web.Request, viewer_id: int, errors: dict[str, str], draft: str, status: int
 ) -> web.Response:
-    async with request.app[sessionmaker_key]() as db:
-        page = await pages.home(db, viewer_id, None, pages.DEFAULT_PAGE_SIZE)
+    async with reading(request) as connection:
+        page = await pages.home(
+            connection, media_urls(request), viewer_id, None, pages.DEFAULT_PAGE_SIZE
+        )
     context = {
         "page": page,
         "pending": [],
@@ -60,10 +62,13 @@ async def post_page(
     form's error and the text to try again)."""
     viewer = current_user(request)
     after, limit = page_request(request)
+    async with reading(request) as connection:
+        view = await posts.visible_post(
+            connection, media_urls(request), post_id_from(request), viewer.id if viewer else None
+        )
+    if view is None:
+        raise Problem(404, "There is no such post.")
     async with request.app[sessionmaker_key]() as db:
-        view = await posts.visible_post(db, post_id_from(request), viewer.id if viewer else None)
-        if view is None:
-            raise Problem(404, "There is no such post.")
         rows = await comments.page(db, view.id, after, limit)
     context = {
         "post": view,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.domain import pages, posts
-from service.keys import sessionmaker_key
 from service.views.common import render
 from service.web.auth import current_user
 from service.web.paging import page_request
+from service.web.resources import media_urls, reading
 
 routes = web.RouteTableDef()
 
@@ -19,9 +19,10 @@ async def home(request: web.Request) -> web.Response:
     if viewer is None:
         return await explore(request)
     after, limit = page_request(request)
-    async with request.app[sessionmaker_key]() as db:
-        page = await pages.home(db, viewer.id, after, limit)
-        pending = await posts.pending_posts(db, viewer.id) if after is None else []
+    urls = media_urls(request)
+    async with reading(request) as connection:
+        page = await pages.home(connection, urls, viewer.id, after, limit)
+        pending = await posts.pending_posts(connection, urls, viewer.id) if after is None else []
     context = {"page": page, "pending": pending, "feed_api": "/api/v1/timeline", "errors": {}}
     return await render(request, "timeline/home.html", context)
 
@@ -30,8 +31,10 @@ async def home(request: web.Request) -> web.Response:
 async def explore(request: web.Request) -> web.Response:
     viewer = current_user(request)
     after, limit = page_request(request)
-    async with request.app[sessionmaker_key]() as db:
-        page = await pages.explore(db, viewer.id if viewer else None, after, limit)
+    async with reading(request) as connection:
+        page = await pages.explore(
+            connection, media_urls(request), viewer.id if viewer else None, after, limit
+        )
     return await render(
         request, "timeline/explore.html", {"page": page, "feed_api": "/api/v1/explore"}
     )

@@ -11,7 +11,7 @@ from service.views.common import redirect, render
 from service.web.auth import current_user
 from service.web.paging import page_request
 from service.web.problems import Problem
-from service.web.resources import change_follow
+from service.web.resources import change_follow, media_urls, reading
 
 routes = web.RouteTableDef()
 
@@ -35,8 +35,15 @@ async def profile(request: web.Request) -> web.Response:
     viewer = current_user(request)
     after, limit = page_request(request)
     found = await _profile(request)
-    async with request.app[sessionmaker_key]() as db:
-        page = await pages.author(db, found.summary.id, viewer.id if viewer else None, after, limit)
+    async with reading(request) as connection:
+        page = await pages.author(
+            connection,
+            media_urls(request),
+            found.summary.id,
+            viewer.id if viewer else None,
+            after,
+            limit,
+        )
     context = {
         "profile": found,
         "page": page,

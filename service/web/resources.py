@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+
+import asyncpg
 from aiohttp import web
 
+from service import db
 from service.domain import follows, posts, users
-from service.keys import sessionmaker_key
+from service.keys import engine_key, sessionmaker_key, storage_key
+from service.media.urls import MediaUrls
 from service.models import User
 from service.web.auth import require_confirmed
 from service.web.problems import Problem
 
 MAX_ID = 2**63 - 1
+
+
+def reading(request: web.Request) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
+    """A connection for the reads of one request (see db.reading)."""
+    return db.reading(request.app[engine_key])
+
+
+def media_urls(request: web.Request) -> MediaUrls:
+    """How this app's storage names a stored photo for browsers."""
+    return request.app[storage_key].urls
 
 
 async def user_id_for(request: web.Request, username: str) -> int:

@@ -9,8 +9,9 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import STORAGE_KEY, get_session
 
+from service.db import reading
 from service.domain import notifications
-from service.keys import sessionmaker_key
+from service.keys import engine_key
 from service.web.auth import current_user
 from service.web.csrf import CSRF_SESSION_KEY, csrf_token
 from service.web.flash import pop_flashes
@@ -24,8 +25,8 @@ async def render(
     viewer = current_user(request)
     unread = 0
     if viewer is not None:
-        async with request.app[sessionmaker_key]() as db:
-            unread = await notifications.unread_count(db, viewer.id)
+        async with reading(request.app[engine_key]) as connection:
+            unread = await notifications.unread_count(connection, viewer.id)
     page = {
         "current_user": viewer,
         "csrf_token": await csrf_token(request),
