@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiojobs
+import asyncpg
 import jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 settings_key = web.AppKey("settings", "Settings")
 engine_key = web.AppKey("engine", AsyncEngine)
 sessionmaker_key = web.AppKey("sessionmaker", async_sessionmaker)
+read_pool_key = web.AppKey("read_pool", asyncpg.Pool)
 cpu_executor_key = web.AppKey("cpu_executor", ThreadPoolExecutor)
 passwords_key = web.AppKey("passwords", "PasswordService")
 scheduler_key = web.AppKey("scheduler", aiojobs.Scheduler)

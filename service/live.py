@@ -20,12 +20,11 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
-from service.db import driver_connection, reading
+from service.db import asyncpg_dsn, driver_connection, reading
 from service.domain import notifications
 from service.events import CHANNEL
-from service.keys import engine_key, live_hub_key, scheduler_key, sessionmaker_key, settings_key
+from service.keys import live_hub_key, read_pool_key, scheduler_key, sessionmaker_key, settings_key
 from service.models import Follow
 from service.web.auth import require_user
 
@@ -160,10 +159,6 @@ class Listener:
                 await asyncio.wait_for(self.stopping.wait(), RECONNECT_DELAY_SECONDS)
 
 
-def asyncpg_dsn(database_url: str) -> str:
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def live_ctx(app: web.Application) -> AsyncIterator[None]:
     hub = LiveHub(app[sessionmaker_key])
     app[live_hub_key] = hub
@@ -199,7 +194,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     queue = hub.subscribe(viewer.id)
     try:
         await response.prepare(request)
-        async with reading(request.app[engine_key]) as connection:
+        async with reading(request.app[read_pool_key]) as connection:
             unread = await notifications.unread_count(connection, viewer.id)
         await response.write(f"retry: {CLIENT_RETRY_MS}\n\n".encode())
         await response.write(_sse("notifications", {"unread": unread}))

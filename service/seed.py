@@ -25,8 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
+from service.db import asyncpg_dsn
 from service.security import PasswordService
 from service.settings import SecuritySettings
 
@@ -126,11 +126,6 @@ class Population:
     heavy: set[int]
     # Cumulative popularity weights over all users (zero for newcomers), for bisect picks.
     popularity: list[float]
-
-
-def asyncpg_dsn(database_url: str) -> str:
-    """The SQLAlchemy URL from settings as a DSN asyncpg understands."""
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _cumulative_popularity(rng: random.Random, users: int, newcomers: set[int]) -> list[float]:

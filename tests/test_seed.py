@@ -21,7 +21,7 @@ from argon2 import PasswordHasher
 
 from service import migrate
 from service.cursor import Position
-from service.db import create_engine, reading
+from service.db import create_read_pool, reading
 from service.domain import feeds, pages
 from service.media.urls import app_url
 from service.seed import (
@@ -208,9 +208,9 @@ async def test_home_timeline_is_own_and_followed_posts_newest_first(connection, 
     """For every seeded reader and several cursors, the page (and whether there is a next
     one) is exactly the plain definition's, whichever way the statement finds it."""
     small_window = await connection.prepare(_small_window_timeline())
-    engine = create_engine(seeded[0], pool_size=1, max_overflow=0)
+    pool = await create_read_pool(seeded[0], 1)
     try:
-        async with reading(engine) as service_connection:
+        async with reading(pool) as service_connection:
             for (user_id,) in await connection.fetch("SELECT id FROM users ORDER BY id"):
                 for after in await _cursors(connection, user_id):
                     at, post_id = (after.at, after.id) if after else (FAR, 0)
@@ -226,4 +226,4 @@ async def test_home_timeline_is_own_and_followed_posts_newest_first(connection, 
                     rows = await small_window.fetch(user_id, at, post_id, PAGE + 1)
                     assert [tuple(row) for row in rows] == expected
     finally:
-        await engine.dispose()
+        await pool.close()

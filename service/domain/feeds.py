@@ -10,6 +10,7 @@ same at any depth, and posts published meanwhile never shift what comes next.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from service.cursor import Position
@@ -131,21 +132,24 @@ AUTHOR = """
     """
 
 
-# The statements' named parameters, in the order asyncpg takes them as $1, $2, ...: the
-# post-card statements that wrap them (pages.py) use $1 as the viewer.
+# The statements' named parameters, in the order asyncpg takes them as $1, $2, ...
 PARAMETERS = ("viewer", "at", "id", "n", "author")
 
 
-def positional(statement: str) -> str:
-    """``statement`` with asyncpg's numbered placeholders for the named ones."""
-    return re.sub(
-        r"(?<!:):(viewer|at|id|n|author)\b",
-        lambda name: f"${PARAMETERS.index(name.group(1)) + 1}",
-        statement,
-    )
+def positional(statement: str, names: Sequence[str] = PARAMETERS, **literals: int) -> str:
+    """``statement`` with asyncpg's $1, $2, ... for the named parameters, numbered in the
+    order of ``names``, and the integer ``literals`` written into the text."""
+
+    def placeholder(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in literals:
+            return str(int(literals[name]))
+        return f"${names.index(name) + 1}"
+
+    return re.sub(r"(?<!:):([a-z]+)\b", placeholder, statement)
 
 
-def bounds(after: Position | None, limit: int) -> tuple[datetime, int, int]:
-    """The values of :at, :id and :n for up to ``limit`` rows after ``after``."""
+def position_after(after: Position | None) -> tuple[datetime, int]:
+    """The values of :at and :id: the first page starts after START."""
     start = after or START
-    return start.at, start.id, limit + 1
+    return start.at, start.id

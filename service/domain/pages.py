@@ -4,6 +4,7 @@ the next page. Pages and the JSON API both call these, so they always agree."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
@@ -39,10 +40,16 @@ def split(rows: Sequence, limit: int) -> tuple[list, str | None]:
     return kept, cursor.encode(position)
 
 
-# One statement per kind of page: the feed's choice of posts and everything shown of them.
-_HOME = posts.cards_of_feed(feeds.positional(feeds.HOME_TIMELINE))
-_EXPLORE = posts.cards_of_feed(feeds.positional(feeds.EXPLORE))
-_AUTHOR = posts.cards_of_feed(feeds.positional(feeds.AUTHOR))
+# The parameters of page statements ($1 is the viewer, as post cards take it); the number of
+# rows is written into the text instead (see db.create_read_pool).
+PAGE_PARAMETERS = ("viewer", "at", "id", "author")
+
+
+@functools.cache
+def page_statement(feed: str, rows: int) -> str:
+    """One statement for a page of a feed: its choice of up to ``rows`` posts and
+    everything shown of them. One text, and one prepared statement, per page size."""
+    return posts.cards_of_feed(feeds.positional(feed, PAGE_PARAMETERS, n=rows))
 
 
 def _post_page(rows: Sequence, urls: MediaUrls, limit: int) -> Page[PostView]:
@@ -61,7 +68,8 @@ async def home(
     after: Position | None,
     limit: int,
 ) -> Page[PostView]:
-    rows = await connection.fetch(_HOME, viewer_id, *feeds.bounds(after, limit))
+    statement = page_statement(feeds.HOME_TIMELINE, limit + 1)
+    rows = await connection.fetch(statement, viewer_id, *feeds.position_after(after))
     return _post_page(rows, urls, limit)
 
 
@@ -72,7 +80,8 @@ async def explore(
     after: Position | None,
     limit: int,
 ) -> Page[PostView]:
-    rows = await connection.fetch(_EXPLORE, viewer_id, *feeds.bounds(after, limit))
+    statement = page_statement(feeds.EXPLORE, limit + 1)
+    rows = await connection.fetch(statement, viewer_id, *feeds.position_after(after))
     return _post_page(rows, urls, limit)
 
 
@@ -84,7 +93,8 @@ async def author(
     after: Position | None,
     limit: int,
 ) -> Page[PostView]:
-    rows = await connection.fetch(_AUTHOR, viewer_id, *feeds.bounds(after, limit), author_id)
+    statement = page_statement(feeds.AUTHOR, limit + 1)
+    rows = await connection.fetch(statement, viewer_id, *feeds.position_after(after), author_id)
     return _post_page(rows, urls, limit)
 
 

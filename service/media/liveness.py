@@ -11,7 +11,8 @@ import logging
 import secrets
 
 import asyncpg
-from sqlalchemy.engine import make_url
+
+from service.db import asyncpg_dsn
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +21,6 @@ ADVISORY_NAMESPACE = 0x736E6170
 CHECK_SECONDS = 2.0
 RECONNECT_DELAY_SECONDS = 1.0
 CONNECT_TIMEOUT_SECONDS = 5.0
-
-
-def asyncpg_dsn(database_url: str) -> str:
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def new_worker_id() -> int:

@@ -7,16 +7,16 @@ import warnings
 from datetime import timedelta
 from urllib.parse import urlencode
 
+import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp_session import get_session, new_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import make_transient_to_detached
 
 from service.db import reading
 from service.domain import sessions as auth_sessions
-from service.keys import current_user_key, engine_key, sessionmaker_key, settings_key
+from service.keys import current_user_key, read_pool_key, sessionmaker_key, settings_key
 from service.models import User
 from service.security import token_hash
 from service.settings import Settings
@@ -64,7 +64,7 @@ async def current_user_middleware(request: web.Request, handler: Handler) -> web
         session = await get_session(request)
         secret = session.get(SID_KEY)
         if isinstance(secret, str):
-            user = await _session_user(request.app[engine_key], secret)
+            user = await _session_user(request.app[read_pool_key], secret)
             if user is None:
                 # Logged out elsewhere, expired or revoked: the cookie is now anonymous.
                 session.pop(SID_KEY, None)
@@ -72,12 +72,12 @@ async def current_user_middleware(request: web.Request, handler: Handler) -> web
     return await handler(request)
 
 
-async def _session_user(engine: AsyncEngine, secret: str) -> User | None:
-    """The signed-in user, looked up on every request but one: one statement outside a
-    transaction, straight through the driver (see db.reading).
+async def _session_user(pool: asyncpg.Pool, secret: str) -> User | None:
+    """The signed-in user, looked up on every request but one: one statement on the read
+    pool (see db.create_read_pool).
 
     The row becomes a detached ``User``, as if a session had loaded it and closed."""
-    async with reading(engine) as connection:
+    async with reading(pool) as connection:
         row = await connection.fetchrow(_SESSION_USER, token_hash(secret))
     if row is None:
         return None

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from service import db
 from service.domain import follows, posts, users
-from service.keys import engine_key, sessionmaker_key, storage_key
+from service.keys import read_pool_key, sessionmaker_key, storage_key
 from service.media.urls import MediaUrls
 from service.models import User
 from service.web.auth import require_confirmed
@@ -19,8 +19,8 @@ MAX_ID = 2**63 - 1
 
 
 def reading(request: web.Request) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
-    """A connection for the reads of one request (see db.reading)."""
-    return db.reading(request.app[engine_key])
+    """A connection for the reads of one request (see db.create_read_pool)."""
+    return db.reading(request.app[read_pool_key])
 
 
 def media_urls(request: web.Request) -> MediaUrls:

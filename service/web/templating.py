@@ -11,7 +11,7 @@ from aiohttp_session import STORAGE_KEY, get_session
 
 from service.db import reading
 from service.domain import notifications
-from service.keys import engine_key
+from service.keys import read_pool_key
 from service.web.auth import current_user
 from service.web.csrf import CSRF_SESSION_KEY, csrf_token
 from service.web.flash import pop_flashes
@@ -25,7 +25,7 @@ async def render(
     viewer = current_user(request)
     unread = 0
     if viewer is not None:
-        async with reading(request.app[engine_key]) as connection:
+        async with reading(request.app[read_pool_key]) as connection:
             unread = await notifications.unread_count(connection, viewer.id)
     page = {
         "current_user": viewer,
