@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.api import serialize
-from service.api.common import page_json, read_json_object
+from service.api.common import json_response, page_json, read_json_object
 from service.domain import comments, notifications, posts
 from service.domain.pages import Page, split
 from service.keys import sessionmaker_key
@@ -21,13 +21,13 @@ routes = web.RouteTableDef()
 @routes.post("/api/v1/posts/{id}/like", name="api_like")
 async def like(request: web.Request) -> web.Response:
     count = await set_like(request, require_confirmed(request), post_id_from(request), True)
-    return web.json_response({"liked": True, "like_count": count})
+    return json_response({"liked": True, "like_count": count})
 
 
 @routes.delete("/api/v1/posts/{id}/like")
 async def unlike(request: web.Request) -> web.Response:
     count = await set_like(request, require_confirmed(request), post_id_from(request), False)
-    return web.json_response({"liked": False, "like_count": count})
+    return json_response({"liked": False, "like_count": count})
 
 
 @routes.get("/api/v1/posts/{id}/comments", name="api_comments")
@@ -51,7 +51,7 @@ async def create_comment(request: web.Request) -> web.Response:
     viewer = require_confirmed(request)
     body = (await read_json_object(request, ["body"])).get("body", "")
     comment = await add_comment(request, viewer, post_id_from(request), body.strip())
-    return web.json_response(serialize.comment(comment), status=201)
+    return json_response(serialize.comment(comment), status=201)
 
 
 @routes.delete("/api/v1/comments/{id}", name="api_comment")
@@ -74,4 +74,4 @@ async def read_all(request: web.Request) -> web.Response:
     viewer = require_user(request)
     async with request.app[sessionmaker_key].begin() as db:
         await notifications.mark_all_read(db, viewer.id)
-    return web.json_response({"unread": 0})
+    return json_response({"unread": 0})

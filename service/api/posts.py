@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.api import serialize
-from service.api.common import page_json, read_json_object
+from service.api.common import json_response, page_json, read_json_object
 from service.db import driver_connection
 from service.domain import pages, posts
 from service.keys import sessionmaker_key
@@ -49,7 +49,7 @@ async def _create_from_form(request: web.Request, viewer_id: int) -> web.Respons
         [view] = await posts.post_views(
             connection, media_urls(request), [created.post_id], viewer_id
         )
-    return web.json_response(serialize.post(view), status=202 if created.has_photos else 201)
+    return json_response(serialize.post(view), status=202 if created.has_photos else 201)
 
 
 @routes.post("/api/v1/posts", name="api_posts")
@@ -64,7 +64,7 @@ async def create(request: web.Request) -> web.Response:
         post_id = await posts.create_text_post(db, viewer.id, body)
         connection = await driver_connection(db)
         [view] = await posts.post_views(connection, media_urls(request), [post_id], viewer.id)
-    return web.json_response(serialize.post(view), status=201)
+    return json_response(serialize.post(view), status=201)
 
 
 @routes.get("/api/v1/posts/{id}", name="api_post")
@@ -76,7 +76,7 @@ async def post(request: web.Request) -> web.Response:
         )
     if view is None:
         raise Problem(404, "There is no such post.")
-    return web.json_response(serialize.post(view))
+    return json_response(serialize.post(view))
 
 
 @routes.delete("/api/v1/posts/{id}")

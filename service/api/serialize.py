@@ -13,7 +13,13 @@ from service.domain.users import Profile, UserSummary
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """ISO 8601 in UTC to the millisecond, with a Z. Formatted field by field: a page shows
+    two for each post, and isoformat costs several times more."""
+    utc = moment.astimezone(UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}"
+        f":{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    )
 
 
 def user_summary(user: UserSummary) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.api import serialize
-from service.api.common import page_json
+from service.api.common import json_response, page_json
 from service.domain import pages, users
 from service.keys import sessionmaker_key
 from service.web.auth import current_user
@@ -27,7 +27,7 @@ async def user(request: web.Request) -> web.Response:
         profile = await users.profile(db, request.match_info["username"], _viewer_id(request))
     if profile is None:
         raise Problem(404, "There is no user by that name.")
-    return web.json_response(serialize.user(profile))
+    return json_response(serialize.user(profile))
 
 
 @routes.get("/api/v1/users/{username}/posts", name="api_user_posts")
@@ -62,10 +62,10 @@ async def following(request: web.Request) -> web.Response:
 @routes.post("/api/v1/users/{username}/follow", name="api_follow")
 async def follow(request: web.Request) -> web.Response:
     count = await change_follow(request, start=True)
-    return web.json_response({"following": True, "followers_count": count})
+    return json_response({"following": True, "followers_count": count})
 
 
 @routes.delete("/api/v1/users/{username}/follow")
 async def unfollow(request: web.Request) -> web.Response:
     count = await change_follow(request, start=False)
-    return web.json_response({"following": False, "followers_count": count})
+    return json_response({"following": False, "followers_count": count})
