@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
-import aiohttp_jinja2
 import aiojobs
-import jinja2
 from aiohttp import web
 
 from service import housekeeping, live, mail, observability
@@ -43,7 +41,7 @@ from service.web.csrf import csrf_middleware
 from service.web.errors import error_middleware
 from service.web.forwarded import forwarded_middleware
 from service.web.headers import security_headers
-from service.web.templating import template_filters
+from service.web.templating import setup_templates
 
 STATIC_DIR = PROJECT_ROOT / "service" / "static"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -87,13 +85,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[settings_key] = settings
     app[mail_templates_key] = mail.mail_templates()
-    aiohttp_jinja2.setup(
-        app,
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
-        filters=template_filters(),
-    )
+    setup_templates(app, TEMPLATES_DIR, development=settings.app.env == "dev")
     app.on_response_prepare.append(security_headers(settings.is_https))
     # Dependency order: database, object storage, executors, job scheduler, then workers
     # using them.
