@@ -72,7 +72,7 @@
     return grid;
   }
 
-  // The same markup as the post_card macro in templates/_post.html.
+  // The same markup as the post_cards macro in templates/_post.html.
   function renderPost(post) {
     const viewer = document.body.dataset.viewer;
     const canDelete = viewer && (viewer === post.author.username || "moderator" in document.body.dataset);

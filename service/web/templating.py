@@ -92,15 +92,15 @@ async def render_error_page(
     return aiohttp_jinja2.render_template("error.html", request, page, status=status)
 
 
-# The time helpers format fields by hand: a feed shows three strings for each of its
-# twenty posts, and strftime and isoformat cost several times more.
+# A feed shows three strings of time for each of its twenty posts: they are cut from one
+# isoformat() ("2026-11-21T08:18:58[.ffffff]+00:00"), several times cheaper than strftime.
+def _iso_utc(moment: datetime) -> str:
+    return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat()
+
+
 def iso_time(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z, as the API and <time datetime> use."""
-    utc = moment.astimezone(UTC)
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
-        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
-    )
+    """ISO 8601 in UTC to the second, with a Z, as <time datetime> uses."""
+    return _iso_utc(moment)[:19] + "Z"
 
 
 def relative_time(moment: datetime, now: datetime | None = None) -> str:
@@ -121,15 +121,17 @@ def relative_time(moment: datetime, now: datetime | None = None) -> str:
 
 
 def exact_time(moment: datetime) -> str:
-    utc = moment.astimezone(UTC)
-    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} {utc.hour:02d}:{utc.minute:02d} UTC"
+    """For people: "2026-11-21 08:18 UTC"."""
+    iso = _iso_utc(moment)
+    return f"{iso[:10]} {iso[11:16]} UTC"
 
 
 def time_tag(moment: datetime) -> Markup:
     """A <time> element: the moment for machines and in its tooltip, how long ago as its
     text (which scripts keep fresh). Made of digits and fixed words, so safe as it is."""
+    iso = _iso_utc(moment)
     return Markup(
-        f'<time datetime="{iso_time(moment)}" title="{exact_time(moment)}" data-relative>'
+        f'<time datetime="{iso[:19]}Z" title="{iso[:10]} {iso[11:16]} UTC" data-relative>'
         f"{relative_time(moment)}</time>"
     )
 
