@@ -76,12 +76,15 @@ async def _session_user(pool: asyncpg.Pool, secret: str) -> User | None:
     """The signed-in user, looked up on every request but one: one statement on the read
     pool (see db.create_read_pool).
 
-    The row becomes a detached ``User``, as if a session had loaded it and closed."""
+    The row becomes a detached ``User``, as if a session had loaded it and closed: its
+    columns go straight into the instance's dict, as the ORM's own loading does (the
+    constructor's per-attribute events cost four times as much)."""
     async with reading(pool) as connection:
         row = await connection.fetchrow(_SESSION_USER, token_hash(secret))
     if row is None:
         return None
-    user = User(**row)
+    user = User.__mapper__.class_manager.new_instance()
+    user.__dict__.update(row.items())
     make_transient_to_detached(user)
     return user
 
