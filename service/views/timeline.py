@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.domain import pages, posts
+from service.domain import notifications, pages, posts
 from service.views.common import render
 from service.web.auth import current_user
 from service.web.paging import page_request
@@ -23,8 +23,9 @@ async def home(request: web.Request) -> web.Response:
     async with reading(request) as connection:
         page = await pages.home(connection, urls, viewer.id, after, limit)
         pending = await posts.pending_posts(connection, urls, viewer.id) if after is None else []
+        unread = await notifications.unread_count(connection, viewer.id)
     context = {"page": page, "pending": pending, "feed_api": "/api/v1/timeline", "errors": {}}
-    return await render(request, "timeline/home.html", context)
+    return await render(request, "timeline/home.html", context, unread=unread)
 
 
 @routes.get("/explore", name="explore")

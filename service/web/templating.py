@@ -40,6 +40,24 @@ class StaticUrls:
         return url
 
 
+class RouteUrls:
+    """``url('home')`` in templates, as aiohttp_jinja2 has it, but a route's URL without
+    parts or query is built once: the page layout alone asks for nine of them."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.plain: dict[str, str] = {}
+
+    def __call__(self, name: str, query_: dict[str, str] | None = None, **parts: str) -> str:
+        if query_ or parts:
+            url = self.app.router[name].url_for(**{key: str(value) for key, value in parts.items()})
+            return str(url.with_query(query_) if query_ else url)
+        url = self.plain.get(name)
+        if url is None:
+            url = self.plain[name] = str(self.app.router[name].url_for())
+        return url
+
+
 def setup_templates(app: web.Application, directory: Path, development: bool) -> None:
     """Jinja for pages. Only in development does it look for changed templates (a stat of
     each template on every render otherwise)."""
@@ -52,16 +70,24 @@ def setup_templates(app: web.Application, directory: Path, development: bool) ->
         auto_reload=development,
     )
     environment.globals["static"] = StaticUrls(app, remember=not development)
+    environment.globals["url"] = RouteUrls(app)
 
 
 async def render(
-    request: web.Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+    request: web.Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+    unread: int | None = None,
 ) -> web.Response:
-    """Render a page with what every page needs: the viewer, the CSRF token, and the flash
-    messages (taken from the session here, so only a page that is shown consumes them)."""
+    """Render a page with what every page needs: the viewer, the CSRF token, the flash
+    messages (taken from the session here, so only a page that is shown consumes them),
+    and the viewer's unread notifications (counted here unless the handler did, along
+    with its own reads)."""
     viewer = current_user(request)
-    unread = 0
-    if viewer is not None:
+    if viewer is None:
+        unread = 0
+    elif unread is None:
         async with reading(request.app[read_pool_key]) as connection:
             unread = await notifications.unread_count(connection, viewer.id)
     page = {
