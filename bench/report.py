@@ -207,7 +207,7 @@ def markdown(
 ) -> str:
     lines = [*header, "", "## Load over HTTP (wrk, loopback)", ""]
     lines += _load_table(loads, ceilings)
-    lines += ["", "## Growth: SQL execution time of the home timeline (ms)", ""]
+    lines += ["", "## Growth: SQL execution time of a home timeline page (ms)", ""]
     lines += _growth_table(growth, labels)
     lines += ["", "## Targets", "", "| Target | Measured | Met |", "|---|---|---|"]
     for verdict in verdicts(loads, ceilings, growth, labels):

@@ -6,7 +6,7 @@
 2. Starts the service with production settings and bench/ceiling.py (the least a process
    must do to answer the same timeline) on loopback, signs in a light, a median and a heavy
    reader, and drives each endpoint with wrk at 16 and 64 connections after a warm-up.
-3. Times the timeline statement (median of EXPLAIN ANALYZE runs) for the same kinds of
+3. Times the timeline page statement (median of EXPLAIN ANALYZE runs) for the same kinds of
    reader on both databases, page 1 and deep.
 4. Writes bench/results/latest.md (see bench/results/README.md) and prints it.
 

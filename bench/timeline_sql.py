@@ -1,20 +1,47 @@
-"""Server execution time of the home timeline statement for a few kinds of reader, on
-databases of different sizes: how it grows with the posts table and with accounts followed.
-Used by bench/timeline_http.py; the cases and helpers come from bench/explain_timeline.py."""
+"""Server execution time of the home timeline page statement (the feed's choice of posts
+and their cards, pages.page_statement) for a few kinds of reader, on databases of different
+sizes: how it grows with the posts table and with accounts followed. Used by
+bench/timeline_http.py; the readers and cursors come from bench/explain_timeline.py."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import statistics
+
+import asyncpg
 
 from bench import explain_timeline
 from bench.harness import connection
 from bench.report import Growth
+from service.db import READ_SERVER_SETTINGS
+from service.domain import feeds, pages
 
 EXPLAIN_RUNS = 50
-# Runs left out first: the plan cache's custom plans, before it settles on the plan that
-# the service then keeps using, and cold caches.
+# Runs left out first: cold caches.
 WARMUP_RUNS = 10
+PAGE = pages.page_statement(feeds.HOME_TIMELINE, explain_timeline.PAGE_ROWS)
+
+
+async def _prepare(db: asyncpg.Connection) -> None:
+    if await db.fetchval("SELECT count(*) FROM pg_prepared_statements WHERE name = 'page'"):
+        await db.execute("DEALLOCATE page")
+    await db.execute(f"PREPARE page(bigint, timestamptz, bigint) AS {PAGE}")
+
+
+async def _explain_ms(db: asyncpg.Connection, user_id: int, after: explain_timeline.Cursor):
+    """One execution as the service's read pool runs it (a generic plan); the setting is
+    undone after it, for the helper queries on the same connection."""
+    for name, value in READ_SERVER_SETTINGS.items():
+        await db.execute(f"SET {name} = {value}")
+    try:
+        plan = await db.fetchval(
+            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
+            f"EXECUTE page({int(user_id)}, {explain_timeline.literal(after)})"
+        )
+    finally:
+        await db.execute("RESET ALL")
+    return json.loads(plan)[0]["Execution Time"]
 
 
 async def growth(urls: dict[str, str], kinds: tuple[str, ...]) -> list[Growth]:
@@ -35,7 +62,7 @@ async def growth(urls: dict[str, str], kinds: tuple[str, ...]) -> list[Growth]:
                 user_id = await db.fetchval(explain_timeline.READERS[kind])
                 reader = await explain_timeline._reader(db, kind, user_id)
                 row.following[label] = reader.following
-                await explain_timeline._prepare(db, explain_timeline.HOME_TIMELINE)
+                await _prepare(db)
                 start = explain_timeline.Cursor(explain_timeline.START, 0)
                 cases += [
                     (label, "1", db, user_id, start),
@@ -44,7 +71,7 @@ async def growth(urls: dict[str, str], kinds: tuple[str, ...]) -> list[Growth]:
             times: dict[tuple[str, str], list[float]] = {case[:2]: [] for case in cases}
             for run in range(WARMUP_RUNS + EXPLAIN_RUNS):
                 for label, page, db, user_id, after in cases:
-                    ms = await explain_timeline._explain_ms(db, user_id, after, "ANALYZE, BUFFERS")
+                    ms = await _explain_ms(db, user_id, after)
                     if run >= WARMUP_RUNS:
                         times[label, page].append(ms)
             row.ms.update({case: statistics.median(runs) for case, runs in times.items()})
