@@ -13,13 +13,11 @@ from service.domain.users import Profile, UserSummary
 
 
 def iso(moment: datetime) -> str:
-    """ISO 8601 in UTC to the millisecond, with a Z. Formatted field by field: a page shows
-    two for each post, and isoformat costs several times more."""
-    utc = moment.astimezone(UTC)
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}"
-        f":{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
-    )
+    """ISO 8601 in UTC to the millisecond, with a Z ("2026-11-21T08:18:58.123Z"). A page
+    shows two for each post: they are cut from isoformat's text, the cheapest way."""
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    text = utc.isoformat()  # ...T08:18:58.123456+00:00, or ...T08:18:58+00:00
+    return text[:23] + "Z" if utc.microsecond else text[:19] + ".000Z"
 
 
 def user_summary(user: UserSummary) -> dict[str, Any]:
@@ -56,13 +54,18 @@ def photo(view: PhotoView) -> dict[str, Any]:
 
 
 def post(view: PostView) -> dict[str, Any]:
+    created_at = iso(view.created_at)
+    # A text post is published as it is created: the same moment, formatted once.
+    published_at = view.published_at and (
+        created_at if view.published_at == view.created_at else iso(view.published_at)
+    )
     return {
         "id": view.id,
         "url": f"/p/{view.id}",
         "author": user_summary(view.author),
         "body": view.body,
-        "created_at": iso(view.created_at),
-        "published_at": iso(view.published_at) if view.published_at else None,
+        "created_at": created_at,
+        "published_at": published_at,
         "status": view.status,
         "photos": [photo(item) for item in view.photos],
         "like_count": view.like_count,
