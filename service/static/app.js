@@ -61,7 +61,7 @@
     return count + " " + (count === 1 ? one : many);
   }
 
-  // The same markup as the photos macro in templates/_post.html.
+  // The same markup as _photos in service/web/cards.py.
   function photosElement(post) {
     if (!post.photos || post.photos.length === 0) return null;
     const grid = el("div", { class: "photos photos-" + post.photos.length });
@@ -72,7 +72,7 @@
     return grid;
   }
 
-  // The same markup as the post_cards macro in templates/_post.html.
+  // The same markup as service/web/cards.py.
   function renderPost(post) {
     const viewer = document.body.dataset.viewer;
     const canDelete = viewer && (viewer === post.author.username || "moderator" in document.body.dataset);

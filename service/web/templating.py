@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,14 +9,15 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from aiohttp_session import STORAGE_KEY, get_session
-from markupsafe import Markup
 
 from service.db import reading
 from service.domain import notifications
 from service.keys import read_pool_key
 from service.web.auth import current_user
+from service.web.cards import post_cards
 from service.web.csrf import CSRF_SESSION_KEY, csrf_token
 from service.web.flash import pop_flashes
+from service.web.times import exact_time, iso_time, time_tag
 
 
 class StaticUrls:
@@ -71,6 +71,7 @@ def setup_templates(app: web.Application, directory: Path, development: bool) ->
     )
     environment.globals["static"] = StaticUrls(app, remember=not development)
     environment.globals["url"] = RouteUrls(app)
+    environment.globals["post_cards"] = post_cards
 
 
 async def render(
@@ -116,50 +117,6 @@ async def render_error_page(
         **context,
     }
     return aiohttp_jinja2.render_template("error.html", request, page, status=status)
-
-
-# A feed shows three strings of time for each of its twenty posts: they are cut from one
-# isoformat() ("2026-11-21T08:18:58[.ffffff]+00:00"), several times cheaper than strftime.
-def _iso_utc(moment: datetime) -> str:
-    return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat()
-
-
-def iso_time(moment: datetime) -> str:
-    """ISO 8601 in UTC to the second, with a Z, as <time datetime> uses."""
-    return _iso_utc(moment)[:19] + "Z"
-
-
-def relative_time(moment: datetime, now: datetime | None = None) -> str:
-    """'3 min ago' for the page; scripts keep it fresh, the exact time is in the tooltip."""
-    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
-    if seconds < 45:
-        return "just now"
-    for unit_seconds, unit in (
-        (86400 * 365, "y"),
-        (86400 * 7, "w"),
-        (86400, "d"),
-        (3600, "h"),
-        (60, "min"),
-    ):
-        if seconds >= unit_seconds:
-            return f"{seconds // unit_seconds} {unit} ago"
-    return "just now"
-
-
-def exact_time(moment: datetime) -> str:
-    """For people: "2026-11-21 08:18 UTC"."""
-    iso = _iso_utc(moment)
-    return f"{iso[:10]} {iso[11:16]} UTC"
-
-
-def time_tag(moment: datetime) -> Markup:
-    """A <time> element: the moment for machines and in its tooltip, how long ago as its
-    text (which scripts keep fresh). Made of digits and fixed words, so safe as it is."""
-    iso = _iso_utc(moment)
-    return Markup(
-        f'<time datetime="{iso[:19]}Z" title="{iso[:10]} {iso[11:16]} UTC" data-relative>'
-        f"{relative_time(moment)}</time>"
-    )
 
 
 def template_filters() -> dict[str, Any]:

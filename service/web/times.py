@@ -1,0 +1,51 @@
+"""Moments as pages show them: machine-readable, exact for people, and "3 min ago"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from markupsafe import Markup
+
+
+# A feed shows three strings of time for each of its twenty posts: they are cut from one
+# isoformat() ("2026-11-21T08:18:58[.ffffff]+00:00"), several times cheaper than strftime.
+def _iso_utc(moment: datetime) -> str:
+    return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat()
+
+
+def iso_time(moment: datetime) -> str:
+    """ISO 8601 in UTC to the second, with a Z, as <time datetime> uses."""
+    return _iso_utc(moment)[:19] + "Z"
+
+
+def relative_time(moment: datetime, now: datetime | None = None) -> str:
+    """'3 min ago' for the page; scripts keep it fresh, the exact time is in the tooltip."""
+    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
+    if seconds < 45:
+        return "just now"
+    for unit_seconds, unit in (
+        (86400 * 365, "y"),
+        (86400 * 7, "w"),
+        (86400, "d"),
+        (3600, "h"),
+        (60, "min"),
+    ):
+        if seconds >= unit_seconds:
+            return f"{seconds // unit_seconds} {unit} ago"
+    return "just now"
+
+
+def exact_time(moment: datetime) -> str:
+    """For people: "2026-11-21 08:18 UTC"."""
+    iso = _iso_utc(moment)
+    return f"{iso[:10]} {iso[11:16]} UTC"
+
+
+def time_tag(moment: datetime) -> Markup:
+    """A <time> element: the moment for machines and in its tooltip, how long ago as its
+    text (which scripts keep fresh). Made of digits and fixed words, so safe as it is."""
+    iso = _iso_utc(moment)
+    return Markup(
+        f'<time datetime="{iso[:19]}Z" title="{iso[:10]} {iso[11:16]} UTC" data-relative>'
+        f"{relative_time(moment)}</time>"
+    )
