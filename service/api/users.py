@@ -23,8 +23,10 @@ def _viewer_id(request: web.Request) -> int | None:
 
 @routes.get("/api/v1/users/{username}", name="api_user")
 async def user(request: web.Request) -> web.Response:
-    async with request.app[sessionmaker_key]() as db:
-        profile = await users.profile(db, request.match_info["username"], _viewer_id(request))
+    async with reading(request) as connection:
+        profile = await users.profile(
+            connection, request.match_info["username"], _viewer_id(request)
+        )
     if profile is None:
         raise Problem(404, "There is no user by that name.")
     return json_response(serialize.user(profile))

@@ -8,11 +8,12 @@ import hashlib
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, ScalarSelect, exists, func, select
+import asyncpg
+from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.accounts import USERNAME_PATTERN
-from service.models import Avatar, Follow, User
+from service.models import Avatar, User
 
 # Avatar sizes stored per upload: lists show 40 px (64 covers 1.5x screens), profiles 96 px.
 AVATAR_SMALL = "64"
@@ -90,33 +91,42 @@ async def user_id_by_username(session: AsyncSession, username: str) -> int | Non
     )
 
 
-async def profile(session: AsyncSession, username: str, viewer_id: int | None) -> Profile | None:
-    """One query: the user, their counters, and both directions of the relationship."""
+# The user named $1 (in any case), their counters and large avatar, and both directions of
+# their relationship with viewer $2.
+_PROFILE = f"""
+    SELECT u.id, u.username, u.display_name,
+           (SELECT a.key_prefix || '/{AVATAR_LARGE}.' || a.extension
+              FROM avatars a
+             WHERE a.user_id = u.id AND a.key_prefix IS NOT NULL) AS avatar_key,
+           u.bio, u.location, u.created_at, u.post_count, u.followers_count, u.following_count,
+           EXISTS (SELECT FROM follows f
+                    WHERE f.follower_id = $2 AND f.followed_id = u.id) AS following,
+           EXISTS (SELECT FROM follows f
+                    WHERE f.follower_id = u.id AND f.followed_id = $2) AS follows_you
+      FROM users u
+     WHERE lower(u.username) = lower($1)
+"""
+
+
+async def profile(
+    connection: asyncpg.Connection, username: str, viewer_id: int | None
+) -> Profile | None:
+    """One statement (a page's read, see db.create_read_pool): the user, their counters,
+    and both directions of the relationship."""
     if not _could_exist(username):
         return None
-    viewer = viewer_id if viewer_id is not None else -1
-    following = exists().where(Follow.follower_id == viewer, Follow.followed_id == User.id)
-    follows_you = exists().where(Follow.follower_id == User.id, Follow.followed_id == viewer)
-    avatar = avatar_key_of(User.id, AVATAR_LARGE)
-    row = (
-        await session.execute(
-            select(
-                User, following.label("following"), follows_you.label("follows_you"), avatar
-            ).where(func.lower(User.username) == username.lower())
-        )
-    ).one_or_none()
+    row = await connection.fetchrow(_PROFILE, username, viewer_id)
     if row is None:
         return None
-    user, is_following, is_followed, avatar_key = row
     return Profile(
-        summary=UserSummary.of(user.id, user.username, user.display_name, avatar_key),
-        bio=user.bio,
-        location=user.location,
-        created_at=user.created_at,
-        post_count=user.post_count,
-        followers_count=user.followers_count,
-        following_count=user.following_count,
-        following=bool(is_following),
-        follows_you=bool(is_followed),
-        is_viewer=user.id == viewer_id,
+        summary=UserSummary.of(row["id"], row["username"], row["display_name"], row["avatar_key"]),
+        bio=row["bio"],
+        location=row["location"],
+        created_at=row["created_at"],
+        post_count=row["post_count"],
+        followers_count=row["followers_count"],
+        following_count=row["following_count"],
+        following=row["following"],
+        follows_you=row["follows_you"],
+        is_viewer=row["id"] == viewer_id,
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncpg
 from aiohttp import web
 
-from service.domain import pages, users
+from service.domain import notifications, pages, users
 from service.identicon import identicon_svg
 from service.keys import sessionmaker_key
 from service.views.common import redirect, render
@@ -19,12 +20,11 @@ routes = web.RouteTableDef()
 IDENTICON_MAX_AGE_SECONDS = 365 * 24 * 3600
 
 
-async def _profile(request: web.Request):
+async def _profile(connection: asyncpg.Connection, request: web.Request) -> users.Profile:
     viewer = current_user(request)
-    async with request.app[sessionmaker_key]() as db:
-        found = await users.profile(
-            db, request.match_info["username"], viewer.id if viewer else None
-        )
+    found = await users.profile(
+        connection, request.match_info["username"], viewer.id if viewer else None
+    )
     if found is None:
         raise Problem(404, "There is no user by that name.")
     return found
@@ -33,28 +33,26 @@ async def _profile(request: web.Request):
 @routes.get("/@{username}", name="profile")
 async def profile(request: web.Request) -> web.Response:
     viewer = current_user(request)
+    viewer_id = viewer.id if viewer else None
     after, limit = page_request(request)
-    found = await _profile(request)
     async with reading(request) as connection:
+        found = await _profile(connection, request)
         page = await pages.author(
-            connection,
-            media_urls(request),
-            found.summary.id,
-            viewer.id if viewer else None,
-            after,
-            limit,
+            connection, media_urls(request), found.summary.id, viewer_id, after, limit
         )
+        unread = await notifications.unread_count(connection, viewer_id) if viewer else 0
     context = {
         "profile": found,
         "page": page,
         "feed_api": f"/api/v1/users/{found.summary.username}/posts",
     }
-    return await render(request, "users/profile.html", context)
+    return await render(request, "users/profile.html", context, unread=unread)
 
 
 async def _relationship_list(request: web.Request, direction: str) -> web.Response:
     after, limit = page_request(request)
-    found = await _profile(request)
+    async with reading(request) as connection:
+        found = await _profile(connection, request)
     async with request.app[sessionmaker_key]() as db:
         page = await pages.relationships(db, found.summary.id, direction, after, limit)
     context = {
