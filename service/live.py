@@ -21,7 +21,7 @@ import asyncpg
 from aiohttp import web
 from sqlalchemy import select
 
-from service.db import asyncpg_dsn, driver_connection, reading
+from service.db import asyncpg_dsn, reading
 from service.domain import notifications
 from service.events import CHANNEL
 from service.keys import live_hub_key, read_pool_key, scheduler_key, sessionmaker_key, settings_key
@@ -51,8 +51,9 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
 class LiveHub:
     """The streams open in this process, by user id."""
 
-    def __init__(self, sessionmaker) -> None:
+    def __init__(self, sessionmaker, read_pool: asyncpg.Pool) -> None:
         self.sessionmaker = sessionmaker
+        self.read_pool = read_pool
         self.streams: dict[int, set[asyncio.Queue]] = {}
         self.incoming: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
@@ -107,8 +108,8 @@ class LiveHub:
         elif event.get("type") == "notification":
             user_id = int(event["user_id"])
             if user_id in self.streams:
-                async with self.sessionmaker() as db:
-                    unread = await notifications.unread_count(await driver_connection(db), user_id)
+                async with reading(self.read_pool) as connection:
+                    unread = await notifications.unread_count(connection, user_id)
                 self._send(user_id, _sse("notifications", {"unread": unread}))
 
     async def dispatch(self) -> None:
@@ -160,7 +161,7 @@ class Listener:
 
 
 async def live_ctx(app: web.Application) -> AsyncIterator[None]:
-    hub = LiveHub(app[sessionmaker_key])
+    hub = LiveHub(app[sessionmaker_key], app[read_pool_key])
     app[live_hub_key] = hub
     listener = Listener(asyncpg_dsn(app[settings_key].database.url), hub)
     scheduler = app[scheduler_key]
