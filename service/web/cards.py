@@ -7,19 +7,23 @@ under half as much, which was most of the gap between the home page and the JSON
 (bench/results/README.md).
 
 The rule that keeps this safe: every string that comes from a user or from storage goes
-through ``escape``; the only other values are integers and fixed text. static/app.js
+through ``escape`` (the standard library's, which escapes quotes too and returns a plain
+string rather than a new Markup object); the only other values are integers and fixed
+text. static/app.js
 builds the same markup for posts loaded by "load more": keep the two in step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from html import escape
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from service.domain.posts import PostView
 from service.models import User
-from service.web.times import time_tag
+from service.web.times import time_element
 
 _STATUS_BADGES = {
     "processing": '  <p class="badge badge-processing">Processing photos… only you can see this'
@@ -74,7 +78,7 @@ def _delete_form(post: PostView, token: str) -> str:
     )
 
 
-def _card(post: PostView, viewer: User | None, token: str, detail: bool) -> str:
+def _card(post: PostView, viewer: User | None, token: str, detail: bool, now: datetime) -> str:
     author = post.author
     username = escape(author.username)
     published = post.status == "published"
@@ -88,7 +92,7 @@ def _card(post: PostView, viewer: User | None, token: str, detail: bool) -> str:
         f'      <span class="post-name">{escape(author.name)}</span>\n'
         f'      <span class="post-handle">@{username}</span>\n'
         "    </a>\n"
-        f'    <a class="post-time" href="/p/{post.id}">{time_tag(post.shown_at)}</a>\n'
+        f'    <a class="post-time" href="/p/{post.id}">{time_element(post.shown_at, now)}</a>\n'
         "  </header>\n",
         _STATUS_BADGES.get(post.status, ""),
     ]
@@ -123,7 +127,8 @@ def post_cards(
     """The cards of ``posts`` as the viewer sees them (like and delete forms carry
     ``csrf_token``); each in an <li> for a list, photos at full size for a post's page."""
     token = escape(csrf_token)
-    cards = (_card(post, viewer, token, detail) for post in posts)
+    now = datetime.now(UTC)
+    cards = (_card(post, viewer, token, detail, now) for post in posts)
     if in_list:
         return Markup("".join(f"<li>{card}</li>" for card in cards))
     return Markup("".join(cards))

@@ -41,11 +41,17 @@ def exact_time(moment: datetime) -> str:
     return f"{iso[:10]} {iso[11:16]} UTC"
 
 
-def time_tag(moment: datetime) -> Markup:
-    """A <time> element: the moment for machines and in its tooltip, how long ago as its
-    text (which scripts keep fresh). Made of digits and fixed words, so safe as it is."""
+def time_element(moment: datetime, now: datetime) -> str:
+    """A <time> element: the moment for machines and in its tooltip, how long ago (from
+    ``now``) as its text, which scripts keep fresh. Made of digits and fixed words, so it
+    is safe HTML as it is."""
     iso = _iso_utc(moment)
-    return Markup(
+    return (
         f'<time datetime="{iso[:19]}Z" title="{iso[:10]} {iso[11:16]} UTC" data-relative>'
-        f"{relative_time(moment)}</time>"
+        f"{relative_time(moment, now)}</time>"
     )
+
+
+def time_tag(moment: datetime) -> Markup:
+    """time_element as a template filter."""
+    return Markup(time_element(moment, datetime.now(UTC)))
