@@ -185,22 +185,34 @@ async def drive(group: list[Case]) -> list[Load]:
     """Warm each case up, then at each number of connections run them one after another,
     so that figures compared with each other (page 1 and deep, the service and the
     ceiling) are measured as close together as possible: the machine's speed drifts by
-    10-30 % over minutes, more than the differences looked for."""
+    10-30 % over minutes, more than the differences looked for. A group of several cases
+    runs forwards and then backwards (A B C C B A), and each case's figure combines its
+    two runs, so that a steady drift weighs the same on all of them."""
     for case in group:
         await check_answer(case.url, case.cookie)
         await wrk.run(case.url, max(CONNECTIONS), WARMUP_SECONDS, case.headers)
-    results: dict[Case, dict[int, wrk.Result]] = {case: {} for case in group}
+    runs: dict[Case, dict[int, list[wrk.Result]]] = {
+        case: {connections: [] for connections in CONNECTIONS} for case in group
+    }
+    order = group + group[::-1] if len(group) > 1 else group
     for connections in CONNECTIONS:
-        for case in group:
+        for case in order:
             got = await wrk.run(case.url, connections, LOAD_SECONDS, case.headers)
-            results[case][connections] = got
+            runs[case][connections].append(got)
             print(
                 f"  {case.endpoint}, {case.reader or '-'}, {connections} connections: "
                 f"{got.requests_per_second:,.0f} requests/s, p50 {got.p50_ms:.1f} ms, "
                 f"p99 {got.p99_ms:.1f} ms, {got.errors} errors",
                 flush=True,
             )
-    return [Load(case.endpoint, case.reader, results[case]) for case in group]
+    return [
+        Load(
+            case.endpoint,
+            case.reader,
+            {connections: wrk.combined(found) for connections, found in runs[case].items()},
+        )
+        for case in group
+    ]
 
 
 async def readers(database_url: str) -> tuple[dict[str, tuple[int, str, int]], str]:
@@ -294,8 +306,9 @@ def _header(found, deep, background: list[float]) -> list[str]:
         f"({platform.machine()}, Python {platform.python_version()}). Data: "
         f"`python -m service seed --users {USERS} --posts N --seed {RANDOM_SEED}` with N = "
         f"{POSTS['1M']:,} (load) and {POSTS['100k']:,} (growth). Load: wrk, "
-        f"{wrk.MAX_THREADS} threads, {LOAD_SECONDS} s per row after a {WARMUP_SECONDS} s "
-        "warm-up, service in one process with production settings.",
+        f"{wrk.MAX_THREADS} threads, {LOAD_SECONDS} s per run after a {WARMUP_SECONDS} s "
+        "warm-up (rows compared with each other run twice, A B B A, and combine both "
+        "runs), service in one process with production settings.",
         "",
         f"Readers: {readers_line}.",
         "",

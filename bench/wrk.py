@@ -34,6 +34,18 @@ class Result:
     errors: int
 
 
+def combined(runs: list[Result]) -> Result:
+    """Runs of one case as one figure: the mean rate, the worst latencies."""
+    return Result(
+        connections=runs[0].connections,
+        requests=sum(run.requests for run in runs),
+        requests_per_second=sum(run.requests_per_second for run in runs) / len(runs),
+        p50_ms=max(run.p50_ms for run in runs),
+        p99_ms=max(run.p99_ms for run in runs),
+        errors=sum(run.errors for run in runs),
+    )
+
+
 def wrk_path() -> str:
     path = shutil.which("wrk")
     if path is None:
