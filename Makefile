@@ -40,7 +40,7 @@ lock:
 	"$$tmp/venv/bin/pip-compile" --quiet --generate-hashes --strip-extras --allow-unsafe \
 		--no-emit-find-links --no-emit-index-url -o requirements.lock pyproject.toml
 
-# The home timeline under load against its own ceiling (about 11 minutes on 2 cores); see
+# The home timeline under load against its own ceiling (about 12 minutes on 2 cores); see
 # bench/results/README.md. Needs PostgreSQL on 127.0.0.1:5432 (or $BENCH_POSTGRES_URL) and wrk.
 bench: install
 	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)

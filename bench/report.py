@@ -21,6 +21,9 @@ class Load:
     endpoint: str
     reader: str  # who is signed in ("" for the ceiling, which has no session)
     results: dict[int, Result]  # by connections
+    # The ceiling's requests/s measured in turns with this case, by connections; None
+    # when it ran in a group without the ceiling (the ceiling's mean is used then).
+    beside: dict[int, float] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,8 +43,7 @@ class Verdict:
 
 
 def ceiling_rps(ceilings: list[Load]) -> dict[int, float]:
-    """The yardstick: the ceiling's mean requests/s per number of connections, over its
-    runs at the start and at the end of the load phase."""
+    """The ceiling's mean requests/s per number of connections over all its runs."""
     connections = sorted(ceilings[0].results)
     return {
         c: statistics.mean(load.results[c].requests_per_second for load in ceilings)
@@ -49,8 +51,14 @@ def ceiling_rps(ceilings: list[Load]) -> dict[int, float]:
     }
 
 
+def share(load: Load, ceilings: list[Load], connections: int) -> float:
+    """Requests/s as a share of the ceiling's: the ceiling measured in turns with this case
+    where there was one, else its mean over the run."""
+    yardstick = (load.beside or ceiling_rps(ceilings))[connections]
+    return load.results[connections].requests_per_second / yardstick
+
+
 def _load_table(loads: list[Load], ceilings: list[Load]) -> list[str]:
-    yardstick = ceiling_rps(ceilings)
     lines = [
         "| Endpoint | Signed in as | Connections | Requests/s | p50 ms | p99 ms "
         "| Share of ceiling | Errors |",
@@ -58,21 +66,21 @@ def _load_table(loads: list[Load], ceilings: list[Load]) -> list[str]:
     ]
     for load in [*ceilings, *loads]:
         for connections, result in sorted(load.results.items()):
-            share = result.requests_per_second / yardstick[connections]
             lines.append(
                 f"| {load.endpoint} | {load.reader or '—'} | {connections} "
                 f"| {result.requests_per_second:,.0f} | {result.p50_ms:.1f} | {result.p99_ms:.1f} "
-                f"| {share:.0%} | {result.errors} |"
+                f"| {share(load, ceilings, connections):.0%} | {result.errors} |"
             )
     first, last = ceilings[0].results, ceilings[-1].results
     drift = ", ".join(
         f"{abs(last[c].requests_per_second / first[c].requests_per_second - 1):.0%} at {c}"
-        for c in sorted(yardstick)
+        for c in sorted(first)
     )
     lines += [
         "",
-        "Shares are of the ceiling's mean requests/s over its two runs, which differ by "
-        f"{drift} connections (the machine's own drift during the run).",
+        "Shares are of the ceiling measured in turns with the same rows (the median "
+        "timeline's, the home page's), else of its mean over the run. Its two measurements "
+        f"differ by {drift} connections (the machine's own drift during the run).",
     ]
     return lines
 
@@ -107,15 +115,14 @@ def verdicts(
 ) -> list[Verdict]:
     small, large = labels
     found: list[Verdict] = []
-    yardstick = ceiling_rps(ceilings)
-    connections = sorted(yardstick)
+    connections = sorted(ceilings[0].results)
     median = _find(loads, "timeline page 1", "median")
     for endpoint, floor in (
         ("timeline page 1", MIN_SHARE_OF_CEILING_TIMELINE),
         ("home page", MIN_SHARE_OF_CEILING_HOME),
     ):
         load = _find(loads, endpoint, "median")
-        shares = {c: load.results[c].requests_per_second / yardstick[c] for c in connections}
+        shares = {c: share(load, ceilings, c) for c in connections}
         found.append(
             Verdict(
                 f"median {endpoint}: ≥ {floor:.0%} of the ceiling's requests/s",

@@ -205,12 +205,16 @@ async def drive(group: list[Case]) -> list[Load]:
                 f"p99 {got.p99_ms:.1f} ms, {got.errors} errors",
                 flush=True,
             )
+    combined = {
+        case: {connections: wrk.combined(found) for connections, found in runs[case].items()}
+        for case in group
+    }
+    ceiling = next((case for case in group if not case.reader), None)
+    beside = None
+    if ceiling is not None:
+        beside = {c: got.requests_per_second for c, got in combined[ceiling].items()}
     return [
-        Load(
-            case.endpoint,
-            case.reader,
-            {connections: wrk.combined(found) for connections, found in runs[case].items()},
-        )
+        Load(case.endpoint, case.reader, combined[case], beside if case.reader else None)
         for case in group
     ]
 
@@ -265,13 +269,15 @@ async def run(arguments: argparse.Namespace) -> int:
             }
             median = cookies["median"]
             groups = [
-                [Case("ceiling, at the start", "", ceiling), *pages["median"]],
+                [Case("ceiling, with the timeline", "", ceiling), *pages["median"]],
                 pages["light"],
                 pages["heavy"],
-                [Case("home page", "median", base + "/", median)],
+                [
+                    Case("ceiling, with the home page", "", ceiling),
+                    Case("home page", "median", base + "/", median),
+                ],
                 [Case("explore", "median", base + "/api/v1/explore", median)],
                 [Case(f"profile page (@{popular})", "median", f"{base}/@{popular}", median)],
-                [Case("ceiling, at the end", "", ceiling)],
             ]
             background = [await busy_cores(processes.pids)]
             measured = [load for group in groups for load in await drive(group)]
