@@ -95,8 +95,8 @@ async def create_read_pool(database_url: str, size: int) -> asyncpg.Pool:
     pages of posts, the unread badge): one round trip per statement, outside any
     transaction, none of the ORM's or Core's per-statement work.
 
-    These connections use generic plans only. The page statements cost PostgreSQL more to
-    plan than to run (0.45 against 0.5 ms), and the plan cache kept planning them afresh on
+    These connections use generic plans only. A page statement costs PostgreSQL about as
+    much to plan as to run (0.45 and 0.5 ms), and the plan cache kept planning it afresh on
     every call because a generic plan's estimates look worse, although the plan is the
     same. Forcing it is safe only for statements whose best plan does not depend on their
     parameters, so only a few reviewed statements run here, and their page sizes are
