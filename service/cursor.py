@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_CURSOR_CHARS = 64
+# Row ids are PostgreSQL bigints: a larger one cannot even be sent as a parameter.
+MAX_ID = 2**63 - 1
 
 
 class MalformedCursor(ValueError):
@@ -40,7 +42,7 @@ def decode(cursor: str) -> Position:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         micros_text, id_text = raw.split(".")
         micros, row_id = int(micros_text), int(id_text)
-        if not (micros_text.lstrip("-").isdigit() and id_text.isdigit()):
+        if not (micros_text.lstrip("-").isdigit() and id_text.isdigit()) or row_id > MAX_ID:
             raise ValueError(raw)
         return Position(_EPOCH + timedelta(microseconds=micros), row_id)
     except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as error:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime
 
 from sqlalchemy import event
 
+from service.cursor import Position, encode
 from service.keys import engine_key, read_pool_key
 from tests.api import Api
 
@@ -81,6 +83,9 @@ async def test_timeline_needs_a_login_and_valid_paging_parameters(client, factor
         {"limit": "ten"},
         {"cursor": "garbage!"},
         {"cursor": "MTIz"},
+        # Ids past PostgreSQL's bigint (2**63 and 2**64): refused before any query.
+        {"cursor": encode(Position(datetime.now(UTC), 2**63))},
+        {"cursor": encode(Position(datetime.now(UTC), 2**64))},
     ):
         body = await api.get("/api/v1/timeline", expect=400, **params)
         assert body["error"]["code"] in ("invalid_limit", "invalid_cursor")

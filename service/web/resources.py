@@ -8,14 +8,13 @@ import asyncpg
 from aiohttp import web
 
 from service import db
+from service.cursor import MAX_ID
 from service.domain import follows, posts, users
 from service.keys import read_pool_key, sessionmaker_key, storage_key
 from service.media.urls import MediaUrls
 from service.models import User
 from service.web.auth import require_confirmed
 from service.web.problems import Problem
-
-MAX_ID = 2**63 - 1
 
 
 def reading(request: web.Request) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
