@@ -52,7 +52,19 @@ def page_statement(feed: str, rows: int) -> str:
     return posts.cards_of_feed(feeds.positional(feed, PAGE_PARAMETERS, n=rows))
 
 
-def _post_page(rows: Sequence, urls: MediaUrls, limit: int) -> Page[PostView]:
+async def _post_page(
+    connection: asyncpg.Connection,
+    urls: MediaUrls,
+    feed: str,
+    limit: int,
+    viewer_id: int | None,
+    after: Position | None,
+    *more: object,
+) -> Page[PostView]:
+    """Up to ``limit`` posts of ``feed`` after ``after``; ``more`` are the feed's own
+    parameters after the page's (see PAGE_PARAMETERS)."""
+    statement = page_statement(feed, limit + 1)
+    rows = await connection.fetch(statement, viewer_id, *feeds.position_after(after), *more)
     views = [posts.post_view(row, urls) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit and views:
@@ -68,9 +80,7 @@ async def home(
     after: Position | None,
     limit: int,
 ) -> Page[PostView]:
-    statement = page_statement(feeds.HOME_TIMELINE, limit + 1)
-    rows = await connection.fetch(statement, viewer_id, *feeds.position_after(after))
-    return _post_page(rows, urls, limit)
+    return await _post_page(connection, urls, feeds.HOME_TIMELINE, limit, viewer_id, after)
 
 
 async def explore(
@@ -80,9 +90,7 @@ async def explore(
     after: Position | None,
     limit: int,
 ) -> Page[PostView]:
-    statement = page_statement(feeds.EXPLORE, limit + 1)
-    rows = await connection.fetch(statement, viewer_id, *feeds.position_after(after))
-    return _post_page(rows, urls, limit)
+    return await _post_page(connection, urls, feeds.EXPLORE, limit, viewer_id, after)
 
 
 async def author(
@@ -93,9 +101,7 @@ async def author(
     after: Position | None,
     limit: int,
 ) -> Page[PostView]:
-    statement = page_statement(feeds.AUTHOR, limit + 1)
-    rows = await connection.fetch(statement, viewer_id, *feeds.position_after(after), author_id)
-    return _post_page(rows, urls, limit)
+    return await _post_page(connection, urls, feeds.AUTHOR, limit, viewer_id, after, author_id)
 
 
 async def relationships(
