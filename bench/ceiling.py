@@ -26,7 +26,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from service import cursor, db
-from service.domain.feeds import HOME_TIMELINE, positional
+from service.domain.feeds import HOME_TIMELINE, START, positional
 from service.domain.pages import PAGE_PARAMETERS
 from service.settings import DatabaseSettings
 
@@ -34,7 +34,6 @@ from service.settings import DatabaseSettings
 POOL_CONNECTIONS = DatabaseSettings.read_pool_size
 # The default page of 20, plus the row that says there is a next page.
 PAGE_POSTS = 20
-START = datetime(9999, 1, 1, tzinfo=UTC)
 TIMELINE = positional(HOME_TIMELINE, PAGE_PARAMETERS, n=PAGE_POSTS + 1)
 
 PAGE_ROWS = """
@@ -67,7 +66,7 @@ def post_json(row: asyncpg.Record) -> dict[str, object]:
 
 async def timeline(request: web.Request) -> web.Response:
     async with request.app[pool_key].acquire() as connection:
-        found = await connection.fetch(TIMELINE, request.app[viewer_key], START, 0)
+        found = await connection.fetch(TIMELINE, request.app[viewer_key], START.at, START.id)
         kept = found[:PAGE_POSTS]
         rows = await connection.fetch(PAGE_ROWS, [row["id"] for row in kept])
     by_id = {row["id"]: row for row in rows}

@@ -10,13 +10,12 @@ import jinja2
 from aiohttp import web
 from aiohttp_session import STORAGE_KEY, get_session
 
-from service.db import reading
 from service.domain import notifications
-from service.keys import read_pool_key
 from service.web.auth import current_user
 from service.web.cards import post_cards
 from service.web.csrf import CSRF_SESSION_KEY, csrf_token
 from service.web.flash import pop_flashes
+from service.web.resources import reading
 from service.web.times import exact_time, iso_time, time_tag
 
 
@@ -89,7 +88,7 @@ async def render(
     if viewer is None:
         unread = 0
     elif unread is None:
-        async with reading(request.app[read_pool_key]) as connection:
+        async with reading(request) as connection:
             unread = await notifications.unread_count(connection, viewer.id)
     page = {
         "current_user": viewer,
