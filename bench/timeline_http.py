@@ -109,6 +109,8 @@ async def start_service(processes: Processes, database_url: str, logs: Path, scr
         SNAPLINE_SERVER_PORT=str(port),
         SNAPLINE_SERVER_ACCESS_LOG="false",
         SNAPLINE_DATABASE_URL=database_url,
+        SNAPLINE_APP_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        SNAPLINE_APP_ALLOW_LOCAL_SERVICES="true",  # the bench sends no mail
         SNAPLINE_MAIL_BACKEND="file",
         SNAPLINE_MAIL_FILE_PATH=str(scratch / "mail"),
         SNAPLINE_STORAGE_BACKEND="local",

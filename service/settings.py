@@ -7,6 +7,7 @@ import time, so tests build their own settings without touching the environment.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 import tomllib
@@ -20,6 +21,10 @@ ENV_PREFIX = "SNAPLINE_"
 # Secrets that must never reach production: the shipped default and obvious stand-ins.
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "insecure"})
 MIN_PRODUCTION_SECRET_CHARS = 32
+# Environment variables with the prefix that are not settings keys.
+NON_SETTING_ENV_NAMES = frozenset({"SNAPLINE_SETTINGS", "SNAPLINE_ADMIN_PASSWORD"})
+# Addresses that mean "every interface": links must name one a browser can open.
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 
 
 class SettingsError(ValueError):
@@ -29,8 +34,12 @@ class SettingsError(ValueError):
 @dataclasses.dataclass(frozen=True)
 class AppSettings:
     env: str = "dev"
+    # Empty in dev: follows server.host and server.port. Required outside dev.
     public_url: str = "http://127.0.0.1:8080"
     secret_key: str = "change-me"
+    # Outside dev, the embedded database, media on a relative path and mail to files are
+    # refused unless the operator says this is a one-host trial.
+    allow_local_services: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,10 +173,41 @@ def _build_section(cls: type, name: str, raw: Mapping[str, Any], env: Mapping[st
     return cls(**values)
 
 
+def setting_env_names() -> dict[str, str]:
+    """Every environment variable that sets a key, with the key it sets."""
+    return {
+        f"{ENV_PREFIX}{section}_{key}".upper(): f"{section}.{key}"
+        for section, cls in get_type_hints(Settings).items()
+        for key in get_type_hints(cls)
+    }
+
+
+def _refuse_unknown_env(env: Mapping[str, str]) -> None:
+    """A misspelt variable would otherwise be ignored and its default used in silence."""
+    known = setting_env_names().keys() | NON_SETTING_ENV_NAMES
+    for name in sorted(env):
+        if name.upper().startswith(ENV_PREFIX) and name not in known:
+            # Compared without the shared prefix, which would make every name look close.
+            suffixes = [known_name.removeprefix(ENV_PREFIX) for known_name in known]
+            rest = name.upper().removeprefix(ENV_PREFIX)
+            close = difflib.get_close_matches(rest, suffixes, n=1, cutoff=0.6)
+            hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else ""
+            raise SettingsError(f"{name} names no setting{hint}")
+
+
+def listening_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens to reach a server listening there."""
+    name = "127.0.0.1" if host in WILDCARD_HOSTS else host
+    if ":" in name:
+        name = f"[{name}]"
+    return f"http://{name}:{port}"
+
+
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Read the file (``path``, else $SNAPLINE_SETTINGS, else the project's settings.toml),
     apply environment overrides, validate and return the frozen result."""
     env = os.environ if env is None else env
+    _refuse_unknown_env(env)
     chosen = Path(path or env.get("SNAPLINE_SETTINGS") or DEFAULT_SETTINGS_PATH)
     try:
         with chosen.open("rb") as handle:
@@ -184,6 +224,14 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         name: _build_section(cls, name, raw.get(name, {}), env) for name, cls in sections.items()
     }
     settings = Settings(**built)
+    if settings.app.env == "dev" and not settings.app.public_url:
+        server = settings.server
+        settings = dataclasses.replace(
+            settings,
+            app=dataclasses.replace(
+                settings.app, public_url=listening_url(server.host, server.port)
+            ),
+        )
     validate(settings)
     return settings
 
@@ -196,10 +244,6 @@ def _require(condition: bool, message: str) -> None:
 def validate(settings: Settings) -> None:
     app, mail, storage = settings.app, settings.mail, settings.storage
     _require(app.env in {"dev", "production"}, "app.env must be 'dev' or 'production'")
-    _require(
-        app.public_url.startswith(("http://", "https://")),
-        "app.public_url must be an absolute http(s) URL",
-    )
     if app.env != "dev":
         _require(
             app.secret_key.strip().lower() not in PLACEHOLDER_SECRETS
@@ -207,6 +251,12 @@ def validate(settings: Settings) -> None:
             "app.secret_key is a placeholder: set SNAPLINE_APP_SECRET_KEY to a random value "
             f"of at least {MIN_PRODUCTION_SECRET_CHARS} characters",
         )
+    _require(
+        app.public_url.startswith(("http://", "https://")),
+        "app.public_url must be an absolute http(s) URL (the address users open)",
+    )
+    if app.env != "dev" and not app.allow_local_services:
+        _require_production_services(settings)
     _require(
         settings.database.url == "" or settings.database.url.startswith("postgresql"),
         "database.url must be a postgresql+asyncpg:// URL (or empty for the embedded server)",
@@ -219,3 +269,23 @@ def validate(settings: Settings) -> None:
     _require(1 <= settings.server.port <= 65535, "server.port must be 1..65535")
     _require(settings.database.pool_size >= 1, "database.pool_size must be at least 1")
     _require(settings.database.read_pool_size >= 1, "database.read_pool_size must be at least 1")
+
+
+def _require_production_services(settings: Settings) -> None:
+    """Outside dev, what would lose data or mail in a container must be chosen on purpose."""
+    opt_in = "set SNAPLINE_APP_ALLOW_LOCAL_SERVICES=true for a one-host trial"
+    _require(
+        bool(settings.database.url),
+        "database.url is required outside dev: the embedded database lives and dies with "
+        f"this machine or container ({opt_in})",
+    )
+    storage = settings.storage
+    _require(
+        storage.backend == "s3" or Path(storage.local_path).is_absolute(),
+        "storage: use the s3 backend, or set storage.local_path to an absolute path on a "
+        f"volume, outside dev ({opt_in})",
+    )
+    _require(
+        settings.mail.backend == "smtp",
+        f"mail.backend must be smtp outside dev: mail written to files reaches nobody ({opt_in})",
+    )

@@ -314,6 +314,8 @@ def stack_env(database_url: str, workdir: Path, nginx_port: int) -> dict[str, st
         # Believe the direct peer, whatever it is: behind nginx on a unix socket there is
         # no peer address to list.
         SNAPLINE_SERVER_TRUSTED_PROXIES='["*"]',
+        # The tests read mail from files.
+        SNAPLINE_APP_ALLOW_LOCAL_SERVICES="true",
         SNAPLINE_MAIL_BACKEND="file",
         SNAPLINE_MAIL_FILE_PATH=str(workdir / "mail"),
         SNAPLINE_STORAGE_LOCAL_PATH=str(workdir / "media"),

@@ -15,14 +15,14 @@ import sys
 import time
 import tomllib
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from service.embedded_pg import free_port
-from service.settings import ENV_PREFIX, Settings, load_settings
+from service.settings import ENV_PREFIX, load_settings, setting_env_names
 from tests.test_cli import PROJECT_ROOT, STOP_TIMEOUT_SECONDS, wait_until_healthy
 
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -49,14 +49,6 @@ def interpolate(value: str, variables: dict[str, str]) -> str:
         return match["arg"]
 
     return INTERPOLATION.sub(one, value).replace("$$", "$")
-
-
-def setting_env_names() -> set[str]:
-    return {
-        f"{ENV_PREFIX}{section}_{key}".upper()
-        for section, kind in get_type_hints(Settings).items()
-        for key in get_type_hints(kind)
-    }
 
 
 def test_compose_runs_one_database_one_bucket_one_migration_app_replicas_and_nginx() -> None:
@@ -86,7 +78,7 @@ def test_the_nginx_config_points_at_the_compose_services() -> None:
 
 def test_compose_gives_the_app_valid_production_settings() -> None:
     environment = compose()["services"]["app"]["environment"]
-    unknown = set(environment) - setting_env_names()
+    unknown = set(environment) - setting_env_names().keys()
     assert not unknown, f"not settings (typos?): {sorted(unknown)}"
     secret = "s" * 40
     env = {
@@ -173,9 +165,9 @@ def image_env(instructions: list[tuple[str, str]]) -> dict[str, str]:
 
 async def test_the_image_command_serves_healthz_and_stops_on_sigterm(database_url, tmp_path):
     """CMD as the image runs it, with the image's environment plus what an operator adds
-    (a database and a secret). Two changes for a test machine: the venv running the tests
-    stands in for the image's /opt/venv, and the server listens on a free loopback port
-    rather than 0.0.0.0:8080."""
+    (database, secret, public address, mail relay, media volume). Two changes for a test
+    machine: the venv running the tests stands in for the image's /opt/venv, and the server
+    listens on a free loopback port rather than 0.0.0.0:8080."""
     instructions = dockerfile_instructions()
     command = json.loads(next(rest for word, rest in instructions if word == "CMD"))
     healthcheck = next(rest for word, rest in instructions if word == "HEALTHCHECK")
@@ -195,7 +187,10 @@ async def test_the_image_command_serves_healthz_and_stops_on_sigterm(database_ur
         SNAPLINE_SERVER_PORT=str(port),
         SNAPLINE_DATABASE_URL=database_url,
         SNAPLINE_APP_SECRET_KEY="image-test-" + "x" * 40,
-        SNAPLINE_MAIL_FILE_PATH=str(tmp_path / "mail"),
+        SNAPLINE_APP_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        # An SMTP relay nobody listens on: this test sends no mail.
+        SNAPLINE_MAIL_BACKEND="smtp",
+        SNAPLINE_MAIL_SMTP_PORT=str(free_port()),
         SNAPLINE_STORAGE_LOCAL_PATH=str(tmp_path / "media"),
     )
     assert shutil.which(command[0], path=env["PATH"]), command
