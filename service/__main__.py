@@ -14,10 +14,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from service import migrate
-from service.settings import Settings, SettingsError, load_settings
+from service.embedded_pg import EmbeddedPostgresError
+from service.settings import Settings, SettingsError, listening_url, load_settings
 
 log = logging.getLogger("service")
 
@@ -40,7 +43,8 @@ def database(settings: Settings) -> Iterator[Settings]:
     try:
         yield settings.replace(database={"url": url})
     finally:
-        server.stop()
+        if server.stop():
+            log.info("embedded PostgreSQL stopped")
 
 
 def command_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -70,16 +74,19 @@ def command_serve(settings: Settings, args: argparse.Namespace) -> int:
     from service.observability import JsonAccessLogger
 
     server = settings.server
+    host, port = args.host or server.host, args.port or server.port
+    if settings.app.public_url == listening_url(server.host, server.port):
+        # The links in mail follow the address given on the command line too.
+        settings = settings.replace(app={"public_url": listening_url(host, port)})
     with database(settings) as ready:
         if not args.no_migrate:
             migrate.upgrade(ready.database.url)
         app = create_app(ready)
-        where = args.unix or f"http://{args.host or server.host}:{args.port or server.port}"
-        log.info("serving on %s", where)
+        log.info("serving on %s", args.unix or listening_url(host, port))
+        if ready.app.env == "dev":
+            print(dev_banner(ready), flush=True)
         listen: dict[str, object] = (
-            {"sock": unix_socket(args.unix)}
-            if args.unix
-            else {"host": args.host or server.host, "port": args.port or server.port}
+            {"sock": unix_socket(args.unix)} if args.unix else {"host": host, "port": port}
         )
         web.run_app(
             app,
@@ -92,10 +99,33 @@ def command_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def command_create_admin(settings: Settings, args: argparse.Namespace) -> int:
-    password = os.environ.get("SNAPLINE_ADMIN_PASSWORD") or (
-        sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+def dev_banner(settings: Settings) -> str:
+    mail = (
+        f"written as .eml files to {settings.resolve_path(settings.mail.file_path)}"
+        if settings.mail.backend == "file"
+        else f"sent through {settings.mail.smtp_host}:{settings.mail.smtp_port}"
     )
+    return (
+        f"\nSnapline is running at {settings.app.public_url}\n"
+        f"  Mail (confirmation links) is {mail}.\n"
+        "  Make the first admin: .venv/bin/python -m service create-admin NAME EMAIL\n"
+        "  Stop with Ctrl-C.\n"
+    )
+
+
+def command_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    password = os.environ.get("SNAPLINE_ADMIN_PASSWORD")
+    if not password and args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif not password:
+        if not sys.stdin.isatty():
+            print(
+                "create-admin: no terminal to ask for the password; "
+                "use --password-stdin or $SNAPLINE_ADMIN_PASSWORD",
+                file=sys.stderr,
+            )
+            return 2
+        password = getpass.getpass("Password: ")
     with database(settings) as ready:
         from service.admin import create_admin
 
@@ -127,27 +157,33 @@ def command_seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+SETTINGS_HELP = "settings file (default: $SNAPLINE_SETTINGS or settings.toml)"
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m service", description="Snapline")
-    root.add_argument(
-        "--settings", help="settings file (default: $SNAPLINE_SETTINGS or settings.toml)"
-    )
+    root.add_argument("--settings", help=SETTINGS_HELP)
+    # Accepted after the command too; SUPPRESS keeps an absent one from hiding the first.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--settings", default=argparse.SUPPRESS, help=SETTINGS_HELP)
     commands = root.add_subparsers(dest="command")
-    serve = commands.add_parser("serve", help="run the web service (the default)")
+
+    def command(name: str, **options: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[common], **options)
+
+    serve = command("serve", help="run the web service (the default)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--unix", help="listen on this unix socket instead of TCP")
     serve.set_defaults(handler=command_serve)
-    commands.add_parser("migrate", help="apply pending migrations").set_defaults(
-        handler=command_migrate
-    )
-    admin = commands.add_parser("create-admin", help="create an admin account (or promote one)")
+    command("migrate", help="apply pending migrations").set_defaults(handler=command_migrate)
+    admin = command("create-admin", help="create an admin account (or promote one)")
     admin.add_argument("username")
     admin.add_argument("email")
     admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     admin.set_defaults(handler=command_create_admin)
-    seed = commands.add_parser("seed", help="fill an empty database with demo data")
+    seed = command("seed", help="fill an empty database with demo data")
     seed.add_argument("--users", type=int, default=100, help="accounts to create (default 100)")
     seed.add_argument("--posts", type=int, default=1000, help="posts to create (default 1000)")
     seed.add_argument("--seed", type=int, help="random seed, for the same data again")
@@ -167,7 +203,14 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"settings: {error}", file=sys.stderr)
         return 2
-    return args.handler(settings, args)
+    try:
+        return args.handler(settings, args)
+    except (OSError, SQLAlchemyError, asyncpg.PostgresError, EmbeddedPostgresError) as error:
+        # One line an operator can act on, not a traceback: a database that is down,
+        # unreachable or refusing us, or an address already in use.
+        reason = getattr(error, "orig", None) or error
+        print(f"{args.command}: {type(reason).__name__}: {reason}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

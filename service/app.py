@@ -3,7 +3,8 @@ application starts, in dependency order, and closed in reverse."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import aiojobs
@@ -51,6 +52,28 @@ CPU_WORKERS = 2
 # Jobs still running at shutdown get this long before they are cancelled.
 JOBS_CLOSE_TIMEOUT_SECONDS = 5.0
 
+log = logging.getLogger(__name__)
+
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+
+
+def logged(stopped: str, context: CleanupContext) -> CleanupContext:
+    """The same cleanup context, saying what it stopped: shutdown is told step by step."""
+
+    async def logged_context(app: web.Application) -> AsyncIterator[None]:
+        async for _ in context(app):
+            yield
+        log.info(stopped)
+
+    return logged_context
+
+
+def logged_step(message: str) -> Callable[[web.Application], Awaitable[None]]:
+    async def step(app: web.Application) -> None:
+        log.info(message)
+
+    return step
+
 
 async def executor_ctx(app: web.Application) -> AsyncIterator[None]:
     executor = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="cpu")
@@ -91,18 +114,27 @@ def create_app(settings: Settings) -> web.Application:
     # using them.
     app.cleanup_ctx.extend(
         [
-            database_ctx,
-            media_context.storage_ctx,
-            executor_ctx,
-            scheduler_ctx,
-            mail.mail_ctx,
-            housekeeping.housekeeping_ctx,
-            live.live_ctx,
-            observability.queue_metrics_ctx,
-            media_context.media_worker_ctx,
+            logged("database pools closed", database_ctx),
+            logged("storage client closed", media_context.storage_ctx),
+            logged("executor stopped", executor_ctx),
+            logged("request jobs finished or cancelled", scheduler_ctx),
+            logged("mail worker stopped; unsent mail stays queued", mail.mail_ctx),
+            logged("housekeeping stopped", housekeeping.housekeeping_ctx),
+            logged("live listener stopped", live.live_ctx),
+            logged("queue metrics stopped", observability.queue_metrics_ctx),
+            logged(
+                "media worker stopped; unfinished photo jobs handed back",
+                media_context.media_worker_ctx,
+            ),
         ]
     )
-    app.on_shutdown.append(live.close_streams)
+    app.on_shutdown.extend(
+        [
+            logged_step("stopped listening; closing live streams"),
+            live.close_streams,
+            logged_step("live streams closed; waiting for requests in progress"),
+        ]
+    )
     route_modules = (
         health,
         timeline,

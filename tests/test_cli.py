@@ -67,12 +67,12 @@ async def wait_until_healthy(base: str, process: subprocess.Popen) -> None:
 async def served(database_url, tmp_path):
     port = free_port()
     mail_dir = tmp_path / "mail"
+    # No public_url: in dev, links follow the port the service listens on.
     env = service_env(
         database_url,
         SNAPLINE_SERVER_PORT=str(port),
         SNAPLINE_MAIL_BACKEND="file",
         SNAPLINE_MAIL_FILE_PATH=str(mail_dir),
-        SNAPLINE_APP_PUBLIC_URL=f"http://127.0.0.1:{port}",
     )
     # Popen only forks; waiting for the process to be healthy is done without blocking.
     process = subprocess.Popen(  # noqa: ASYNC220
@@ -123,6 +123,8 @@ async def test_serve_signs_up_writes_mail_files_confirms_and_stops_on_sigterm(se
         assert files, "no .eml written"
         message = message_from_bytes(files[-1].read_bytes(), policy=policy.default)
         assert message["To"] == f"{username}@example.com"
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        assert f"{base}/confirm/" in body, body
         async with http.get(base + message_link(message), allow_redirects=False) as confirmed:
             assert confirmed.status == 303
         async with http.get(base + "/") as home:
@@ -132,6 +134,18 @@ async def test_serve_signs_up_writes_mail_files_confirms_and_stops_on_sigterm(se
     process.send_signal(signal.SIGTERM)
     assert process.wait(STOP_TIMEOUT_SECONDS) == 0
     assert time.monotonic() - started < STOP_TIMEOUT_SECONDS
+    # The operator is told what stopped, in order.
+    log = process.stderr.read().decode()
+    steps = [
+        "stopped listening",
+        "live streams closed",
+        "unfinished photo jobs handed back",
+        "mail worker stopped",
+        "database pools closed",
+    ]
+    positions = [log.find(step) for step in steps]
+    assert -1 not in positions, log[-3000:]
+    assert positions == sorted(positions), log[-3000:]
 
 
 async def test_create_admin_makes_a_confirmed_admin(database_url, factory, db):
@@ -169,3 +183,48 @@ def test_production_refuses_to_start_with_a_placeholder_secret(database_url):
     result = run_command("serve", env=service_env(database_url, SNAPLINE_APP_ENV="production"))
     assert result.returncode == 2
     assert "placeholder" in result.stderr
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, returncode: int, *words: str):
+    assert result.returncode == returncode, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_create_admin_without_a_terminal_says_how_to_give_the_password(database_url):
+    result = run_command(
+        "create-admin", "someone", "someone@example.com", env=service_env(database_url)
+    )
+    assert_one_line_error(result, 2, "--password-stdin")
+
+
+def test_migrate_against_an_unreachable_database_fails_in_one_line():
+    nobody = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/postgres"
+    result = run_command("migrate", env=service_env(nobody))
+    assert_one_line_error(result, 1, "migrate:", "ConnectionRefusedError")
+
+
+def test_a_settings_file_that_is_not_toml_fails_in_one_line(database_url, tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[app\nenv = dev\n")
+    result = run_command("migrate", "--settings", str(broken), env=service_env(database_url))
+    assert_one_line_error(result, 2, "settings:", str(broken))
+
+
+def test_settings_option_is_accepted_after_the_command(database_url, tmp_path):
+    chosen = tmp_path / "chosen.toml"
+    chosen.write_text("[server]\nprot = 1\n")
+    before = run_command("--settings", str(chosen), "migrate", env=service_env(database_url))
+    after = run_command("migrate", "--settings", str(chosen), env=service_env(database_url))
+    # Both read the chosen file: its typo is what stops them.
+    assert_one_line_error(before, 2, "prot")
+    assert_one_line_error(after, 2, "prot")
+
+
+def test_a_misspelt_environment_variable_stops_the_service_with_a_suggestion(database_url):
+    env = service_env(database_url, SNAPLINE_DATABSE_URL=database_url)
+    result = run_command("migrate", env=env)
+    assert_one_line_error(result, 2, "SNAPLINE_DATABSE_URL", "SNAPLINE_DATABASE_URL")
