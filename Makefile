@@ -10,16 +10,19 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
+# The first install downloads about 150 MB of packages: pip's progress is shown.
 $(STAMP): pyproject.toml
+	@echo "Creating $(VENV) and installing Snapline with its dependencies..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
 	touch $(STAMP)
 
 run: install
 	$(BIN)/python -m service serve
 
 test: install
+	@scripts/test-packages
 	$(BIN)/python -m pytest
 
 lint: install

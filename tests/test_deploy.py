@@ -221,3 +221,23 @@ async def test_the_image_command_serves_healthz_and_stops_on_sigterm(database_ur
         if process.poll() is None:
             process.kill()
         process.wait(STOP_TIMEOUT_SECONDS)
+
+
+def test_make_test_names_the_debian_packages_it_cannot_install():
+    """Not root and no nginx or Chromium: one line naming the packages, at once."""
+    script = (PROJECT_ROOT / "scripts" / "test-packages").read_text()
+    as_nobody = (
+        [shutil.which("runuser") or "runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    )
+    result = subprocess.run(
+        [*as_nobody, "bash", "-s"],
+        input=script,
+        env={"PATH": "/usr/bin:/bin", "NGINX_BIN": "/nonexistent", "CHROMIUM_BIN": "/nonexistent"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "chromium" in lines[0] and "apt-get install" in lines[0]
