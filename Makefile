@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@echo "Creating $(VENV) and installing Snapline with its dependencies..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev,embedded]'
 	touch $(STAMP)
 
 run: install

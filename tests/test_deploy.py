@@ -135,7 +135,9 @@ def test_the_lock_file_pins_every_runtime_dependency_with_hashes() -> None:
         assert requirement.specifier.contains(version, prereleases=True), (
             f"{name}=={version} does not satisfy {requirement}: make lock"
         )
-    for dependency in project["optional-dependencies"]["dev"]:
+    # Neither the test tools nor the embedded PostgreSQL (about 100 MB) go into the image.
+    extras = project["optional-dependencies"]
+    for dependency in extras["dev"] + extras["embedded"]:
         assert canonicalize_name(Requirement(dependency).name) not in locked, dependency
 
 
