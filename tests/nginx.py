@@ -43,12 +43,18 @@ class ConfigError(ValueError):
 
 
 def derive_config(
-    source: str, *, prefix: Path, port: int, upstreams: Sequence[str], static_dir: Path
+    source: str,
+    *,
+    prefix: Path,
+    port: int,
+    upstreams: Sequence[str],
+    static_dir: Path,
+    objects: str | None = None,
 ) -> str:
     """deploy/nginx.conf's text made runnable by a test: upstream servers are ``upstreams``
     (``unix:/path`` or ``127.0.0.1:PORT``), it listens on 127.0.0.1:``port``, serves
-    ``static_dir`` under /static/, and keeps its pid, logs and temporary files in
-    ``prefix``."""
+    ``static_dir`` under /static/ and the bucket at ``objects`` (``http://host:port/bucket``)
+    under /objects/, and keeps its pid, logs and temporary files in ``prefix``."""
     if not upstreams:
         raise ValueError("at least one upstream server")
     replacements = {
@@ -60,7 +66,7 @@ def derive_config(
         "listen": [f"listen 127.0.0.1:{port};"],
         "static": [f"alias {str(static_dir).rstrip('/')}/;"],
         # The bucket of the compose setup; the tests' apps keep files on local disk.
-        "objects": ["return 404;"],
+        "objects": [f"proxy_pass {objects.rstrip('/')}/;" if objects else "return 404;"],
     }
     seen: set[str] = set()
     lines: list[str] = []
@@ -210,6 +216,7 @@ class Nginx:
         *,
         port: int | None = None,
         static_dir: Path = STATIC_DIR,
+        objects: str | None = None,
     ) -> None:
         self.prefix = workdir / "nginx"
         self.prefix.mkdir(mode=0o755)
@@ -228,6 +235,7 @@ class Nginx:
                 port=self.port,
                 upstreams=upstreams,
                 static_dir=static_dir,
+                objects=objects,
             )
         )
         self.output_path = self.prefix / "output.log"

@@ -65,7 +65,50 @@ def test_compose_runs_one_database_one_bucket_one_migration_app_replicas_and_ngi
     # A stop is SIGTERM, then SIGKILL after the grace period: longer than the app's 15 s.
     assert int(app["stop_grace_period"].removesuffix("s")) > 15
     assert "./nginx.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
-    assert "../service/static:/srv/snapline/static:ro" in nginx["volumes"]
+    # Static files come from the image through a volume, not from a checkout.
+    assert "static:/srv/snapline/static:ro" in nginx["volumes"]
+    static = services["static"]
+    assert static["build"] == app["build"] and "static:/srv/snapline/static" in static["volumes"]
+    assert nginx["depends_on"]["static"]["condition"] == "service_completed_successfully"
+
+
+def test_compose_pins_every_image_to_a_version() -> None:
+    for name, service in compose()["services"].items():
+        if "image" in service:
+            tag = service["image"].partition(":")[2]
+            assert tag and tag != "latest", f"{name}: {service['image']} is not pinned"
+        else:
+            assert service["build"]["dockerfile"] == "Dockerfile", name
+
+
+def test_compose_requires_every_password_and_has_no_default_one() -> None:
+    text = (DEPLOY / "compose.yaml").read_text()
+    for secret in ("SNAPLINE_SECRET_KEY", "POSTGRES_PASSWORD", "S3_SECRET_KEY"):
+        uses = [match for match in INTERPOLATION.finditer(text) if match["name"] == secret]
+        assert uses, secret
+        assert all(match["op"] == ":?" for match in uses), f"{secret} has a default"
+
+
+def test_compose_ships_a_trial_mail_server_the_app_sends_to() -> None:
+    services = compose()["services"]
+    environment = services["app"]["environment"]
+    host = interpolate(environment["SNAPLINE_MAIL_SMTP_HOST"], {})
+    port = interpolate(environment["SNAPLINE_MAIL_SMTP_PORT"], {})
+    assert host in services and services[host]["image"].startswith("axllent/mailpit:")
+    # Mailpit's SMTP port; its web inbox is published on loopback only.
+    assert port == "1025"
+    assert services[host]["ports"] == ["127.0.0.1:8025:8025"]
+
+
+def test_the_bucket_lets_anyone_read_objects_but_not_list_them() -> None:
+    bucket = compose()["services"]["bucket"]
+    script = " ".join(bucket["command"])
+    assert "anonymous set download" not in script and "anonymous set public" not in script
+    assert "anonymous set-json" in script
+    policy = json.loads(bucket["environment"]["READ_OBJECTS_POLICY"])
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Action"] == ["s3:GetObject"]
+    assert statement["Resource"] == ["arn:aws:s3:::snapline/*"]
 
 
 def test_the_nginx_config_points_at_the_compose_services() -> None:
@@ -81,12 +124,11 @@ def test_compose_gives_the_app_valid_production_settings() -> None:
     unknown = set(environment) - setting_env_names().keys()
     assert not unknown, f"not settings (typos?): {sorted(unknown)}"
     secret = "s" * 40
-    env = {
-        name: interpolate(str(value), {"SNAPLINE_SECRET_KEY": secret})
-        for name, value in environment.items()
-    }
+    required = {"SNAPLINE_SECRET_KEY": secret, "POSTGRES_PASSWORD": "pg", "S3_SECRET_KEY": "s3"}
+    env = {name: interpolate(str(value), required) for name, value in environment.items()}
     settings = load_settings(env=env)
     assert settings.app.env == "production" and settings.app.secret_key == secret
+    assert settings.database.url == "postgresql+asyncpg://snapline:pg@db:5432/snapline"
     assert settings.server.trusted_proxies == ("*",)
     assert settings.storage.backend == "s3" and settings.storage.s3_bucket
     assert settings.storage.s3_public_url.startswith(settings.app.public_url)

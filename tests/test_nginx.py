@@ -26,6 +26,7 @@ from sqlalchemy import text
 from yarl import URL
 
 from service.app import create_app
+from tests import s3
 from tests.conftest import TEST_PASSWORD
 from tests.nginx import (
     DEPLOY_CONFIG,
@@ -39,9 +40,10 @@ from tests.nginx import (
     private_dir,
 )
 from tests.support import CSRF_META, LINK, csrf_for
+from tests.test_deploy import compose
 from tests.test_live import next_event, session_for
 
-# No silent skip: without nginx these tests fail and say what to install (.ci/run does).
+# No silent skip: without nginx these tests fail and say what to install (make test does).
 assert NGINX.exists(), f"no nginx at {NGINX}: apt-get install nginx"
 
 EVENT_WITHIN_SECONDS = 1.0
@@ -157,6 +159,42 @@ def test_the_derived_config_passes_nginx_t() -> None:
         assert "app:8080" not in config and "/srv/snapline" not in config
         assert f"alias {nginx.prefix / 'static'}/;" in config
     finally:
+        shutil.rmtree(workdir)
+
+
+moto_server = s3.moto_server
+bucket = s3.bucket
+
+
+async def test_nginx_serves_objects_from_the_bucket_but_never_a_listing(bucket) -> None:
+    """The compose deployment reads photos through /objects/: each object by its key, but
+    neither the bucket's listing nor any other S3 sub-resource."""
+    key = "photos/abc/display.jpg"
+    # The compose file's anonymous policy, on this bucket.
+    policy = compose()["services"]["bucket"]["environment"]["READ_OBJECTS_POLICY"]
+    async with bucket._client() as client:
+        await client.put_bucket_policy(
+            Bucket=bucket.name, Policy=policy.replace(":::snapline/", f":::{bucket.name}/")
+        )
+        await client.put_object(
+            Bucket=bucket.name, Key=key, Body=b"photo", ContentType="image/jpeg"
+        )
+    workdir = private_dir("snapline-nginx-objects-")
+    nginx = Nginx(workdir, ["127.0.0.1:1"], objects=f"{bucket.endpoint}/{bucket.name}")
+    try:
+        await asyncio.to_thread(nginx.start)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+            async with http.get(f"{nginx.base}/objects/{key}") as photo:
+                assert photo.status == 200 and await photo.read() == b"photo"
+            for path in ("/objects/", "/objects/?list-type=2", f"/objects/{key}?acl", "/objects"):
+                async with http.get(nginx.base + path, allow_redirects=False) as listing:
+                    assert listing.status in {301, 404}, path
+                    assert key not in await listing.text(), path
+            async with http.delete(f"{nginx.base}/objects/{key}") as deleting:
+                assert deleting.status == 403
+        assert await bucket.keys() == [key]
+    finally:
+        await asyncio.to_thread(nginx.stop)
         shutil.rmtree(workdir)
 
 
