@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format clean bench lock
+.PHONY: install run test lint format clean bench lock screenshots
 
 install: $(STAMP)
 
@@ -24,6 +24,11 @@ run: install
 test: install
 	@scripts/test-packages
 	$(BIN)/python -m pytest
+
+# The README's pictures (docs/images/), taken by the browser journey test.
+screenshots: install
+	@scripts/test-packages
+	UPDATE_README_IMAGES=1 $(BIN)/python -m pytest tests/test_journey.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -228,3 +228,12 @@ def artifacts_dir() -> Path:
     path = Path(__file__).parent / "artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture
+def readme_images_dir(artifacts_dir: Path) -> Path:
+    """docs/images/ when `make screenshots` asks for the README's pictures to be renewed,
+    else the artifacts folder, so an ordinary run leaves the checkout unchanged."""
+    if os.environ.get("UPDATE_README_IMAGES") == "1":
+        return Path(__file__).parent.parent / "docs" / "images"
+    return artifacts_dir

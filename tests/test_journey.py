@@ -149,6 +149,7 @@ async def test_two_people_sign_up_follow_post_photos_interact_and_log_out(
     smtp_server: SmtpServer,
     tmp_path: Path,
     artifacts_dir: Path,
+    readme_images_dir: Path,
 ) -> None:
     ann, bob = f"ann_{secrets.token_hex(4)}", f"bob_{secrets.token_hex(4)}"
     outside: list[str] = []
@@ -291,6 +292,11 @@ async def test_two_people_sign_up_follow_post_photos_interact_and_log_out(
     )
     # Nothing may push a page sideways: on a phone that means scrolling left and right.
     assert not overflowing, overflowing
+    # The README's pictures: what a visitor sees first of the timeline and of a profile.
+    for name, path in (("home", "/"), ("profile", f"/@{bob}")):
+        await ann_page.goto(path)
+        await wait_for_images(ann_page, *photo_thumbs)
+        await ann_page.screenshot(path=str(readme_images_dir / f"{name}.png"))
 
     # --- Ann logs out from her home timeline; going back shows nothing private. Pages
     # are sent with Cache-Control: no-store, so the browser asks the server again.
