@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.support import submit
+from service.domain import ratelimit
+from service.keys import passwords_key
+from tests.support import csrf_for, submit
 
 EVIL_NEXT = ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)"]
 
@@ -152,3 +156,47 @@ async def test_nul_byte_in_login_is_rejected(client, factory):
     )
     assert response.status == 422
     assert not await is_logged_in(client)
+
+
+async def test_concurrent_guesses_verify_at_most_the_limit(
+    client, make_client, factory, monkeypatch
+):
+    """Simultaneous requests, each from its own browser with its own token: the attempt is
+    counted before the password is checked, so no burst gets past the limit."""
+    account = await factory.user()
+    limit = ratelimit.LOGIN_FAILURES_PER_ACCOUNT.hits
+    passwords = client.server.app[passwords_key]
+    verify = passwords.verify
+    checked: list[str] = []
+
+    async def counting_verify(stored_hash: str | None, password: str) -> bool:
+        checked.append(password)
+        return await verify(stored_hash, password)
+
+    monkeypatch.setattr(passwords, "verify", counting_verify)
+    guesses = [f"guess-number-{n}" for n in range(3 * limit)]
+    guesses.insert(len(guesses) // 2, account.password)
+    browsers = [await make_client(client) for _ in guesses]
+    tokens = [await csrf_for(browser, "/login") for browser in browsers]
+    responses = await asyncio.gather(
+        *(
+            submit(browser, "/login", {"login": account.username, "password": guess}, token=token)
+            for browser, guess, token in zip(browsers, guesses, tokens, strict=True)
+        )
+    )
+    statuses = [response.status for response in responses]
+    wrong_checked = [password for password in checked if password != account.password]
+    assert len(wrong_checked) <= limit, statuses
+    assert statuses.count(422) == len(wrong_checked)
+    assert statuses.count(429) >= len(guesses) - limit - 1
+    assert set(statuses) <= {303, 422, 429}
+
+
+async def test_a_successful_login_gives_its_attempt_back(client, factory, login):
+    account = await factory.user()
+    for _ in range(3 * ratelimit.LOGIN_FAILURES_PER_ACCOUNT.hits):
+        await login(client, account)
+    wrong = await submit(
+        client, "/login", {"login": account.username, "password": "wrong-password"}, page="/login"
+    )
+    assert wrong.status == 422

@@ -7,7 +7,7 @@ import math
 import time
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,15 +65,61 @@ async def hit(session: AsyncSession, limit: Limit, key: str) -> float | None:
     return window.seconds_left if hits > limit.hits else None
 
 
-async def is_limited(session: AsyncSession, limit: Limit, key: str) -> float | None:
-    """Like ``hit`` but without counting: is ``key`` over the limit right now?"""
-    window = _window(limit, key)
-    hits = await session.scalar(
-        select(RateLimitCounter.hits).where(
-            RateLimitCounter.bucket == window.bucket, RateLimitCounter.window_start == window.start
+class LimitReached(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+@dataclasses.dataclass(frozen=True)
+class Reservation:
+    """Attempts counted before the work they guard, each in its window."""
+
+    windows: tuple[_Window, ...]
+
+
+async def reserve(session: AsyncSession, *uses: tuple[Limit, str]) -> Reservation:
+    """Count one attempt against every (limit, key) before the guarded work runs, or raise
+    LimitReached without counting it anywhere once any of them is full.
+
+    Each count is one upsert that only adds while under the limit; its row lock holds until
+    the transaction ends, so concurrent attempts, in any process, are granted one at a time
+    and never more than ``limit.hits`` per window. A refused attempt raises, which rolls the
+    caller's transaction back and with it the counts already taken for the other limits.
+    Take them in the same order everywhere (address before account) so that no two
+    transactions wait on each other's rows."""
+    windows = []
+    for limit, key in uses:
+        window = _window(limit, key)
+        statement = (
+            insert(RateLimitCounter)
+            .values(bucket=window.bucket, window_start=window.start, hits=1)
+            .on_conflict_do_update(
+                index_elements=[RateLimitCounter.bucket, RateLimitCounter.window_start],
+                set_={"hits": RateLimitCounter.hits + 1},
+                where=RateLimitCounter.hits < limit.hits,
+            )
+            .returning(RateLimitCounter.hits)
         )
-    )
-    return window.seconds_left if (hits or 0) >= limit.hits else None
+        if (await session.execute(statement)).scalar_one_or_none() is None:
+            raise LimitReached(window.seconds_left)
+        windows.append(window)
+    return Reservation(tuple(windows))
+
+
+async def refund(session: AsyncSession, reservation: Reservation) -> None:
+    """Give the attempts back (in the windows they were taken in): the guarded work turned
+    out to be no abuse, such as a login with the right password."""
+    for window in reservation.windows:
+        await session.execute(
+            update(RateLimitCounter)
+            .where(
+                RateLimitCounter.bucket == window.bucket,
+                RateLimitCounter.window_start == window.start,
+                RateLimitCounter.hits > 0,
+            )
+            .values(hits=RateLimitCounter.hits - 1)
+        )
 
 
 async def forget_expired(session: AsyncSession, older_than: datetime) -> None:

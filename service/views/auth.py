@@ -12,11 +12,12 @@ from service.security import safe_next
 from service.text import has_forbidden_characters
 from service.views.common import (
     absolute_url,
-    check_limit,
     client_address,
     count_hit,
     redirect,
+    refund_attempt,
     render,
+    reserve_attempt,
 )
 from service.web.auth import current_user, log_in, log_out, require_user
 from service.web.flash import flash
@@ -102,23 +103,27 @@ async def login(request: web.Request) -> web.Response:
         errors.setdefault("password", "Enter your password.")
     if errors:
         return await render(request, "auth/login.html", {"form": keep, "errors": errors}, 422)
-    address = client_address(request)
-    await check_limit(request, ratelimit.LOGIN_FAILURES_PER_ADDRESS, address)
-    await check_limit(request, ratelimit.LOGIN_FAILURES_PER_ACCOUNT, login_name)
     passwords = request.app[passwords_key]
     async with request.app[sessionmaker_key]() as db:
         user = None
         if len(login_name) <= accounts.MAX_EMAIL_CHARS:
             user = await accounts.user_by_login(db, login_name)
+    # Counted before the password is checked: simultaneous guesses cannot all slip past the
+    # limit before any of them is counted.
+    attempt = await reserve_attempt(
+        request,
+        (ratelimit.LOGIN_FAILURES_PER_ADDRESS, client_address(request)),
+        (ratelimit.LOGIN_FAILURES_PER_ACCOUNT, login_name),
+    )
     password = form["password"][: accounts.MAX_PASSWORD_CHARS + 1]
     # Unknown accounts are verified against a dummy hash: same time, same answer.
     verified = await passwords.verify(user.password_hash if user else None, password)
     if user is None or not verified:
-        await count_hit(request, ratelimit.LOGIN_FAILURES_PER_ADDRESS, address)
-        await count_hit(request, ratelimit.LOGIN_FAILURES_PER_ACCOUNT, login_name)
         return await render(
             request, "auth/login.html", {"form": keep, "errors": {"login": BAD_LOGIN}}, 422
         )
+    # The right password is no guess: the limits count failures only.
+    await refund_attempt(request, attempt)
     if passwords.needs_rehash(user.password_hash):
         new_hash = await passwords.hash(password)
         async with request.app[sessionmaker_key].begin() as db:

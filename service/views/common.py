@@ -41,9 +41,18 @@ async def count_hit(request: web.Request, limit: ratelimit.Limit, key: str) -> N
         raise too_many(retry_after)
 
 
-async def check_limit(request: web.Request, limit: ratelimit.Limit, key: str) -> None:
-    """429 if ``key`` is already over ``limit``, without counting this request."""
-    async with request.app[sessionmaker_key]() as db:
-        retry_after = await ratelimit.is_limited(db, limit, key)
-    if retry_after is not None:
-        raise too_many(retry_after)
+async def reserve_attempt(
+    request: web.Request, *uses: tuple[ratelimit.Limit, str]
+) -> ratelimit.Reservation:
+    """Count an attempt against every (limit, key) before doing the work they guard; 429
+    with Retry-After, counting nothing, if any of them is already full."""
+    try:
+        async with request.app[sessionmaker_key].begin() as db:
+            return await ratelimit.reserve(db, *uses)
+    except ratelimit.LimitReached as full:
+        raise too_many(full.retry_after) from None
+
+
+async def refund_attempt(request: web.Request, reservation: ratelimit.Reservation) -> None:
+    async with request.app[sessionmaker_key].begin() as db:
+        await ratelimit.refund(db, reservation)
