@@ -192,6 +192,30 @@ async def test_concurrent_guesses_verify_at_most_the_limit(
     assert set(statuses) <= {303, 422, 429}
 
 
+async def test_username_and_email_count_as_one_account(client, factory):
+    account = await factory.user()
+    forms = [
+        account.username,
+        account.email,
+        f"  {account.username.upper()} ",
+        account.email.upper(),
+    ]
+    statuses = []
+    for attempt in range(11):
+        response = await submit(
+            client,
+            "/login",
+            {"login": forms[attempt % len(forms)], "password": "wrong-password"},
+            page="/login",
+        )
+        statuses.append(response.status)
+    assert statuses == [422] * 10 + [429]
+    blocked = await submit(
+        client, "/login", {"login": account.email, "password": account.password}, page="/login"
+    )
+    assert blocked.status == 429
+
+
 async def test_a_successful_login_gives_its_attempt_back(client, factory, login):
     account = await factory.user()
     for _ in range(3 * ratelimit.LOGIN_FAILURES_PER_ACCOUNT.hits):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
@@ -90,6 +91,12 @@ async def create_user(
         field = "email" if "email" in str(error.orig) else "username"
         raise DuplicateAccount(field) from error
     return user
+
+
+def normalize_login(login: str) -> str:
+    """One spelling for every way of typing the same login: width, case and surrounding
+    whitespace do not matter (lookups compare case-insensitively too)."""
+    return unicodedata.normalize("NFKC", login).strip().casefold()
 
 
 async def user_by_login(session: AsyncSession, login: str) -> User | None:

@@ -108,12 +108,15 @@ async def login(request: web.Request) -> web.Response:
         user = None
         if len(login_name) <= accounts.MAX_EMAIL_CHARS:
             user = await accounts.user_by_login(db, login_name)
+    # One count per account however it is named (username or email, in any case); logins
+    # that match no account are counted by their normalised spelling.
+    account_key = f"user:{user.id}" if user else f"login:{accounts.normalize_login(login_name)}"
     # Counted before the password is checked: simultaneous guesses cannot all slip past the
     # limit before any of them is counted.
     attempt = await reserve_attempt(
         request,
         (ratelimit.LOGIN_FAILURES_PER_ADDRESS, client_address(request)),
-        (ratelimit.LOGIN_FAILURES_PER_ACCOUNT, login_name),
+        (ratelimit.LOGIN_FAILURES_PER_ACCOUNT, account_key),
     )
     password = form["password"][: accounts.MAX_PASSWORD_CHARS + 1]
     # Unknown accounts are verified against a dummy hash: same time, same answer.
