@@ -6,9 +6,11 @@ import asyncio
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
 
 from service.domain import ratelimit
 from service.keys import passwords_key
+from service.models import AuthSession
 from tests.support import csrf_for, submit
 
 EVIL_NEXT = ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)"]
@@ -224,3 +226,24 @@ async def test_a_successful_login_gives_its_attempt_back(client, factory, login)
         client, "/login", {"login": account.username, "password": "wrong-password"}, page="/login"
     )
     assert wrong.status == 422
+
+
+async def test_logging_in_again_ends_the_previous_session(client, make_client, factory, login, db):
+    first, second = await factory.user(), await factory.user()
+    await login(client, first)
+    captured = session_cookie(client)
+    await login(client, second)
+    await login(client, second)
+
+    thief = await make_client(client)
+    thief.session.cookie_jar.update_cookies({"snapline_session": captured})
+    assert not await is_logged_in(thief)
+    async with db() as session:
+        first_sessions = await session.scalar(
+            select(func.count()).where(AuthSession.user_id == first.id)
+        )
+        second_sessions = await session.scalar(
+            select(func.count()).where(AuthSession.user_id == second.id)
+        )
+    assert (first_sessions, second_sessions) == (0, 1)
+    assert await is_logged_in(client)

@@ -122,9 +122,14 @@ def require_confirmed(request: web.Request) -> User:
 
 
 async def log_in(request: web.Request, user: User) -> None:
-    """A fresh session for the browser (never reuse one that existed before the login)."""
+    """A fresh session for the browser (never reuse one that existed before the login). A
+    session the browser held until now ends with it: the old cookie, wherever a copy of it
+    went, must not stay signed in."""
     settings = request.app[settings_key]
+    previous = await current_session_secret(request)
     async with request.app[sessionmaker_key].begin() as db:
+        if previous is not None:
+            await auth_sessions.end_session(db, previous)
         secret = await auth_sessions.start_session(
             db, user.id, timedelta(days=settings.security.session_max_age_days)
         )
