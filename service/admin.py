@@ -17,7 +17,11 @@ async def create_admin(settings: Settings, username: str, email: str, password: 
     """Create a confirmed admin account, or make an existing account with that username an
     admin. Raises ValueError with a readable message for bad input."""
     normalized, email_error = accounts.normalize_email(email)
-    problem = accounts.username_error(username) or email_error or accounts.password_error(password)
+    problem = (
+        accounts.username_error(username)
+        or email_error
+        or accounts.password_error(password, username=username, email=email)
+    )
     if problem:
         raise ValueError(problem)
     engine = create_engine(settings.database.url, pool_size=1, max_overflow=0)

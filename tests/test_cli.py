@@ -112,7 +112,11 @@ async def test_serve_signs_up_writes_mail_files_confirms_and_stops_on_sigterm(se
             http,
             f"{base}/signup",
             f"{base}/signup",
-            {"username": username, "email": f"{username}@example.com", "password": "password1"},
+            {
+                "username": username,
+                "email": f"{username}@example.com",
+                "password": "plum-kettle-41",
+            },
         )
         assert response.status == 303
         deadline = time.monotonic() + 10

@@ -13,7 +13,7 @@ async def signup(client, factory, mailbox) -> tuple[str, str]:
     response = await submit(
         client,
         "/signup",
-        {"username": username, "email": address, "password": "password1"},
+        {"username": username, "email": address, "password": "plum-kettle-41"},
         page="/signup",
     )
     assert response.status == 303

@@ -18,7 +18,7 @@ async def test_missing_stale_or_foreign_token_is_refused_and_changes_nothing(
     client, make_client, factory, db
 ):
     username = factory.unique()
-    form = {"username": username, "email": f"{username}@example.com", "password": "password1"}
+    form = {"username": username, "email": f"{username}@example.com", "password": "plum-kettle-41"}
     await client.get("/signup")
 
     missing = await client.post("/signup", data=form, allow_redirects=False)

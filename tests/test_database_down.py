@@ -21,7 +21,11 @@ async def test_database_outage_answers_503_and_recovers(aiohttp_client, settings
         response = await submit(
             client,
             "/signup",
-            {"username": "outage_user", "email": "outage@example.com", "password": "password1"},
+            {
+                "username": "outage_user",
+                "email": "outage@example.com",
+                "password": "plum-kettle-41",
+            },
             page="/signup",
         )
         assert response.status == 303

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
+from service.domain import accounts
+from service.models import User
+from tests.conftest import TEST_PASSWORD
 from tests.support import message_link, submit
 from tests.test_login import is_logged_in
 
@@ -101,3 +106,78 @@ async def test_reset_mails_per_address_are_rate_limited(client, mailbox, factory
     ]
     assert statuses == [303, 303, 303, 429]
     await mailbox.wait_for(account.email, count=3)
+
+
+COMMON = ["password1", "Qwertyuiop", " iloveyou1 ", "1234567890"]
+
+
+def own_names(account) -> list[str]:
+    """The account's username and email address, as typed back in other cases."""
+    local_part = account.email.partition("@")[0]
+    return [account.username.upper(), account.email.upper(), local_part.swapcase()]
+
+
+async def test_common_passwords_and_own_names_are_refused_on_signup(client, factory, db):
+    username = factory.unique()
+    address = f"{username}-mail@example.com"
+    for password in [*COMMON, username.swapcase(), address.upper(), f"{username}-MAIL"]:
+        response = await submit(
+            client,
+            "/signup",
+            {"username": username, "email": address, "password": password},
+            page="/signup",
+        )
+        assert response.status == 422, password
+        body = await response.text()
+        assert "one of the most common" in body or "not your username or email" in body
+        assert 'class="field-error"' in body
+    async with db() as session:
+        assert await session.scalar(select(func.count()).where(User.username == username)) == 0
+
+
+async def test_common_passwords_and_own_names_are_refused_on_change(
+    client, make_client, factory, login
+):
+    account = await factory.user()
+    await login(client, account)
+    for password in [*COMMON, *own_names(account)]:
+        response = await submit(
+            client,
+            "/settings/password",
+            {"current_password": account.password, "new_password": password},
+            page="/settings/password",
+        )
+        assert response.status == 422, password
+        assert "field-error" in (body := await response.text())
+        assert "one of the most common" in body or "not your username or email" in body
+    # Nothing changed: the old password still logs in.
+    await login(await make_client(client), account)
+
+
+async def test_common_passwords_and_own_names_are_refused_on_reset(client, mailbox, factory):
+    account = await factory.user()
+    await submit(client, "/password/forgot", {"email": account.email}, page="/password/forgot")
+    link = message_link((await mailbox.wait_for(account.email))[0])
+    for password in [*COMMON, *own_names(account)]:
+        response = await submit(client, link, {"password": password}, page=link)
+        assert response.status == 422, password
+        body = await response.text()
+        assert "one of the most common" in body or "not your username or email" in body
+    # Refusals leave the link usable.
+    done = await submit(client, link, {"password": "a-rarer-choice-77"}, page=link)
+    assert done.status == 303
+
+
+def test_the_suites_own_passwords_are_acceptable():
+    assert len(accounts.COMMON_PASSWORDS) >= 10_000
+    for password in [
+        TEST_PASSWORD,
+        "plum-kettle-41",
+        "s3cret-pass",
+        "brand-new-password",
+        "another-password",
+        "next-password-1",
+        "a-rarer-choice-77",
+        "p" * 999 + "Q",
+    ]:
+        assert accounts.password_error(password, username="ann", email="ann@example.com") is None

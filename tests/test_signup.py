@@ -55,7 +55,7 @@ async def test_confirmation_link_works_logged_out_and_only_once(
     await submit(
         client,
         "/signup",
-        {"username": username, "email": address, "password": "password1"},
+        {"username": username, "email": address, "password": "plum-kettle-41"},
         page="/signup",
     )
     link = message_link((await mailbox.wait_for(address))[0])
@@ -76,7 +76,7 @@ async def test_duplicate_username_and_email_are_refused_case_insensitively(clien
         {
             "username": existing.username.upper(),
             "email": "other@example.com",
-            "password": "password1",
+            "password": "plum-kettle-41",
         },
         page="/signup",
     )
@@ -87,7 +87,7 @@ async def test_duplicate_username_and_email_are_refused_case_insensitively(clien
     response = await submit(
         client,
         "/signup",
-        {"username": other, "email": existing.email.upper(), "password": "password1"},
+        {"username": other, "email": existing.email.upper(), "password": "plum-kettle-41"},
         page="/signup",
     )
     assert response.status == 422
@@ -101,18 +101,21 @@ async def test_bad_fields_answer_422_with_messages_and_keep_input_but_not_passwo
     username = factory.unique()
     cases = [
         (
-            {"username": "ab", "email": "a@example.com", "password": "password1"},
+            {"username": "ab", "email": "a@example.com", "password": "plum-kettle-41"},
             "3 to 30 characters",
         ),
         (
-            {"username": "bad name!", "email": "a@example.com", "password": "password1"},
+            {"username": "bad name!", "email": "a@example.com", "password": "plum-kettle-41"},
             "3 to 30 characters",
         ),
-        ({"username": username, "email": "not-an-email", "password": "password1"}, "valid email"),
+        (
+            {"username": username, "email": "not-an-email", "password": "plum-kettle-41"},
+            "valid email",
+        ),
         ({"username": username, "email": "a@example.com", "password": "short"}, "at least 8"),
         ({"username": username, "email": "a@example.com", "password": "x" * 1025}, "at most 1024"),
         (
-            {"username": username + "\x00", "email": "a@example.com", "password": "password1"},
+            {"username": username + "\x00", "email": "a@example.com", "password": "plum-kettle-41"},
             "not allowed",
         ),
     ]
@@ -126,7 +129,7 @@ async def test_bad_fields_answer_422_with_messages_and_keep_input_but_not_passwo
     response = await submit(
         client,
         "/signup",
-        {"username": username, "email": "not-an-email", "password": "password1"},
+        {"username": username, "email": "not-an-email", "password": "plum-kettle-41"},
         page="/signup",
     )
     assert 'value="not-an-email"' in await response.text()
@@ -175,7 +178,7 @@ async def test_signup_succeeds_while_smtp_is_down_and_mail_arrives_later(
         response = await submit(
             client,
             "/signup",
-            {"username": username, "email": address, "password": "password1"},
+            {"username": username, "email": address, "password": "plum-kettle-41"},
             page="/signup",
         )
         assert response.status == 303

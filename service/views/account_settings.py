@@ -101,7 +101,7 @@ async def password(request: web.Request) -> web.Response:
     errors: dict[str, str] = {}
     if has_forbidden_characters(new):
         errors["new_password"] = "Contains characters that are not allowed."
-    elif message := accounts.password_error(new):
+    elif message := accounts.password_error(new, username=user.username, email=user.email):
         errors["new_password"] = message
     passwords = request.app[passwords_key]
     if not await passwords.verify(user.password_hash, current[: accounts.MAX_PASSWORD_CHARS + 1]):

@@ -59,7 +59,10 @@ async def signup(request: web.Request) -> web.Response:
     email, email_error = accounts.normalize_email(form["email"].strip())
     errors.setdefault("username", accounts.username_error(username))
     errors.setdefault("email", email_error)
-    errors.setdefault("password", accounts.password_error(form["password"]))
+    errors.setdefault(
+        "password",
+        accounts.password_error(form["password"], username=username, email=form["email"].strip()),
+    )
     errors = {field: message for field, message in errors.items() if message}
     keep = {"username": username, "email": form["email"]}
     if errors:
@@ -208,7 +211,14 @@ async def reset_form(request: web.Request) -> web.Response:
 @routes.post("/password/reset/{token}")
 async def reset(request: web.Request) -> web.Response:
     form, errors = _fields(await read_form(request), "password")
-    errors.setdefault("password", accounts.password_error(form["password"]))
+    async with request.app[sessionmaker_key]() as db:
+        owner = await accounts.token_user(db, request.match_info["token"], "reset")
+    if owner is None:
+        return await render(request, "auth/link_invalid.html", {"purpose": "reset"}, 400)
+    errors.setdefault(
+        "password",
+        accounts.password_error(form["password"], username=owner.username, email=owner.email),
+    )
     errors = {field: message for field, message in errors.items() if message}
     if errors:
         return await render(request, "auth/reset.html", {"errors": errors}, 422)
