@@ -61,6 +61,10 @@ async def test_tampered_link_is_refused(client, factory, mailbox):
 
 async def test_resend_sends_a_new_working_link_and_is_rate_limited(client, factory, mailbox):
     address, first = await signup(client, factory, mailbox)
+    logged_in = await submit(
+        client, "/login", {"login": address, "password": "plum-kettle-41"}, page="/login"
+    )
+    assert logged_in.status == 303
     response = await submit(client, "/confirm/resend")
     assert response.status == 303
     messages = await mailbox.wait_for(address, count=2)

@@ -29,6 +29,13 @@ async def test_database_outage_answers_503_and_recovers(aiohttp_client, settings
             page="/signup",
         )
         assert response.status == 303
+        response = await submit(
+            client,
+            "/login",
+            {"login": "outage_user", "password": "plum-kettle-41"},
+            page="/login",
+        )
+        assert response.status == 303
         assert await is_logged_in(client)
 
         await asyncio.to_thread(server.stop)

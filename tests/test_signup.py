@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
+from service.domain import ratelimit
 from service.models import OutboxMail, User
 from tests.support import csrf_for, message_link, submit
+from tests.test_login import is_logged_in
+
+CSRF_TOKEN = re.compile(
+    r'(?<=name="csrf-token" content=")[^"]+|(?<=name="csrf_token" value=")[^"]+'
+)
 
 
 async def count_users(db, username: str) -> int:
@@ -15,7 +23,7 @@ async def count_users(db, username: str) -> int:
         )
 
 
-async def test_signup_logs_in_sends_confirmation_and_link_confirms(client, mailbox, db, factory):
+async def test_signup_sends_confirmation_and_link_confirms(client, mailbox, db, factory):
     username = factory.unique("ann")
     address = f"{username}@example.com"
     response = await submit(
@@ -27,8 +35,8 @@ async def test_signup_logs_in_sends_confirmation_and_link_confirms(client, mailb
     assert response.status == 303
     assert response.headers["Location"] == "/"
     home = await (await client.get("/")).text()
-    assert "Check your email" in home
-    assert "Confirm your email address to post" in home
+    assert "Check your email to confirm your address, then log in." in home
+    assert not await is_logged_in(client)
 
     [message] = await mailbox.wait_for(address)
     assert "Confirm" in message["Subject"]
@@ -39,9 +47,16 @@ async def test_signup_logs_in_sends_confirmation_and_link_confirms(client, mailb
 
     confirmed = await client.get(link, allow_redirects=False)
     assert confirmed.status == 303
+    assert confirmed.headers["Location"] == "/login"
+    login_page = await (await client.get("/login")).text()
+    assert "Your email address is confirmed" in login_page
+    logged_in = await submit(
+        client, "/login", {"login": username, "password": "s3cret-pass"}, page="/login"
+    )
+    assert logged_in.status == 303
     home = await (await client.get("/")).text()
-    assert "Your email address is confirmed" in home
     assert "Confirm your email address to post" not in home
+    assert await is_logged_in(client)
     async with db() as session:
         user = await session.scalar(select(User).where(User.username == username))
     assert user.email_confirmed_at is not None
@@ -68,31 +83,89 @@ async def test_confirmation_link_works_logged_out_and_only_once(
     assert "not valid" in await again.text()
 
 
-async def test_duplicate_username_and_email_are_refused_case_insensitively(client, factory, db):
+async def test_duplicate_username_is_refused_case_insensitively(client, factory, db):
     existing = await factory.user()
+    other_address = f"{factory.unique()}@example.com"
     response = await submit(
         client,
         "/signup",
         {
             "username": existing.username.upper(),
-            "email": "other@example.com",
+            "email": other_address,
             "password": "plum-kettle-41",
         },
         page="/signup",
     )
     assert response.status == 422
     assert "That username is taken." in await response.text()
+    async with db() as session:
+        assert await session.scalar(select(func.count()).where(User.email == other_address)) == 0
 
-    other = factory.unique()
-    response = await submit(
-        client,
-        "/signup",
-        {"username": other, "email": existing.email.upper(), "password": "plum-kettle-41"},
-        page="/signup",
-    )
-    assert response.status == 422
-    assert "already uses that email" in await response.text()
-    assert await count_users(db, other) == 0
+
+def comparable(html: str, username: str) -> str:
+    """A page with what differs between two browsers anyway (their CSRF tokens and the
+    username each typed) blanked out."""
+    return CSRF_TOKEN.sub("TOKEN", html).replace(username, "USERNAME")
+
+
+async def test_signup_with_a_taken_email_answers_like_a_new_one_and_mails_the_owner(
+    client, make_client, mailbox, factory, db
+):
+    existing = await factory.user()
+    newcomer, intruder = factory.unique(), factory.unique()
+    new_browser, taken_browser = await make_client(client), await make_client(client)
+    answers = {}
+    for browser, username, address in [
+        (new_browser, newcomer, f"{newcomer}@example.com"),
+        (taken_browser, intruder, f" {existing.email.upper()} "),
+    ]:
+        response = await submit(
+            browser,
+            "/signup",
+            {"username": username, "email": address, "password": "plum-kettle-41"},
+            page="/signup",
+        )
+        page = await browser.get(response.headers.get("Location", "/signup"))
+        answers[username] = (
+            response.status,
+            response.headers.get("Location"),
+            page.status,
+            comparable(await page.text(), username),
+            await is_logged_in(browser),
+        )
+    assert answers[newcomer] == answers[intruder]
+    assert answers[intruder][:2] == (303, "/")
+    assert "Check your email" in answers[intruder][3]
+    assert await count_users(db, intruder) == 0
+
+    [notice] = await mailbox.wait_for(existing.email)
+    assert "sign up" in notice["Subject"]
+    text = notice.get_body(("plain",)).get_content()
+    assert existing.username in text
+    assert "http://snapline.test/login" in text
+    assert "http://snapline.test/password/forgot" in text
+    assert "plum-kettle-41" not in notice.as_string()
+    [welcome] = await mailbox.wait_for(f"{newcomer}@example.com")
+    assert message_link(welcome).startswith("/confirm/")
+
+
+async def test_taken_email_notices_are_few_per_hour(client, mailbox, factory, db):
+    existing = await factory.user()
+    for _ in range(5):
+        username = factory.unique()
+        response = await submit(
+            client,
+            "/signup",
+            {"username": username, "email": existing.email, "password": "plum-kettle-41"},
+            page="/signup",
+        )
+        assert response.status == 303
+    async with db() as session:
+        queued = await session.scalar(
+            select(func.count()).where(OutboxMail.recipient == existing.email)
+        )
+    assert queued == ratelimit.SIGNUP_NOTICES_PER_EMAIL.hits
+    await mailbox.wait_for(existing.email, count=queued)
 
 
 async def test_bad_fields_answer_422_with_messages_and_keep_input_but_not_password(

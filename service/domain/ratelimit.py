@@ -29,6 +29,7 @@ SIGNUPS_PER_ADDRESS = Limit("signup-address", 30, 60 * 60)
 RESET_MAILS_PER_ADDRESS = Limit("reset-address", 20, 60 * 60)
 RESET_MAILS_PER_EMAIL = Limit("reset-email", 3, 60 * 60)
 CONFIRM_MAILS_PER_USER = Limit("confirm-user", 3, 60 * 60)
+SIGNUP_NOTICES_PER_EMAIL = Limit("signup-notice-email", 3, 60 * 60)
 
 
 @dataclasses.dataclass(frozen=True)

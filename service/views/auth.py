@@ -68,24 +68,44 @@ async def signup(request: web.Request) -> web.Response:
     if errors:
         return await render(request, "auth/signup.html", {"form": keep, "errors": errors}, 422)
     await count_hit(request, ratelimit.SIGNUPS_PER_ADDRESS, client_address(request))
+    # Hashed whether or not the address turns out to be taken: both answers take as long.
     password_hash = await request.app[passwords_key].hash(form["password"])
     try:
         async with request.app[sessionmaker_key].begin() as db:
             user = await accounts.create_user(db, username, email, password_hash)
             await _send_link(request, db, user, "confirm")
     except accounts.DuplicateAccount as duplicate:
-        message = {
-            "username": "That username is taken.",
-            "email": "An account already uses that email address.",
-        }[duplicate.field]
-        errors = {duplicate.field: message}
-        return await render(request, "auth/signup.html", {"form": keep, "errors": errors}, 422)
+        # Usernames are public (every profile shows one); email addresses are not.
+        if duplicate.field == "username":
+            errors = {"username": "That username is taken."}
+            return await render(request, "auth/signup.html", {"form": keep, "errors": errors}, 422)
+        await _tell_owner_of_signup(request, email)
     request.app[mail_worker_key].wake()
-    await log_in(request, user)
+    # The same answer for a taken address as for a new account, and no login (being signed
+    # in or not would tell the two apart): the inbox is where they differ.
     await flash(
-        request, f"Welcome, {user.username}! Check your email to confirm your address.", "success"
+        request,
+        f"Welcome, {username}! Check your email to confirm your address, then log in.",
+        "success",
     )
     raise redirect("/")
+
+
+async def _tell_owner_of_signup(request: web.Request, email: str) -> None:
+    """Someone signed up with an address that has an account: tell its owner, at most a few
+    times an hour (a stranger could otherwise fill their inbox)."""
+    async with request.app[sessionmaker_key].begin() as db:
+        owner = await accounts.user_by_email(db, email)
+        if owner is None or await ratelimit.hit(db, ratelimit.SIGNUP_NOTICES_PER_EMAIL, email):
+            return
+        message = compose(
+            request.app[mail_templates_key],
+            "signup_taken",
+            user=owner,
+            login_link=absolute_url(request, "login"),
+            reset_link=absolute_url(request, "password_forgot"),
+        )
+        enqueue(db, owner.email, message)
 
 
 @routes.get("/login", name="login")
@@ -152,6 +172,9 @@ async def confirm(request: web.Request) -> web.Response:
         user = await accounts.confirm_email(db, request.match_info["token"])
     if user is None:
         return await render(request, "auth/link_invalid.html", {"purpose": "confirm"}, 400)
+    if current_user(request) is None:
+        await flash(request, "Your email address is confirmed. Log in to start.", "success")
+        raise redirect(str(request.app.router["login"].url_for()))
     await flash(request, "Your email address is confirmed. Welcome to Snapline!", "success")
     raise redirect("/")
 
