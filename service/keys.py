@@ -28,6 +28,7 @@ live_hub_key = web.AppKey("live_hub", "LiveHub")
 storage_key = web.AppKey("storage", "Storage")
 media_worker_key = web.AppKey("media_worker", "MediaWorker")
 spool_dir_key = web.AppKey("spool_dir", Path)
+pixel_budget_key = web.AppKey("pixel_budget", "PixelBudget")
 
 current_user_key = web.RequestKey("current_user", "User | None")
 auth_session_hash_key = web.RequestKey("auth_session_hash", "bytes | None")

@@ -97,6 +97,13 @@ class SecuritySettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class MediaSettings:
+    # Decoded pixels all image work of a process may hold at once (service/media/budget.py):
+    # about 5 bytes each at the peak, so the default of one 40 MP image is about 200 MB.
+    image_pixel_budget: int = 40_000_000
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     app: AppSettings = AppSettings()
     server: ServerSettings = ServerSettings()
@@ -104,6 +111,7 @@ class Settings:
     storage: StorageSettings = StorageSettings()
     mail: MailSettings = MailSettings()
     security: SecuritySettings = SecuritySettings()
+    media: MediaSettings = MediaSettings()
 
     @property
     def is_https(self) -> bool:
@@ -269,6 +277,7 @@ def validate(settings: Settings) -> None:
     _require(1 <= settings.server.port <= 65535, "server.port must be 1..65535")
     _require(settings.database.pool_size >= 1, "database.pool_size must be at least 1")
     _require(settings.database.read_pool_size >= 1, "database.read_pool_size must be at least 1")
+    _require(settings.media.image_pixel_budget >= 1, "media.image_pixel_budget must be at least 1")
 
 
 def _require_production_services(settings: Settings) -> None:

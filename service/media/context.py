@@ -13,6 +13,7 @@ from aiohttp import web
 
 from service.keys import (
     media_worker_key,
+    pixel_budget_key,
     scheduler_key,
     sessionmaker_key,
     settings_key,
@@ -20,6 +21,7 @@ from service.keys import (
     storage_key,
 )
 from service.media import storage as media_storage
+from service.media.budget import PixelBudget
 from service.media.jobs import STOP_GRACE_SECONDS, MediaWorker
 from service.media.liveness import Liveness
 from service.media.upload import prepare_spool, spool_dir
@@ -37,6 +39,8 @@ async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
         spool = spool_dir(settings)
         await asyncio.to_thread(prepare_spool, spool)
         app[spool_dir_key] = spool
+        # One budget for the whole process: upload checks and the worker's rendering share it.
+        app[pixel_budget_key] = PixelBudget(settings.media.image_pixel_budget)
         yield
 
 
@@ -45,7 +49,9 @@ async def media_worker_ctx(app: web.Application) -> AsyncIterator[None]:
     # Rendering gets a thread of its own rather than the shared CPU executor, so background
     # work never queues ahead of an upload's check or a login's password hash.
     executor = ThreadPoolExecutor(max_workers=RENDER_THREADS, thread_name_prefix="media")
-    worker = MediaWorker(app[sessionmaker_key], app[storage_key], executor, liveness)
+    worker = MediaWorker(
+        app[sessionmaker_key], app[storage_key], executor, liveness, app[pixel_budget_key]
+    )
     app[media_worker_key] = worker
     scheduler = app[scheduler_key]
     holding = await scheduler.spawn(liveness.run())

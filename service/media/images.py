@@ -1,5 +1,8 @@
 """Pillow work: checking that an uploaded file is an image we accept, and rendering the
-sizes we serve. Everything here is CPU-bound and blocking: call it in an executor.
+sizes we serve. Everything here is CPU-bound and blocking: call it in an executor. What
+decodes pixels (``verify``, ``render``) says beforehand, from the headers alone, how many it
+will hold (``measure``, ``render_cost``), so the caller can wait for room in the process's
+pixel budget first.
 
 Files are judged by their content only. The name and Content-Type a client sends are used
 for one thing: a file that claims to be something else than what it is gets refused, since
@@ -21,7 +24,8 @@ ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 # Phones write multi-picture JPEGs (a photo plus a preview or depth map): still a JPEG.
 FORMAT_ALIASES = {"MPO": "JPEG"}
 # 40 megapixels: above every common phone (12-24 MP by default) and most cameras, while a
-# decoded image stays under ~160 MB (RGBA) per executor thread.
+# decoded image stays under ~160 MB (RGBA); how many are decoded at once is up to the
+# process's pixel budget (budget.PixelBudget).
 MAX_PIXELS = 40_000_000
 # Panoramas beyond 1:20 are strips no layout can show; they are also a cheap way to make a
 # tiny file declare a huge dimension.
@@ -34,6 +38,26 @@ MAX_FRAMES = 300
 # the same point (after the header, before any pixel is decoded) and answers 422 instead of
 # warning.
 Image.MAX_IMAGE_PIXELS = None
+
+# Loading a WebP holds four full-size copies: libwebp's animation decoder keeps two canvases,
+# hands the frame over as bytes, and Pillow copies those into the image.
+WEBP_DECODED_COPIES = 4
+# A reduction by box averaging stops at twice the final size and LANCZOS does the rest, as
+# Image.thumbnail does: indistinguishable from LANCZOS all the way, at a fraction of the cost.
+REDUCING_GAP = 2
+# Rows are converted and reduced in bands of about this many pixels (4 MB in RGBA).
+BAND_PIXELS = 1_000_000
+ORIENTATION_TAG = 0x0112
+# What Image.exif_transpose does for each EXIF orientation.
+EXIF_TRANSPOSES = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 DISPLAY_EDGE_PX = 1080
 THUMB_EDGE_PX = 320
@@ -78,6 +102,8 @@ class Checked:
     format: str
     width: int
     height: int
+    # Decoded pixels that ``verify`` holds at its peak (see budget.PixelBudget).
+    verify_pixels: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,8 +162,19 @@ def _open(source: BinaryIO) -> Image.Image:
         raise Rejected(415, "That file is not a JPEG, PNG, WebP or GIF image.") from error
 
 
-def check(path: Path, declared: str | None = None) -> Checked:
-    """Open, measure and fully decode the first frame of the file at ``path``."""
+def _decode_cost(image: Image.Image) -> int:
+    """Pixels that loading ``image`` (opened, drafted, not yet loaded) holds at once."""
+    pixels = image.size[0] * image.size[1]
+    return pixels * WEBP_DECODED_COPIES if image.format == "WEBP" else pixels
+
+
+def _damaged() -> Rejected:
+    return Rejected(422, "The image is damaged or incomplete. Try exporting it again.")
+
+
+def measure(path: Path, declared: str | None = None) -> Checked:
+    """Everything about the file at ``path`` that its headers tell, without decoding a pixel:
+    its format, its dimensions, and what ``verify`` will cost."""
     with path.open("rb") as source:
         image = _open(source)
         with image:
@@ -150,17 +187,37 @@ def check(path: Path, declared: str | None = None) -> Checked:
                 if _frame_count(image, source) > MAX_FRAMES:
                     raise Rejected(422, f"Animations are limited to {MAX_FRAMES} frames.")
                 image.seek(0)
-                # A reduced-scale decode (JPEG only) still reads every byte of the file, so a
-                # truncated or damaged file fails here, at a fraction of the cost.
-                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-                image.load()
+                image.draft("RGB", _check_draft(width, height))
             except Rejected:
                 raise
             except Exception as error:  # Pillow signals damage with many exception types
-                raise Rejected(
-                    422, "The image is damaged or incomplete. Try exporting it again."
-                ) from error
-    return Checked(kind, width, height)
+                raise _damaged() from error
+            return Checked(kind, width, height, _decode_cost(image))
+
+
+def _check_draft(width: int, height: int) -> tuple[int, int]:
+    # A reduced-scale decode (JPEG only) still reads every byte of the file, so a truncated
+    # or damaged file fails at a fraction of the cost.
+    return max(1, width // 8), max(1, height // 8)
+
+
+def verify(path: Path) -> None:
+    """Decode the first frame of the file at ``path`` (measured first), to refuse a damaged
+    or truncated file now rather than fail its processing later."""
+    with path.open("rb") as source, _open(source) as image:
+        try:
+            image.seek(0)
+            image.draft("RGB", _check_draft(*image.size))
+            image.load()
+        except Exception as error:  # Pillow signals damage with many exception types
+            raise _damaged() from error
+
+
+def check(path: Path, declared: str | None = None) -> Checked:
+    """``measure`` and ``verify`` at once, for callers that hold no pixel budget."""
+    checked = measure(path, declared)
+    verify(path)
+    return checked
 
 
 def count_gif_frames(source: BinaryIO, stop_at: int) -> int:
@@ -206,33 +263,87 @@ def _skip_sub_blocks(source: BinaryIO, position: int) -> int:
             return position
 
 
-def _prepared(data: bytes, draft_edge: int) -> tuple[Image.Image, bytes | None]:
-    """The first frame, upright, in RGB, RGBA or L, with the ICC profile when it still
-    describes the pixels. No other metadata survives: the pixels are copied into a new
-    image."""
-    with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as image:
-        _check_geometry(*image.size)
-        image.seek(0)
-        image.draft("RGB", (draft_edge, draft_edge))
-        image.load()
-        upright = ImageOps.exif_transpose(image)
-    icc = upright.info.get("icc_profile")
-    transparent = upright.mode in {"RGBA", "LA", "PA"} or (
-        upright.mode == "P" and "transparency" in upright.info
+@dataclasses.dataclass(frozen=True)
+class Renditions:
+    """The sizes to make of an upload. Each is no larger than ``long_edge`` along the
+    source's longer edge and ``short_edge`` along its shorter one, so the source may be
+    decoded and reduced down to those before the sizes are made from it."""
+
+    long_edge: int
+    short_edge: int
+    sizes: dict[str, Callable[[Image.Image], Image.Image]]
+
+
+def _needed(size: tuple[int, int], renditions: Renditions, gap: int) -> tuple[int, int]:
+    """The least (width, height) a reduced source must keep: ``gap`` times the sizes."""
+    long_edge, short_edge = renditions.long_edge * gap, renditions.short_edge * gap
+    return (long_edge, short_edge) if size[0] >= size[1] else (short_edge, long_edge)
+
+
+def _reduce_factor(size: tuple[int, int], renditions: Renditions) -> int:
+    wanted = _needed(size, renditions, REDUCING_GAP)
+    return max(1, min(size[0] // wanted[0], size[1] // wanted[1]))
+
+
+def _opened_for(data: bytes, renditions: Renditions) -> Image.Image:
+    """The first frame, opened and drafted: a JPEG decodes at the smallest DCT scale that
+    still covers every size (its scaling filters as it goes, so no gap is needed)."""
+    image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    _check_geometry(*image.size)
+    image.seek(0)
+    image.draft("RGB", _needed(image.size, renditions, 1))
+    return image
+
+
+def render_cost(data: bytes, renditions: Renditions) -> int:
+    """Pixels ``render`` decodes at once for ``data``, from its headers alone."""
+    with _opened_for(data, renditions) as image:
+        return _decode_cost(image)
+
+
+def _target_mode(image: Image.Image) -> str:
+    transparent = image.mode in {"RGBA", "LA", "PA"} or (
+        image.mode == "P" and "transparency" in image.info
     )
     if transparent:
-        target = "RGBA"
-    elif upright.mode in {"L", "RGB"}:
-        target = upright.mode
-    else:
-        target = "RGB"
-    if upright.mode not in {"RGB", "RGBA", "L", "LA", "P", "PA"}:
-        # A CMYK or 16-bit profile does not describe the converted pixels.
-        icc = None
-    converted = upright.convert(target)
-    clean = Image.new(converted.mode, converted.size)
-    clean.paste(converted)
-    return clean, icc if isinstance(icc, bytes) else None
+        return "RGBA"
+    return image.mode if image.mode in {"L", "RGB"} else "RGB"
+
+
+def _reduced_copy(image: Image.Image, factor: int, mode: str) -> Image.Image:
+    """A new image (so no metadata comes along) in ``mode``, ``factor`` times smaller, made a
+    band of rows at a time: the only full-size image is the decoded one, never a converted
+    copy of it (a palette PNG would otherwise grow fourfold on its way to RGBA)."""
+    width, height = image.size
+    reduced = Image.new(mode, (-(-width // factor), -(-height // factor)))
+    rows = factor * max(1, BAND_PIXELS // (width * factor))
+    for top in range(0, height, rows):
+        band = image.crop((0, top, width, min(height, top + rows)))
+        if band.mode != mode:
+            band = band.convert(mode)
+        if factor > 1:
+            band = band.reduce(factor)  # box average; LANCZOS finishes from 2x the size
+        reduced.paste(band, (0, top // factor))
+    return reduced
+
+
+def _prepared(data: bytes, renditions: Renditions) -> tuple[Image.Image, bytes | None]:
+    """The first frame, upright, in RGB, RGBA or L, reduced to what the sizes need, with the
+    ICC profile when it still describes the pixels. No other metadata survives: the pixels
+    are copied into a new image."""
+    with _opened_for(data, renditions) as image:
+        image.load()
+        orientation = image.getexif().get(ORIENTATION_TAG)
+        icc = image.info.get("icc_profile")
+        if image.mode not in {"RGB", "RGBA", "L", "LA", "P", "PA"}:
+            # A CMYK or 16-bit profile does not describe the converted pixels.
+            icc = None
+        mode = _target_mode(image)
+        prepared = _reduced_copy(image, _reduce_factor(image.size, renditions), mode)
+    # The decoded image is released here; what follows works on the reduced copy.
+    if orientation in EXIF_TRANSPOSES:
+        prepared = prepared.transpose(EXIF_TRANSPOSES[orientation])
+    return prepared, icc if isinstance(icc, bytes) else None
 
 
 def _encode(image: Image.Image, icc: bytes | None) -> tuple[bytes, str, str]:
@@ -247,12 +358,13 @@ def _encode(image: Image.Image, icc: bytes | None) -> tuple[bytes, str, str]:
     return buffer.getvalue(), "jpg", "image/jpeg"
 
 
-def _render(data: bytes, draft_edge: int, sizes: dict[str, Callable]) -> Rendered:
-    image, icc = _prepared(data, draft_edge)
+def render(data: bytes, renditions: Renditions) -> Rendered:
+    """Every size of ``renditions``, encoded. Holds ``render_cost(data)`` decoded pixels."""
+    image, icc = _prepared(data, renditions)
     files: dict[str, bytes] = {}
     extension = content_type = ""
     dimensions = image.size
-    for name, resize in sizes.items():
+    for name, resize in renditions.sizes.items():
         resized = resize(image)
         if not files:  # the first size is the one whose dimensions pages declare
             dimensions = resized.size
@@ -276,19 +388,21 @@ def _square(edge: int) -> Callable[[Image.Image], Image.Image]:
     return resize
 
 
+# A post photo: ``display`` (longest edge 1080 px) and ``thumb`` (320 px square).
+PHOTO = Renditions(
+    DISPLAY_EDGE_PX,
+    THUMB_EDGE_PX,
+    {"display": _contained(DISPLAY_EDGE_PX), "thumb": _square(THUMB_EDGE_PX)},
+)
+# An avatar: squares of 400 and 64 px.
+AVATAR = Renditions(
+    AVATAR_EDGES_PX[0], AVATAR_EDGES_PX[0], {str(edge): _square(edge) for edge in AVATAR_EDGES_PX}
+)
+
+
 def render_photo(data: bytes) -> Rendered:
-    """A post photo: ``display`` (longest edge 1080 px) and ``thumb`` (320 px square)."""
-    return _render(
-        data,
-        DISPLAY_EDGE_PX,
-        {"display": _contained(DISPLAY_EDGE_PX), "thumb": _square(THUMB_EDGE_PX)},
-    )
+    return render(data, PHOTO)
 
 
 def render_avatar(data: bytes) -> Rendered:
-    """An avatar: squares of 400 and 64 px."""
-    return _render(
-        data,
-        AVATAR_EDGES_PX[0],
-        {str(edge): _square(edge) for edge in AVATAR_EDGES_PX},
-    )
+    return render(data, AVATAR)

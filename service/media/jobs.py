@@ -27,6 +27,7 @@ from service.backoff import backoff_seconds
 from service.db import is_database_unavailable
 from service.domain import posts
 from service.media import avatars, images, queue
+from service.media.budget import PixelBudget
 from service.media.liveness import ADVISORY_NAMESPACE, Liveness
 from service.media.storage import Storage, StorageError
 from service.media.urls import rendition_key
@@ -100,11 +101,13 @@ class MediaWorker:
         storage: Storage,
         executor: Executor,
         liveness: Liveness,
+        budget: PixelBudget,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.storage = storage
         self.executor = executor
         self.liveness = liveness
+        self.budget = budget
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._next_sweep = 0.0
@@ -140,10 +143,11 @@ class MediaWorker:
 
     async def _render(self, job: Claimed) -> images.Rendered:
         data = await self._original(job)
-        render = images.render_photo if job.kind == "photo" else images.render_avatar
+        renditions = images.PHOTO if job.kind == "photo" else images.AVATAR
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.executor, render, data)
+            cost = await loop.run_in_executor(self.executor, images.render_cost, data, renditions)
+            return await self.budget.run(cost, self.executor, images.render, data, renditions)
         except Exception as error:  # the check at upload passed, so this file is hopeless
             raise PermanentFailure(f"{error.__class__.__name__}: {error}") from error
 

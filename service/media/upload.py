@@ -20,7 +20,7 @@ from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDict
 
-from service.keys import cpu_executor_key, spool_dir_key
+from service.keys import cpu_executor_key, pixel_budget_key, spool_dir_key
 from service.media import images
 from service.settings import Settings
 from service.web.csrf import multipart_key
@@ -197,7 +197,9 @@ class _Receiver:
         loop = asyncio.get_running_loop()
         executor = self.request.app[cpu_executor_key]
         try:
-            checked = await loop.run_in_executor(executor, images.check, path, declared)
+            checked = await loop.run_in_executor(executor, images.measure, path, declared)
+            budget = self.request.app[pixel_budget_key]
+            await budget.run(checked.verify_pixels, executor, images.verify, path)
         except images.Rejected as error:
             raise UploadError(error.status, error.message, name) from error
         slots.append(Spooled(path, size, checked))

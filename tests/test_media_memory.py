@@ -1,0 +1,202 @@
+"""Memory of image work: every check and rendering of a process holds its decoded pixels
+within one budget (media.image_pixel_budget), and decodes no more than its output needs, so
+the largest uploads the service accepts cannot take a process's memory with them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from service.keys import pixel_budget_key
+from service.media import budget as media_budget
+from service.media import context as media_context
+from service.media import images
+from service.models import Post
+from tests.test_uploads import api_upload, encoded, photo_form, picture, wait_for_status
+
+# Small enough that two of the photos below never fit at once, big enough for a photo and
+# the checks of a few small JPEGs together.
+BUDGET_PIXELS = 3_000_000
+# The largest legal upload: just under images.MAX_PIXELS.
+LARGEST_PX = (7300, 5479)
+# Resident memory one rendering of the largest transparent PNG may add: its decoded image
+# (4 bytes a pixel, 160 MB) and a reduced copy, not the four full-size copies it once made.
+RENDER_PEAK_LIMIT_MB = 260
+SUBPROCESS_TIMEOUT_SECONDS = 120
+
+
+class CountingBudget(media_budget.PixelBudget):
+    """The real budget, also counting from inside the executor threads how many pixels of
+    work are running at once: what the budget promises, observed where the memory is."""
+
+    instances: list[CountingBudget] = []
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(capacity)
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most_running = 0
+        self.runs: list[int] = []
+        CountingBudget.instances.append(self)
+
+    async def run(self, pixels, executor, work, *args):
+        share = self._share(pixels)
+
+        def counted(*inner):
+            with self.lock:
+                self.running += share
+                self.most_running = max(self.most_running, self.running)
+                self.runs.append(pixels)
+            try:
+                return work(*inner)
+            finally:
+                with self.lock:
+                    self.running -= share
+
+        return await super().run(pixels, executor, counted, *args)
+
+
+@pytest.fixture
+def settings(base_settings):
+    return base_settings.replace(media={"image_pixel_budget": BUDGET_PIXELS})
+
+
+@pytest.fixture
+def counting_budget(monkeypatch) -> type[CountingBudget]:
+    CountingBudget.instances.clear()
+    monkeypatch.setattr(media_context, "PixelBudget", CountingBudget)
+    return CountingBudget
+
+
+async def test_concurrent_uploads_never_hold_more_pixels_than_the_budget(
+    counting_budget, client, make_client, factory, login, db
+):
+    photo = encoded(picture(1600, 1200, "RGBA"), "PNG")  # 1.92 MP, decoded in full
+    larger = encoded(picture(2000, 2000), "WEBP")  # 4 MP, 4 copies: more than the budget
+    small = encoded(picture(800, 600), "JPEG")
+    authors = []
+    for _ in range(4):
+        account = await factory.user()
+        browser = await make_client(client)
+        await login(browser, account)
+        authors.append(browser)
+    uploads = [
+        [("a.png", photo, "image/png"), ("b.jpg", small, "image/jpeg")],
+        [("c.png", photo, "image/png"), ("d.png", photo, "image/png")],
+        [("e.jpg", small, "image/jpeg"), ("f.webp", larger, "image/webp")],
+        [("g.jpg", small, "image/jpeg"), ("h.png", photo, "image/png")],
+    ]
+    answers = await asyncio.gather(
+        *(
+            api_upload(browser, photo_form(files, "memory"))
+            for browser, files in zip(authors, uploads, strict=True)
+        )
+    )
+    assert [answer.status for answer in answers] == [202] * 4
+    for answer in answers:
+        await wait_for_status(db, (await answer.json())["id"])
+
+    (budget,) = counting_budget.instances
+    assert client.server.app[pixel_budget_key] is budget
+    # Every check and every rendering went through the budget...
+    assert len(budget.runs) == 2 * 8
+    assert 2000 * 2000 * images.WEBP_DECODED_COPIES in budget.runs
+    # ...and, seen from the threads doing the work, never more than it at once (the WebP,
+    # larger than the whole budget, ran alone).
+    assert 0 < budget.most_running <= BUDGET_PIXELS
+    assert budget.held == 0
+    async with db() as session:
+        statuses = set(await session.scalars(select(Post.status).where(Post.body == "memory")))
+    assert statuses == {"published"}
+
+
+async def test_a_waiting_image_is_not_overtaken_and_a_cancelled_one_frees_its_place():
+    budget = media_budget.PixelBudget(10)
+    first = await budget.acquire(8)
+    large = asyncio.create_task(budget.acquire(6))
+    await asyncio.sleep(0)
+    small = asyncio.create_task(budget.acquire(2))  # would fit, but the large one came first
+    await asyncio.sleep(0)
+    assert not large.done() and not small.done()
+    large.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await large
+    assert await asyncio.wait_for(small, 1) == 2
+    assert budget.held == 10
+    budget.release(first)
+    budget.release(2)
+    assert await budget.acquire(25) == 10  # more than the budget: all of it, alone
+    assert budget.held == budget.peak == 10
+
+
+def test_costs_come_from_the_headers_and_count_what_decoding_holds():
+    png = encoded(Image.new("RGBA", (4000, 3000)), "PNG")
+    jpeg = encoded(Image.new("RGB", (4000, 3000)), "JPEG")
+    webp = encoded(Image.new("RGBA", (400, 300)), "WEBP", lossless=True)
+    assert images.render_cost(png, images.PHOTO) == 12_000_000
+    # JPEG decodes at the smallest DCT scale still above every size: 1/2 here (at 1/4 the
+    # longer edge, 1000 px, would be below the display size).
+    assert images.render_cost(jpeg, images.PHOTO) == 2000 * 1500
+    assert images.render_cost(webp, images.AVATAR) == 400 * 300 * images.WEBP_DECODED_COPIES
+
+
+def _largest_png(mode: str) -> bytes:
+    buffer = io.BytesIO()
+    if mode == "P":
+        image = Image.new("P", LARGEST_PX, 0)
+        image.putpalette([0, 0, 0] * 256)
+        image.save(buffer, "PNG", transparency=0)
+    else:
+        Image.new("RGBA", LARGEST_PX, (0, 0, 0, 0)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PEAK_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from service.media import images
+
+    def high_water_kib():
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+
+    path = Path(sys.argv[1])
+    data = path.read_bytes()
+    before = high_water_kib()
+    images.check(path, "PNG")
+    rendered = images.render_photo(data)
+    assert rendered.files["display"] and rendered.width == 1080, rendered.width
+    print((high_water_kib() - before) // 1024)
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "P"])
+def test_the_largest_transparent_png_is_checked_and_rendered_within_one_decoded_copy(
+    mode, tmp_path: Path
+):
+    path = tmp_path / "largest.png"
+    path.write_bytes(_largest_png(mode))
+    # A process of its own: its high-water mark is this image's alone.
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK_SCRIPT, str(path)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT_SECONDS,
+        check=True,
+    )
+    grown_mb = int(result.stdout.strip())
+    assert grown_mb < RENDER_PEAK_LIMIT_MB, f"rendering grew the process by {grown_mb} MB"
