@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import struct
 import subprocess
 import sys
 import textwrap
 import threading
+import zlib
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,8 @@ LARGEST_PX = (7300, 5479)
 # Resident memory one rendering of the largest transparent PNG may add: its decoded image
 # (4 bytes a pixel, 160 MB) and a reduced copy, not the four full-size copies it once made.
 RENDER_PEAK_LIMIT_MB = 260
+# A PNG is checked as a stream, never decoded whole: a piece of inflated data at a time.
+CHECK_PEAK_LIMIT_MB = 16
 SUBPROCESS_TIMEOUT_SECONDS = 120
 
 
@@ -139,8 +143,11 @@ async def test_a_waiting_image_is_not_overtaken_and_a_cancelled_one_frees_its_pl
     assert budget.held == budget.peak == 10
 
 
-def test_costs_come_from_the_headers_and_count_what_decoding_holds():
+def test_costs_come_from_the_headers_and_count_what_decoding_holds(tmp_path: Path):
     png = encoded(Image.new("RGBA", (4000, 3000)), "PNG")
+    path = tmp_path / "checked.png"
+    path.write_bytes(png)
+    assert images.measure(path, "PNG").verify_pixels == 0  # checked as a stream
     jpeg = encoded(Image.new("RGB", (4000, 3000)), "JPEG")
     webp = encoded(Image.new("RGBA", (400, 300)), "WEBP", lossless=True)
     assert images.render_cost(png, images.PHOTO) == 12_000_000
@@ -176,15 +183,16 @@ PEAK_SCRIPT = textwrap.dedent(
     data = path.read_bytes()
     before = high_water_kib()
     images.check(path, "PNG")
+    checked = high_water_kib()
     rendered = images.render_photo(data)
     assert rendered.files["display"] and rendered.width == 1080, rendered.width
-    print((high_water_kib() - before) // 1024)
+    print((checked - before) // 1024, (high_water_kib() - before) // 1024)
     """
 )
 
 
 @pytest.mark.parametrize("mode", ["RGBA", "P"])
-def test_the_largest_transparent_png_is_checked_and_rendered_within_one_decoded_copy(
+def test_the_largest_transparent_png_is_checked_without_decoding_and_rendered_within_one_copy(
     mode, tmp_path: Path
 ):
     path = tmp_path / "largest.png"
@@ -198,5 +206,111 @@ def test_the_largest_transparent_png_is_checked_and_rendered_within_one_decoded_
         timeout=SUBPROCESS_TIMEOUT_SECONDS,
         check=True,
     )
-    grown_mb = int(result.stdout.strip())
-    assert grown_mb < RENDER_PEAK_LIMIT_MB, f"rendering grew the process by {grown_mb} MB"
+    checking_mb, rendering_mb = (int(value) for value in result.stdout.split())
+    assert checking_mb < CHECK_PEAK_LIMIT_MB, f"checking grew the process by {checking_mb} MB"
+    assert rendering_mb < RENDER_PEAK_LIMIT_MB, f"rendering grew the process by {rendering_mb} MB"
+
+
+def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    chunks, position = [], 8
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        chunks.append((kind, data[position + 8 : position + 8 + length]))
+        position += 12 + length
+    return chunks
+
+
+def _png(chunks: list[tuple[bytes, bytes]]) -> bytes:
+    """A PNG of these chunks, each with a correct CRC: damage only where the test puts it."""
+    return b"\x89PNG\r\n\x1a\n" + b"".join(
+        struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        for kind, body in chunks
+    )
+
+
+def _with_scanlines(good: bytes, change) -> bytes:
+    chunks = _chunks(good)
+    scanlines = bytearray(
+        zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
+    )
+    change(scanlines)
+    header = [chunk for chunk in chunks if chunk[0] not in {b"IDAT", b"IEND"}]
+    return _png([*header, (b"IDAT", zlib.compress(bytes(scanlines))), (b"IEND", b"")])
+
+
+def _split_idat(good: bytes, size: int) -> bytes:
+    chunks = _chunks(good)
+    compressed = b"".join(body for kind, body in chunks if kind == b"IDAT")
+    header = [chunk for chunk in chunks if chunk[0] not in {b"IDAT", b"IEND"}]
+    pieces = [(b"IDAT", compressed[at : at + size]) for at in range(0, len(compressed), size)]
+    return _png([*header, *pieces, (b"IEND", b"")])
+
+
+def _adam7(image: Image.Image) -> bytes:
+    """An interlaced RGB PNG (Pillow writes none), pass by pass."""
+    width, height = image.size
+    pixels = image.tobytes()
+    passes = b""
+    for column, row, column_step, row_step in images.ADAM7:
+        for y in range(row, height, row_step):
+            line = b"".join(
+                pixels[(y * width + x) * 3 : (y * width + x) * 3 + 3]
+                for x in range(column, width, column_step)
+            )
+            if line:
+                passes += b"\x00" + line
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 1)
+    return _png([(b"IHDR", header), (b"IDAT", zlib.compress(passes)), (b"IEND", b"")])
+
+
+GOOD_PNG = encoded(picture(301, 203), "PNG")
+ROW_BYTES = 1 + 301 * 3
+
+
+def _truncate(scanlines: bytearray) -> None:
+    del scanlines[-10:]
+
+
+def _unknown_filter(scanlines: bytearray) -> None:
+    scanlines[100 * ROW_BYTES] = 7
+
+
+def _broken_stream(good: bytes) -> bytes:
+    chunks = _chunks(good)
+    damaged = [
+        (kind, body[:20] + bytes(byte ^ 0xFF for byte in body[20:40]) + body[40:])
+        if kind == b"IDAT"
+        else (kind, body)
+        for kind, body in chunks
+    ]
+    return _png(damaged)
+
+
+STREAM_CASES = {
+    "a PNG cut short": (GOOD_PNG[: len(GOOD_PNG) // 2], 422),
+    "scanlines missing, CRCs intact": (_with_scanlines(GOOD_PNG, _truncate), 422),
+    "an unknown filter type": (_with_scanlines(GOOD_PNG, _unknown_filter), 422),
+    "compressed data corrupted, CRCs intact": (_broken_stream(GOOD_PNG), 422),
+    "data split over many IDAT chunks": (_split_idat(GOOD_PNG, 100), 202),
+    "an interlaced PNG": (_adam7(picture(301, 203)), 202),
+    "an interlaced PNG cut short": (_adam7(picture(301, 203))[:-200], 422),
+    "a 16-bit greyscale PNG": (encoded(Image.new("I;16", (120, 80), 300), "PNG"), 202),
+}
+
+
+@pytest.mark.parametrize("case", list(STREAM_CASES))
+async def test_pngs_checked_as_a_stream_are_refused_exactly_when_pillow_cannot_read_them(
+    case, client, factory, login
+):
+    data, status = STREAM_CASES[case]
+    try:
+        Image.open(io.BytesIO(data)).load()
+        readable = True
+    except (OSError, SyntaxError):
+        readable = False
+    assert readable == (status == 202)
+    await login(client, await factory.user())
+    response = await api_upload(client, photo_form([("p.png", data, "image/png")], "stream"))
+    assert response.status == status, await response.text()
+    if status == 422:
+        assert "damaged or incomplete" in (await response.json())["error"]["message"]
