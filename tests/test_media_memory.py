@@ -314,3 +314,13 @@ async def test_pngs_checked_as_a_stream_are_refused_exactly_when_pillow_cannot_r
     assert response.status == status, await response.text()
     if status == 422:
         assert "damaged or incomplete" in (await response.json())["error"]["message"]
+
+
+async def test_a_webp_over_its_own_limit_is_refused_before_decoding(client, factory, login, db):
+    await login(client, await factory.user())
+    large = encoded(Image.new("RGBA", (4001, 3000)), "WEBP", lossless=True, method=0)
+    response = await api_upload(client, photo_form([("large.webp", large, "image/webp")], "big"))
+    assert response.status == 422
+    assert "WebP images are limited to 12 megapixels" in (await response.json())["error"]["message"]
+    async with db() as session:
+        assert await session.scalar(select(Post.id).where(Post.body == "big")) is None

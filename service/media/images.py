@@ -30,6 +30,10 @@ FORMAT_ALIASES = {"MPO": "JPEG"}
 # decoded image stays under ~160 MB (RGBA); how many are decoded at once is up to the
 # process's pixel budget (budget.PixelBudget).
 MAX_PIXELS = 40_000_000
+# Decoding a WebP holds four copies of it (WEBP_DECODED_COPIES), 16 bytes a pixel: at 12 MP
+# (a 4000x3000 phone photo; WebPs are mostly smaller) that is 192 MB, about what a process
+# can spare for one image; at 40 MP it would be 640 MB.
+MAX_WEBP_PIXELS = 12_000_000
 # Panoramas beyond 1:20 are strips no layout can show; they are also a cheap way to make a
 # tiny file declare a huge dimension.
 MAX_ASPECT_RATIO = 20
@@ -140,6 +144,12 @@ def declared_format(filename: str, media_type: str) -> str | None:
 def _check_geometry(width: int, height: int, kind: str) -> None:
     if width < 1 or height < 1:
         raise Rejected(422, "The image has no pixels.")
+    if kind == "WEBP" and width * height > MAX_WEBP_PIXELS:
+        raise Rejected(
+            422,
+            f"WebP images are limited to {MAX_WEBP_PIXELS // 1_000_000} megapixels; "
+            "export this one as JPEG or PNG.",
+        )
     if width * height > MAX_PIXELS:
         raise Rejected(
             422,
