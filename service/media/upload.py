@@ -1,7 +1,8 @@
 """Receiving multipart uploads: each part is streamed into a spool file under var/ with a
-running byte count, and each file is checked by its content (in the CPU executor) as soon
-as it has arrived. A request over a limit is refused the moment it passes it, and every
-spool file is removed whatever happens: nothing of a refused upload stays behind.
+running byte count, and each file is checked by its content (in the CPU executor, within the
+process's pixel budget) as soon as it has arrived. A request over a limit is refused the
+moment it passes it, and every spool file is removed whatever happens: nothing of a refused
+upload stays behind.
 """
 
 from __future__ import annotations
