@@ -141,6 +141,12 @@ async def test_a_waiting_image_is_not_overtaken_and_a_cancelled_one_frees_its_pl
     budget.release(2)
     assert await budget.acquire(25) == 10  # more than the budget: all of it, alone
     assert budget.held == budget.peak == 10
+    waiting = asyncio.create_task(budget.acquire(5))
+    await asyncio.sleep(0)
+    # Work that decodes nothing (a PNG's check) waits for no one, not even in the queue.
+    assert await asyncio.wait_for(budget.acquire(0), 1) == 0
+    budget.release(10)
+    assert await asyncio.wait_for(waiting, 1) == 5
 
 
 def test_costs_come_from_the_headers_and_count_what_decoding_holds(tmp_path: Path):

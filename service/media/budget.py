@@ -79,6 +79,8 @@ class PixelBudget:
     async def acquire(self, pixels: int) -> int:
         """Wait until ``pixels`` fit; returns the share taken, to give to ``release``."""
         share = self._share(pixels)
+        if share == 0:  # holds no pixels, so it has nobody to wait for
+            return 0
         if not self._waiting and self.held + share <= self.capacity:
             self._take(share)
             return share
