@@ -383,9 +383,13 @@ def _opened_for(data: bytes, renditions: Renditions) -> Image.Image:
     """The first frame, opened and drafted: a JPEG decodes at the smallest DCT scale that
     still covers every size (its scaling filters as it goes, so no gap is needed)."""
     image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-    _check_geometry(*image.size, image.format or "")
-    image.seek(0)
-    image.draft("RGB", _needed(image.size, renditions, 1))
+    try:
+        _check_geometry(*image.size, image.format or "")
+        image.seek(0)
+        image.draft("RGB", _needed(image.size, renditions, 1))
+    except BaseException:
+        image.close()
+        raise
     return image
 
 
