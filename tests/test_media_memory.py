@@ -22,7 +22,7 @@ from sqlalchemy import select
 from service.keys import pixel_budget_key
 from service.media import budget as media_budget
 from service.media import context as media_context
-from service.media import images
+from service.media import images, pngstream
 from service.models import Post
 from tests.test_uploads import api_upload, encoded, photo_form, picture, wait_for_status
 
@@ -178,7 +178,7 @@ PEAK_SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from service.media import images
+    from service.media import images, pngstream
 
     def high_water_kib():
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -257,7 +257,7 @@ def _adam7(image: Image.Image) -> bytes:
     width, height = image.size
     pixels = image.tobytes()
     passes = b""
-    for column, row, column_step, row_step in images.ADAM7:
+    for column, row, column_step, row_step in pngstream.ADAM7:
         for y in range(row, height, row_step):
             line = b"".join(
                 pixels[(y * width + x) * 3 : (y * width + x) * 3 + 3]

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import itertools
-import struct
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from PIL import Image, ImageOps
+
+from service.media import pngstream
 
 # What a client may upload; Pillow is never asked to try its other decoders (PSD, EPS, ...).
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
@@ -205,7 +204,7 @@ def measure(path: Path, declared: str | None = None) -> Checked:
                 raise
             except Exception as error:  # Pillow signals damage with many exception types
                 raise _damaged() from error
-            # A PNG is verified as a stream (_verify_png), never decoded whole.
+            # A PNG is verified as a stream (pngstream.verify), never decoded whole.
             cost = 0 if kind == "PNG" else _decode_cost(image)
             return Checked(kind, width, height, cost)
 
@@ -222,89 +221,13 @@ def verify(path: Path) -> None:
     with path.open("rb") as source, _open(source) as image:
         try:
             if image.format == "PNG":
-                _verify_png(source)
+                pngstream.verify(source)
                 return
             image.seek(0)
             image.draft("RGB", _check_draft(*image.size))
             image.load()
         except Exception as error:  # Pillow signals damage with many exception types
             raise _damaged() from error
-
-
-# PNG colour types: samples a pixel has.
-PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
-# Adam7 passes: first column, first row, column step, row step.
-ADAM7 = (
-    (0, 0, 8, 8),
-    (4, 0, 8, 8),
-    (0, 4, 4, 8),
-    (2, 0, 4, 4),
-    (0, 2, 2, 4),
-    (1, 0, 2, 2),
-    (0, 1, 1, 2),
-)
-PNG_READ_BYTES = 64 * 1024
-PNG_INFLATE_BYTES = 256 * 1024
-PNG_MAX_FILTER = 4
-
-
-def _png_row_lengths(source: BinaryIO) -> Iterator[int]:
-    """The length of each scanline of the first image, its filter byte included, in order."""
-    source.seek(8 + 8)  # the signature, then IHDR's length and type
-    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", source.read(13))
-    bits = PNG_CHANNELS[colour] * depth
-    passes = ADAM7 if interlace else ((0, 0, 1, 1),)
-    for column, row, column_step, row_step in passes:
-        columns = -(-(width - column) // column_step) if width > column else 0
-        rows = -(-(height - row) // row_step) if height > row else 0
-        if columns and rows:
-            yield from itertools.repeat(1 + (columns * bits + 7) // 8, rows)
-
-
-def _inflated_idat(source: BinaryIO) -> Iterator[bytes]:
-    """The first image's decompressed data, in pieces of at most PNG_INFLATE_BYTES."""
-    source.seek(8)
-    inflater = zlib.decompressobj()
-    seen = False
-    while len(header := source.read(8)) == 8:
-        length, kind = struct.unpack(">I4s", header)
-        if kind != b"IDAT":
-            if seen or kind == b"IEND":
-                break  # the image's data is one run of IDAT chunks
-            source.seek(length + 4, io.SEEK_CUR)
-            continue
-        seen = True
-        left = length
-        while left and (data := source.read(min(left, PNG_READ_BYTES))):
-            left -= len(data)
-            while data and not inflater.eof:
-                if piece := inflater.decompress(data, PNG_INFLATE_BYTES):
-                    yield piece
-                data = inflater.unconsumed_tail
-        source.seek(4, io.SEEK_CUR)  # CRC: Pillow does not check it on IDAT either
-    if tail := inflater.flush():
-        yield tail
-
-
-def _verify_png(source: BinaryIO) -> None:
-    """What Pillow's decoding of a PNG would refuse, found without holding its pixels: the
-    compressed data must inflate without error to every scanline, each with a known filter
-    type. Memory: one piece of inflated data, whatever the image's size."""
-    lengths = list(_png_row_lengths(source))
-    total = sum(lengths)
-    starts = itertools.accumulate(lengths, initial=0)
-    upcoming = next(starts)
-    position = 0
-    for piece in _inflated_idat(source):
-        end = position + len(piece)
-        while upcoming < min(end, total):
-            if piece[upcoming - position] > PNG_MAX_FILTER:
-                raise _damaged()
-            upcoming = next(starts)
-        position = end
-        if position >= total:
-            return
-    raise _damaged()
 
 
 def check(path: Path, declared: str | None = None) -> Checked:
