@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format clean bench lock screenshots
+.PHONY: install run test lint format clean bench bench-memory lock screenshots
 
 install: $(STAMP)
 
@@ -53,6 +53,11 @@ lock:
 bench: install
 	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/timeline_http.py
+
+# Peak and settled memory of one process while the worst legal uploads (40 MP images that
+# compress to almost nothing, 4 a post, 8 posts at once) arrive; see docs/media.md.
+bench-memory: install
+	$(BIN)/python bench/upload_memory.py
 
 clean:
 	rm -rf $(VENV) var tests/artifacts .pytest_cache .ruff_cache
