@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.cursor import Position
 from service.domain import notifications
-from service.domain.likes import PostNotFound
+from service.domain.likes import lock_published_post
 from service.domain.users import UserSummary, avatar_key_of
 from service.models import MAX_COMMENT_BODY_CHARS, Comment, Post, User
 from service.text import has_forbidden_characters
@@ -69,11 +69,7 @@ def _view(row) -> CommentView:
 
 
 async def add(session: AsyncSession, post_id: int, author_id: int, body: str) -> CommentView:
-    post_author = await session.scalar(
-        select(Post.author_id).where(Post.id == post_id, Post.published_at.is_not(None))
-    )
-    if post_author is None:
-        raise PostNotFound(post_id)
+    post_author = await lock_published_post(session, post_id)
     comment_id = await session.scalar(
         insert(Comment)
         .values(post_id=post_id, author_id=author_id, body=body)
@@ -108,17 +104,20 @@ async def delete_as(
 ) -> int:
     """Delete as the comment's author, the post's author, or a moderator; returns the post
     id. Its notification goes with it (foreign key cascade)."""
+    post_id = await session.scalar(select(Comment.post_id).where(Comment.id == comment_id))
+    if post_id is None:
+        raise CommentNotFound(comment_id)
+    # The post first, then the comment: the order in which deleting the post locks them
+    # (see likes.lock_published_post). If the post went meanwhile, so did the comment.
+    await session.execute(select(Post.id).where(Post.id == post_id).with_for_update(key_share=True))
     row = (await session.execute(_views_query().where(Comment.id == comment_id))).one_or_none()
     if row is None:
         raise CommentNotFound(comment_id)
     view = _view(row)
     if viewer_id not in (view.author.id, view.post_author_id) and not viewer_is_moderator:
         raise NotAllowed("not yours to delete")
-    deleted = await session.scalar(
-        delete(Comment).where(Comment.id == comment_id).returning(Comment.post_id)
+    await session.execute(delete(Comment).where(Comment.id == comment_id))
+    await session.execute(
+        update(Post).where(Post.id == view.post_id).values(comment_count=Post.comment_count - 1)
     )
-    if deleted is not None:
-        await session.execute(
-            update(Post).where(Post.id == view.post_id).values(comment_count=Post.comment_count - 1)
-        )
     return view.post_id

@@ -15,9 +15,24 @@ class PostNotFound(LookupError):
     pass
 
 
-async def _published_author(session: AsyncSession, post_id: int) -> int:
+async def lock_published_post(session: AsyncSession, post_id: int) -> int:
+    """Lock a published post for a change to what hangs off it (a like, a comment) and its
+    counters; returns its author. Raises PostNotFound if it is gone or not published.
+
+    Locking the parent first is what makes these changes safe against the post's deletion,
+    whoever commits first. Deleting a post locks its row, then its likes and comments (the
+    cascade). A change that touched a like or comment first and the post's counter second
+    would take the same locks in the opposite order: a deadlock. One that checked the post
+    without a lock could insert after the deletion committed: a foreign key violation. With
+    the lock, a change that comes second waits for the deletion and then finds no post
+    (404); one that comes first completes, and the deletion then removes its rows with the
+    post. Catching the violation instead would cover only the insert, not the deadlock.
+    NO KEY UPDATE, the lock the counter's update takes anyway, so that it is never
+    upgraded while a deletion waits; it leaves readers and foreign key checks alone."""
     author_id = await session.scalar(
-        select(Post.author_id).where(Post.id == post_id, Post.published_at.is_not(None))
+        select(Post.author_id)
+        .where(Post.id == post_id, Post.published_at.is_not(None))
+        .with_for_update(key_share=True)
     )
     if author_id is None:
         raise PostNotFound(post_id)
@@ -36,7 +51,7 @@ async def _count(session: AsyncSession, post_id: int, change: int) -> int:
 
 async def like(session: AsyncSession, user_id: int, post_id: int) -> int:
     """Like a published post; returns its like count. Liking twice changes nothing."""
-    author_id = await _published_author(session, post_id)
+    author_id = await lock_published_post(session, post_id)
     inserted = await session.scalar(
         insert(Like)
         .values(post_id=post_id, user_id=user_id)
@@ -50,7 +65,7 @@ async def like(session: AsyncSession, user_id: int, post_id: int) -> int:
 
 
 async def unlike(session: AsyncSession, user_id: int, post_id: int) -> int:
-    author_id = await _published_author(session, post_id)
+    author_id = await lock_published_post(session, post_id)
     deleted = await session.scalar(
         delete(Like).where(Like.post_id == post_id, Like.user_id == user_id).returning(Like.user_id)
     )
