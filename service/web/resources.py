@@ -67,4 +67,6 @@ async def change_follow(request: web.Request, start: bool) -> int:
                 await follows.unfollow(db, viewer.id, target_id)
         except follows.CannotFollowSelf as error:
             raise Problem(422, "You cannot follow yourself.", "cannot_follow_self") from error
+        except follows.UserNotFound as error:
+            raise Problem(404, "There is no user by that name.") from error
         return await follows.followers_count(db, target_id)
