@@ -47,7 +47,8 @@ class DuplicateAccount(Exception):
 
 
 def username_error(username: str) -> str | None:
-    if not USERNAME_PATTERN.match(username):
+    # fullmatch: "$" would also match before a final newline.
+    if not USERNAME_PATTERN.fullmatch(username):
         return "3 to 30 characters: letters, digits and underscores."
     return None
 

@@ -13,7 +13,7 @@ from service.domain import notifications
 from service.domain.likes import lock_published_post
 from service.domain.users import UserSummary, avatar_key_of
 from service.models import MAX_COMMENT_BODY_CHARS, Comment, Post, User
-from service.text import has_forbidden_characters
+from service.text import text_error
 
 
 class CommentNotFound(LookupError):
@@ -41,8 +41,8 @@ class CommentView:
 def body_error(body: str) -> str | None:
     if not body:
         return "Write a comment first."
-    if has_forbidden_characters(body, allow_newlines=True):
-        return "Contains characters that are not allowed."
+    if message := text_error(body, multiline=True):
+        return message
     if len(body) > MAX_COMMENT_BODY_CHARS:
         return f"Use at most {MAX_COMMENT_BODY_CHARS:,} characters (this has {len(body):,})."
     return None

@@ -18,7 +18,7 @@ from service.domain.users import AVATAR_SMALL, UserSummary
 from service.media import queue
 from service.media.urls import MediaUrls, rendition_key
 from service.models import MAX_POST_BODY_CHARS, Photo, Post, User
-from service.text import has_forbidden_characters
+from service.text import text_error
 
 
 # Views are named tuples: a page builds dozens of them, and a tuple is built several times
@@ -61,8 +61,8 @@ def normalize_body(body: str) -> str:
 
 
 def body_error(body: str, has_photos: bool = False) -> str | None:
-    if has_forbidden_characters(body, allow_newlines=True):
-        return "Contains characters that are not allowed."
+    if message := text_error(body, multiline=True):
+        return message
     if len(body) > MAX_POST_BODY_CHARS:
         return f"Use at most {MAX_POST_BODY_CHARS:,} characters (this has {len(body):,})."
     if not body and not has_photos:

@@ -6,7 +6,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import User
-from service.text import has_forbidden_characters
+from service.text import text_error
 
 # Lengths match the columns of the users table.
 PROFILE_LIMITS = {"display_name": 50, "location": 60, "bio": 300}
@@ -16,8 +16,8 @@ def profile_errors(values: dict[str, str]) -> dict[str, str]:
     errors: dict[str, str] = {}
     for name, limit in PROFILE_LIMITS.items():
         value = values.get(name, "")
-        if has_forbidden_characters(value, allow_newlines=name == "bio"):
-            errors[name] = "Contains characters that are not allowed."
+        if message := text_error(value, multiline=name == "bio", name=name == "display_name"):
+            errors[name] = message
         elif len(value) > limit:
             errors[name] = f"Use at most {limit} characters."
     return errors

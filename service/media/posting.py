@@ -12,7 +12,7 @@ from service.domain import posts
 from service.keys import media_worker_key, sessionmaker_key
 from service.media.upload import UploadError, received
 from service.models import MAX_ALT_CHARS
-from service.text import has_forbidden_characters
+from service.text import text_error
 
 MAX_PHOTOS = 4
 POST_FILES = {"photos": MAX_PHOTOS}
@@ -34,8 +34,8 @@ def _alt_texts(alts: list[str], slots: int) -> list[str]:
             raise UploadError(
                 422, f"Use at most {MAX_ALT_CHARS:,} characters of alt text.", "alt", "invalid_alt"
             )
-        if has_forbidden_characters(text, allow_newlines=True):
-            raise UploadError(422, "Alt text contains characters that are not allowed.", "alt")
+        if message := text_error(text, multiline=True):
+            raise UploadError(422, f"Alt text: {message}", "alt")
     return texts
 
 

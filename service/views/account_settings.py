@@ -13,7 +13,7 @@ from service.keys import media_worker_key, passwords_key, sessionmaker_key
 from service.media import avatars
 from service.media.upload import Spooled, UploadError, received
 from service.models import User
-from service.text import has_forbidden_characters
+from service.text import text_error
 from service.views.common import redirect, render
 from service.web.auth import current_session_secret, require_user
 from service.web.flash import flash
@@ -99,9 +99,8 @@ async def password(request: web.Request) -> web.Response:
     form = await read_form(request)
     current, new = form.get("current_password", ""), form.get("new_password", "")
     errors: dict[str, str] = {}
-    if has_forbidden_characters(new):
-        errors["new_password"] = "Contains characters that are not allowed."
-    elif message := accounts.password_error(new, username=user.username, email=user.email):
+    own = {"username": user.username, "email": user.email}
+    if (message := text_error(new)) or (message := accounts.password_error(new, **own)):
         errors["new_password"] = message
     passwords = request.app[passwords_key]
     if not await passwords.verify(user.password_hash, current[: accounts.MAX_PASSWORD_CHARS + 1]):

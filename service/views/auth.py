@@ -9,7 +9,7 @@ from service.domain import sessions as auth_sessions
 from service.keys import mail_templates_key, mail_worker_key, passwords_key, sessionmaker_key
 from service.mail import compose, enqueue
 from service.security import safe_next
-from service.text import has_forbidden_characters
+from service.text import text_error
 from service.views.common import (
     absolute_url,
     client_address,
@@ -25,15 +25,17 @@ from service.web.forms import read_form
 
 routes = web.RouteTableDef()
 
-BAD_CHARACTERS = "Contains characters that are not allowed."
 BAD_LOGIN = "That login and password do not match an account."
 
 
 def _fields(form, *names: str) -> tuple[dict[str, str], dict[str, str]]:
-    """The named fields as strings, and an error for each one with control characters."""
-    values = {name: form.get(name, "") for name in names}
+    """The named fields as strings, and an error for each one with characters user text
+    may not have (a username is a name: no invisible formatting either)."""
+    values = {field: form.get(field, "") for field in names}
     errors = {
-        name: BAD_CHARACTERS for name, value in values.items() if has_forbidden_characters(value)
+        field: message
+        for field, value in values.items()
+        if (message := text_error(value, name=field == "username"))
     }
     return values, errors
 
