@@ -143,14 +143,15 @@ async def test_user_text_stays_inert_on_every_page_and_after_load_more(
 
 
 async def element_shapes(page: Page, post_id: int) -> list[list[str | None]]:
-    """A post's markup as a person meets it: each element's tag, class, link, tooltip and
-    own text, top to bottom."""
+    """A post's markup as a person meets it: each element's tag, class, link, tooltip,
+    direction and own text, top to bottom."""
     return await page.locator(f"#post-{post_id}").evaluate(
         """article => [article, ...article.querySelectorAll('*')].map(element => [
             element.tagName,
             element.getAttribute('class'),
             element.getAttribute('href'),
             element.getAttribute('title'),
+            element.getAttribute('dir'),
             [...element.childNodes].filter(node => node.nodeType === Node.TEXT_NODE)
                 .map(node => node.textContent).join('').replace(/\\s+/g, ' ').trim(),
         ])"""
@@ -216,6 +217,11 @@ async def test_posts_added_by_load_more_look_like_posts_the_server_renders(
     await log_in(plain, reader.account)
     await plain.goto(f"/{next_page}")
     assert await element_shapes(scripted, oldest) == await element_shapes(plain, oldest)
+    # Each user's text isolated from what follows it, by the script as by the server.
+    for selector in (".post-name", ".post-body"):
+        await expect(scripted.locator(f"#post-{oldest} {selector}")).to_have_attribute(
+            "dir", "auto"
+        )
 
 
 async def test_older_posts_link_works_without_javascript(browsing: Browsing, member) -> None:

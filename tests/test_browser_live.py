@@ -65,6 +65,8 @@ async def test_badge_likes_and_comments_update_in_place(
     await fan_page.click(".comment-form button[type=submit]")
     comment = fan_page.locator(".comment-list .comment-body")
     await expect(comment).to_have_text("<b>great</b> shot")
+    await expect(comment).to_have_attribute("dir", "auto")
+    await expect(fan_page.locator(".comment-list .post-name")).to_have_attribute("dir", "auto")
     await expect(fan_page.locator("#field-comment")).to_have_value("")
 
     # The author's badge counts the like and the comment without a reload.

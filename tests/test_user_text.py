@@ -1,7 +1,10 @@
 """Characters user text may not have, refused with a field message wherever text enters
-(pages and API)."""
+(pages and API); and the bidi characters that post bodies and comments may keep, isolated
+where they are shown."""
 
 from __future__ import annotations
+
+from html.parser import HTMLParser
 
 import aiohttp
 import pytest
@@ -145,6 +148,65 @@ async def test_posts_and_comments_refuse_controls_through_forms_and_api(client, 
     assert response.status in (400, 422)
     assert await count(db, "SELECT count(*) FROM posts WHERE body LIKE 'ab%cd'") == 0
     assert await count(db, "SELECT count(*) FROM comments WHERE post_id = :id", id=post_id) == 0
+
+
+class _TextParents(HTMLParser):
+    """For each text node containing ``marker``: its element's tag and attributes, and the
+    whole text of that element."""
+
+    VOID = {"img", "input", "br", "meta", "link", "hr", "source", "wbr"}
+
+    def __init__(self, marker: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.marker = marker
+        self.stack: list[tuple[str, dict[str, str | None], list[str]]] = []
+        self.found: list[tuple[str, dict[str, str | None], str]] = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag not in self.VOID:
+            self.stack.append((tag, dict(attrs), []))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack:
+            open_tag, attrs, texts = self.stack.pop()
+            content = "".join(texts)
+            if self.marker in content:
+                self.found.append((open_tag, attrs, content))
+            if open_tag == tag:
+                return
+
+    def handle_data(self, data: str) -> None:
+        if self.stack:
+            self.stack[-1][2].append(data)
+
+
+def isolated_texts(html: str, marker: str) -> list[tuple[str, dict[str, str | None], str]]:
+    parser = _TextParents(marker)
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+async def test_bidi_in_posts_and_comments_is_isolated_where_shown(client, factory, login):
+    author = await factory.user()
+    await login(client, author)
+    api = Api(client)
+    body = "price \u202e0.99 $\u202c and more \u202eunterminated"
+    post_id = (await api.post_text(body))["id"]
+    comment = "ok \u2067isolate never closed"
+    await api.call("POST", f"/api/v1/posts/{post_id}/comments", {"body": comment}, expect=201)
+    pages = [f"/p/{post_id}", "/", f"/@{author.username}", "/explore"]
+    for path in pages:
+        html = await (await client.get(path)).text()
+        found = isolated_texts(html, "\u202e")
+        assert found, path
+        for tag, attrs, content in found:
+            # The text's own element isolates it, and holds nothing but the user's text.
+            assert tag == "bdi" or attrs.get("dir") == "auto", (path, tag, attrs)
+            assert content == body
+    html = await (await client.get(f"/p/{post_id}")).text()
+    [(tag, attrs, content)] = isolated_texts(html, "\u2067")
+    assert attrs.get("dir") == "auto" and content == comment
 
 
 def test_a_username_with_a_final_newline_is_refused() -> None:

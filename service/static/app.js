@@ -53,7 +53,7 @@
   function authorLink(user) {
     return el("a", { class: "post-author", href: user.url },
       el("img", { class: "avatar", src: user.avatar_url, alt: "", width: "40", height: "40" }),
-      el("span", { class: "post-name" }, user.display_name || user.username),
+      el("span", { class: "post-name", dir: "auto" }, user.display_name || user.username),
       el("span", { class: "post-handle" }, "@" + user.username));
   }
 
@@ -100,7 +100,7 @@
         authorLink(post.author),
         el("a", { class: "post-time", href: post.url }, timeElement(shownAt))),
       photosElement(post),
-      post.body ? el("p", { class: "post-body" }, post.body) : null,
+      post.body ? el("p", { class: "post-body", dir: "auto" }, post.body) : null,
       footer);
   }
 
@@ -112,7 +112,7 @@
     const header = el("div", { class: "comment-header" },
       el("a", { class: "post-author", href: comment.author.url },
         el("img", { class: "avatar", src: comment.author.avatar_url, alt: "", width: "32", height: "32" }),
-        el("span", { class: "post-name" }, comment.author.display_name || comment.author.username)),
+        el("span", { class: "post-name", dir: "auto" }, comment.author.display_name || comment.author.username)),
       timeElement(comment.created_at));
     if (canDelete) {
       header.append(el("form", { method: "post", action: "/comments/" + comment.id + "/delete", class: "inline-form comment-delete" },
@@ -121,7 +121,7 @@
           el("span", { class: "visually-hidden" }, " comment " + comment.id))));
     }
     return el("li", { class: "comment", id: "comment-" + comment.id, "data-comment-id": String(comment.id) },
-      header, el("p", { class: "comment-body" }, comment.body));
+      header, el("p", { class: "comment-body", dir: "auto" }, comment.body));
   }
 
   function renderPerson(item) {

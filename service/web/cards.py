@@ -9,7 +9,9 @@ under half as much, which was most of the gap between the home page and the JSON
 The rule that keeps this safe: every string that comes from a user or from storage goes
 through ``escape`` (the standard library's, which escapes quotes too and returns a plain
 string rather than a new Markup object); the only other values are integers and fixed
-text. static/app.js
+text. Every element holding a user's text has ``dir="auto"``: it takes its direction from
+that text and isolates it, so a right-to-left override in a post never reorders what the
+page shows after it (the same in the templates and in app.js). static/app.js
 builds the same markup for posts loaded by "load more": keep the two in step.
 """
 
@@ -89,7 +91,7 @@ def _card(post: PostView, viewer: User | None, token: str, detail: bool, now: da
         f'    <a class="post-author" href="/@{username}">\n'
         f'      <img class="avatar" src="{escape(author.avatar_url)}" alt="" width="40"'
         ' height="40">\n'
-        f'      <span class="post-name">{escape(author.name)}</span>\n'
+        f'      <span class="post-name" dir="auto">{escape(author.name)}</span>\n'
         f'      <span class="post-handle">@{username}</span>\n'
         "    </a>\n"
         f'    <a class="post-time" href="/p/{post.id}">{time_element(post.shown_at, now)}</a>\n'
@@ -99,7 +101,7 @@ def _card(post: PostView, viewer: User | None, token: str, detail: bool, now: da
     if post.photos:
         parts.append(_photos(post, detail))
     if post.body:
-        parts.append(f'  <p class="post-body">{escape(post.body)}</p>\n')
+        parts.append(f'  <p class="post-body" dir="auto">{escape(post.body)}</p>\n')
     parts.append('  <footer class="post-footer">\n')
     if viewer is not None and published:
         parts.append(_like_form(post, token))
