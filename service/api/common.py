@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -13,6 +12,9 @@ from service.domain.pages import Page
 from service.web.problems import Problem
 
 MAX_JSON_BYTES = 64 * 1024
+# Bodies are flat objects of strings; a few levels spare room for clients that add their
+# own fields, and a bound keeps a body of brackets from costing stack or time anywhere.
+MAX_JSON_DEPTH = 8
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -30,19 +32,37 @@ def page_json(page: Page, serialize: Callable[[Any], dict[str, Any]]) -> web.Res
 
 
 async def read_json_object(request: web.Request, fields: Iterable[str]) -> dict[str, Any]:
-    """A JSON object body; 415 for another media type, 400 for malformed JSON or UTF-8."""
+    """A JSON object body, the only way an endpoint reads one: 415 for another media type,
+    413 past MAX_JSON_BYTES, 400 for anything RFC 8259 does not allow (invalid UTF-8, lone
+    surrogates, NaN, numbers past a double) or nested deeper than MAX_JSON_DEPTH."""
     if request.content_type != "application/json":
         raise Problem(415, "Send a JSON body (Content-Type: application/json).")
     raw = await request.content.read(MAX_JSON_BYTES + 1)
     if len(raw) > MAX_JSON_BYTES:
         raise Problem(413)
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+        # orjson refuses what the standard library lets through: lone surrogates in escapes
+        # (text PostgreSQL cannot store), NaN, and nesting past its own limit.
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
         raise Problem(400, "The body is not valid JSON.", "invalid_json") from error
     if not isinstance(body, dict):
         raise Problem(400, "The body must be a JSON object.", "invalid_json")
+    if _depth_exceeds(body, MAX_JSON_DEPTH):
+        raise Problem(400, "The body is nested too deeply.", "invalid_json")
     for name in fields:
         if name in body and not isinstance(body[name], str):
             raise Problem(422, f"{name} must be a string.", "invalid_input")
     return body
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether containers nest more than ``limit`` deep; iterative, so any depth is safe."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
