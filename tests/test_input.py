@@ -7,7 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.support import csrf_for
+from service.cursor import MAX_ID
+from tests.support import csrf_for, submit
+
+# Past Python's default limit for int() on a string (4,300 digits).
+HUGE = "9" * 5000
 
 
 async def count(db, table: str) -> int:
@@ -73,3 +77,47 @@ async def test_moderate_nesting_inside_a_valid_body_is_accepted(client, factory,
         headers={"X-CSRF-Token": token, "Content-Type": "application/json"},
     )
     assert response.status == 201
+
+
+@pytest.mark.parametrize("post_id", [HUGE, str(MAX_ID + 1), "0" * 30 + "1", "0", "-1", "١٢"])
+async def test_post_ids_out_of_range_are_404(client, factory, login, db, post_id):
+    _, token = await signed_in(client, factory, login)
+    page = await client.get(f"/p/{post_id}")
+    assert page.status == 404
+    assert "There is no such post" in await page.text()
+    api = await client.get(f"/api/v1/posts/{post_id}")
+    assert api.status == 404
+    assert_envelope(await api.json(), "not_found")
+    likes = await count(db, "likes")
+    for method, path in [
+        ("POST", f"/p/{post_id}/like"),
+        ("POST", f"/p/{post_id}/comments"),
+        ("POST", f"/p/{post_id}/delete"),
+        ("POST", f"/api/v1/posts/{post_id}/like"),
+        ("DELETE", f"/api/v1/posts/{post_id}"),
+        ("GET", f"/api/v1/posts/{post_id}/comments"),
+    ]:
+        response = await client.request(
+            method, path, data={"body": "hi"}, headers={"X-CSRF-Token": token}
+        )
+        assert response.status == 404, (method, path, response.status)
+    assert await count(db, "likes") == likes
+
+
+@pytest.mark.parametrize("comment_id", [HUGE, str(MAX_ID + 1)])
+async def test_comment_ids_out_of_range_are_404(client, factory, login, comment_id):
+    _, token = await signed_in(client, factory, login)
+    form = await submit(client, f"/comments/{comment_id}/delete", token=token)
+    assert form.status == 404
+    api = await client.delete(f"/api/v1/comments/{comment_id}", headers={"X-CSRF-Token": token})
+    assert api.status == 404
+    assert_envelope(await api.json(), "not_found")
+
+
+@pytest.mark.parametrize("limit", ["1" * 5000, str(2**64), "0", "51", "+5", " 5", "٥"])
+async def test_limits_out_of_range_are_400(client, limit):
+    for path in ("/api/v1/explore", "/explore"):
+        response = await client.get(path, params={"limit": limit})
+        assert response.status == 400, (path, response.status)
+    api = await client.get("/api/v1/explore", params={"limit": limit})
+    assert_envelope(await api.json(), "invalid_limit")

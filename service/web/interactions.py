@@ -8,6 +8,7 @@ from service.domain import comments, likes
 from service.domain.comments import CommentView
 from service.keys import sessionmaker_key
 from service.models import User
+from service.web.params import path_id
 from service.web.problems import Problem
 
 NO_POST = "There is no such post."
@@ -45,7 +46,4 @@ async def delete_comment(request: web.Request, viewer: User, comment_id: int) ->
 
 
 def comment_id_from(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 2**63:
-        raise Problem(404, "There is no such comment.")
-    return int(raw)
+    return path_id(request, "There is no such comment.")

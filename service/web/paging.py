@@ -7,22 +7,12 @@ from aiohttp import web
 from service import cursor
 from service.cursor import Position
 from service.domain.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from service.web.params import query_number
 from service.web.problems import Problem
 
 
 def page_request(request: web.Request) -> tuple[Position | None, int]:
-    raw_limit = request.query.get("limit")
-    limit = DEFAULT_PAGE_SIZE
-    if raw_limit is not None:
-        if (
-            not raw_limit.isascii()
-            or not raw_limit.isdigit()
-            or not 1 <= int(raw_limit) <= MAX_PAGE_SIZE
-        ):
-            raise Problem(
-                400, f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.", "invalid_limit"
-            )
-        limit = int(raw_limit)
+    limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     raw_cursor = request.query.get("cursor")
     if not raw_cursor:
         return None, limit

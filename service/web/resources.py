@@ -8,12 +8,12 @@ import asyncpg
 from aiohttp import web
 
 from service import db
-from service.cursor import MAX_ID
 from service.domain import follows, posts, users
 from service.keys import read_pool_key, sessionmaker_key, storage_key
 from service.media.urls import MediaUrls
 from service.models import User
 from service.web.auth import require_confirmed
+from service.web.params import path_id
 from service.web.problems import Problem
 
 
@@ -38,10 +38,7 @@ async def user_id_for(request: web.Request, username: str) -> int:
 
 
 def post_id_from(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
-        raise Problem(404, "There is no such post.")
-    return int(raw)
+    return path_id(request, "There is no such post.")
 
 
 async def delete_post_as(request: web.Request, viewer: User, post_id: int) -> None:
