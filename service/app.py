@@ -42,6 +42,7 @@ from service.web.csrf import csrf_middleware
 from service.web.errors import error_middleware
 from service.web.forwarded import forwarded_middleware
 from service.web.headers import security_headers
+from service.web.readable import readable_headers_middleware
 from service.web.templating import setup_templates
 
 STATIC_DIR = PROJECT_ROOT / "service" / "static"
@@ -91,13 +92,15 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> web.Application:
-    # Order matters: metrics outermost, to time and count every answer as sent; then errors,
-    # so every failure below becomes a clean page with a request id; forwarded
-    # headers before anything reads the client address or scheme; the session before the
-    # user lookup that reads it; CSRF last, once the session is known. Security headers are
-    # added to every prepared response by a signal, error pages included.
+    # Order matters: unreadable headers are dropped first, before anything reads one; then
+    # metrics, to time and count every answer as sent; then errors, so every failure below
+    # becomes a clean page with a request id; forwarded headers before anything reads the
+    # client address or scheme; the session before the user lookup that reads it; CSRF last,
+    # once the session is known. Security headers are added to every prepared response by a
+    # signal, error pages included.
     app = web.Application(
         middlewares=[
+            readable_headers_middleware,
             metrics_middleware,
             error_middleware,
             *forwarded_middleware(settings.server.trusted_proxies),

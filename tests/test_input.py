@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from service.cursor import MAX_ID
+from tests.rawhttp import send
 from tests.support import csrf_for, submit
+from tests.test_login import is_logged_in
 
 # Past Python's default limit for int() on a string (4,300 digits).
 HUGE = "9" * 5000
@@ -121,3 +123,89 @@ async def test_limits_out_of_range_are_400(client, limit):
         assert response.status == 400, (path, response.status)
     api = await client.get("/api/v1/explore", params={"limit": limit})
     assert_envelope(await api.json(), "invalid_limit")
+
+
+def session_cookie(client) -> str:
+    return client.session.cookie_jar.filter_cookies(client.make_url("/"))["snapline_session"].value
+
+
+async def test_unreadable_csrf_header_is_refused_as_missing(client, factory, login):
+    await signed_in(client, factory, login)
+    cookie = f"snapline_session={session_cookie(client)}"
+    for accept in ("text/html", "application/json"):
+        response = await send(
+            client.server.port,
+            "POST",
+            "/logout",
+            [("Cookie", cookie), ("X-CSRF-Token", b"\xff\xfe"), ("Accept", accept)],
+        )
+        assert response.status == 403, response.text
+        assert "did not come from this site" in response.text
+    assert await is_logged_in(client)
+
+
+async def test_unreadable_session_cookie_is_anonymous(client, factory, login):
+    for path in ("/", "/notifications", "/no-such-page", "/api/v1/timeline"):
+        response = await send(
+            client.server.port, "GET", path, [("Cookie", b"snapline_session=\xff\xfe")]
+        )
+        assert response.status in {200, 303, 401, 404}, (path, response.status)
+        if response.status != 303:
+            assert response.content_type in {"text/html", "application/json"}
+    home = await send(client.server.port, "GET", "/", [("Cookie", b"snapline_session=\xff\xfe")])
+    assert "Log in" in home.text
+
+
+async def test_an_unreadable_neighbour_cookie_leaves_the_session_alone(client, factory, login):
+    account, _ = await signed_in(client, factory, login)
+    cookie = f"theme=\xff; snapline_session={session_cookie(client)}; x=\xfe\xff".encode("latin-1")
+    response = await send(client.server.port, "GET", "/", [("Cookie", cookie)])
+    assert response.status == 200
+    assert f"@{account.username}" in response.text
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Accept",
+        "Accept-Language",
+        "Last-Event-ID",
+        "X-Requested-With",
+        "Content-Type",
+        "Host",
+        "X-Forwarded-For",
+        "X-Forwarded-Proto",
+        "X-Forwarded-Host",
+        "Origin",
+        "Referer",
+        "X-Request-Id",
+        "If-None-Match",
+        "If-Modified-Since",
+        "Range",
+    ],
+)
+async def test_unreadable_header_values_never_cause_a_server_error(
+    client, factory, login, db, name
+):
+    await signed_in(client, factory, login)
+    post_id = await a_post(client, await csrf_for(client))
+    cookie = ("Cookie", f"snapline_session={session_cookie(client)}")
+    likes = await count(db, "likes")
+    for method, path in [
+        ("GET", "/"),
+        ("GET", f"/p/{post_id}"),
+        ("GET", "/api/v1/explore"),
+        ("GET", "/static/style.css"),
+        ("GET", "/nowhere"),
+        ("POST", f"/p/{post_id}/like"),
+        ("POST", f"/api/v1/posts/{post_id}/like"),
+    ]:
+        response = await send(
+            client.server.port, method, path, [cookie, (name, b"\xff\xfe\x80 \xc3(")]
+        )
+        assert response.status < 500, (method, path, response.status, response.text)
+        # A file answers a Range it cannot read as aiohttp does any unsatisfiable one.
+        if response.status >= 400 and (name, response.status) != ("Range", 416):
+            assert response.content_type in {"text/html", "application/json"}
+    # No token could be read, so no state-changing request got through.
+    assert await count(db, "likes") == likes
