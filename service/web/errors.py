@@ -8,6 +8,7 @@ import re
 import uuid
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from service.db import is_database_unavailable
@@ -67,6 +68,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             exc.headers["X-Request-Id"] = request[request_id_key]
             raise
         return await error_response(request, _from_http_exception(exc))
+    except HttpProcessingError as exc:
+        # aiohttp refused the body while a handler read it (a multipart part's headers, a
+        # broken chunked encoding): the client's bytes, so the client's error.
+        log.info("unreadable request body: %s", exc.message)
+        problem = Problem(400, "The request body could not be read.", "invalid_body")
+        return await error_response(request, problem)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
