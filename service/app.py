@@ -43,6 +43,7 @@ from service.web.errors import error_middleware
 from service.web.forwarded import forwarded_middleware
 from service.web.headers import security_headers
 from service.web.readable import readable_headers_middleware
+from service.web.static import static_files_middleware
 from service.web.templating import setup_templates
 
 STATIC_DIR = PROJECT_ROOT / "service" / "static"
@@ -95,9 +96,9 @@ def create_app(settings: Settings) -> web.Application:
     # Order matters: unreadable headers are dropped first, before anything reads one; then
     # metrics, to time and count every answer as sent; then errors, so every failure below
     # becomes a clean page with a request id; forwarded headers before anything reads the
-    # client address or scheme; the session before the user lookup that reads it; CSRF last,
-    # once the session is known. Security headers are added to every prepared response by a
-    # signal, error pages included.
+    # client address or scheme; the session before the user lookup that reads it; CSRF once
+    # the session is known; the static files' check last, inside the error pages. Security
+    # headers are added to every prepared response by a signal, error pages included.
     app = web.Application(
         middlewares=[
             readable_headers_middleware,
@@ -107,6 +108,7 @@ def create_app(settings: Settings) -> web.Application:
             session_cookie_middleware(settings),
             current_user_middleware,
             csrf_middleware,
+            static_files_middleware(STATIC_DIR),
         ]
     )
     app[settings_key] = settings

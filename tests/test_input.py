@@ -240,3 +240,11 @@ async def test_multipart_part_headers_aiohttp_refuses_are_400(
     code = "bad_upload" if with_header_token else "invalid_body"
     assert_envelope(await response.json(), code)
     assert await count(db, "posts") == posts
+
+
+async def test_a_missing_static_file_gets_the_404_page(client):
+    response = await client.get("/static/no-such-file.css")
+    assert response.status == 404
+    assert response.content_type == "text/html"
+    assert "There is nothing here" in await response.text()
+    assert (await client.get("/static/style.css")).status == 200
