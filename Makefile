@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format clean bench bench-memory lock screenshots
+.PHONY: install run test fuzz lint format clean bench bench-memory lock screenshots
 
 install: $(STAMP)
 
@@ -29,6 +29,10 @@ test: install
 screenshots: install
 	@scripts/test-packages
 	UPDATE_README_IMAGES=1 $(BIN)/python -m pytest tests/test_journey.py
+
+# The fuzz suite with many more generated requests than `make test` runs (a few minutes).
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_fuzz.py --timeout 1800
 
 lint: install
 	$(BIN)/ruff check .

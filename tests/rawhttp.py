@@ -70,14 +70,14 @@ async def send(
                     name, _, value = line.partition(":")
                     answer_headers[name.strip().lower()] = value.strip()
             response = RawResponse(int(status_line.split()[1]), answer_headers, b"")
-            if response.content_type == EVENT_STREAM:
+            if response.content_type == EVENT_STREAM or method == "HEAD":
                 return response
             if "content-length" in answer_headers:
                 length = int(answer_headers["content-length"])
                 response.body = await reader.readexactly(length) if length else b""
             elif answer_headers.get("transfer-encoding", "").lower() == "chunked":
                 response.body = await _dechunk(reader)
-            elif method != "HEAD":
+            else:
                 response.body = await reader.read()
             return response
         finally:
