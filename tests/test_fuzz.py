@@ -252,7 +252,8 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(base_settings: Settings):
-    server = Served(base_settings)
+    # Behind a trusted proxy, as deployed, so X-Forwarded-* are read too.
+    server = Served(base_settings.replace(server={"trusted_proxies": ("127.0.0.1",)}))
     server.start()
     yield server
     server.stop()

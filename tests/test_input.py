@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from service.app import create_app
 from service.cursor import MAX_ID
 from tests.rawhttp import send
 from tests.support import csrf_for, submit
@@ -248,3 +249,31 @@ async def test_a_missing_static_file_gets_the_404_page(client):
     assert response.content_type == "text/html"
     assert "There is nothing here" in await response.text()
     assert (await client.get("/static/style.css")).status == 200
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("X-Forwarded-For", b"\xff\xfe"),
+        ("X-Forwarded-For", b"not-an-address"),
+        ("X-Forwarded-For", b"1.2.3.4, 5.6.7.8"),
+        ("X-Forwarded-Proto", b"\xff"),
+        ("X-Forwarded-Proto", b"gopher"),
+        ("X-Forwarded-Host", b"\xff\xfe"),
+        ("X-Forwarded-Host", b"a b<c>"),
+        ("X-Forwarded-Host", b"[::1"),
+        ("X-Forwarded-Host", b"host:99999"),
+        ("Host", b"[::1"),
+        ("Host", b"a b"),
+    ],
+)
+async def test_forwarded_headers_from_a_trusted_proxy_never_cause_a_server_error(
+    aiohttp_client, settings, name, value
+):
+    app = create_app(settings.replace(server={"trusted_proxies": ("127.0.0.1",)}))
+    client = await aiohttp_client(app)
+    for path in ("/", "/login", "/nowhere", "/api/v1/explore", "/p/1"):
+        response = await send(client.server.port, "GET", path, [(name, value)])
+        assert response.status < 500, (path, response.status, response.text)
+        if response.status >= 400:
+            assert response.content_type in {"text/html", "application/json"}
