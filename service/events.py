@@ -12,6 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 CHANNEL = "snapline_events"
+# Sent by the database itself (a trigger on auth_sessions, migration 0005) when a session
+# that was still valid is deleted: logout, a password change or reset, a deleted account.
+SESSION_ENDED = "session_ended"
 
 
 async def announce(session: AsyncSession, event: dict[str, Any]) -> None:

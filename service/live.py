@@ -6,6 +6,11 @@ number of processes behind a load balancer behave as one. SSE rather than WebSoc
 traffic is one-way, it is plain HTTP through nginx and any proxy, and browsers reconnect by
 themselves; the page then catches up from the timeline API, so a dropped stream loses
 nothing.
+
+A stream lasts only as long as its session. Deleting an auth_sessions row (logout, a
+password change or reset, a deleted account) makes the database announce it from the same
+transaction, and every process ends that session's streams on hearing it; a periodic check
+catches what no announcement covers (expiry, a moment without the listening connection).
 """
 
 from __future__ import annotations
@@ -21,12 +26,15 @@ import asyncpg
 from aiohttp import web
 from sqlalchemy import select
 
+from service import events
 from service.db import asyncpg_dsn, reading
 from service.domain import notifications
+from service.domain import sessions as auth_sessions
 from service.events import CHANNEL
 from service.keys import live_hub_key, read_pool_key, scheduler_key, sessionmaker_key, settings_key
 from service.models import Follow
-from service.web.auth import require_user
+from service.security import token_hash
+from service.web.auth import current_session_secret, require_user
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +48,9 @@ HEARTBEAT_SECONDS = 15.0
 CLIENT_RETRY_MS = 3000
 # Events waiting for one slow client; past this it misses some and catches up on reconnect.
 STREAM_QUEUE_EVENTS = 100
+# A stream whose session ended unannounced (it expired, or the announcement came while this
+# process was not listening) is closed within this long.
+SESSION_CHECK_SECONDS = 5.0
 
 routes = web.RouteTableDef()
 
@@ -48,44 +59,116 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
+class Stream:
+    """One open stream: whose it is, the session it belongs to (the hash stored in
+    auth_sessions) and the events waiting to be written."""
+
+    def __init__(self, user_id: int, session_hash: bytes) -> None:
+        self.user_id = user_id
+        self.session_hash = session_hash
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=STREAM_QUEUE_EVENTS)
+        self.ended = False
+
+    def send(self, message: bytes) -> None:
+        if not self.ended:
+            with contextlib.suppress(asyncio.QueueFull):
+                self.queue.put_nowait(message)
+
+    def end(self) -> None:
+        """Close the stream next, dropping what is still waiting: once its session has
+        ended, not one more event may reach it (and a full queue must not keep the end out)."""
+        if self.ended:
+            return
+        self.ended = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
+
 class LiveHub:
     """The streams open in this process, by user id."""
 
     def __init__(self, sessionmaker, read_pool: asyncpg.Pool) -> None:
         self.sessionmaker = sessionmaker
         self.read_pool = read_pool
-        self.streams: dict[int, set[asyncio.Queue]] = {}
+        self.streams: dict[int, set[Stream]] = {}
         self.incoming: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
     @property
     def open_streams(self) -> int:
-        return sum(len(queues) for queues in self.streams.values())
+        return sum(len(streams) for streams in self.streams.values())
 
-    def subscribe(self, user_id: int) -> asyncio.Queue:
-        queue: asyncio.Queue = asyncio.Queue(maxsize=STREAM_QUEUE_EVENTS)
-        self.streams.setdefault(user_id, set()).add(queue)
-        return queue
+    def subscribe(self, user_id: int, session_hash: bytes) -> Stream:
+        stream = Stream(user_id, session_hash)
+        self.streams.setdefault(user_id, set()).add(stream)
+        return stream
 
-    def unsubscribe(self, user_id: int, queue: asyncio.Queue) -> None:
-        queues = self.streams.get(user_id, set())
-        queues.discard(queue)
-        if not queues:
-            self.streams.pop(user_id, None)
+    def unsubscribe(self, stream: Stream) -> None:
+        streams = self.streams.get(stream.user_id, set())
+        streams.discard(stream)
+        if not streams:
+            self.streams.pop(stream.user_id, None)
 
-    def _send(self, user_id: int, message: bytes | None) -> None:
-        for queue in self.streams.get(user_id, ()):
-            with contextlib.suppress(asyncio.QueueFull):
-                queue.put_nowait(message)
+    def _send(self, user_id: int, message: bytes) -> None:
+        for stream in self.streams.get(user_id, ()):
+            stream.send(message)
 
-    def broadcast(self, message: bytes | None) -> None:
+    def broadcast(self, message: bytes) -> None:
         for user_id in list(self.streams):
             self._send(user_id, message)
 
+    def end_all(self) -> None:
+        for streams in self.streams.values():
+            for stream in streams:
+                stream.end()
+
+    def end_session(self, user_id: int, session_hash: bytes) -> None:
+        for stream in self.streams.get(user_id, ()):
+            if stream.session_hash == session_hash:
+                stream.end()
+
+    def _session_ended(self, event: dict[str, Any]) -> None:
+        try:
+            user_id, session_hash = int(event["user_id"]), bytes.fromhex(event["session"])
+        except (KeyError, TypeError, ValueError):
+            log.warning("ignoring a malformed session event: %r", event)
+            return
+        self.end_session(user_id, session_hash)
+
+    async def check_sessions(self, stopping: asyncio.Event) -> None:
+        """Every few seconds, end the streams whose session is gone: it expired (nobody
+        deletes a row for that), or its end was announced while this process was not
+        listening. Until the database answers again, streams stay open."""
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), SESSION_CHECK_SECONDS)
+            open_streams = [stream for streams in self.streams.values() for stream in streams]
+            if stopping.is_set() or not open_streams:
+                continue
+            try:
+                async with self.sessionmaker() as db:
+                    live = await auth_sessions.live_sessions(
+                        db, {stream.session_hash for stream in open_streams}
+                    )
+            except Exception:  # a database hiccup must not end the check for good
+                log.warning("could not check the sessions of live streams", exc_info=True)
+                continue
+            for stream in open_streams:
+                if stream.session_hash not in live:
+                    stream.end()
+
     def on_notify(self, connection, pid, channel, payload: str) -> None:
         try:
-            self.incoming.put_nowait(json.loads(payload))
+            event = json.loads(payload)
         except ValueError:
             log.warning("ignoring a malformed event: %r", payload[:200])
+            return
+        if isinstance(event, dict) and event.get("type") == events.SESSION_ENDED:
+            # At once, not behind the events waiting for delivery: nothing queued after
+            # this may reach the stream.
+            self._session_ended(event)
+        else:
+            self.incoming.put_nowait(event)
 
     async def _deliver(self, event: dict[str, Any]) -> None:
         connected = list(self.streams)
@@ -167,22 +250,26 @@ async def live_ctx(app: web.Application) -> AsyncIterator[None]:
     scheduler = app[scheduler_key]
     listening = await scheduler.spawn(listener.run())
     dispatching = await scheduler.spawn(hub.dispatch())
+    checking = await scheduler.spawn(hub.check_sessions(listener.stopping))
     yield
     listener.stopping.set()
     hub.incoming.put_nowait(None)
-    hub.broadcast(None)
+    hub.end_all()
     await listening.wait()
     await dispatching.wait()
+    await checking.wait()
 
 
 async def close_streams(app: web.Application) -> None:
     """At shutdown, end open streams so the server need not wait for them to time out."""
-    app[live_hub_key].broadcast(None)
+    app[live_hub_key].end_all()
 
 
 @routes.get("/api/v1/stream", name="api_stream")
 async def stream(request: web.Request) -> web.StreamResponse:
     viewer = require_user(request)
+    secret = await current_session_secret(request)
+    assert secret is not None  # a signed-in request has one
     hub = request.app[live_hub_key]
     response = web.StreamResponse(
         headers={
@@ -192,7 +279,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
             "X-Accel-Buffering": "no",
         }
     )
-    queue = hub.subscribe(viewer.id)
+    live_stream = hub.subscribe(viewer.id, token_hash(secret))
     try:
         await response.prepare(request)
         async with reading(request.app[read_pool_key]) as connection:
@@ -201,7 +288,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
         await response.write(_sse("notifications", {"unread": unread}))
         while True:
             try:
-                message = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                message = await asyncio.wait_for(live_stream.queue.get(), HEARTBEAT_SECONDS)
             except TimeoutError:
                 await response.write(b": keep-alive\n\n")
                 continue
@@ -211,5 +298,5 @@ async def stream(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, ConnectionError):
         pass  # the browser went away
     finally:
-        hub.unsubscribe(viewer.id, queue)
+        hub.unsubscribe(live_stream)
     return response

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import LargeBinary, any_, bindparam, delete, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import AuthSession
@@ -32,6 +34,19 @@ async def end_other_sessions(session: AsyncSession, user_id: int, keep_secret: s
     if keep_secret is not None:
         statement = statement.where(AuthSession.id_hash != token_hash(keep_secret))
     await session.execute(statement)
+
+
+async def live_sessions(session: AsyncSession, id_hashes: Collection[bytes]) -> set[bytes]:
+    """Which of these sessions (by the hash stored for them) are still signed in."""
+    # One array parameter, not one parameter per session: a process may hold more open
+    # streams than a statement may have parameters.
+    hashes = bindparam("hashes", list(id_hashes), type_=ARRAY(LargeBinary))
+    rows = await session.scalars(
+        select(AuthSession.id_hash).where(
+            AuthSession.id_hash == any_(hashes), AuthSession.expires_at > datetime.now(UTC)
+        )
+    )
+    return set(rows)
 
 
 async def forget_expired_sessions(session: AsyncSession) -> None:
