@@ -41,7 +41,7 @@ from service.web.auth import current_user_middleware, session_cookie_middleware
 from service.web.csrf import csrf_middleware
 from service.web.errors import error_middleware
 from service.web.forwarded import forwarded_middleware
-from service.web.headers import security_headers
+from service.web.headers import hide_server_software, security_headers
 from service.web.readable import readable_headers_middleware
 from service.web.static import static_files_middleware
 from service.web.templating import setup_templates
@@ -115,6 +115,7 @@ def create_app(settings: Settings) -> web.Application:
     app[mail_templates_key] = mail.mail_templates()
     setup_templates(app, TEMPLATES_DIR, development=settings.app.env == "dev")
     app.on_response_prepare.append(security_headers(settings.is_https))
+    hide_server_software()
     # Dependency order: database, object storage, executors, job scheduler, then workers
     # using them.
     app.cleanup_ctx.extend(

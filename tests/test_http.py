@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import re
 
 from aiohttp.test_utils import TestClient
 
@@ -26,6 +28,46 @@ async def test_security_headers_on_pages_errors_and_static_files(client):
     static = await client.get(stylesheet)
     assert static.status == 200
     assert_security_headers(static)
+
+
+def assert_no_server_software(server: str | None) -> None:
+    # No product version to look up vulnerabilities by: absent, or a name without numbers.
+    assert server is None or not re.search(r"\d|aiohttp|python", server, re.IGNORECASE), server
+
+
+async def raw_exchange(client: TestClient, request: bytes) -> bytes:
+    """What the server answers to bytes that need not be valid HTTP."""
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+
+
+async def test_server_header_names_no_versions_on_any_response(client):
+    page = await (await client.get("/")).text()
+    stylesheet = page.split('rel="stylesheet" href="')[1].split('"')[0]
+    answers = [
+        await client.get(path)
+        for path in ("/", "/no-such-page", "/healthz", "/api/v1/posts/0", stylesheet)
+    ]
+    answers.append(await client.post("/login", data={"login": "x", "password": "y"}))  # 403
+    answers.append(await client.delete("/healthz"))  # 405
+    assert {response.status for response in answers} == {200, 403, 404, 405}
+    for response in answers:
+        assert_no_server_software(response.headers.get("Server"))
+    # Requests the server cannot even parse never reach the application.
+    for request in (
+        b"GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n",
+        b"HZ / HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    ):
+        head = (await raw_exchange(client, request)).split(b"\r\n\r\n", 1)[0].decode()
+        assert head.startswith("HTTP/1.") and " 200 " not in head.split("\r\n")[0], head
+        servers = re.findall(r"^server: *(.*)$", head, re.IGNORECASE | re.MULTILINE)
+        assert_no_server_software(servers[0] if servers else None)
 
 
 async def test_pages_have_no_inline_script(client):

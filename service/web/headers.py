@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+from aiohttp import hdrs, web, web_response
 
 # No inline script or style anywhere: every script and stylesheet is a file of ours.
 # img-src allows https: and data: because photo URLs may point at an S3 host or a CDN.
@@ -20,12 +20,26 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+# aiohttp would send "Python/3.x aiohttp/3.x": versions to look vulnerabilities up by.
+SERVER_NAME = "Snapline"
+
+
+def hide_server_software() -> None:
+    """Name no versions in the answers aiohttp writes by itself, to requests it cannot parse
+    (a bad request line, a header too long). Those never reach the application, so neither
+    a middleware nor a signal sees them, and aiohttp has no setting for the header: its
+    default is the one module value replaced here, for the whole process."""
+    if not isinstance(getattr(web_response, "SERVER_SOFTWARE", None), str):
+        # Fail at start rather than quietly send versions again after an aiohttp upgrade.
+        raise RuntimeError("aiohttp no longer reads web_response.SERVER_SOFTWARE")
+    web_response.SERVER_SOFTWARE = SERVER_NAME
 
 
 def security_headers(https: bool):
     async def on_response_prepare(request: web.Request, response: web.StreamResponse) -> None:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        response.headers[hdrs.SERVER] = SERVER_NAME
         if https:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         # Pages differ per user; a shared cache or the back button after logout must not
