@@ -42,6 +42,7 @@ from service.web.csrf import csrf_middleware
 from service.web.errors import error_middleware
 from service.web.forwarded import forwarded_middleware
 from service.web.headers import hide_server_software, security_headers
+from service.web.metrics_access import only_from
 from service.web.readable import readable_headers_middleware
 from service.web.static import static_files_middleware
 from service.web.templating import setup_templates
@@ -158,6 +159,10 @@ def create_app(settings: Settings) -> web.Application:
     )
     for module in route_modules:
         app.router.add_routes(module.routes)
-    app.router.add_get("/metrics", observability.metrics, name="metrics")
+    app.router.add_get(
+        "/metrics",
+        only_from(settings.server.metrics_allow, observability.metrics),
+        name="metrics",
+    )
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
     return app

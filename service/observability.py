@@ -4,9 +4,10 @@ Logs: one JSON object per line on stderr; every line written while a request is 
 carries its request id (a context variable, inherited by jobs spawned from the request).
 The access log is one line per request with method, route name, status and duration.
 
-Metrics on /metrics (nginx keeps it private): a request histogram labelled by route
-*template*, never by raw path (unbounded label values would exhaust Prometheus), requests
-in flight, background queue depth and age, job failures, and open live streams.
+Metrics on /metrics, only for the peers in server.metrics_allow (web/metrics_access.py;
+nginx hides it too): a request histogram labelled by route *template*, never by raw path
+(unbounded label values would exhaust Prometheus), requests in flight, background queue
+depth and age, job failures, and open live streams.
 """
 
 from __future__ import annotations

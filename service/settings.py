@@ -12,6 +12,7 @@ import json
 import os
 import tomllib
 from collections.abc import Mapping
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -25,6 +26,8 @@ MIN_PRODUCTION_SECRET_CHARS = 32
 NON_SETTING_ENV_NAMES = frozenset({"SNAPLINE_SETTINGS", "SNAPLINE_ADMIN_PASSWORD"})
 # Addresses that mean "every interface": links must name one a browser can open.
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+# In server.metrics_allow: peers on a unix socket, which have no address.
+UNIX_PEER = "unix"
 
 
 class SettingsError(ValueError):
@@ -48,6 +51,8 @@ class ServerSettings:
     port: int = 8080
     trusted_proxies: tuple[str, ...] = ()
     access_log: bool = True
+    # Who may read /metrics (service/web/metrics_access.py): addresses, networks, "unix".
+    metrics_allow: tuple[str, ...] = ("127.0.0.0/8", "::1", UNIX_PEER)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,6 +254,14 @@ def _require(condition: bool, message: str) -> None:
         raise SettingsError(message)
 
 
+def _is_network(text: str) -> bool:
+    try:
+        ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
 def validate(settings: Settings) -> None:
     app, mail, storage = settings.app, settings.mail, settings.storage
     _require(app.env in {"dev", "production"}, "app.env must be 'dev' or 'production'")
@@ -275,6 +288,11 @@ def validate(settings: Settings) -> None:
     _require(mail.backend in {"file", "smtp"}, "mail.backend must be 'file' or 'smtp'")
     _require(mail.smtp_tls in {"none", "starttls", "tls"}, "mail.smtp_tls: none|starttls|tls")
     _require(1 <= settings.server.port <= 65535, "server.port must be 1..65535")
+    for entry in settings.server.metrics_allow:
+        _require(
+            entry == UNIX_PEER or _is_network(entry),
+            f"server.metrics_allow: {entry!r} is not an address, a network or {UNIX_PEER!r}",
+        )
     _require(settings.database.pool_size >= 1, "database.pool_size must be at least 1")
     _require(settings.database.read_pool_size >= 1, "database.read_pool_size must be at least 1")
     _require(settings.media.image_pixel_budget >= 1, "media.image_pixel_budget must be at least 1")
