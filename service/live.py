@@ -35,6 +35,7 @@ from service.keys import live_hub_key, read_pool_key, scheduler_key, sessionmake
 from service.models import Follow
 from service.security import token_hash
 from service.web.auth import current_session_secret, require_user
+from service.web.problems import Problem
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +258,8 @@ async def live_ctx(app: web.Application) -> AsyncIterator[None]:
     hub.end_all()
     await listening.wait()
     await dispatching.wait()
-    await checking.wait()
+    # Not waited for: with the database unreachable its check could hold up the stop.
+    await checking.close()
 
 
 async def close_streams(app: web.Application) -> None:
@@ -269,7 +271,8 @@ async def close_streams(app: web.Application) -> None:
 async def stream(request: web.Request) -> web.StreamResponse:
     viewer = require_user(request)
     secret = await current_session_secret(request)
-    assert secret is not None  # a signed-in request has one
+    if secret is None:  # a user without a session id: never, but no stream we cannot end
+        raise Problem(401, "Log in to do that.", "login_required")
     hub = request.app[live_hub_key]
     response = web.StreamResponse(
         headers={
