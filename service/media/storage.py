@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -54,6 +56,23 @@ class Storage(Protocol):
     async def delete_prefix(self, prefix: str) -> None: ...
 
     async def probe(self) -> None: ...
+
+    # For the operator's commands (sweep, backup, restore), not for requests or jobs.
+    async def list_objects(self) -> list[StoredObject]: ...
+
+    async def get(self, key: str) -> bytes: ...
+
+    async def delete(self, key: str) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredObject:
+    """Any object found in storage; ``key`` need not be a media key (a bucket may hold
+    other things, a crash may leave a temporary file)."""
+
+    key: str
+    size: int
+    modified: datetime
 
 
 def _checked_key(key: str) -> str:
@@ -108,6 +127,44 @@ class LocalStorage:
     async def probe(self) -> None:
         await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
 
+    def _list(self) -> list[StoredObject]:
+        if not self.root.is_dir():
+            return []
+        found = []
+        for path in self.root.rglob("*"):
+            if path.is_file():
+                info = path.stat()
+                modified = datetime.fromtimestamp(info.st_mtime, UTC)
+                found.append(
+                    StoredObject(path.relative_to(self.root).as_posix(), info.st_size, modified)
+                )
+        return sorted(found, key=lambda item: item.key)
+
+    async def list_objects(self) -> list[StoredObject]:
+        try:
+            return await asyncio.to_thread(self._list)
+        except OSError as error:
+            raise StorageError(f"listing {self.root}: {error}") from error
+
+    async def get(self, key: str) -> bytes:
+        try:
+            return await asyncio.to_thread(self.path_of(key).read_bytes)
+        except OSError as error:
+            raise StorageError(f"reading {key}: {error}") from error
+
+    def _delete(self, key: str) -> None:
+        target = self.path_of(key)
+        target.unlink(missing_ok=True)
+        # An emptied prefix directory goes too; one still in use stays.
+        with contextlib.suppress(OSError):
+            target.parent.rmdir()
+
+    async def delete(self, key: str) -> None:
+        try:
+            await asyncio.to_thread(self._delete, key)
+        except OSError as error:
+            raise StorageError(f"deleting {key}: {error}") from error
+
 
 # What a failed S3 call raises: botocore's errors, and the HTTP client's underneath.
 S3_ERRORS = (ClientError, BotoCoreError, aiohttp.ClientError, OSError, TimeoutError)
@@ -149,6 +206,33 @@ class S3Storage:
             await self.client.head_bucket(Bucket=self.bucket)
         except S3_ERRORS as error:
             raise StorageError(f"bucket {self.bucket}: {error}") from error
+
+    async def list_objects(self) -> list[StoredObject]:
+        found = []
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+            async for page in pages:
+                found.extend(
+                    StoredObject(item["Key"], item["Size"], item["LastModified"])
+                    for item in page.get("Contents", [])
+                )
+        except S3_ERRORS as error:
+            raise StorageError(f"listing bucket {self.bucket}: {error}") from error
+        return sorted(found, key=lambda item: item.key)
+
+    async def get(self, key: str) -> bytes:
+        try:
+            answer = await self.client.get_object(Bucket=self.bucket, Key=_checked_key(key))
+            async with answer["Body"] as body:
+                return await body.read()
+        except S3_ERRORS as error:
+            raise StorageError(f"reading {key}: {error}") from error
+
+    async def delete(self, key: str) -> None:
+        try:
+            await self.client.delete_object(Bucket=self.bucket, Key=_checked_key(key))
+        except S3_ERRORS as error:
+            raise StorageError(f"deleting {key}: {error}") from error
 
 
 def s3_config() -> AioConfig:
