@@ -1,4 +1,4 @@
-"""Command line: ``python -m service [--settings PATH] serve|migrate|create-admin|seed``."""
+"""Command line: ``python -m service [--settings PATH] serve|migrate|create-admin|seed|admin``."""
 
 from __future__ import annotations
 
@@ -188,6 +188,11 @@ def parser() -> argparse.ArgumentParser:
     seed.add_argument("--posts", type=int, default=1000, help="posts to create (default 1000)")
     seed.add_argument("--seed", type=int, help="random seed, for the same data again")
     seed.set_defaults(handler=command_seed)
+    from service.ops.cli import add_admin_commands
+
+    add_admin_commands(
+        command("admin", help="users, jobs, media, backup and restore"), common, database
+    )
     return root
 
 
