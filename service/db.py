@@ -4,7 +4,6 @@ unreachable database."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -13,7 +12,7 @@ import asyncpg
 from aiohttp import web
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -65,6 +64,17 @@ def _replace_closed_connection(dbapi_connection, connection_record, connection_p
         raise sa_exc.DisconnectionError("the database closed this pooled connection")
 
 
+def _discard_broken_connection(context: ExceptionContext) -> None:
+    """SQLAlchemy discards a connection only when asyncpg already reports it closed, which
+    it does not yet when the server's "terminating connection" arrives mid-statement; such
+    a connection went back to the pool and failed the next request too. Only this
+    connection is discarded: the others are still good (a backend terminated alone) or are
+    found closed at checkout (a restart)."""
+    if not context.is_disconnect and is_broken_connection(context.original_exception):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
+
+
 def create_engine(url: str, pool_size: int = 4, max_overflow: int = 4) -> AsyncEngine:
     engine = create_async_engine(
         url,
@@ -77,6 +87,7 @@ def create_engine(url: str, pool_size: int = 4, max_overflow: int = 4) -> AsyncE
         },
     )
     event.listen(engine.sync_engine, "checkout", _replace_closed_connection)
+    event.listen(engine.sync_engine, "handle_error", _discard_broken_connection)
     return engine
 
 
@@ -113,9 +124,28 @@ async def create_read_pool(database_url: str, size: int) -> asyncpg.Pool:
     )
 
 
-def reading(pool: asyncpg.Pool) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
-    """A connection of the read pool for the statements of one request."""
-    return pool.acquire(timeout=POOL_TIMEOUT_SECONDS)
+def is_broken_connection(error: BaseException) -> bool:
+    """The connection an error came from must not be used again: the server ended it or
+    the driver lost track of it (a statement cut off half-way leaves the protocol waiting
+    for an answer that never comes, and the next statement on it fails with "cannot switch
+    to state ...; another operation is in progress")."""
+    if isinstance(error, asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError):
+        return True
+    return is_database_unavailable(error)
+
+
+@contextlib.asynccontextmanager
+async def reading(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the read pool for the statements of one request. One that failed
+    because of the connection itself is closed rather than given back: the pool's reset
+    does nothing (see _keep_session_state), so nothing else would notice it is broken."""
+    async with pool.acquire(timeout=POOL_TIMEOUT_SECONDS) as connection:
+        try:
+            yield connection
+        except Exception as error:
+            if is_broken_connection(error):
+                connection.terminate()
+            raise
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
@@ -126,28 +156,77 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     return (await connection.get_raw_connection()).driver_connection
 
 
-def is_database_unavailable(error: BaseException) -> bool:
-    """True for errors that mean 'the database cannot be reached right now', as opposed to
-    a bug in a query. Those become 503 with Retry-After instead of 500."""
+# SQLSTATEs that mean "the server cannot serve now", as opposed to a statement being wrong.
+# Class 08 is every connection exception (refused, lost, rejected, protocol broken).
+_UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08"})
+_UNAVAILABLE_SQLSTATES = frozenset(
+    {
+        "25006",  # read_only_sql_transaction: a standby (failover in progress) refuses writes
+        "53000",  # insufficient_resources
+        "53100",  # disk_full
+        "53200",  # out_of_memory
+        "53300",  # too_many_connections (also "remaining connection slots are reserved")
+        "57P01",  # admin_shutdown: the server is stopping, or our backend was terminated
+        "57P02",  # crash_shutdown: another backend crashed and the server is resetting
+        "57P03",  # cannot_connect_now: starting up, shutting down, in recovery
+        "57P05",  # idle_session_timeout: the server closed an idle connection
+    }
+)
+# 55000 (object_not_in_prerequisite_state) is also what a statement on a sequence without a
+# value gets; only this message is the database refusing connections (ALLOW_CONNECTIONS
+# false, set while it is being restored or moved).
+_OBJECT_NOT_IN_PREREQUISITE_STATE = "55000"
+_NOT_ACCEPTING_CONNECTIONS = "is not currently accepting connections"
+# What the driver says when it is asked to use a connection or pool that is gone.
+_CLOSED_INTERFACE_MESSAGES = ("connection is closed", "pool is closing", "pool is closed")
+# The driver's protocol was not idle when a statement began. The pools hand a connection to
+# one user at a time, so this is a connection whose backend was ended while it sat in the
+# pool: the server's farewell arrived (the protocol left idle) but the closed socket was
+# not read yet. (Two statements at once on one connection is a different error: an
+# InterfaceError, "cannot perform operation: another operation is in progress".)
+_PROTOCOL_NOT_IDLE = "cannot switch to state"
+# How deep to follow __cause__ and __context__: SQLAlchemy wraps the driver's error twice.
+_CAUSE_DEPTH = 10
+
+
+def _cannot_serve_now(error: BaseException) -> bool:
+    """One exception (not its causes) means the database cannot serve right now."""
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
-    if isinstance(error, sa_exc.TimeoutError):  # pool exhausted while the server hangs
+    if isinstance(error, sa_exc.TimeoutError):  # SQLAlchemy's pool stayed exhausted
         return True
+    # Refused, reset, unreachable; a connect or pool wait or statement that timed out.
+    if isinstance(error, OSError | TimeoutError):
+        return True
+    if isinstance(error, asyncpg.PostgresError):
+        sqlstate = error.sqlstate or ""
+        if sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES or sqlstate in _UNAVAILABLE_SQLSTATES:
+            return True
+        return sqlstate == _OBJECT_NOT_IN_PREREQUISITE_STATE and _NOT_ACCEPTING_CONNECTIONS in str(
+            error
+        )
+    if isinstance(error, asyncpg.InterfaceError):
+        return any(message in str(error) for message in _CLOSED_INTERFACE_MESSAGES)
+    if isinstance(error, asyncpg.exceptions.InternalClientError):
+        return str(error).startswith(_PROTOCOL_NOT_IDLE)
+    return False
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """True for errors that mean 'the database cannot serve right now' (unreachable,
+    restarting, refusing connections, out of connection slots, our connection killed), as
+    opposed to a bug in a query. Those become 503 with Retry-After instead of 500, and the
+    background workers wait and retry instead of reporting an error.
+
+    The driver's error is found wherever SQLAlchemy wrapped it, by following the chain of
+    causes."""
     cause: BaseException | None = error
-    seen = 0
-    while cause is not None and seen < 10:
-        if isinstance(
-            cause,
-            OSError
-            | asyncio.TimeoutError
-            | asyncpg.exceptions.ConnectionDoesNotExistError
-            | asyncpg.exceptions.CannotConnectNowError
-            | asyncpg.exceptions.AdminShutdownError
-            | asyncpg.exceptions.ConnectionFailureError,
-        ):
+    for _ in range(_CAUSE_DEPTH):
+        if cause is None:
+            return False
+        if _cannot_serve_now(cause):
             return True
         cause = cause.__cause__ or cause.__context__
-        seen += 1
     return False
 
 
