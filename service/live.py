@@ -27,7 +27,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from service import events
-from service.db import asyncpg_dsn, reading
+from service.db import asyncpg_dsn, is_database_unavailable, reading
 from service.domain import notifications
 from service.domain import sessions as auth_sessions
 from service.events import CHANNEL
@@ -237,8 +237,12 @@ class Listener:
         while not self.stopping.is_set():
             try:
                 await self._listen_once(reconnected=attempts > 0)
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("live events connection lost (%s); reconnecting", error)
+            # Live updates end for good if this loop does: it must outlive every error.
+            except Exception as error:
+                if is_database_unavailable(error):
+                    log.warning("live events connection lost (%s); reconnecting", error)
+                else:
+                    log.exception("live events connection failed; reconnecting")
             attempts += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), RECONNECT_DELAY_SECONDS)

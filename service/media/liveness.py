@@ -12,7 +12,7 @@ import secrets
 
 import asyncpg
 
-from service.db import asyncpg_dsn
+from service.db import asyncpg_dsn, is_database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,12 @@ class Liveness:
         while not self.stopping.is_set():
             try:
                 await self._hold_once()
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("media worker lock connection lost (%s); reconnecting", error)
+            # Whatever ended the connection, claims wait until the lock is held again, so
+            # this loop must outlive every error, not only the ones foreseen.
+            except Exception as error:
+                if is_database_unavailable(error):
+                    log.warning("media worker lock connection lost (%s); reconnecting", error)
+                else:
+                    log.exception("media worker lock connection failed; reconnecting")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), RECONNECT_DELAY_SECONDS)
