@@ -121,12 +121,20 @@ class EmbeddedPostgres:
     """One data directory, one server process. ``start()`` initialises the directory on first
     use and reuses a server that is already running on it (another command of ours)."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, durable: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        *,
+        durable: bool = True,
+        max_connections: int = 200,
+    ) -> None:
         self.user = _run_as()
         self.bin = binaries(self.user)
         self.data_dir = usable_data_dir(data_dir, self.user)
         self.port = port
         self.durable = durable
+        self.max_connections = max_connections
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -181,7 +189,7 @@ class EmbeddedPostgres:
             "-c",
             "unix_socket_directories=",
             "-c",
-            "max_connections=200",
+            f"max_connections={self.max_connections}",
         ]
         if not self.durable:
             command += ["-c", "fsync=off", "-c", "synchronous_commit=off"]
