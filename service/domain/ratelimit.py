@@ -53,17 +53,23 @@ async def hit(session: AsyncSession, limit: Limit, key: str) -> float | None:
     """Count one hit against ``limit`` for ``key``. Returns None while within the limit,
     else the seconds until the window ends (for Retry-After)."""
     window = _window(limit, key)
-    statement = (
+    hits = (await session.execute(_counting(window))).scalar_one()
+    return window.seconds_left if hits > limit.hits else None
+
+
+def _counting(window: _Window, below: int | None = None):
+    """The upsert that adds one hit to ``window``'s counter; with ``below``, only while the
+    count is under it (it then returns no row)."""
+    return (
         insert(RateLimitCounter)
         .values(bucket=window.bucket, window_start=window.start, hits=1)
         .on_conflict_do_update(
             index_elements=[RateLimitCounter.bucket, RateLimitCounter.window_start],
             set_={"hits": RateLimitCounter.hits + 1},
+            where=None if below is None else RateLimitCounter.hits < below,
         )
         .returning(RateLimitCounter.hits)
     )
-    hits = (await session.execute(statement)).scalar_one()
-    return window.seconds_left if hits > limit.hits else None
 
 
 class LimitReached(Exception):
@@ -92,17 +98,8 @@ async def reserve(session: AsyncSession, *uses: tuple[Limit, str]) -> Reservatio
     windows = []
     for limit, key in uses:
         window = _window(limit, key)
-        statement = (
-            insert(RateLimitCounter)
-            .values(bucket=window.bucket, window_start=window.start, hits=1)
-            .on_conflict_do_update(
-                index_elements=[RateLimitCounter.bucket, RateLimitCounter.window_start],
-                set_={"hits": RateLimitCounter.hits + 1},
-                where=RateLimitCounter.hits < limit.hits,
-            )
-            .returning(RateLimitCounter.hits)
-        )
-        if (await session.execute(statement)).scalar_one_or_none() is None:
+        counted = await session.execute(_counting(window, below=limit.hits))
+        if counted.scalar_one_or_none() is None:
             raise LimitReached(window.seconds_left)
         windows.append(window)
     return Reservation(tuple(windows))
