@@ -1,4 +1,5 @@
-"""Command line: ``python -m service [--settings PATH] serve|migrate|create-admin|seed|admin``."""
+"""Command line: ``python -m service [--settings PATH] COMMAND``; COMMAND is serve (the
+default), migrate, create-admin, seed, admin or routes."""
 
 from __future__ import annotations
 
@@ -160,6 +161,15 @@ def command_seed(settings: Settings, args: argparse.Namespace) -> int:
 SETTINGS_HELP = "settings file (default: $SNAPLINE_SETTINGS or settings.toml)"
 
 
+def command_routes(settings: Settings, args: argparse.Namespace) -> int:
+    from service.app import create_app
+    from service.routemap import render, route_lines
+
+    # The factory does no I/O: the routes are known without a database.
+    print(render(route_lines(create_app(settings))), end="")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m service", description="Snapline")
     root.add_argument("--settings", help=SETTINGS_HELP)
@@ -188,6 +198,9 @@ def parser() -> argparse.ArgumentParser:
     seed.add_argument("--posts", type=int, default=1000, help="posts to create (default 1000)")
     seed.add_argument("--seed", type=int, help="random seed, for the same data again")
     seed.set_defaults(handler=command_seed)
+    command("routes", help="list every route: method, path, name, handler").set_defaults(
+        handler=command_routes
+    )
     from service.ops.cli import add_admin_commands
 
     add_admin_commands(
