@@ -57,13 +57,14 @@ async def create(request: web.Request) -> web.Response:
     viewer = require_confirmed(request)
     if request.content_type == "multipart/form-data":
         return await _create_from_form(request, viewer.id)
-    body = posts.normalize_body((await read_json_object(request, ["body"])).get("body", ""))
-    if message := posts.body_error(body):
-        raise Problem(422, message, "invalid_body")
-    async with request.app[sessionmaker_key].begin() as db:
-        post_id = await posts.create_text_post(db, viewer.id, body)
-        connection = await driver_connection(db)
-        [view] = await posts.post_views(connection, media_urls(request), [post_id], viewer.id)
+    body = (await read_json_object(request, ["body"])).get("body", "")
+    try:
+        async with request.app[sessionmaker_key].begin() as db:
+            post_id = await posts.create_post(db, viewer.id, body)
+            connection = await driver_connection(db)
+            [view] = await posts.post_views(connection, media_urls(request), [post_id], viewer.id)
+    except posts.PostRefused as refused:
+        raise Problem(422, str(refused), "invalid_body") from refused
     return json_response(serialize.post(view), status=201)
 
 

@@ -70,6 +70,24 @@ def body_error(body: str, has_photos: bool = False) -> str | None:
     return None
 
 
+class PostRefused(ValueError):
+    """The post cannot be made as asked; the message says why, to show beside the body."""
+
+
+async def create_post(
+    session: AsyncSession, author_id: int, body: str, photos: Sequence[NewPhoto] = ()
+) -> int:
+    """The one way a post is made, from a page, the API or any other client: the body is
+    normalised and checked, then a text post is published at once and a photo post waits
+    for its photos. Raises PostRefused before writing anything."""
+    body = normalize_body(body)
+    if message := body_error(body, has_photos=bool(photos)):
+        raise PostRefused(message)
+    if photos:
+        return await create_photo_post(session, author_id, body, photos)
+    return await create_text_post(session, author_id, body)
+
+
 async def create_text_post(session: AsyncSession, author_id: int, body: str) -> int:
     """A text post is published the moment it is created."""
     post_id = await session.scalar(

@@ -42,7 +42,6 @@ def _alt_texts(alts: list[str], slots: int) -> list[str]:
 async def create_post_from_form(request: web.Request, author_id: int) -> Created:
     """Raises UploadError (with the text read so far) for anything that is refused."""
     async with received(request, POST_FILES, POST_TEXTS) as form:
-        body = posts.normalize_body(form.text("body"))
         slots = form.files.get("photos", [])
         alts = _alt_texts(form.texts.getall("alt", []), len(slots))
         photos = [
@@ -50,13 +49,11 @@ async def create_post_from_form(request: web.Request, author_id: int) -> Created
             for slot, alt in zip(slots, alts, strict=True)
             if slot is not None
         ]
-        if message := posts.body_error(body, has_photos=bool(photos)):
-            raise UploadError(422, message, "body", "invalid_body")
-        async with request.app[sessionmaker_key].begin() as db:
-            if photos:
-                post_id = await posts.create_photo_post(db, author_id, body, photos)
-            else:
-                post_id = await posts.create_text_post(db, author_id, body)
+        try:
+            async with request.app[sessionmaker_key].begin() as db:
+                post_id = await posts.create_post(db, author_id, form.text("body"), photos)
+        except posts.PostRefused as refused:
+            raise UploadError(422, str(refused), "body", "invalid_body") from refused
     if photos:
         request.app[media_worker_key].wake()
     return Created(post_id, bool(photos))

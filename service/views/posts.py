@@ -47,11 +47,13 @@ async def create(request: web.Request) -> web.Response:
             errors = {"body" if error.field == "body" else "photos": error.message}
             return await _form_again(request, viewer.id, errors, draft, error.status)
         raise redirect(f"/p/{created.post_id}")
-    body = posts.normalize_body((await read_form(request)).get("body", ""))
-    if message := posts.body_error(body):
-        return await _form_again(request, viewer.id, {"body": message}, body, 422)
-    async with request.app[sessionmaker_key].begin() as db:
-        post_id = await posts.create_text_post(db, viewer.id, body)
+    body = (await read_form(request)).get("body", "")
+    try:
+        async with request.app[sessionmaker_key].begin() as db:
+            post_id = await posts.create_post(db, viewer.id, body)
+    except posts.PostRefused as refused:
+        draft = posts.normalize_body(body)
+        return await _form_again(request, viewer.id, {"body": str(refused)}, draft, 422)
     raise redirect(f"/p/{post_id}")
 
 
