@@ -13,7 +13,6 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import events
-from service.cursor import Position
 from service.domain.users import AVATAR_SMALL, UserSummary
 from service.media import queue
 from service.media.urls import MediaUrls, rendition_key
@@ -267,10 +266,6 @@ async def delete_post(session: AsyncSession, post_id: int) -> bool:
             update(User).where(User.id == author_id).values(post_count=User.post_count - 1)
         )
     return True
-
-
-def positions(views: Sequence[PostView]) -> list[Position]:
-    return [Position(view.shown_at, view.id) for view in views]
 
 
 async def _lock_post_of(session: AsyncSession, photo_id: int) -> tuple[int, str, int] | None:
