@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test fuzz lint format clean bench bench-memory lock screenshots
+.PHONY: install run test test-unit test-fast fuzz lint format clean bench bench-memory lock screenshots
 
 install: $(STAMP)
 
@@ -24,6 +24,14 @@ run: install
 test: install
 	@scripts/test-packages
 	$(BIN)/python -m pytest
+
+# The tiers of docs/testing.md: unit tests need nothing but Python; fast ones add PostgreSQL
+# and the app in process (no Chromium, nginx or extra processes).
+test-unit: install
+	$(BIN)/python -m pytest -m unit
+
+test-fast: install
+	$(BIN)/python -m pytest -m "unit or http"
 
 # The README's pictures (docs/images/), taken by the browser journey test.
 screenshots: install

@@ -38,14 +38,63 @@ TEST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_paralle
 TEST_PASSWORD = "correct horse battery staple"
 
 
+# Every test belongs to exactly one tier, by what it needs (docs/testing.md). A test marked
+# with a tier keeps it; a module listed here puts its other tests in that tier; the rest
+# follow their fixtures: Chromium makes a browser test, a database or an app an http test,
+# and a test with none of them is a unit test.
+TIERS = {
+    "unit": "no server, no database: runs anywhere in seconds",
+    "http": "PostgreSQL and the app in this process (also in-process SMTP and S3 fakes)",
+    "browser": "Chromium driving the app",
+    "deploy": "nginx, Docker files, `serve` processes, PostgreSQL clusters a test starts",
+}
+MODULE_TIERS = {
+    "test_deploy": "deploy",
+    "test_embedded_pg": "deploy",
+    "test_faults": "deploy",
+    "test_live": "deploy",
+    "test_media_processes": "deploy",
+    "test_nginx": "deploy",
+}
+BROWSER_FIXTURES = frozenset({"browsing"})
+# The roots every database and app fixture depends on (fixture names are resolved through
+# their dependencies, so `client`, `db` and `factory` count too).
+HTTP_FIXTURES = frozenset({"postgres_server_url", "aiohttp_client", "moto_server"})
+
+
+def tier_of(item: pytest.Item) -> str:
+    marked = [marker.name for marker in item.iter_markers() if marker.name in TIERS]
+    if len(marked) > 1:
+        raise pytest.UsageError(f"{item.nodeid} is marked with more than one tier: {marked}")
+    if marked:
+        return marked[0]
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if (module := MODULE_TIERS.get(item.path.stem)) is not None:
+        return module
+    if fixtures & BROWSER_FIXTURES:
+        return "browser"
+    if fixtures & HTTP_FIXTURES:
+        return "http"
+    return "unit"
+
+
+# First, so that `-m unit` (pytest's own hook) selects by the tiers given here.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        tier = tier_of(item)
+        if tier == "unit" and set(getattr(item, "fixturenames", ())) & HTTP_FIXTURES:
+            raise pytest.UsageError(f"{item.nodeid} is marked unit but uses the database")
+        if not item.get_closest_marker(tier):
+            item.add_marker(getattr(pytest.mark, tier))
         if "expect_server_errors" not in item.keywords:
             item.add_marker(pytest.mark.usefixtures("no_server_errors"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "expect_server_errors: the test provokes a 500 on purpose")
+    for tier, needs in TIERS.items():
+        config.addinivalue_line("markers", f"{tier}: a test of the {tier} tier ({needs})")
 
 
 @pytest.fixture(scope="session")

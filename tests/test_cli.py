@@ -101,6 +101,7 @@ async def form_post(
     return await http.post(url, data={**data, "csrf_token": token}, allow_redirects=False)
 
 
+@pytest.mark.deploy
 async def test_serve_signs_up_writes_mail_files_confirms_and_stops_on_sigterm(served, factory):
     base, mail_dir, process = served
     username = factory.unique()

@@ -17,6 +17,7 @@ from tests.support import submit
 from tests.test_login import is_logged_in
 
 
+@pytest.mark.deploy
 async def test_database_outage_answers_503_and_recovers(aiohttp_client, settings, tmp_path):
     server = EmbeddedPostgres(tmp_path / "pgdata", durable=False)
     url = await asyncio.to_thread(server.start)
