@@ -1,5 +1,6 @@
 """Fixtures: a fresh migrated database per test session, a real SMTP server, an app client
-per test, a factory for accounts, and a guard that fails any test whose server hit a 500."""
+per test, a factory for accounts, posts, follows, comments and likes, the test tiers, and a
+guard that fails any test whose server hit a 500."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy import text
 from service import migrate
 from service.app import create_app
 from service.db import create_engine, make_sessionmaker
-from service.domain import accounts
+from service.domain import accounts, comments, follows, likes, posts
 from service.embedded_pg import EmbeddedPostgres
 from service.security import PasswordService
 from service.settings import Settings, load_settings
@@ -229,6 +230,29 @@ class Factory:
                     {"id": user.id},
                 )
         return Account(user.id, username, address, password)
+
+    # The rest go through the domain's commands, as requests do, so every counter, the
+    # notifications and the live announcements are as a user's action leaves them.
+
+    async def post(self, author: Account, body: str | None = None) -> int:
+        """A published text post; its id."""
+        async with self.sessionmaker.begin() as session:
+            return await posts.create_text_post(session, author.id, body or self.unique("post "))
+
+    async def follow(self, follower: Account, followed: Account) -> None:
+        async with self.sessionmaker.begin() as session:
+            assert await follows.follow(session, follower.id, followed.id), "already following"
+
+    async def comment(self, author: Account, post_id: int, body: str | None = None) -> int:
+        """A comment on a published post; its id."""
+        async with self.sessionmaker.begin() as session:
+            created = await comments.add(session, post_id, author.id, body or self.unique("c "))
+        return created.id
+
+    async def like(self, user: Account, post_id: int) -> int:
+        """Like a published post; its like count."""
+        async with self.sessionmaker.begin() as session:
+            return await likes.like(session, user.id, post_id)
 
 
 @pytest.fixture

@@ -86,15 +86,9 @@ async def test_who_may_delete_a_comment(client, make_client, factory, login):
     commenter_api = await browser_for(make_client, client, login, commenter)
     stranger_api = await browser_for(make_client, client, login, stranger)
     moderator_api = await browser_for(make_client, client, login, moderator)
-    post_id = (await author_api.post_text("post"))["id"]
-
-    async def comment() -> int:
-        created = await commenter_api.call(
-            "POST", f"/api/v1/posts/{post_id}/comments", {"body": "hello"}, expect=201
-        )
-        return (await created.json())["id"]
-
-    first, second, third = await comment(), await comment(), await comment()
+    post_id = await factory.post(author)
+    first, second, third = [await factory.comment(commenter, post_id) for _ in range(3)]
+    assert (await author_api.get(f"/api/v1/posts/{post_id}"))["comment_count"] == 3
     assert (await stranger_api.call("DELETE", f"/api/v1/comments/{first}")).status == 403
     refused = await submit(stranger_api.client, f"/comments/{first}/delete", page=f"/p/{post_id}")
     assert refused.status == 403
@@ -172,8 +166,7 @@ async def test_notifications_created_once_withdrawn_and_marked_read(
 
 async def test_counters_equal_row_counts_under_concurrency(client, make_client, factory, login, db):
     author = await factory.user()
-    author_api = await browser_for(make_client, client, login, author)
-    post_id = (await author_api.post_text("busy post"))["id"]
+    post_id = await factory.post(author, "busy post")
     fans = [await browser_for(make_client, client, login, await factory.user()) for _ in range(10)]
 
     async def like_unlike(api: Api, index: int) -> None:

@@ -28,14 +28,14 @@ async def test_mega_tutorial_followers_scenario(client, make_client, factory, lo
         for u in (john, susan, mary, david)
     }
     # Created at increasing times, in the tutorial's order: p1, p4, p3, p2.
-    p1 = (await api[john.username].post_text("post from john"))["id"]
-    p4 = (await api[david.username].post_text("post from david"))["id"]
-    p3 = (await api[mary.username].post_text("post from mary"))["id"]
-    p2 = (await api[susan.username].post_text("post from susan"))["id"]
-    await api[john.username].follow(susan.username)
-    await api[john.username].follow(david.username)
-    await api[susan.username].follow(mary.username)
-    await api[mary.username].follow(david.username)
+    p1 = await factory.post(john, "post from john")
+    p4 = await factory.post(david, "post from david")
+    p3 = await factory.post(mary, "post from mary")
+    p2 = await factory.post(susan, "post from susan")
+    await factory.follow(john, susan)
+    await factory.follow(john, david)
+    await factory.follow(susan, mary)
+    await factory.follow(mary, david)
 
     async def timeline(user) -> list[int]:
         return [post["id"] for post in await api[user.username].all_pages("/api/v1/timeline")]
@@ -50,10 +50,9 @@ async def test_paging_while_new_posts_arrive_returns_each_older_post_once(
     client, make_client, factory, login
 ):
     reader, author = await factory.user(), await factory.user()
-    author_api = await signed_in(make_client, client, login, author)
     reader_api = await signed_in(make_client, client, login, reader)
-    await reader_api.follow(author.username)
-    older = [(await author_api.post_text(f"older {i}"))["id"] for i in range(120)]
+    await factory.follow(reader, author)
+    older = [await factory.post(author, f"older {i}") for i in range(120)]
 
     seen, cursor, newer = [], None, []
     while True:
@@ -61,7 +60,7 @@ async def test_paging_while_new_posts_arrive_returns_each_older_post_once(
             "/api/v1/timeline", limit=20, **({"cursor": cursor} if cursor else {})
         )
         seen.extend(post["id"] for post in page["items"])
-        newer.append((await author_api.post_text(f"newer {len(newer)}"))["id"])
+        newer.append(await factory.post(author, f"newer {len(newer)}"))
         cursor = page["next_cursor"]
         if cursor is None:
             break
@@ -99,10 +98,9 @@ async def test_statements_per_timeline_page_do_not_grow_with_page_size(
     reader_api = await signed_in(make_client, client, login, reader)
     for _ in range(3):
         author = await factory.user()
-        author_api = await signed_in(make_client, client, login, author)
         for i in range(8):
-            await author_api.post_text(f"post {i}")
-        await reader_api.follow(author.username)
+            await factory.post(author, f"post {i}")
+        await factory.follow(reader, author)
 
     app = reader_api.client.server.app
     # Pages read through the read pool only; log what runs on each of its connections
@@ -159,11 +157,10 @@ async def test_home_page_renders_the_timeline_with_an_older_posts_link(
     client, make_client, factory, login
 ):
     reader, author = await factory.user(), await factory.user()
-    author_api = await signed_in(make_client, client, login, author)
     for i in range(25):
-        await author_api.post_text(f"numbered post {i:02d}")
+        await factory.post(author, f"numbered post {i:02d}")
+    await factory.follow(reader, author)
     await login(client, reader)
-    await Api(client).follow(author.username)
     html = await (await client.get("/")).text()
     assert "numbered post 24" in html and "numbered post 05" in html
     assert "numbered post 04" not in html
