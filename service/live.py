@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -27,7 +28,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from service import events
-from service.db import asyncpg_dsn, is_database_unavailable, reading
+from service.db import asyncpg_dsn, reading
 from service.domain import notifications
 from service.domain import sessions as auth_sessions
 from service.events import CHANNEL
@@ -36,13 +37,10 @@ from service.models import Follow
 from service.security import token_hash
 from service.web.auth import current_session_secret, require_user
 from service.web.problems import Problem
+from service.workers.connection import HeldConnection
 
 log = logging.getLogger(__name__)
 
-# A quiet connection is checked this often, so a vanished database is noticed promptly.
-LISTENER_CHECK_SECONDS = 2.0
-RECONNECT_DELAY_SECONDS = 1.0
-CONNECT_TIMEOUT_SECONDS = 5.0
 # Comments keep idle streams open through proxies that drop silent connections.
 HEARTBEAT_SECONDS = 15.0
 # How long a browser waits before reconnecting a dropped stream.
@@ -205,53 +203,22 @@ class LiveHub:
                 log.warning("could not deliver %s", event, exc_info=True)
 
 
-class Listener:
-    """One LISTEN connection, reconnected for as long as the process runs."""
-
-    def __init__(self, dsn: str, hub: LiveHub) -> None:
-        self.dsn = dsn
-        self.hub = hub
-        self.stopping = asyncio.Event()
-
-    async def _listen_once(self, reconnected: bool) -> None:
-        connection = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT_SECONDS)
-        lost = asyncio.Event()
-        try:
-            connection.add_termination_listener(lambda _: lost.set())
-            await connection.add_listener(CHANNEL, self.hub.on_notify)
-            if reconnected:
-                # Events sent while we were away are gone: tell clients to catch up.
-                self.hub.broadcast(_sse("resync", {}))
-            log.info("listening for live events")
-            while not self.stopping.is_set() and not lost.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopping.wait(), LISTENER_CHECK_SECONDS)
-                if not self.stopping.is_set() and not lost.is_set():
-                    await connection.execute("SELECT 1", timeout=CONNECT_TIMEOUT_SECONDS)
-        finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(connection.close(), CONNECT_TIMEOUT_SECONDS)
-
-    async def run(self) -> None:
-        attempts = 0
-        while not self.stopping.is_set():
-            try:
-                await self._listen_once(reconnected=attempts > 0)
-            # Live updates end for good if this loop does: it must outlive every error.
-            except Exception as error:
-                if is_database_unavailable(error):
-                    log.warning("live events connection lost (%s); reconnecting", error)
-                else:
-                    log.exception("live events connection failed; reconnecting")
-            attempts += 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), RECONNECT_DELAY_SECONDS)
+async def _listen(hub: LiveHub, connection: asyncpg.Connection, reconnected: bool) -> None:
+    await connection.add_listener(CHANNEL, hub.on_notify)
+    if reconnected:
+        # Events sent while we were away are gone: tell clients to catch up.
+        hub.broadcast(_sse("resync", {}))
+    log.info("listening for live events")
 
 
 async def live_ctx(app: web.Application) -> AsyncIterator[None]:
     hub = LiveHub(app[sessionmaker_key], app[read_pool_key])
     app[live_hub_key] = hub
-    listener = Listener(asyncpg_dsn(app[settings_key].database.url), hub)
+    listener = HeldConnection(
+        asyncpg_dsn(app[settings_key].database.url),
+        "live events",
+        functools.partial(_listen, hub),
+    )
     scheduler = app[scheduler_key]
     listening = await scheduler.spawn(listener.run())
     dispatching = await scheduler.spawn(hub.dispatch())

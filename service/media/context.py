@@ -23,8 +23,8 @@ from service.keys import (
 from service.media import storage as media_storage
 from service.media.budget import PixelBudget
 from service.media.jobs import STOP_GRACE_SECONDS, MediaWorker
-from service.media.liveness import Liveness
 from service.media.upload import prepare_spool, spool_dir
+from service.workers.liveness import Liveness
 
 # One photo renders at a time per process (about a quarter second of one core for 12 MP):
 # on a two-core container the other core stays free for requests.

@@ -28,11 +28,11 @@ from service.db import is_database_unavailable
 from service.domain import posts
 from service.media import avatars, images, queue
 from service.media.budget import PixelBudget
-from service.media.liveness import ADVISORY_NAMESPACE, Liveness
 from service.media.storage import Storage, StorageError
 from service.media.urls import rendition_key
 from service.models import MediaJob, MediaOriginal
 from service.observability import JOB_FAILURES
+from service.workers.liveness import ADVISORY_NAMESPACE, Liveness
 
 log = logging.getLogger(__name__)
 
