@@ -46,6 +46,7 @@ from service.web.metrics_access import only_from
 from service.web.readable import readable_headers_middleware
 from service.web.static import static_files_middleware
 from service.web.templating import setup_templates
+from service.workers.liveness import liveness_ctx
 
 STATIC_DIR = PROJECT_ROOT / "service" / "static"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -125,6 +126,7 @@ def create_app(settings: Settings) -> web.Application:
             logged("storage client closed", media_context.storage_ctx),
             logged("executor stopped", executor_ctx),
             logged("request jobs finished or cancelled", scheduler_ctx),
+            logged("worker lock released", liveness_ctx),
             logged("mail worker stopped; unsent mail stays queued", mail.mail_ctx),
             logged("housekeeping stopped", housekeeping.housekeeping_ctx),
             logged("live listener stopped", live.live_ctx),

@@ -27,6 +27,7 @@ mail_templates_key = web.AppKey("mail_templates", jinja2.Environment)
 live_hub_key = web.AppKey("live_hub", "LiveHub")
 storage_key = web.AppKey("storage", "Storage")
 media_worker_key = web.AppKey("media_worker", "MediaWorker")
+liveness_key = web.AppKey("liveness", "Liveness")
 spool_dir_key = web.AppKey("spool_dir", Path)
 pixel_budget_key = web.AppKey("pixel_budget", "PixelBudget")
 

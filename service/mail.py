@@ -5,11 +5,10 @@ server therefore never slows a request down, and no message is lost."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
@@ -18,22 +17,26 @@ from typing import Protocol
 import aiosmtplib
 import jinja2
 from aiohttp import web
-from sqlalchemy import select, text, update
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.backoff import backoff_seconds
-from service.db import is_database_unavailable
-from service.keys import mail_worker_key, scheduler_key, sessionmaker_key, settings_key
+from service.keys import (
+    liveness_key,
+    mail_worker_key,
+    scheduler_key,
+    sessionmaker_key,
+    settings_key,
+)
 from service.models import OutboxMail
-from service.observability import JOB_FAILURES
 from service.settings import PROJECT_ROOT, MailSettings, Settings
+from service.workers.liveness import Liveness
+from service.workers.polling import JobTable, PollingWorker, running
 
 log = logging.getLogger(__name__)
 
 MAIL_TEMPLATES = PROJECT_ROOT / "templates" / "mail"
-# Other processes' new mail is picked up by polling; our own is signalled at once.
-POLL_INTERVAL_SECONDS = 1.0
-# A claimed message is another worker's to retry if not finished within this time.
+# A claimed message is another worker's to retry if not finished within this time, should
+# its holder vanish without being seen to die.
 LEASE_SECONDS = 120
 # Backoff doubles per attempt up to this, then the message is retried at this pace...
 MAX_BACKOFF_SECONDS = 30 * 60
@@ -78,7 +81,7 @@ def enqueue(session: AsyncSession, recipient: str, message: Message) -> None:
     )
 
 
-def build_email(row: OutboxMail, sender: str) -> EmailMessage:
+def build_email(row: OutboxMail | Row, sender: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
     email["To"] = row.recipient
@@ -139,117 +142,45 @@ def make_backend(settings: Settings) -> MailBackend:
     return FileMailBackend(settings.resolve_path(settings.mail.file_path))
 
 
-class MailWorker:
+# The mail queue: what a claim returns is what a message needs.
+MESSAGE_COLUMNS = "id, recipient, subject, text_body, html_body, created_at, attempts"
+OUTBOX = JobTable("outbox_mail", "sent_at", columns=MESSAGE_COLUMNS, lease_seconds=LEASE_SECONDS)
+
+
+class MailWorker(PollingWorker):
+    name = "mail"
+    table = OUTBOX
+    max_backoff_seconds = MAX_BACKOFF_SECONDS
+    max_attempts = MAX_ATTEMPTS
+
     def __init__(
-        self, sessionmaker: async_sessionmaker, backend: MailBackend, settings: MailSettings
+        self,
+        sessionmaker: async_sessionmaker,
+        liveness: Liveness,
+        backend: MailBackend,
+        settings: MailSettings,
     ) -> None:
-        self.sessionmaker = sessionmaker
+        super().__init__(sessionmaker, liveness)
         self.backend = backend
         self.settings = settings
-        self._wakeup = asyncio.Event()
-        self._stopping = False
+        self.retry_base_seconds = settings.retry_base_seconds
 
-    def wake(self) -> None:
-        """New mail was committed by this process: deliver it now rather than at the next poll."""
-        self._wakeup.set()
-
-    async def _claim(self) -> OutboxMail | None:
-        pending = (
-            select(OutboxMail.id)
-            .where(
-                OutboxMail.sent_at.is_(None),
-                OutboxMail.failed_at.is_(None),
-                OutboxMail.next_attempt_at <= text("now()"),
-                (OutboxMail.locked_until.is_(None)) | (OutboxMail.locked_until < text("now()")),
-            )
-            .order_by(OutboxMail.next_attempt_at)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        claim = (
-            update(OutboxMail)
-            .where(OutboxMail.id == pending)
-            .values(
-                attempts=OutboxMail.attempts + 1,
-                locked_until=text(f"now() + interval '{LEASE_SECONDS} seconds'"),
-            )
-            .returning(OutboxMail)
-        )
-        async with self.sessionmaker.begin() as session:
-            return (await session.execute(claim)).scalar_one_or_none()
-
-    async def _finish(self, row: OutboxMail, error: BaseException | None) -> None:
-        if error is not None:
-            JOB_FAILURES.labels("mail").inc()
-        if error is None:
-            values: dict[str, object] = {"sent_at": text("now()"), "locked_until": None}
-        elif row.attempts >= MAX_ATTEMPTS:
-            log.error("giving up on mail %s to %s: %s", row.id, row.recipient, error)
-            values = {"failed_at": text("now()"), "locked_until": None, "last_error": str(error)}
+    async def handle(self, job: Row) -> None:
+        try:
+            await self.backend.send(build_email(job, self.settings.sender))
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            await self.failed(job, error)
         else:
-            delay = backoff_seconds(
-                row.attempts, self.settings.retry_base_seconds, MAX_BACKOFF_SECONDS
-            )
-            log.warning(
-                "mail %s failed (attempt %s), retry in %.0f s: %s",
-                row.id,
-                row.attempts,
-                delay,
-                error,
-            )
-            values = {
-                "next_attempt_at": datetime.now(UTC) + timedelta(seconds=delay),
-                "locked_until": None,
-                "last_error": f"{error.__class__.__name__}: {error}"[:2000],
-            }
-        async with self.sessionmaker.begin() as session:
-            await session.execute(
-                update(OutboxMail).where(OutboxMail.id == row.id).values(**values)
-            )
-
-    async def deliver_pending(self) -> int:
-        """Send everything that is due; returns how many messages were attempted."""
-        attempted = 0
-        while not self._stopping:
-            row = await self._claim()
-            if row is None:
-                break
-            attempted += 1
-            try:
-                await self.backend.send(build_email(row, self.settings.sender))
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-                await self._finish(row, error)
-            else:
-                await self._finish(row, None)
-        return attempted
-
-    async def run(self) -> None:
-        while not self._stopping:
-            try:
-                await self.deliver_pending()
-            except Exception as error:  # the worker must outlive database outages
-                if is_database_unavailable(error):
-                    log.warning("mail worker: database unavailable, retrying")
-                else:
-                    log.exception("mail worker error")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), POLL_INTERVAL_SECONDS)
-            self._wakeup.clear()
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._wakeup.set()
+            await self.mark_done(job)
 
 
 async def mail_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
-    worker = MailWorker(app[sessionmaker_key], make_backend(settings), settings.mail)
+    worker = MailWorker(
+        app[sessionmaker_key], app[liveness_key], make_backend(settings), settings.mail
+    )
     app[mail_worker_key] = worker
-    job = await app[scheduler_key].spawn(worker.run())
-    yield
-    worker.stop()
-    # A message being sent finishes (its row is marked) or, if cut off, its lease expires
-    # and another process sends it: nothing is lost either way.
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(job.wait(), timeout=settings.mail.smtp_timeout_seconds + 2)
+    # A message being sent finishes (its row is marked) or, if cut off, is given back and
+    # any process sends it: nothing is lost either way.
+    async with running(worker, app[scheduler_key], settings.mail.smtp_timeout_seconds + 2):
+        yield

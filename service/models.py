@@ -129,6 +129,8 @@ class OutboxMail(Base):
     created_at: Mapped[datetime] = _now_column()
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     next_attempt_at: Mapped[datetime] = _now_column()
+    # As for media jobs: the worker that claimed it last, and until when the claim holds.
+    claimed_by: Mapped[int | None] = mapped_column(Integer)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -5,13 +5,13 @@ shutdown the worker stops first, while storage and the database are still open."
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
 from service.keys import (
+    liveness_key,
     media_worker_key,
     pixel_budget_key,
     scheduler_key,
@@ -24,7 +24,7 @@ from service.media import storage as media_storage
 from service.media.budget import PixelBudget
 from service.media.jobs import STOP_GRACE_SECONDS, MediaWorker
 from service.media.upload import prepare_spool, spool_dir
-from service.workers.liveness import Liveness
+from service.workers.polling import running
 
 # One photo renders at a time per process (about a quarter second of one core for 12 MP):
 # on a two-core container the other core stays free for requests.
@@ -45,23 +45,19 @@ async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def media_worker_ctx(app: web.Application) -> AsyncIterator[None]:
-    liveness = Liveness(app[settings_key].database.url)
     # Rendering gets a thread of its own rather than the shared CPU executor, so background
     # work never queues ahead of an upload's check or a login's password hash.
     executor = ThreadPoolExecutor(max_workers=RENDER_THREADS, thread_name_prefix="media")
     worker = MediaWorker(
-        app[sessionmaker_key], app[storage_key], executor, liveness, app[pixel_budget_key]
+        app[sessionmaker_key],
+        app[storage_key],
+        executor,
+        app[liveness_key],
+        app[pixel_budget_key],
     )
     app[media_worker_key] = worker
-    scheduler = app[scheduler_key]
-    holding = await scheduler.spawn(liveness.run())
-    working = await scheduler.spawn(worker.run())
-    yield
     # Jobs in progress get a few seconds to finish; then they are cancelled, which gives
-    # their claims back (see MediaWorker.run_job), and any process may take them.
-    worker.stop()
-    with contextlib.suppress(TimeoutError):
-        await working.wait(timeout=STOP_GRACE_SECONDS)
-    liveness.stopping.set()
-    await holding.wait()
+    # their claims back, and any process may take them.
+    async with running(worker, app[scheduler_key], STOP_GRACE_SECONDS):
+        yield
     executor.shutdown(wait=True, cancel_futures=True)

@@ -7,14 +7,25 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import AsyncIterator
 
 import asyncpg
+from aiohttp import web
 
 from service.db import asyncpg_dsn
+from service.keys import liveness_key, scheduler_key, settings_key
 from service.workers.connection import HeldConnection
 
 # The first key of the two-key advisory lock ("snap"); the second is the worker id.
 ADVISORY_NAMESPACE = 0x736E6170
+
+# The ids of the workers alive now, anywhere: those whose lock is held in this database.
+LIVE_WORKER_IDS = f"""
+    SELECT l.objid::bigint FROM pg_locks l
+     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+       AND l.classid = CAST({ADVISORY_NAMESPACE} AS oid)
+       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
 
 
 def new_worker_id() -> int:
@@ -46,3 +57,13 @@ class Liveness:
 
     async def run(self) -> None:
         await self.connection.run()
+
+
+async def liveness_ctx(app: web.Application) -> AsyncIterator[None]:
+    """One lock for the process, shared by its workers; released after they have stopped."""
+    liveness = Liveness(app[settings_key].database.url)
+    app[liveness_key] = liveness
+    holding = await app[scheduler_key].spawn(liveness.run())
+    yield
+    liveness.stopping.set()
+    await holding.wait()
