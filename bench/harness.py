@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -81,6 +82,18 @@ async def wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
                         return
             await asyncio.sleep(0.2)
     raise RuntimeError(f"{url} did not answer within {START_SECONDS:.0f} s")
+
+
+async def create_admin(env: dict[str, str], password: str) -> None:
+    """The benches' signed-in user, made as an operator makes the first admin."""
+    await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "service", "create-admin", "bench", "bench@example.com"],
+        cwd=ROOT,
+        env={**env, "SNAPLINE_ADMIN_PASSWORD": password},
+        capture_output=True,
+        check=True,
+    )
 
 
 def clean_env(**settings: str) -> dict[str, str]:

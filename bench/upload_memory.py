@@ -29,7 +29,6 @@ import contextlib
 import io
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +45,7 @@ from bench.harness import (  # noqa: E402
     ScratchDatabases,
     clean_env,
     connection,
+    create_admin,
     wait_healthy,
 )
 from service.embedded_pg import free_port  # noqa: E402
@@ -254,14 +254,7 @@ async def run(args: argparse.Namespace) -> dict:
             SNAPLINE_MAIL_FILE_PATH=str(scratch / "mail"),
             SNAPLINE_STORAGE_LOCAL_PATH=str(scratch / "media"),
         )
-        await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "service", "create-admin", "bench", "bench@example.com"],
-            cwd=ROOT,
-            env={**env, "SNAPLINE_ADMIN_PASSWORD": PASSWORD},
-            capture_output=True,
-            check=True,
-        )
+        await create_admin(env, PASSWORD)
         rounds, done = [], 0
         for kind in args.kinds:
             # A fresh process per round: what one kind leaves resident is not charged to the

@@ -40,6 +40,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import create_admin  # noqa: E402
 from service import migrate  # noqa: E402
 from service.embedded_pg import free_port  # noqa: E402
 from service.media import images  # noqa: E402
@@ -150,14 +151,7 @@ async def run(args: argparse.Namespace) -> dict:
             SNAPLINE_MAIL_FILE_PATH=str(ROOT / "var" / "bench-mail"),
             **s3_env(proxy.url, bucket.name),
         )
-        await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "service", "create-admin", "bench", "bench@example.com"],
-            cwd=ROOT,
-            env={**env, "SNAPLINE_ADMIN_PASSWORD": PASSWORD},
-            capture_output=True,
-            check=True,
-        )
+        await create_admin(env, PASSWORD)
         # Popen only forks; waiting for the server to answer is done without blocking.
         process = subprocess.Popen(  # noqa: ASYNC220
             [sys.executable, "-m", "service", "serve", "--no-migrate"],
