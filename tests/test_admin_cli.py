@@ -154,7 +154,22 @@ async def test_users_list_show_confirm_and_set_role(env, factory, db):
     )
     for result, command in zip(unknown, ("show", "confirm", "set-role", "delete"), strict=True):
         assert_one_line_error(result, 2, f"admin users {command}", 'no user named "ghost_user"')
-    assert no_limit.returncode == 2 and "not a positive number" in no_limit.stderr
+    assert no_limit.returncode == 2 and "not a number from 1 to" in no_limit.stderr
+
+
+async def test_numbers_out_of_range_are_usage_errors_that_touch_nothing(env):
+    """A bigint overflow used to reach the database as a query error (exit 1), and a
+    negative grace period would have let the sweep delete objects a job is writing."""
+    huge = "9" * 25
+    results = await asyncio.gather(
+        admin("users", "list", "--limit", huge, env=env),
+        admin("jobs", "retry", "--kind", "mail", huge, env=env),
+        admin("media", "sweep", "--apply", "--grace-minutes", "-1", env=env),
+        admin("media", "sweep", "--grace-minutes", "nan", env=env),
+    )
+    for result in results:
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr and "error: argument" in result.stderr
 
 
 async def test_users_delete_takes_everything_and_keeps_every_counter_exact(

@@ -13,12 +13,14 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from service.cursor import MAX_ID
 from service.models import ROLES
 from service.ops import jobs
 from service.ops.database import Failed, NotFound, Refused, sessions
@@ -55,10 +57,19 @@ def _age(seconds: float | None) -> str:
 
 
 def _positive(value: str) -> int:
+    """A count or a row id: 1 up to PostgreSQL's bigint, which every id column is."""
     number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    if not 1 <= number <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{value} is not a number from 1 to {MAX_ID}")
     return number
+
+
+def _minutes(value: str) -> float:
+    """A grace period: never negative, which would reach objects a job is writing now."""
+    minutes = float(value)
+    if not 0 <= minutes < math.inf:
+        raise argparse.ArgumentTypeError(f"{value} is not a number of minutes, 0 or more")
+    return minutes
 
 
 def _plural(count: int, word: str) -> str:
@@ -351,7 +362,7 @@ def add_admin_commands(
         "failed jobs back to pending (media: delete jobs only)",
     )  # fmt: skip
     shown.add_argument("--kind", choices=jobs.QUEUES, help="one queue only")
-    shown.add_argument("ids", nargs="*", type=int, metavar="ID", help="these jobs only")
+    shown.add_argument("ids", nargs="*", type=_positive, metavar="ID", help="these jobs only")
     shown = command(
         group, "jobs purge-failed", "purge-failed", jobs_purge_failed, "delete failed jobs"
     )
@@ -366,7 +377,7 @@ def add_admin_commands(
     shown.add_argument("--apply", action="store_true", help="delete the orphans found")
     shown.add_argument(
         "--grace-minutes",
-        type=float,
+        type=_minutes,
         default=DEFAULT_GRACE_MINUTES,
         help=f"leave objects younger than this alone (default {DEFAULT_GRACE_MINUTES})",
     )
