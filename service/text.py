@@ -22,6 +22,22 @@ _LINE_BREAKS = re.compile("[\r\n\u2028\u2029]")
 # that look the same differ. The Hangul fillers are letters that render as nothing.
 _INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 
+# What trim() takes off the ends: Unicode's white space, but never a control character that
+# str.strip() would also remove (U+001C-001F, U+0085): those must reach text_error and be
+# refused, not vanish in silence.
+# (Every white space character of Unicode lies below U+3001.)
+_TRIMMED = "".join(
+    char
+    for char in map(chr, range(0x3001))
+    if char.isspace() and (unicodedata.category(char) != "Cc" or char in "\t\n\r")
+)
+
+
+def trim(value: str) -> str:
+    """``value`` without white space at either end; control characters are left for
+    text_error to refuse."""
+    return value.strip(_TRIMMED)
+
 
 def _forbidden_in_name(char: str) -> bool:
     return unicodedata.category(char) == "Cf" or char in _INVISIBLE_LETTERS

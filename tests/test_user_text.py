@@ -150,6 +150,41 @@ async def test_posts_and_comments_refuse_controls_through_forms_and_api(client, 
     assert await count(db, "SELECT count(*) FROM comments WHERE post_id = :id", id=post_id) == 0
 
 
+# Controls that str.strip() counts as white space: at either end of a text they used to be
+# cut off in silence before the check, so a post or bio with them was accepted.
+STRIPPED_CONTROLS = ["\x85", "\x1c", "\x1f", "\x0b", "\x0c"]
+
+
+@pytest.mark.parametrize("char", STRIPPED_CONTROLS, ids=repr)
+async def test_controls_at_either_end_of_a_text_are_refused_not_trimmed(
+    char, client, factory, login, db
+):
+    account = await factory.user()
+    await login(client, account)
+    api = Api(client)
+    post_id = (await api.post_text("a post to comment on"))["id"]
+    for value in (f"{char}text", f"text{char}"):
+        response = await api.call("POST", "/api/v1/posts", {"body": value}, expect=422)
+        assert (await response.json())["error"]["code"] == "invalid_body"
+        response = await submit(client, "/posts", {"body": value})
+        assert response.status == 422
+        response = await api_upload(
+            client, photo_form([("a.jpg", camera_jpeg(64, 48), "image/jpeg")], alts=[value])
+        )
+        assert response.status == 422
+        path = f"/api/v1/posts/{post_id}/comments"
+        await api.call("POST", path, {"body": value}, expect=422)
+        response = await submit(client, f"/p/{post_id}/comments", {"body": value})
+        assert response.status == 422
+        form = {"display_name": "Plain", "location": value, "bio": value}
+        response = await submit(client, "/settings/profile", form, page="/settings/profile")
+        assert response.status == 422
+    assert await count(db, "SELECT count(*) FROM posts WHERE author_id = :id", id=account.id) == 1
+    assert await count(db, "SELECT count(*) FROM comments WHERE post_id = :id", id=post_id) == 0
+    bios = "SELECT count(*) FROM users WHERE id = :id AND (bio <> '' OR location <> '')"
+    assert await count(db, bios, id=account.id) == 0
+
+
 class _TextParents(HTMLParser):
     """For each text node containing ``marker``: its element's tag and attributes, and the
     whole text of that element."""

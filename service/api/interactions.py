@@ -9,6 +9,7 @@ from service.api.common import json_response, page_json, read_json_object
 from service.domain import comments, notifications, posts
 from service.domain.pages import Page, split
 from service.keys import sessionmaker_key
+from service.text import trim
 from service.web.auth import current_user, require_confirmed, require_user
 from service.web.interactions import add_comment, comment_id_from, delete_comment, set_like
 from service.web.paging import page_request
@@ -50,7 +51,7 @@ async def list_comments(request: web.Request) -> web.Response:
 async def create_comment(request: web.Request) -> web.Response:
     viewer = require_confirmed(request)
     body = (await read_json_object(request, ["body"])).get("body", "")
-    comment = await add_comment(request, viewer, post_id_from(request), body.strip())
+    comment = await add_comment(request, viewer, post_id_from(request), trim(body))
     return json_response(serialize.comment(comment), status=201)
 
 

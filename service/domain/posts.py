@@ -17,7 +17,7 @@ from service.domain.users import AVATAR_SMALL, UserSummary
 from service.media import queue
 from service.media.urls import MediaUrls, rendition_key
 from service.models import MAX_POST_BODY_CHARS, Photo, Post, User
-from service.text import text_error
+from service.text import text_error, trim
 
 
 # Views are named tuples: a page builds dozens of them, and a tuple is built several times
@@ -56,7 +56,7 @@ class PostView(NamedTuple):
 
 
 def normalize_body(body: str) -> str:
-    return body.replace("\r\n", "\n").strip()
+    return trim(body.replace("\r\n", "\n"))
 
 
 def body_error(body: str, has_photos: bool = False) -> str | None:

@@ -12,7 +12,7 @@ from service.domain import posts
 from service.keys import media_worker_key, sessionmaker_key
 from service.media.upload import UploadError, received
 from service.models import MAX_ALT_CHARS
-from service.text import text_error
+from service.text import text_error, trim
 
 MAX_PHOTOS = 4
 POST_FILES = {"photos": MAX_PHOTOS}
@@ -27,7 +27,7 @@ class Created:
 
 def _alt_texts(alts: list[str], slots: int) -> list[str]:
     """Alt texts pair with the photo slots in order (an empty file input keeps its place)."""
-    texts = [alt.replace("\r\n", "\n").strip() for alt in alts[:slots]]
+    texts = [trim(alt.replace("\r\n", "\n")) for alt in alts[:slots]]
     texts += [""] * (slots - len(texts))
     for text in texts:
         if len(text) > MAX_ALT_CHARS:

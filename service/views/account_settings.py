@@ -13,7 +13,7 @@ from service.keys import media_worker_key, passwords_key, sessionmaker_key
 from service.media import avatars
 from service.media.upload import Spooled, UploadError, received
 from service.models import User
-from service.text import text_error
+from service.text import text_error, trim
 from service.views.common import redirect, render
 from service.web.auth import current_session_secret, require_user
 from service.web.flash import flash
@@ -52,7 +52,7 @@ async def profile_form(request: web.Request) -> web.Response:
 async def _save_profile(
     request: web.Request, user: User, form: Mapping[str, str], avatar: Spooled | None
 ) -> web.Response:
-    values = {name: form.get(name, "").strip() for name in profiles.PROFILE_LIMITS}
+    values = {name: trim(form.get(name, "")) for name in profiles.PROFILE_LIMITS}
     errors = profiles.profile_errors(values)
     if avatar is not None and not user.is_confirmed:
         errors["avatar"] = "Confirm your email address before you upload a photo."
@@ -83,7 +83,7 @@ async def profile(request: web.Request) -> web.Response:
             [avatar] = form.files.get("avatar") or [None]
             return await _save_profile(request, user, form.texts, avatar)
     except UploadError as error:
-        values = {name: error.texts.get(name, "").strip() for name in profiles.PROFILE_LIMITS}
+        values = {name: trim(error.texts.get(name, "")) for name in profiles.PROFILE_LIMITS}
         return await _profile_page(request, user, values, {"avatar": error.message}, error.status)
 
 
