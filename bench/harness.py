@@ -96,6 +96,21 @@ async def create_admin(env: dict[str, str], password: str) -> None:
     )
 
 
+async def post_photos(
+    http: aiohttp.ClientSession, base: str, token: str, form: aiohttp.FormData
+) -> float:
+    """Seconds until the API accepted a post with photos (202)."""
+    sent = time.perf_counter()
+    async with http.post(
+        f"{base}/api/v1/posts",
+        data=form,
+        headers={"X-CSRF-Token": token, "Accept": "application/json"},
+    ) as answer:
+        body = await answer.read()
+        assert answer.status == 202, (answer.status, body[:300])
+    return time.perf_counter() - sent
+
+
 def clean_env(**settings: str) -> dict[str, str]:
     """This environment without any SNAPLINE_* setting of the caller's, plus ``settings``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("SNAPLINE_")}

@@ -40,7 +40,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import create_admin  # noqa: E402
+from bench.harness import create_admin, post_photos  # noqa: E402
 from service import migrate  # noqa: E402
 from service.embedded_pg import free_port  # noqa: E402
 from service.media import images  # noqa: E402
@@ -178,15 +178,7 @@ async def run(args: argparse.Namespace) -> dict:
                 form.add_field(
                     "photos", io.BytesIO(photo), filename="photo.jpg", content_type="image/jpeg"
                 )
-                sent = time.perf_counter()
-                async with http.post(
-                    f"{base}/api/v1/posts",
-                    data=form,
-                    headers={"X-CSRF-Token": token, "Accept": "application/json"},
-                ) as answer:
-                    await answer.read()
-                    assert answer.status == 202, answer.status
-                latencies.append(time.perf_counter() - sent)
+                latencies.append(await post_photos(http, base, token, form))
         deadline = time.monotonic() + args.uploads * 10
         while (await statuses(database_url)).get("published", 0) < args.uploads:
             if time.monotonic() > deadline:
