@@ -4,7 +4,7 @@ reader's home timeline as JSON, and nothing else.
     .venv/bin/python bench/ceiling.py --database-url postgresql://... --viewer 123 --port 8099
 
 ``GET /timeline`` runs the very statement that serves the service's timeline page
-(``pages.page_statement`` of ``feeds.HOME_TIMELINE``: the page's posts with everything a
+(``reads.posts.HOME``: the page's posts with everything a
 card shows, in one round trip) for the fixed ``--viewer``, first page, on one pooled
 asyncpg connection, and encodes the rows with orjson, as the service's API does: no session
 cookie, no user lookup, no ORM, no template, no middleware. Its pool is set up as the
@@ -27,15 +27,15 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from service import cursor, db
-from service.domain.feeds import HOME_TIMELINE, START
-from service.domain.pages import page_statement
+from service.reads import posts
+from service.reads.paging import NEWEST_FIRST
 from service.settings import DatabaseSettings
 
 # The service's read pool size, so both sides get the same database concurrency.
 POOL_CONNECTIONS = DatabaseSettings.read_pool_size
 # The default page of 20, plus the row that says there is a next page.
 PAGE_POSTS = 20
-TIMELINE = page_statement(HOME_TIMELINE, PAGE_POSTS + 1)
+TIMELINE = posts.HOME.rows(PAGE_POSTS + 1).sql
 
 pool_key = web.AppKey("pool", asyncpg.Pool)
 viewer_key = web.AppKey("viewer", int)
@@ -71,7 +71,9 @@ def post_json(row: asyncpg.Record) -> dict[str, object]:
 
 async def timeline(request: web.Request) -> web.Response:
     async with request.app[pool_key].acquire() as connection:
-        rows = await connection.fetch(TIMELINE, request.app[viewer_key], START.at, START.id)
+        rows = await connection.fetch(
+            TIMELINE, request.app[viewer_key], NEWEST_FIRST.at, NEWEST_FIRST.id
+        )
     kept = rows[:PAGE_POSTS]
     next_cursor = None
     if len(rows) > PAGE_POSTS:

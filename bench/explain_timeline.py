@@ -11,7 +11,7 @@ median execution time, once with the default plan cache (custom plans first, the
 a generic plan) and once with ``plan_cache_mode = force_generic_plan``. It also times the
 statement from the client through a fresh asyncpg prepared statement, as the service runs
 it, and shows how many of those runs used a generic plan. Two shapes are compared: the
-LATERAL union alone, and the statement the service uses (``feeds.HOME_TIMELINE``).
+LATERAL union alone, and the statement the service uses (``reads.posts.home_rows``).
 
 ``--check`` compares, for every reader measured plus a sample of others and at several
 cursors and page sizes, the service's rows with the plain definition (own posts or a
@@ -36,7 +36,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.domain.feeds import HOME_TIMELINE, HOME_WINDOW_MIN_FOLLOWS, positional
+from service.reads.posts import HOME_WINDOW_MIN_FOLLOWS, followed_rows, home_rows
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/snapline_bench"
 RUNS = 20
@@ -49,48 +49,23 @@ DEEP_AFTER_POSTS = 1000
 CHECK_SAMPLE_USERS = 200
 START = datetime(9999, 1, 1, tzinfo=UTC)
 
-# The LATERAL union on its own: for each followed author (and the viewer) that author's
-# newest posts before the cursor, merged.
-LATERAL = """
-    SELECT id, published_at FROM (
-        (SELECT p.id, p.published_at
-           FROM posts p
-          WHERE p.author_id = :viewer
-            AND p.published_at IS NOT NULL
-            AND (p.published_at, p.id) < (:at, :id)
-          ORDER BY p.published_at DESC, p.id DESC
-          LIMIT :n)
-        UNION ALL
-        (SELECT recent.id, recent.published_at
-           FROM follows f
-          CROSS JOIN LATERAL (
-                SELECT p.id, p.published_at
-                  FROM posts p
-                 WHERE p.author_id = f.followed_id
-                   AND p.published_at IS NOT NULL
-                   AND (p.published_at, p.id) < (:at, :id)
-                 ORDER BY p.published_at DESC, p.id DESC
-                 LIMIT :n) AS recent
-          WHERE f.follower_id = :viewer)
-    ) AS timeline
-    ORDER BY published_at DESC, id DESC
-    LIMIT :n
-"""
-
 # The definition, obviously right and sometimes very slow: the reference for --check.
 PLAIN = """
     SELECT p.id, p.published_at
       FROM posts p
      WHERE p.published_at IS NOT NULL
-       AND (p.author_id = :viewer
-            OR p.author_id IN (SELECT followed_id FROM follows WHERE follower_id = :viewer))
-       AND (p.published_at, p.id) < (:at, :id)
+       AND (p.author_id = $1
+            OR p.author_id IN (SELECT followed_id FROM follows WHERE follower_id = $1))
+       AND (p.published_at, p.id) < ($2, $3)
      ORDER BY p.published_at DESC, p.id DESC
-     LIMIT :n
+     LIMIT $4
 """
 
-SHAPES = {"lateral": LATERAL, "service": HOME_TIMELINE}
-PARAMETER_TYPES = "bigint, timestamptz, bigint, bigint"
+# Each shape writes its statement for a number of rows: the LATERAL union on its own (for
+# each followed author and the viewer, that author's newest posts before the cursor,
+# merged), and the statement the service uses.
+SHAPES = {"lateral": followed_rows, "service": home_rows}
+PARAMETER_TYPES = "bigint, timestamptz, bigint"
 
 # Which user stands for each kind of reader.
 READERS = {
@@ -138,7 +113,7 @@ def literal(cursor: Cursor) -> str:
 async def _timeline_rows(
     connection: asyncpg.Connection, user_id: int, after: Cursor, rows: int
 ) -> list[asyncpg.Record]:
-    return await connection.fetch(positional(PLAIN), user_id, after.at, after.id, rows)
+    return await connection.fetch(PLAIN, user_id, after.at, after.id, rows)
 
 
 async def _deep_cursor(connection: asyncpg.Connection, user_id: int) -> Cursor:
@@ -181,15 +156,14 @@ async def _prepare(connection: asyncpg.Connection, statement: str) -> None:
     )
     if exists:
         await connection.execute("DEALLOCATE timeline")
-    await connection.execute(f"PREPARE timeline({PARAMETER_TYPES}) AS {positional(statement)}")
+    await connection.execute(f"PREPARE timeline({PARAMETER_TYPES}) AS {statement}")
 
 
 async def _explain_ms(
     connection: asyncpg.Connection, user_id: int, after: Cursor, options: str
 ) -> float:
     plan = await connection.fetchval(
-        f"EXPLAIN ({options}, FORMAT JSON) "
-        f"EXECUTE timeline({int(user_id)}, {literal(after)}, {PAGE_ROWS})"
+        f"EXPLAIN ({options}, FORMAT JSON) EXECUTE timeline({int(user_id)}, {literal(after)})"
     )
     return json.loads(plan)[0]["Execution Time"]
 
@@ -205,7 +179,7 @@ async def server_median_ms(
     """Median server execution time of RUNS executions of a fresh prepared statement, so
     each case goes through the plan cache's custom-then-maybe-generic choice on its own."""
     await connection.execute(f"SET plan_cache_mode = {mode}")
-    await _prepare(connection, SHAPES[shape])
+    await _prepare(connection, SHAPES[shape](PAGE_ROWS))
     times = [await _explain_ms(connection, reader.user_id, after, options) for _ in range(RUNS)]
     await connection.execute("RESET plan_cache_mode")
     return statistics.median(times)
@@ -216,11 +190,11 @@ async def client_median_ms(
 ) -> tuple[float, str]:
     """Median round trip through a fresh asyncpg prepared statement, as the service runs
     it, and how many of the runs used a generic plan."""
-    statement = await connection.prepare(positional(SHAPES[shape]))
+    statement = await connection.prepare(SHAPES[shape](PAGE_ROWS))
     times = []
     for _ in range(RUNS):
         began = time.perf_counter()
-        await statement.fetch(user_id, after.at, after.id, PAGE_ROWS)
+        await statement.fetch(user_id, after.at, after.id)
         times.append((time.perf_counter() - began) * 1000)
     generic = await connection.fetchval(
         "SELECT generic_plans FROM pg_prepared_statements WHERE name = $1", statement.get_name()
@@ -254,10 +228,10 @@ async def show_plans(connection: asyncpg.Connection, found: list[Reader]) -> Non
     for reader in found:
         if reader.kind not in {"median", "heavy"}:
             continue
-        await _prepare(connection, HOME_TIMELINE)
+        await _prepare(connection, home_rows(PAGE_ROWS))
         rows = await connection.fetch(
             "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "
-            f"EXECUTE timeline({reader.user_id}, {literal(Cursor(START, 0))}, {PAGE_ROWS})"
+            f"EXECUTE timeline({reader.user_id}, {literal(Cursor(START, 0))})"
         )
         print(f"\n{reader.kind} reader ({reader.following} followed), first page:")
         print("\n".join(row[0] for row in rows))
@@ -285,14 +259,18 @@ async def check(connection: asyncpg.Connection, found: list[Reader], seed: int) 
     for user_id in sample:
         if user_id not in cases:
             cases[user_id] = await _deep_cursor(connection, user_id)
-    statements = {name: await connection.prepare(positional(sql)) for name, sql in SHAPES.items()}
+    statements = {
+        (name, rows): await connection.prepare(build(rows))
+        for name, build in SHAPES.items()
+        for rows in (PAGE_ROWS, MAX_PAGE_ROWS)
+    }
     mismatches = checked = 0
     for user_id, deep in cases.items():
         for after in await _cursors(connection, user_id, deep):
             for rows in (PAGE_ROWS, MAX_PAGE_ROWS):
                 expected = await _timeline_rows(connection, user_id, after, rows)
-                for name, statement in statements.items():
-                    got = await statement.fetch(user_id, after.at, after.id, rows)
+                for name in SHAPES:
+                    got = await statements[name, rows].fetch(user_id, after.at, after.id)
                     checked += 1
                     if [tuple(r) for r in got] != [tuple(r) for r in expected]:
                         mismatches += 1

@@ -1,5 +1,5 @@
 """Server execution time of the home timeline page statement (the feed's choice of posts
-and their cards, pages.page_statement) for a few kinds of reader, on databases of different
+and their cards, reads.posts.HOME) for a few kinds of reader, on databases of different
 sizes: how it grows with the posts table and with accounts followed. Used by
 bench/timeline_http.py; the readers and cursors come from bench/explain_timeline.py."""
 
@@ -15,12 +15,12 @@ from bench import explain_timeline
 from bench.harness import connection
 from bench.report import Growth
 from service.db import READ_SERVER_SETTINGS
-from service.domain import feeds, pages
+from service.reads import posts
 
 EXPLAIN_RUNS = 50
 # Runs left out first: cold caches.
 WARMUP_RUNS = 10
-PAGE = pages.page_statement(feeds.HOME_TIMELINE, explain_timeline.PAGE_ROWS)
+PAGE = posts.HOME.rows(explain_timeline.PAGE_ROWS).sql
 
 
 async def _prepare(db: asyncpg.Connection) -> None:

@@ -28,12 +28,13 @@ from aiohttp import web
 from sqlalchemy import select
 
 from service import events
-from service.db import asyncpg_dsn, reading
-from service.domain import notifications
+from service.db import asyncpg_dsn
 from service.domain import sessions as auth_sessions
 from service.events import CHANNEL
 from service.keys import live_hub_key, read_pool_key, scheduler_key, sessionmaker_key, settings_key
 from service.models import Follow
+from service.reads import notifications
+from service.reads.statements import reading
 from service.security import token_hash
 from service.web.auth import current_session_secret, require_user
 from service.web.problems import Problem
@@ -190,8 +191,8 @@ class LiveHub:
         elif event.get("type") == "notification":
             user_id = int(event["user_id"])
             if user_id in self.streams:
-                async with reading(self.read_pool) as connection:
-                    unread = await notifications.unread_count(connection, user_id)
+                async with reading(self.read_pool) as reader:
+                    unread = await notifications.unread_count(reader, user_id)
                 self._send(user_id, _sse("notifications", {"unread": unread}))
 
     async def dispatch(self) -> None:
@@ -256,8 +257,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
     live_stream = hub.subscribe(viewer.id, token_hash(secret))
     try:
         await response.prepare(request)
-        async with reading(request.app[read_pool_key]) as connection:
-            unread = await notifications.unread_count(connection, viewer.id)
+        async with reading(request.app[read_pool_key]) as reader:
+            unread = await notifications.unread_count(reader, viewer.id)
         await response.write(f"retry: {CLIENT_RETRY_MS}\n\n".encode())
         await response.write(_sse("notifications", {"unread": unread}))
         while True:

@@ -3,6 +3,7 @@ these classes must describe the same tables (a test compares them)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import (
@@ -43,6 +44,10 @@ class Base(DeclarativeBase):
 
 def _now_column(nullable: bool = False) -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=nullable)
+
+
+# The users table's username rule (its check constraint), for checks before a statement.
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_]{3,30}")
 
 
 class User(Base):

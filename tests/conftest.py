@@ -246,8 +246,7 @@ class Factory:
     async def comment(self, author: Account, post_id: int, body: str | None = None) -> int:
         """A comment on a published post; its id."""
         async with self.sessionmaker.begin() as session:
-            created = await comments.add(session, post_id, author.id, body or self.unique("c "))
-        return created.id
+            return await comments.add(session, post_id, author.id, body or self.unique("c "))
 
     async def like(self, user: Account, post_id: int) -> int:
         """Like a published post; its like count."""

@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
-from service.domain.posts import PhotoView, PostView
-from service.domain.users import UserSummary
-from service.models import User
+from service.reads.views import PhotoView, PostView, SessionUser, UserSummary
 from service.web.cards import post_cards
 
 HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2) x="'
@@ -56,8 +54,8 @@ def hostile_post(**changes: object) -> PostView:
     return PostView(**{**fields, **changes})
 
 
-def viewer(user_id: int = 9, role: str = "user") -> User:
-    return User(id=user_id, username="reader", display_name="", role=role)
+def viewer(user_id: int = 9, role: str = "user") -> SessionUser:
+    return SessionUser(user_id, "reader", "", "reader@example.com", role, is_confirmed=True)
 
 
 def test_user_text_and_stored_urls_are_never_markup() -> None:
@@ -80,7 +78,7 @@ def test_forms_follow_the_viewer() -> None:
     """Likes need a signed-in viewer and a published post; only the author and moderators
     get a delete button; photos are thumbnails in lists and full size on the post page."""
 
-    def forms(post: PostView, reader: User | None, detail: bool = False) -> list[str]:
+    def forms(post: PostView, reader: SessionUser | None, detail: bool = False) -> list[str]:
         tags = parse(str(post_cards([post], reader, "token", detail=detail))).tags
         return [attrs["action"] or "" for tag, attrs in tags if tag == "form"]
 

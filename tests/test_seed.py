@@ -21,9 +21,10 @@ from argon2 import PasswordHasher
 
 from service import migrate
 from service.cursor import Position
-from service.db import create_read_pool, reading
-from service.domain import feeds, pages
+from service.db import create_read_pool
 from service.media.urls import app_url
+from service.reads import posts
+from service.reads.statements import reading
 from service.seed import (
     HEAVY_FOLLOWS_MAX,
     HEAVY_FOLLOWS_MIN,
@@ -198,10 +199,7 @@ def _small_window_timeline() -> str:
     """The service's statement looking through only the newest SMALL_WINDOW_POSTS posts, in
     asyncpg's placeholders: on a small database this sends many pages down the fallback
     branch after a partial window, which the real window size rarely does here."""
-    window = f"LIMIT {feeds.HOME_WINDOW_POSTS})"
-    assert window in feeds.HOME_TIMELINE
-    statement = feeds.HOME_TIMELINE.replace(window, f"LIMIT {SMALL_WINDOW_POSTS})")
-    return feeds.positional(statement)
+    return posts.home_rows(PAGE + 1, window=SMALL_WINDOW_POSTS)
 
 
 async def test_home_timeline_is_own_and_followed_posts_newest_first(connection, seeded):
@@ -210,7 +208,7 @@ async def test_home_timeline_is_own_and_followed_posts_newest_first(connection, 
     small_window = await connection.prepare(_small_window_timeline())
     pool = await create_read_pool(seeded[0], 1)
     try:
-        async with reading(pool) as service_connection:
+        async with reading(pool) as reader:
             for (user_id,) in await connection.fetch("SELECT id FROM users ORDER BY id"):
                 for after in await _cursors(connection, user_id):
                     at, post_id = (after.at, after.id) if after else (FAR, 0)
@@ -220,10 +218,10 @@ async def test_home_timeline_is_own_and_followed_posts_newest_first(connection, 
                             PLAIN_TIMELINE, user_id, at, post_id, PAGE + 1
                         )
                     ]
-                    page = await pages.home(service_connection, app_url, user_id, after, PAGE)
+                    page = await posts.home(reader, app_url, user_id, after, PAGE)
                     assert [(p.id, p.published_at) for p in page.items] == expected[:PAGE]
                     assert (page.next_cursor is not None) == (len(expected) > PAGE)
-                    rows = await small_window.fetch(user_id, at, post_id, PAGE + 1)
+                    rows = await small_window.fetch(user_id, at, post_id)
                     assert [tuple(row) for row in rows] == expected
     finally:
         await pool.close()

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from service.domain.pages import Page
+from service.reads.views import Page
 from service.web.problems import Problem
 
 MAX_JSON_BYTES = 64 * 1024

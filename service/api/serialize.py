@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from service.domain.comments import CommentView
-from service.domain.follows import Relationship
-from service.domain.notifications import NotificationView
-from service.domain.posts import PhotoView, PostView
-from service.domain.users import Profile, UserSummary
+from service.reads.views import (
+    CommentView,
+    NotificationView,
+    PhotoView,
+    PostView,
+    Profile,
+    Relationship,
+    UserSummary,
+)
 
 
 def iso(moment: datetime) -> str:

@@ -6,12 +6,12 @@ from aiohttp import web
 
 from service.api import serialize
 from service.api.common import json_response, page_json
-from service.domain import pages, users
-from service.keys import sessionmaker_key
+from service.reads import people, posts
+from service.views.actions import change_follow, user_id_for
 from service.web.auth import current_user
 from service.web.paging import page_request
 from service.web.problems import Problem
-from service.web.resources import change_follow, media_urls, reading, user_id_for
+from service.web.resources import media_urls, reading
 
 routes = web.RouteTableDef()
 
@@ -23,10 +23,8 @@ def _viewer_id(request: web.Request) -> int | None:
 
 @routes.get("/api/v1/users/{username}", name="api_user")
 async def user(request: web.Request) -> web.Response:
-    async with reading(request) as connection:
-        profile = await users.profile(
-            connection, request.match_info["username"], _viewer_id(request)
-        )
+    async with reading(request) as reader:
+        profile = await people.profile(reader, request.match_info["username"], _viewer_id(request))
     if profile is None:
         raise Problem(404, "There is no user by that name.")
     return json_response(serialize.user(profile))
@@ -36,9 +34,9 @@ async def user(request: web.Request) -> web.Response:
 async def user_posts(request: web.Request) -> web.Response:
     after, limit = page_request(request)
     author_id = await user_id_for(request, request.match_info["username"])
-    async with reading(request) as connection:
-        page = await pages.author(
-            connection, media_urls(request), author_id, _viewer_id(request), after, limit
+    async with reading(request) as reader:
+        page = await posts.by_author(
+            reader, media_urls(request), author_id, _viewer_id(request), after, limit
         )
     return page_json(page, serialize.post)
 
@@ -46,8 +44,8 @@ async def user_posts(request: web.Request) -> web.Response:
 async def _relationships(request: web.Request, direction: str) -> web.Response:
     after, limit = page_request(request)
     user_id = await user_id_for(request, request.match_info["username"])
-    async with request.app[sessionmaker_key]() as db:
-        page = await pages.relationships(db, user_id, direction, after, limit)
+    async with reading(request) as reader:
+        page = await people.relationships(reader, user_id, direction, after, limit)
     return page_json(page, serialize.relationship)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,10 +12,9 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import EmailToken, User
+from service.models import USERNAME_PATTERN, EmailToken, User
 from service.security import new_token, token_hash
 
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{3,30}$")
 MIN_PASSWORD_CHARS = 8
 # Long enough for any passphrase or manager; short enough that hashing cannot be abused.
 MAX_PASSWORD_CHARS = 1024
@@ -185,6 +183,10 @@ async def confirm_email(session: AsyncSession, token: str) -> User | None:
         .values(email_confirmed_at=func.now())
     )
     return await session.get(User, user_id, populate_existing=True)
+
+
+async def password_hash_of(session: AsyncSession, user_id: int) -> str | None:
+    return await session.scalar(select(User.password_hash).where(User.id == user_id))
 
 
 async def store_password_hash(session: AsyncSession, user_id: int, password_hash: str) -> None:

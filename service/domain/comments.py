@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime
-
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.cursor import Position
 from service.domain import notifications
 from service.domain.likes import lock_published_post
-from service.domain.users import UserSummary, avatar_key_of
-from service.models import MAX_COMMENT_BODY_CHARS, Comment, Post, User
+from service.models import MAX_COMMENT_BODY_CHARS, Comment, Post
 from service.text import text_error
 
 
@@ -22,20 +17,6 @@ class CommentNotFound(LookupError):
 
 class NotAllowed(PermissionError):
     pass
-
-
-@dataclasses.dataclass(frozen=True)
-class CommentView:
-    id: int
-    post_id: int
-    post_author_id: int
-    author: UserSummary
-    body: str
-    created_at: datetime
-
-    @property
-    def position(self) -> Position:
-        return Position(self.created_at, self.id)
 
 
 def body_error(body: str) -> str | None:
@@ -48,27 +29,8 @@ def body_error(body: str) -> str | None:
     return None
 
 
-def _views_query():
-    return (
-        select(Comment, Post.author_id, User.username, User.display_name, avatar_key_of(User.id))
-        .join(User, User.id == Comment.author_id)
-        .join(Post, Post.id == Comment.post_id)
-    )
-
-
-def _view(row) -> CommentView:
-    comment, post_author_id, username, display_name, avatar = row
-    return CommentView(
-        id=comment.id,
-        post_id=comment.post_id,
-        post_author_id=post_author_id,
-        author=UserSummary.of(comment.author_id, username, display_name, avatar),
-        body=comment.body,
-        created_at=comment.created_at,
-    )
-
-
-async def add(session: AsyncSession, post_id: int, author_id: int, body: str) -> CommentView:
+async def add(session: AsyncSession, post_id: int, author_id: int, body: str) -> int:
+    """Comment on a published post; the new comment's id."""
     post_author = await lock_published_post(session, post_id)
     comment_id = await session.scalar(
         insert(Comment)
@@ -81,22 +43,14 @@ async def add(session: AsyncSession, post_id: int, author_id: int, body: str) ->
     await notifications.notify(
         session, post_author, author_id, "comment", post_id=post_id, comment_id=comment_id
     )
-    return _view((await session.execute(_views_query().where(Comment.id == comment_id))).one())
+    return comment_id
 
 
-async def page(
-    session: AsyncSession, post_id: int, after: Position | None, limit: int
-) -> list[CommentView]:
-    """Oldest first, ``limit + 1`` at most (the extra one means there is more)."""
-    query = (
-        _views_query()
-        .where(Comment.post_id == post_id)
-        .order_by(Comment.created_at, Comment.id)
-        .limit(limit + 1)
-    )
-    if after is not None:
-        query = query.where(tuple_(Comment.created_at, Comment.id) > tuple_(after.at, after.id))
-    return [_view(row) for row in await session.execute(query)]
+def may_delete(
+    comment_author_id: int, post_author_id: int, viewer_id: int, viewer_is_moderator: bool
+) -> bool:
+    """A comment's author, the author of the post it is under, and moderators."""
+    return viewer_id in (comment_author_id, post_author_id) or viewer_is_moderator
 
 
 async def delete_as(
@@ -110,14 +64,20 @@ async def delete_as(
     # The post first, then the comment: the order in which deleting the post locks them
     # (see likes.lock_published_post). If the post went meanwhile, so did the comment.
     await session.execute(select(Post.id).where(Post.id == post_id).with_for_update(key_share=True))
-    row = (await session.execute(_views_query().where(Comment.id == comment_id))).one_or_none()
+    row = (
+        await session.execute(
+            select(Comment.author_id, Post.author_id)
+            .join(Post, Post.id == Comment.post_id)
+            .where(Comment.id == comment_id)
+        )
+    ).one_or_none()
     if row is None:
         raise CommentNotFound(comment_id)
-    view = _view(row)
-    if viewer_id not in (view.author.id, view.post_author_id) and not viewer_is_moderator:
+    comment_author_id, post_author_id = row
+    if not may_delete(comment_author_id, post_author_id, viewer_id, viewer_is_moderator):
         raise NotAllowed("not yours to delete")
     await session.execute(delete(Comment).where(Comment.id == comment_id))
     await session.execute(
-        update(Post).where(Post.id == view.post_id).values(comment_count=Post.comment_count - 1)
+        update(Post).where(Post.id == post_id).values(comment_count=Post.comment_count - 1)
     )
-    return view.post_id
+    return post_id

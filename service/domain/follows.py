@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime
-
-from sqlalchemy import and_, delete, select, text, tuple_
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.cursor import Position
 from service.domain import notifications
-from service.domain.users import UserSummary, avatar_key_of
 from service.models import Follow, User
 
 
@@ -90,35 +85,3 @@ async def unfollow(session: AsyncSession, follower_id: int, followed_id: int) ->
 
 async def followers_count(session: AsyncSession, user_id: int) -> int:
     return await session.scalar(select(User.followers_count).where(User.id == user_id)) or 0
-
-
-@dataclasses.dataclass(frozen=True)
-class Relationship:
-    user: UserSummary
-    since: datetime
-    position: Position
-
-
-async def relationships(
-    session: AsyncSession, user_id: int, direction: str, after: Position | None, limit: int
-) -> list[Relationship]:
-    """``direction='followers'``: who follows ``user_id``; ``'following'``: whom they follow.
-    Newest relationship first, ``limit + 1`` rows at most (the extra one means "more")."""
-    if direction == "followers":
-        mine, theirs = Follow.followed_id, Follow.follower_id
-    else:
-        mine, theirs = Follow.follower_id, Follow.followed_id
-    query = (
-        select(Follow.created_at, User.id, User.username, User.display_name, avatar_key_of(User.id))
-        .join(User, User.id == theirs)
-        .where(mine == user_id)
-        .order_by(Follow.created_at.desc(), theirs.desc())
-        .limit(limit + 1)
-    )
-    if after is not None:
-        query = query.where(and_(tuple_(Follow.created_at, theirs) < tuple_(after.at, after.id)))
-    rows = await session.execute(query)
-    return [
-        Relationship(UserSummary.of(uid, username, display, avatar), since, Position(since, uid))
-        for since, uid, username, display, avatar in rows
-    ]

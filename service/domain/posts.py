@@ -1,33 +1,18 @@
-"""Posts: creating, reading (one page of posts in a fixed number of queries), deleting."""
+"""Posts: creating, publishing when their photos are ready, deleting."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
 
-import asyncpg
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import events
-from service.domain.users import AVATAR_SMALL, UserSummary
 from service.media import queue
-from service.media.urls import MediaUrls, rendition_key
 from service.models import MAX_POST_BODY_CHARS, Photo, Post, User
 from service.text import text_error, trim
-
-
-# Views are named tuples: a page builds dozens of them, and a tuple is built several times
-# faster than a frozen dataclass.
-class PhotoView(NamedTuple):
-    url: str  # the display size, longest edge 1080 px
-    thumb_url: str  # a 320 px square
-    width: int  # of the display size
-    height: int
-    alt: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,23 +21,6 @@ class NewPhoto:
 
     original: Path
     alt: str
-
-
-class PostView(NamedTuple):
-    id: int
-    author: UserSummary
-    body: str
-    status: str
-    created_at: datetime
-    published_at: datetime | None
-    like_count: int
-    comment_count: int
-    liked: bool
-    photos: tuple[PhotoView, ...] = ()
-
-    @property
-    def shown_at(self) -> datetime:
-        return self.published_at or self.created_at
 
 
 def normalize_body(body: str) -> str:
@@ -122,129 +90,32 @@ async def create_photo_post(
     return post_id
 
 
-# Everything a post card shows, for the rows ``{rows}`` names ``page``, in ``{order}``: the
-# post, its author and their small avatar, whether viewer $1 liked it, and its processed
-# photos as parallel arrays (an aggregate always gives one row, NULLs when there are none).
-# One statement and one round trip for a whole page; each part is a primary-key or index
-# lookup per post, so the cost follows the page size, never the tables'. (OFFSET 0 keeps
-# PostgreSQL from reading all of the viewer's likes into a hash instead, which a generic
-# plan would choose for everyone, however many posts they have liked.)
-_POST_CARDS = """
-    SELECT p.id, p.author_id, u.username, u.display_name,
-           (SELECT a.key_prefix || '/{avatar_size}.' || a.extension
-              FROM avatars a
-             WHERE a.user_id = p.author_id AND a.key_prefix IS NOT NULL) AS avatar_key,
-           p.body, p.status, p.created_at, p.published_at, p.like_count, p.comment_count,
-           EXISTS (SELECT FROM likes l WHERE l.post_id = p.id AND l.user_id = $1
-                    OFFSET 0) AS liked,
-           ph.prefixes, ph.extensions, ph.widths, ph.heights, ph.alts
-      FROM {rows}
-      JOIN posts p ON p.id = page.id
-      JOIN users u ON u.id = p.author_id
-     CROSS JOIN LATERAL (
-           SELECT array_agg(f.key_prefix ORDER BY f.position) AS prefixes,
-                  array_agg(f.extension ORDER BY f.position) AS extensions,
-                  array_agg(f.width ORDER BY f.position) AS widths,
-                  array_agg(f.height ORDER BY f.position) AS heights,
-                  array_agg(f.alt ORDER BY f.position) AS alts
-             FROM photos f
-            WHERE f.post_id = p.id AND f.ready_at IS NOT NULL) AS ph
-     ORDER BY {order}
-"""
+class PostNotFound(LookupError):
+    pass
 
 
-def cards_of_feed(feed: str) -> str:
-    """The statement that shows the posts a feed statement picks (rows of id and
-    published_at, in timeline order), in that order. Its parameter $1 is the viewer."""
-    return _POST_CARDS.format(
-        avatar_size=AVATAR_SMALL,
-        rows=f"({feed}) AS page",
-        order="page.published_at DESC, page.id DESC",
+class NotAllowed(PermissionError):
+    pass
+
+
+def may_delete(author_id: int, viewer_id: int, viewer_is_moderator: bool) -> bool:
+    """Authors delete their own posts; moderators and admins delete anyone's."""
+    return author_id == viewer_id or viewer_is_moderator
+
+
+async def delete_as(
+    session: AsyncSession, post_id: int, viewer_id: int, viewer_is_moderator: bool
+) -> None:
+    """Delete the post as the viewer: PostNotFound, or NotAllowed when it is not theirs to
+    delete."""
+    author_id = await session.scalar(
+        select(Post.author_id).where(Post.id == post_id).with_for_update()
     )
-
-
-# The posts with ids $2, in that order.
-_CARDS_BY_ID = _POST_CARDS.format(
-    avatar_size=AVATAR_SMALL,
-    rows="unnest($2::bigint[]) WITH ORDINALITY AS page(id, position)",
-    order="page.position",
-)
-
-# The unpublished posts of author $1, who is also the viewer.
-_PENDING_CARDS = _POST_CARDS.format(
-    avatar_size=AVATAR_SMALL,
-    rows="""(SELECT id, created_at FROM posts
-              WHERE author_id = $1 AND published_at IS NULL) AS page""",
-    order="page.created_at DESC, page.id DESC",
-)
-
-
-def post_view(row: Sequence, urls: MediaUrls) -> PostView:
-    """A row of a post-cards statement as what pages and the API show."""
-    (
-        post_id, author_id, username, display_name, avatar_key,
-        body, status, created_at, published_at, like_count, comment_count, liked,
-        prefixes, extensions, widths, heights, alts,
-    ) = row  # fmt: skip
-    photos = ()
-    if prefixes:
-        photos = tuple(
-            PhotoView(
-                urls(rendition_key(prefix, "display", extension)),
-                urls(rendition_key(prefix, "thumb", extension)),
-                width,
-                height,
-                alt,
-            )
-            for prefix, extension, width, height, alt in zip(
-                prefixes, extensions, widths, heights, alts, strict=True
-            )
-        )
-    return PostView(
-        post_id,
-        UserSummary.of(author_id, username, display_name, avatar_key),
-        body,
-        status,
-        created_at,
-        published_at,
-        like_count,
-        comment_count,
-        liked,
-        photos,
-    )
-
-
-async def post_views(
-    connection: asyncpg.Connection, urls: MediaUrls, ids: Sequence[int], viewer_id: int | None
-) -> list[PostView]:
-    """The posts with ``ids`` that exist, in that order, with author, photos and counts:
-    one statement however many posts there are."""
-    if not ids:
-        return []
-    rows = await connection.fetch(_CARDS_BY_ID, viewer_id, list(ids))
-    return [post_view(row, urls) for row in rows]
-
-
-async def visible_post(
-    connection: asyncpg.Connection, urls: MediaUrls, post_id: int, viewer_id: int | None
-) -> PostView | None:
-    """A published post, or an unpublished one to its own author; None for anyone else."""
-    [view] = await post_views(connection, urls, [post_id], viewer_id) or [None]
-    if view is None or (view.published_at is None and view.author.id != viewer_id):
-        return None
-    return view
-
-
-async def pending_posts(
-    connection: asyncpg.Connection, urls: MediaUrls, author_id: int
-) -> list[PostView]:
-    """The author's posts that are not published yet (processing or failed), newest first."""
-    rows = await connection.fetch(_PENDING_CARDS, author_id)
-    return [post_view(row, urls) for row in rows]
-
-
-async def author_of(session: AsyncSession, post_id: int) -> int | None:
-    return await session.scalar(select(Post.author_id).where(Post.id == post_id))
+    if author_id is None:
+        raise PostNotFound(post_id)
+    if not may_delete(author_id, viewer_id, viewer_is_moderator):
+        raise NotAllowed("not yours to delete")
+    await delete_post(session, post_id)
 
 
 async def delete_post(session: AsyncSession, post_id: int) -> bool:

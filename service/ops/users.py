@@ -35,8 +35,10 @@ def summary(user: User) -> dict[str, Any]:
 async def list_users(sessionmaker: async_sessionmaker, limit: int) -> list[dict[str, Any]]:
     """The newest ``limit`` accounts, newest first."""
     async with sessionmaker() as session:
-        users = await admin.users_page(session, None, limit)
-    return [summary(user) for user in users[:limit]]
+        users = await session.scalars(
+            select(User).order_by(User.created_at.desc(), User.id.desc()).limit(limit)
+        )
+    return [summary(user) for user in users]
 
 
 async def _user(session: AsyncSession, username: str) -> User:

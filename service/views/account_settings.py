@@ -8,16 +8,18 @@ from aiohttp import web
 
 from service.domain import accounts, profiles
 from service.domain import sessions as auth_sessions
-from service.domain.users import avatar_url
 from service.keys import media_worker_key, passwords_key, sessionmaker_key
 from service.media import avatars
 from service.media.upload import Spooled, UploadError, received
-from service.models import User
+from service.reads import people
+from service.reads.views import SessionUser, avatar_url
 from service.text import text_error, trim
 from service.views.common import redirect, render
 from service.web.auth import current_session_secret, require_user
 from service.web.flash import flash
 from service.web.forms import read_form
+from service.web.problems import Problem
+from service.web.resources import reading
 
 routes = web.RouteTableDef()
 
@@ -29,7 +31,11 @@ PROFILE_TEXTS = frozenset(profiles.PROFILE_LIMITS)
 
 
 async def _profile_page(
-    request: web.Request, user: User, form: dict[str, str], errors: dict[str, str], status: int
+    request: web.Request,
+    user: SessionUser,
+    form: dict[str, str],
+    errors: dict[str, str],
+    status: int,
 ) -> web.Response:
     async with request.app[sessionmaker_key]() as db:
         avatar_key, avatar_pending = await avatars.avatar_state(db, user.id)
@@ -45,12 +51,16 @@ async def _profile_page(
 @routes.get("/settings/profile", name="settings_profile")
 async def profile_form(request: web.Request) -> web.Response:
     user = require_user(request)
-    form = {"display_name": user.display_name, "location": user.location, "bio": user.bio}
+    async with reading(request) as reader:
+        own = await people.profile(reader, user.username, user.id)
+    if own is None:  # the account was deleted since the session was looked up
+        raise Problem(404, "There is no user by that name.")
+    form = {"display_name": own.summary.display_name, "location": own.location, "bio": own.bio}
     return await _profile_page(request, user, form, {}, 200)
 
 
 async def _save_profile(
-    request: web.Request, user: User, form: Mapping[str, str], avatar: Spooled | None
+    request: web.Request, user: SessionUser, form: Mapping[str, str], avatar: Spooled | None
 ) -> web.Response:
     values = {name: trim(form.get(name, "")) for name in profiles.PROFILE_LIMITS}
     errors = profiles.profile_errors(values)
@@ -103,7 +113,9 @@ async def password(request: web.Request) -> web.Response:
     if (message := text_error(new)) or (message := accounts.password_error(new, **own)):
         errors["new_password"] = message
     passwords = request.app[passwords_key]
-    if not await passwords.verify(user.password_hash, current[: accounts.MAX_PASSWORD_CHARS + 1]):
+    async with request.app[sessionmaker_key]() as db:
+        password_hash = await accounts.password_hash_of(db, user.id)
+    if not await passwords.verify(password_hash, current[: accounts.MAX_PASSWORD_CHARS + 1]):
         errors["current_password"] = WRONG_PASSWORD
     if errors:
         return await render(request, "settings/password.html", {"errors": errors}, 422)

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.cursor import Position
-from service.domain import admin, pages
+from service.domain import admin
 from service.keys import sessionmaker_key
-from service.models import ROLES, User
+from service.models import ROLES
+from service.reads import people
+from service.reads.views import SessionUser
 from service.views.common import redirect, render
 from service.web.auth import require_user
 from service.web.flash import flash
 from service.web.forms import read_form
 from service.web.paging import page_request
 from service.web.problems import Problem
+from service.web.resources import reading
 
 routes = web.RouteTableDef()
 
 
-def require_admin(request: web.Request) -> User:
+def require_admin(request: web.Request) -> SessionUser:
     user = require_user(request)
     if not user.is_admin:
         raise Problem(403, "Only admins can do that.")
@@ -29,11 +31,8 @@ def require_admin(request: web.Request) -> User:
 async def users(request: web.Request) -> web.Response:
     require_admin(request)
     after, limit = page_request(request)
-    async with request.app[sessionmaker_key]() as db:
-        rows = await admin.users_page(db, after, limit)
-    positions = [Position(user.created_at, user.id) for user in rows]
-    kept, next_cursor = pages.split(positions, limit)
-    page = pages.Page(rows[: len(kept)], next_cursor)
+    async with reading(request) as reader:
+        page = await people.accounts(reader, after, limit)
     return await render(request, "admin/users.html", {"page": page, "roles": ROLES})
 
 

@@ -14,12 +14,14 @@ from service.views.common import (
     absolute_url,
     client_address,
     count_hit,
+    log_in,
+    log_out,
     redirect,
     refund_attempt,
     render,
     reserve_attempt,
 )
-from service.web.auth import current_user, log_in, log_out, require_user
+from service.web.auth import current_user, require_user
 from service.web.flash import flash
 from service.web.forms import read_form
 

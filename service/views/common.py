@@ -3,15 +3,71 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 
 from service.domain import ratelimit
+from service.domain import sessions as auth_sessions
 from service.keys import sessionmaker_key, settings_key
+from service.models import User
+from service.reads import notifications
+from service.reads.views import SessionUser
+from service.web import templating
+from service.web.auth import (
+    current_session_secret,
+    current_user,
+    end_browser_session,
+    start_browser_session,
+)
 from service.web.problems import Problem
-from service.web.templating import render
+from service.web.resources import reading
 
-__all__ = ["render"]
+
+async def render(
+    request: web.Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+    unread: int | None = None,
+) -> web.Response:
+    """A page (web.templating.render) with the viewer's count of unread notifications:
+    read here unless the handler read it with its own statements."""
+    viewer = current_user(request)
+    if viewer is None:
+        unread = 0
+    elif unread is None:
+        async with reading(request) as reader:
+            unread = await notifications.unread_count(reader, viewer.id)
+    return await templating.render(request, template, context, status, unread)
+
+
+async def log_in(request: web.Request, user: User) -> None:
+    """A new server-side session for the browser. A session the browser held until now
+    ends with it: the old cookie, wherever a copy of it went, must not stay signed in."""
+    settings = request.app[settings_key]
+    previous = await current_session_secret(request)
+    async with request.app[sessionmaker_key].begin() as db:
+        if previous is not None:
+            await auth_sessions.end_session(db, previous)
+        secret = await auth_sessions.start_session(
+            db, user.id, timedelta(days=settings.security.session_max_age_days)
+        )
+    viewer = SessionUser(
+        user.id, user.username, user.display_name, user.email, user.role, user.is_confirmed
+    )
+    await start_browser_session(request, secret, viewer)
+
+
+async def log_out(request: web.Request) -> None:
+    """End the server-side session (a copy of the old cookie is then useless) and the
+    browser's."""
+    secret = await current_session_secret(request)
+    if secret is not None:
+        async with request.app[sessionmaker_key].begin() as db:
+            await auth_sessions.end_session(db, secret)
+    await end_browser_session(request)
 
 
 def redirect(location: str) -> web.HTTPSeeOther:

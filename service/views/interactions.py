@@ -6,17 +6,18 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from service.domain import comments, notifications, pages, posts
+from service.domain import comments, notifications, posts
 from service.keys import sessionmaker_key
+from service.reads import notifications as notification_reads
 from service.security import safe_next
+from service.views.actions import add_comment, delete_comment, set_like
 from service.views.common import redirect, render
 from service.views.posts import post_page
 from service.web.auth import require_confirmed, require_user
 from service.web.flash import flash
 from service.web.forms import read_form
-from service.web.interactions import add_comment, comment_id_from, delete_comment, set_like
 from service.web.paging import page_request
-from service.web.resources import post_id_from
+from service.web.resources import comment_id_from, post_id_from, reading
 
 routes = web.RouteTableDef()
 
@@ -51,8 +52,8 @@ async def comment(request: web.Request) -> web.Response:
     body = posts.normalize_body((await read_form(request)).get("body", ""))
     if message := comments.body_error(body):
         return await post_page(request, {"body": message}, body, 422)
-    created = await add_comment(request, viewer, post_id, body)
-    raise redirect(f"/p/{post_id}#comment-{created.id}")
+    comment_id = await add_comment(request, viewer, post_id, body)
+    raise redirect(f"/p/{post_id}#comment-{comment_id}")
 
 
 @routes.post("/comments/{id}/delete", name="delete_comment")
@@ -66,10 +67,10 @@ async def remove_comment(request: web.Request) -> web.Response:
 async def notifications_page(request: web.Request) -> web.Response:
     viewer = require_user(request)
     after, limit = page_request(request)
-    async with request.app[sessionmaker_key]() as db:
-        rows = await notifications.page(db, viewer.id, after, limit)
-    page = pages.Page(*pages.split(rows, limit))
-    return await render(request, "notifications.html", {"page": page})
+    async with reading(request) as reader:
+        page = await notification_reads.page(reader, viewer.id, after, limit)
+        unread = await notification_reads.unread_count(reader, viewer.id)
+    return await render(request, "notifications.html", {"page": page}, unread=unread)
 
 
 @routes.post("/notifications/read", name="notifications_read")

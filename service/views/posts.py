@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.domain import comments, pages, posts
+from service.domain import posts
 from service.keys import sessionmaker_key
 from service.media import posting
 from service.media.upload import UploadError
+from service.reads import comments, notifications
+from service.reads import posts as post_reads
+from service.views.actions import delete_post
 from service.views.common import redirect, render
 from service.web.auth import current_user, require_confirmed, require_user
 from service.web.flash import flash
 from service.web.forms import read_form
-from service.web.paging import page_request
+from service.web.paging import DEFAULT_PAGE_SIZE, page_request
 from service.web.problems import Problem
-from service.web.resources import delete_post_as, media_urls, post_id_from, reading
+from service.web.resources import media_urls, post_id_from, reading
 
 routes = web.RouteTableDef()
 
@@ -22,9 +25,9 @@ routes = web.RouteTableDef()
 async def _form_again(
     request: web.Request, viewer_id: int, errors: dict[str, str], draft: str, status: int
 ) -> web.Response:
-    async with reading(request) as connection:
-        page = await pages.home(
-            connection, media_urls(request), viewer_id, None, pages.DEFAULT_PAGE_SIZE
+    async with reading(request) as reader:
+        page = await post_reads.home(
+            reader, media_urls(request), viewer_id, None, DEFAULT_PAGE_SIZE
         )
     context = {
         "page": page,
@@ -64,21 +67,20 @@ async def post_page(
     form's error and the text to try again)."""
     viewer = current_user(request)
     after, limit = page_request(request)
-    async with reading(request) as connection:
-        view = await posts.visible_post(
-            connection, media_urls(request), post_id_from(request), viewer.id if viewer else None
-        )
-    if view is None:
-        raise Problem(404, "There is no such post.")
-    async with request.app[sessionmaker_key]() as db:
-        rows = await comments.page(db, view.id, after, limit)
+    viewer_id = viewer.id if viewer else None
+    async with reading(request) as reader:
+        view = await post_reads.post(reader, media_urls(request), post_id_from(request), viewer_id)
+        if view is None:
+            raise Problem(404, "There is no such post.")
+        page = await comments.page(reader, view.id, viewer_id, after, limit)
+        unread = await notifications.unread_count(reader, viewer_id) if viewer else 0
     context = {
         "post": view,
-        "comments": pages.Page(*pages.split(rows, limit)),
+        "comments": page,
         "errors": errors or {},
         "draft": draft,
     }
-    return await render(request, "posts/show.html", context, status)
+    return await render(request, "posts/show.html", context, status, unread)
 
 
 @routes.get("/p/{id}", name="post")
@@ -89,6 +91,6 @@ async def show(request: web.Request) -> web.Response:
 @routes.post("/p/{id}/delete", name="delete_post")
 async def delete(request: web.Request) -> web.Response:
     viewer = require_user(request)
-    await delete_post_as(request, viewer, post_id_from(request))
+    await delete_post(request, viewer, post_id_from(request))
     await flash(request, "The post has been deleted.", "success")
     raise redirect(f"/@{viewer.username}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.domain import notifications, pages, posts
+from service.reads import notifications, posts
 from service.views.common import render
 from service.web.auth import current_user
 from service.web.paging import page_request
@@ -20,10 +20,10 @@ async def home(request: web.Request) -> web.Response:
         return await explore(request)
     after, limit = page_request(request)
     urls = media_urls(request)
-    async with reading(request) as connection:
-        page = await pages.home(connection, urls, viewer.id, after, limit)
-        pending = await posts.pending_posts(connection, urls, viewer.id) if after is None else []
-        unread = await notifications.unread_count(connection, viewer.id)
+    async with reading(request) as reader:
+        page = await posts.home(reader, urls, viewer.id, after, limit)
+        pending = await posts.pending(reader, urls, viewer.id) if after is None else []
+        unread = await notifications.unread_count(reader, viewer.id)
     context = {"page": page, "pending": pending, "feed_api": "/api/v1/timeline", "errors": {}}
     return await render(request, "timeline/home.html", context, unread=unread)
 
@@ -32,9 +32,9 @@ async def home(request: web.Request) -> web.Response:
 async def explore(request: web.Request) -> web.Response:
     viewer = current_user(request)
     after, limit = page_request(request)
-    async with reading(request) as connection:
-        page = await pages.explore(
-            connection, media_urls(request), viewer.id if viewer else None, after, limit
+    async with reading(request) as reader:
+        page = await posts.explore(
+            reader, media_urls(request), viewer.id if viewer else None, after, limit
         )
     return await render(
         request, "timeline/explore.html", {"page": page, "feed_api": "/api/v1/explore"}

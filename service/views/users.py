@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import asyncpg
 from aiohttp import web
 
-from service.domain import notifications, pages, users
 from service.identicon import identicon_svg
-from service.keys import sessionmaker_key
+from service.reads import notifications, people, posts
+from service.reads.statements import Reader
+from service.reads.views import Profile
+from service.views.actions import change_follow
 from service.views.common import redirect, render
 from service.web.auth import current_user
 from service.web.paging import page_request
 from service.web.problems import Problem
-from service.web.resources import change_follow, media_urls, reading
+from service.web.resources import media_urls, reading
 
 routes = web.RouteTableDef()
 
@@ -20,10 +21,10 @@ routes = web.RouteTableDef()
 IDENTICON_MAX_AGE_SECONDS = 365 * 24 * 3600
 
 
-async def _profile(connection: asyncpg.Connection, request: web.Request) -> users.Profile:
+async def _profile(reader: Reader, request: web.Request) -> Profile:
     viewer = current_user(request)
-    found = await users.profile(
-        connection, request.match_info["username"], viewer.id if viewer else None
+    found = await people.profile(
+        reader, request.match_info["username"], viewer.id if viewer else None
     )
     if found is None:
         raise Problem(404, "There is no user by that name.")
@@ -35,12 +36,12 @@ async def profile(request: web.Request) -> web.Response:
     viewer = current_user(request)
     viewer_id = viewer.id if viewer else None
     after, limit = page_request(request)
-    async with reading(request) as connection:
-        found = await _profile(connection, request)
-        page = await pages.author(
-            connection, media_urls(request), found.summary.id, viewer_id, after, limit
+    async with reading(request) as reader:
+        found = await _profile(reader, request)
+        page = await posts.by_author(
+            reader, media_urls(request), found.summary.id, viewer_id, after, limit
         )
-        unread = await notifications.unread_count(connection, viewer_id) if viewer else 0
+        unread = await notifications.unread_count(reader, viewer_id) if viewer else 0
     context = {
         "profile": found,
         "page": page,
@@ -51,10 +52,9 @@ async def profile(request: web.Request) -> web.Response:
 
 async def _relationship_list(request: web.Request, direction: str) -> web.Response:
     after, limit = page_request(request)
-    async with reading(request) as connection:
-        found = await _profile(connection, request)
-    async with request.app[sessionmaker_key]() as db:
-        page = await pages.relationships(db, found.summary.id, direction, after, limit)
+    async with reading(request) as reader:
+        found = await _profile(reader, request)
+        page = await people.relationships(reader, found.summary.id, direction, after, limit)
     context = {
         "profile": found,
         "page": page,

@@ -12,12 +12,11 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp_session import get_session, new_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
-from sqlalchemy.orm import make_transient_to_detached
 
-from service.db import reading
-from service.domain import sessions as auth_sessions
-from service.keys import current_user_key, read_pool_key, sessionmaker_key, settings_key
-from service.models import User
+from service.keys import current_user_key, read_pool_key
+from service.reads import people
+from service.reads.statements import reading
+from service.reads.views import SessionUser
 from service.security import token_hash
 from service.settings import Settings
 from service.web.problems import Problem, wants_json
@@ -30,13 +29,6 @@ SESSION_COOKIE = "snapline_session"
 SID_KEY = "sid"
 # Requests that never need to know the user: skip the database lookup for them.
 ANONYMOUS_PREFIXES = ("/static/", "/media/", "/healthz", "/readyz", "/metrics")
-
-# The user behind a live (unexpired) session id $1 (its hash), as plain columns.
-_SESSION_USER = f"""
-    SELECT {", ".join(f"u.{column.name}" for column in User.__table__.columns)}
-      FROM auth_sessions s JOIN users u ON u.id = s.user_id
-     WHERE s.id_hash = $1 AND s.expires_at > now()
-"""
 
 
 def _fernet_key(secret: str) -> bytes:
@@ -72,24 +64,13 @@ async def current_user_middleware(request: web.Request, handler: Handler) -> web
     return await handler(request)
 
 
-async def _session_user(pool: asyncpg.Pool, secret: str) -> User | None:
-    """The signed-in user, looked up on every request but one: one statement on the read
-    pool (see db.create_read_pool).
-
-    The row becomes a detached ``User``, as if a session had loaded it and closed: its
-    columns go straight into the instance's dict, as the ORM's own loading does (the
-    constructor's per-attribute events cost four times as much)."""
-    async with reading(pool) as connection:
-        row = await connection.fetchrow(_SESSION_USER, token_hash(secret))
-    if row is None:
-        return None
-    user = User.__mapper__.class_manager.new_instance()
-    user.__dict__.update(row.items())
-    make_transient_to_detached(user)
-    return user
+async def _session_user(pool: asyncpg.Pool, secret: str) -> SessionUser | None:
+    """The signed-in user, looked up on every request but the anonymous ones."""
+    async with reading(pool) as reader:
+        return await people.session_user(reader, token_hash(secret))
 
 
-def current_user(request: web.Request) -> User | None:
+def current_user(request: web.Request) -> SessionUser | None:
     return request.get(current_user_key)
 
 
@@ -100,7 +81,7 @@ def _login_redirect(request: web.Request) -> web.HTTPException:
     return web.HTTPSeeOther(f"/login?{urlencode({'next': target})}")
 
 
-def require_user(request: web.Request) -> User:
+def require_user(request: web.Request) -> SessionUser:
     """The signed-in user; pages send others to the login form, the API answers 401."""
     user = current_user(request)
     if user is None:
@@ -110,7 +91,7 @@ def require_user(request: web.Request) -> User:
     return user
 
 
-def require_confirmed(request: web.Request) -> User:
+def require_confirmed(request: web.Request) -> SessionUser:
     user = require_user(request)
     if not user.is_confirmed:
         raise Problem(
@@ -121,32 +102,18 @@ def require_confirmed(request: web.Request) -> User:
     return user
 
 
-async def log_in(request: web.Request, user: User) -> None:
-    """A fresh session for the browser (never reuse one that existed before the login). A
-    session the browser held until now ends with it: the old cookie, wherever a copy of it
-    went, must not stay signed in."""
-    settings = request.app[settings_key]
-    previous = await current_session_secret(request)
-    async with request.app[sessionmaker_key].begin() as db:
-        if previous is not None:
-            await auth_sessions.end_session(db, previous)
-        secret = await auth_sessions.start_session(
-            db, user.id, timedelta(days=settings.security.session_max_age_days)
-        )
+async def start_browser_session(request: web.Request, secret: str, user: SessionUser) -> None:
+    """Give the browser a fresh cookie session (never one that existed before the login)
+    holding the new session's ``secret``."""
     session = await new_session(request)
     session[SID_KEY] = secret
     request[current_user_key] = user
 
 
-async def log_out(request: web.Request) -> None:
-    session = await get_session(request)
-    secret = session.get(SID_KEY)
-    if isinstance(secret, str):
-        async with request.app[sessionmaker_key].begin() as db:
-            await auth_sessions.end_session(db, secret)
-    # Clearing the data re-issues the cookie without the session id (and without the old
-    # CSRF secret); the server-side record is gone, so a copy of the old cookie is useless.
-    session.invalidate()
+async def end_browser_session(request: web.Request) -> None:
+    """Clearing the data re-issues the cookie without the session id (and without the old
+    CSRF secret)."""
+    (await get_session(request)).invalidate()
     request[current_user_key] = None
 
 

@@ -23,8 +23,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from service.domain.posts import PostView
-from service.models import User
+from service.reads.views import PostView, SessionUser
 from service.web.times import time_element
 
 _STATUS_BADGES = {
@@ -80,7 +79,9 @@ def _delete_form(post: PostView, token: str) -> str:
     )
 
 
-def _card(post: PostView, viewer: User | None, token: str, detail: bool, now: datetime) -> str:
+def _card(
+    post: PostView, viewer: SessionUser | None, token: str, detail: bool, now: datetime
+) -> str:
     author = post.author
     username = escape(author.username)
     published = post.status == "published"
@@ -121,7 +122,7 @@ def _card(post: PostView, viewer: User | None, token: str, detail: bool, now: da
 
 def post_cards(
     posts: Iterable[PostView],
-    viewer: User | None,
+    viewer: SessionUser | None,
     csrf_token: str,
     detail: bool = False,
     in_list: bool = False,

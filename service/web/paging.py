@@ -6,9 +6,11 @@ from aiohttp import web
 
 from service import cursor
 from service.cursor import Position
-from service.domain.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from service.reads.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from service.web.params import query_number
 from service.web.problems import Problem
+
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "page_request"]
 
 
 def page_request(request: web.Request) -> tuple[Position | None, int]:

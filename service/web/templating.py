@@ -10,12 +10,10 @@ import jinja2
 from aiohttp import web
 from aiohttp_session import STORAGE_KEY, get_session
 
-from service.domain import notifications
 from service.web.auth import current_user
 from service.web.cards import post_cards
 from service.web.csrf import CSRF_SESSION_KEY, csrf_token
 from service.web.flash import pop_flashes
-from service.web.resources import reading
 from service.web.times import exact_time, iso_time, time_tag
 
 
@@ -78,20 +76,13 @@ async def render(
     template: str,
     context: dict[str, Any] | None = None,
     status: int = 200,
-    unread: int | None = None,
+    unread: int = 0,
 ) -> web.Response:
     """Render a page with what every page needs: the viewer, the CSRF token, the flash
     messages (taken from the session here, so only a page that is shown consumes them),
-    and the viewer's unread notifications (counted here unless the handler did, along
-    with its own reads)."""
-    viewer = current_user(request)
-    if viewer is None:
-        unread = 0
-    elif unread is None:
-        async with reading(request) as connection:
-            unread = await notifications.unread_count(connection, viewer.id)
+    and the viewer's count of unread notifications, which the handler read."""
     page = {
-        "current_user": viewer,
+        "current_user": current_user(request),
         "csrf_token": await csrf_token(request),
         "flashes": await pop_flashes(request),
         "unread_notifications": unread,

@@ -1,0 +1,70 @@
+"""Comments under a post, oldest first: shown only where the post itself may be seen."""
+
+from __future__ import annotations
+
+from service.cursor import Position
+from service.reads.paging import OLDEST_FIRST, page_of
+from service.reads.people import avatar_key
+from service.reads.statements import Reader, register, register_paged
+from service.reads.views import CommentView, Page, UserSummary
+from service.reads.visibility import post_visible_to
+
+_COLUMNS = f"""
+    c.id, c.post_id, p.author_id, c.author_id, u.username, u.display_name,
+    {avatar_key("c.author_id")} AS avatar_key, c.body, c.created_at"""
+
+# The comments of post $2 that viewer $1 may see, after the position ($3 time, $4 id).
+PAGE = register_paged(
+    "comments",
+    lambda rows: (
+        f"""
+    SELECT {_COLUMNS}
+      FROM comments c
+      JOIN posts p ON p.id = c.post_id
+      JOIN users u ON u.id = c.author_id
+     WHERE c.post_id = $2 AND {post_visible_to("p", "$1")}
+       AND (c.created_at, c.id) > ($3, $4)
+     ORDER BY c.created_at, c.id
+     LIMIT {rows}
+    """
+    ),
+    shows_posts=True,
+)
+
+# The comment $2, if viewer $1 may see its post.
+ONE = register(
+    "comment",
+    f"""
+    SELECT {_COLUMNS}
+      FROM comments c
+      JOIN posts p ON p.id = c.post_id
+      JOIN users u ON u.id = c.author_id
+     WHERE c.id = $2 AND {post_visible_to("p", "$1")}
+    """,
+    shows_posts=True,
+)
+
+
+def comment_view(row) -> CommentView:
+    comment_id, post_id, post_author_id, author_id, username, display_name, key, body, at = row
+    return CommentView(
+        comment_id,
+        post_id,
+        post_author_id,
+        UserSummary.of(author_id, username, display_name, key),
+        body,
+        at,
+    )
+
+
+async def page(
+    reader: Reader, post_id: int, viewer_id: int | None, after: Position | None, limit: int
+) -> Page[CommentView]:
+    start = after or OLDEST_FIRST
+    rows = await reader.rows(PAGE.rows(limit + 1), viewer_id, post_id, start.at, start.id)
+    return page_of([comment_view(row) for row in rows], limit)
+
+
+async def comment(reader: Reader, comment_id: int, viewer_id: int | None) -> CommentView | None:
+    row = await reader.row(ONE, viewer_id, comment_id)
+    return None if row is None else comment_view(row)

@@ -1,0 +1,73 @@
+"""A user's notifications, newest first, and the unread count every page shows."""
+
+from __future__ import annotations
+
+from service.cursor import Position
+from service.reads.paging import NEWEST_FIRST, page_of
+from service.reads.people import avatar_key
+from service.reads.statements import Reader, register, register_paged
+from service.reads.views import NotificationView, Page, UserSummary
+from service.reads.visibility import post_visible_to
+
+# The notifications of user $1 after the position ($2 time, $3 id). One about a post shows
+# only while its reader may see that post.
+PAGE = register_paged(
+    "notifications",
+    lambda rows: (
+        f"""
+    SELECT n.id, n.kind, n.actor_id, u.username, u.display_name,
+           {avatar_key("n.actor_id")} AS avatar_key,
+           n.post_id, n.created_at, n.read_at IS NOT NULL AS read
+      FROM notifications n
+      JOIN users u ON u.id = n.actor_id
+      LEFT JOIN posts p ON p.id = n.post_id
+     WHERE n.user_id = $1
+       AND (n.post_id IS NULL OR {post_visible_to("p", "$1")})
+       AND (n.created_at, n.id) < ($2, $3)
+     ORDER BY n.created_at DESC, n.id DESC
+     LIMIT {rows}
+    """
+    ),
+    shows_posts=True,
+)
+
+UNREAD = register(
+    "unread_notifications",
+    f"""
+    SELECT count(*)
+      FROM notifications n
+      LEFT JOIN posts p ON p.id = n.post_id
+     WHERE n.user_id = $1 AND n.read_at IS NULL
+       AND (n.post_id IS NULL OR {post_visible_to("p", "$1")})
+    """,
+    shows_posts=True,
+)
+
+
+async def page(
+    reader: Reader, user_id: int, after: Position | None, limit: int
+) -> Page[NotificationView]:
+    start = after or NEWEST_FIRST
+    rows = await reader.rows(PAGE.rows(limit + 1), user_id, start.at, start.id)
+    return page_of(
+        [
+            NotificationView(
+                notification_id,
+                kind,
+                UserSummary.of(actor_id, username, display_name, key),
+                post_id,
+                created_at,
+                read,
+            )
+            for (
+                notification_id, kind, actor_id, username, display_name, key,
+                post_id, created_at, read,
+            ) in rows
+        ],
+        limit,
+    )  # fmt: skip
+
+
+async def unread_count(reader: Reader, user_id: int) -> int:
+    """For the badge every page shows."""
+    return await reader.value(UNREAD, user_id)

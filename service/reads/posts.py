@@ -1,0 +1,304 @@
+"""Posts: the lists (home, explore, one author's), one post, posts by id, and the cards
+they are shown as. Every statement here is built with visibility.post_visible_to.
+
+A list statement picks the (id, published_at) of up to a page of published posts after a
+keyset position ($2 time, $3 id) in (published_at DESC, id DESC) order, and the card
+statement around it shows them: one statement and one round trip per page. Viewer $1 is
+NULL for someone not logged in. docs/timeline.md has the measurements behind the shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from service.cursor import Position
+from service.media.urls import MediaUrls, rendition_key
+from service.reads.paging import NEWEST_FIRST, page_of
+from service.reads.people import avatar_key
+from service.reads.statements import Reader, register, register_paged
+from service.reads.views import Page, PhotoView, PostView, UserSummary
+from service.reads.visibility import post_visible_to
+
+# How many of the newest posts overall the home timeline looks through before asking each
+# followed author instead. Big enough that a typical reader's page is found in it: a reader
+# whose followed accounts write a share s of all posts fills a page of 51 rows from about
+# 51 / s of them, so 4,000 serves everyone above s ~ 1.3 % (the median reader here is far
+# above). Small enough that a whole walk costs 1.5-2 ms. It is a number of rows, not a span
+# of time: scale it with the number of active authors a typical reader does not follow
+# (the share s shrinks as they grow), not with the rate of posting.
+HOME_WINDOW_POSTS = 4000
+# Readers who follow fewer than this many accounts skip that walk: asking each of them
+# directly costs at most this many short index descents (~0.3 ms), less than a walk that
+# would likely come up short anyway. It also spares new accounts, which follow nobody.
+HOME_WINDOW_MIN_FOLLOWS = 20
+# Readers who follow at least this many accounts (by users.following_count) check each
+# window row against follows' primary key instead of hashing everyone they follow first.
+# The hash costs ~0.25 us per account followed before the first row passes (0.5 ms at
+# 2,000, 1.2 ms at 4,900, four to eight times a median reader's whole page); a probe costs
+# ~1 us per window row, and these readers fill a page within ~30 rows because they follow
+# so much of what is posted. Below this, the hash is cheaper: a median reader (100
+# followed) walks ~100 rows, and a reader of quiet accounts all 4,000 (1.8 ms hashed, 7 ms
+# probed). A stale counter can only pick the slower of two right answers.
+HOME_PROBE_MIN_FOLLOWS = 1000
+
+VISIBLE = post_visible_to("p", "$1")
+
+
+def home_rows(rows: int, window: int = HOME_WINDOW_POSTS) -> str:
+    """The posts of the home timeline of viewer $1: their own and everyone's they follow.
+
+    One statement, two ways to the same rows, of which exactly one runs:
+    - "newest": walk the newest ``window`` (HOME_WINDOW_POSTS) rows of ix_posts_published after the
+      position, keeping the viewer's and followed authors' posts, tested as the walk
+      streams so that it stops as soon as the page is full: against a hash of the accounts
+      followed, or, for readers following HOME_PROBE_MIN_FOLLOWS or more, one primary-key
+      probe of follows per row (OFFSET 0 keeps PostgreSQL from turning that EXISTS into a
+      hash as well). The CASE picks one; the other subplan never runs. Its cost does not
+      grow with the posts table, nor with the number of accounts followed.
+    - otherwise (few accounts followed, a sparse timeline, or its last page), for each
+      followed author that author's newest posts before the position (a LATERAL top-N,
+      each one short descent of ix_posts_author_published), merged. Its cost follows the
+      number of authors followed, never the size of the posts table.
+    A full page from the window is the right answer: the window is a prefix of all posts in
+    timeline order, so no qualifying post outside it can come before its rows. Both
+    branches are gated on one count of the window's rows (one-time filters), so only one
+    executes."""
+    return f"""
+    WITH newest AS (
+        SELECT w.id, w.published_at
+          FROM (SELECT p.id, p.published_at, p.author_id
+                  FROM posts p
+                 WHERE p.published_at IS NOT NULL AND {VISIBLE}
+                   AND (p.published_at, p.id) < ($2, $3)
+                 ORDER BY p.published_at DESC, p.id DESC
+                 LIMIT {window}) AS w
+         WHERE (w.author_id = $1
+                OR CASE WHEN (SELECT u.following_count FROM users u WHERE u.id = $1)
+                             >= {HOME_PROBE_MIN_FOLLOWS}
+                        THEN EXISTS (SELECT FROM follows f
+                                      WHERE f.follower_id = $1
+                                        AND f.followed_id = w.author_id
+                                     OFFSET 0)
+                        ELSE w.author_id IN (SELECT f.followed_id FROM follows f
+                                              WHERE f.follower_id = $1)
+                   END)
+           AND EXISTS (SELECT FROM follows f WHERE f.follower_id = $1
+                        OFFSET {HOME_WINDOW_MIN_FOLLOWS - 1})
+         ORDER BY w.published_at DESC, w.id DESC
+         LIMIT {rows}
+    )
+    SELECT id, published_at FROM newest
+     WHERE (SELECT count(*) FROM newest) >= {rows}
+    UNION ALL
+    SELECT id, published_at FROM ({followed_rows(rows)}) AS followed
+     WHERE (SELECT count(*) FROM newest) < {rows}
+    ORDER BY published_at DESC, id DESC
+    LIMIT {rows}
+    """
+
+
+def followed_rows(rows: int) -> str:
+    """The home timeline's second way: for the viewer and each author they follow, that
+    author's newest posts before the position, merged."""
+    return f"""
+        (SELECT p.id, p.published_at
+           FROM posts p
+          WHERE p.author_id = $1
+            AND p.published_at IS NOT NULL AND {VISIBLE}
+            AND (p.published_at, p.id) < ($2, $3)
+          ORDER BY p.published_at DESC, p.id DESC
+          LIMIT {rows})
+        UNION ALL
+        (SELECT recent.id, recent.published_at
+           FROM follows f
+          CROSS JOIN LATERAL (
+                SELECT p.id, p.published_at
+                  FROM posts p
+                 WHERE p.author_id = f.followed_id
+                   AND p.published_at IS NOT NULL AND {VISIBLE}
+                   AND (p.published_at, p.id) < ($2, $3)
+                 ORDER BY p.published_at DESC, p.id DESC
+                 LIMIT {rows}) AS recent
+          WHERE f.follower_id = $1)
+        ORDER BY published_at DESC, id DESC
+        LIMIT {rows}
+    """
+
+
+def explore_rows(rows: int) -> str:
+    """Everyone's posts."""
+    return f"""
+    SELECT p.id, p.published_at
+      FROM posts p
+     WHERE p.published_at IS NOT NULL AND {VISIBLE}
+       AND (p.published_at, p.id) < ($2, $3)
+     ORDER BY p.published_at DESC, p.id DESC
+     LIMIT {rows}
+    """
+
+
+def author_rows(rows: int) -> str:
+    """The posts of author $4."""
+    return f"""
+    SELECT p.id, p.published_at
+      FROM posts p
+     WHERE p.author_id = $4
+       AND p.published_at IS NOT NULL AND {VISIBLE}
+       AND (p.published_at, p.id) < ($2, $3)
+     ORDER BY p.published_at DESC, p.id DESC
+     LIMIT {rows}
+    """
+
+
+def cards(source: str, order: str) -> str:
+    """Everything a post card shows, for the posts (``id`` column) of the rows ``source``
+    names ``page``, in ``order``: the post, its author and their small avatar, whether
+    viewer $1 liked it, and its processed photos as parallel arrays (an aggregate always
+    gives one row, NULLs when there are none). Each part is a primary-key or index lookup
+    per post, so the cost follows the page size, never the tables'. (OFFSET 0 keeps
+    PostgreSQL from reading all of the viewer's likes into a hash instead, which a generic
+    plan would choose for everyone, however many posts they have liked.) The rule is
+    applied here too, so no way of picking posts can show one the viewer may not see."""
+    return f"""
+    SELECT p.id, p.author_id, u.username, u.display_name,
+           {avatar_key("p.author_id")} AS avatar_key,
+           p.body, p.status, p.created_at, p.published_at, p.like_count, p.comment_count,
+           EXISTS (SELECT FROM likes l WHERE l.post_id = p.id AND l.user_id = $1
+                    OFFSET 0) AS liked,
+           ph.prefixes, ph.extensions, ph.widths, ph.heights, ph.alts
+      FROM {source}
+      JOIN posts p ON p.id = page.id
+      JOIN users u ON u.id = p.author_id
+     CROSS JOIN LATERAL (
+           SELECT array_agg(f.key_prefix ORDER BY f.position) AS prefixes,
+                  array_agg(f.extension ORDER BY f.position) AS extensions,
+                  array_agg(f.width ORDER BY f.position) AS widths,
+                  array_agg(f.height ORDER BY f.position) AS heights,
+                  array_agg(f.alt ORDER BY f.position) AS alts
+             FROM photos f
+            WHERE f.post_id = p.id AND f.ready_at IS NOT NULL) AS ph
+     WHERE {VISIBLE}
+     ORDER BY {order}
+    """
+
+
+def _list_page(rows_of: str) -> str:
+    return cards(f"({rows_of}) AS page", "page.published_at DESC, page.id DESC")
+
+
+HOME = register_paged("home", lambda rows: _list_page(home_rows(rows)), shows_posts=True)
+EXPLORE = register_paged("explore", lambda rows: _list_page(explore_rows(rows)), shows_posts=True)
+AUTHOR = register_paged("author", lambda rows: _list_page(author_rows(rows)), shows_posts=True)
+
+# The posts with ids $2 that viewer $1 may see, in that order.
+BY_ID = register(
+    "posts_by_id",
+    cards("unnest($2::bigint[]) WITH ORDINALITY AS page(id, position)", "page.position"),
+    shows_posts=True,
+)
+
+# The unpublished posts (processing, or failed) of author $1, who is also the viewer.
+PENDING = register(
+    "pending_posts",
+    cards(
+        f"""(SELECT p.id, p.created_at FROM posts p
+              WHERE p.author_id = $1 AND p.published_at IS NULL AND {VISIBLE}) AS page""",
+        "page.created_at DESC, page.id DESC",
+    ),
+    shows_posts=True,
+)
+
+
+def post_view(row: Sequence, urls: MediaUrls) -> PostView:
+    """A row of a card statement as what pages and the API show."""
+    (
+        post_id, author_id, username, display_name, key,
+        body, status, created_at, published_at, like_count, comment_count, liked,
+        prefixes, extensions, widths, heights, alts,
+    ) = row  # fmt: skip
+    photos = ()
+    if prefixes:
+        photos = tuple(
+            PhotoView(
+                urls(rendition_key(prefix, "display", extension)),
+                urls(rendition_key(prefix, "thumb", extension)),
+                width,
+                height,
+                alt,
+            )
+            for prefix, extension, width, height, alt in zip(
+                prefixes, extensions, widths, heights, alts, strict=True
+            )
+        )
+    return PostView(
+        post_id,
+        UserSummary.of(author_id, username, display_name, key),
+        body,
+        status,
+        created_at,
+        published_at,
+        like_count,
+        comment_count,
+        liked,
+        photos,
+    )
+
+
+async def _page(
+    reader: Reader,
+    urls: MediaUrls,
+    statement,
+    limit: int,
+    viewer_id: int | None,
+    after: Position | None,
+    *more: object,
+) -> Page[PostView]:
+    start = after or NEWEST_FIRST
+    rows = await reader.rows(statement.rows(limit + 1), viewer_id, start.at, start.id, *more)
+    return page_of([post_view(row, urls) for row in rows], limit)
+
+
+async def home(
+    reader: Reader, urls: MediaUrls, viewer_id: int, after: Position | None, limit: int
+) -> Page[PostView]:
+    return await _page(reader, urls, HOME, limit, viewer_id, after)
+
+
+async def explore(
+    reader: Reader, urls: MediaUrls, viewer_id: int | None, after: Position | None, limit: int
+) -> Page[PostView]:
+    return await _page(reader, urls, EXPLORE, limit, viewer_id, after)
+
+
+async def by_author(
+    reader: Reader,
+    urls: MediaUrls,
+    author_id: int,
+    viewer_id: int | None,
+    after: Position | None,
+    limit: int,
+) -> Page[PostView]:
+    return await _page(reader, urls, AUTHOR, limit, viewer_id, after, author_id)
+
+
+async def by_ids(
+    reader: Reader, urls: MediaUrls, ids: Sequence[int], viewer_id: int | None
+) -> list[PostView]:
+    """The posts with ``ids`` that exist and the viewer may see, in that order."""
+    if not ids:
+        return []
+    rows = await reader.rows(BY_ID, viewer_id, list(ids))
+    return [post_view(row, urls) for row in rows]
+
+
+async def post(
+    reader: Reader, urls: MediaUrls, post_id: int, viewer_id: int | None
+) -> PostView | None:
+    """The post, or None when there is none the viewer may see."""
+    [view] = await by_ids(reader, urls, [post_id], viewer_id) or [None]
+    return view
+
+
+async def pending(reader: Reader, urls: MediaUrls, author_id: int) -> list[PostView]:
+    """The author's posts that are not published yet (processing or failed), newest first."""
+    return [post_view(row, urls) for row in await reader.rows(PENDING, author_id)]

@@ -1,0 +1,185 @@
+"""What pages, fragments and the API show: plain values built from read statements' rows.
+
+Views are named tuples where a page builds dozens of them (a tuple is built several times
+faster than a frozen dataclass), frozen dataclasses elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+from datetime import datetime
+from typing import Generic, NamedTuple, TypeVar
+
+from service.cursor import Position
+
+# Avatar sizes stored per upload: lists show 40 px (64 covers 1.5x screens), profiles 96 px.
+AVATAR_SMALL = "64"
+AVATAR_LARGE = "400"
+
+ROLES_THAT_MODERATE = frozenset({"moderator", "admin"})
+
+
+def avatar_url(username: str, avatar_key: str | None = None) -> str:
+    """The uploaded avatar (``avatar_key``, its stored object) when there is one, through
+    ``/media/`` (a stable URL: a file for local storage, a short redirect for S3). Until
+    then a generated identicon, served by us (no third party learns who looks at which
+    profile)."""
+    if avatar_key:
+        return f"/media/{avatar_key}"
+    return _identicon_url(username)
+
+
+@functools.lru_cache(maxsize=4096)
+def _identicon_url(username: str) -> str:
+    digest = hashlib.sha256(username.lower().encode()).hexdigest()[:16]
+    return f"/identicons/{digest}.svg"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SessionUser:
+    """Who is signed in, as every request sees them: what pages and permissions need, and
+    nothing that is secret (no password hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    email: str
+    role: str
+    is_confirmed: bool
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in ROLES_THAT_MODERATE
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+class UserSummary(NamedTuple):
+    id: int
+    username: str
+    display_name: str
+    avatar_url: str
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    @classmethod
+    def of(
+        cls, user_id: int, username: str, display_name: str, avatar_key: str | None = None
+    ) -> UserSummary:
+        return cls(user_id, username, display_name, avatar_url(username, avatar_key))
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    summary: UserSummary
+    bio: str
+    location: str
+    created_at: datetime
+    post_count: int
+    followers_count: int
+    following_count: int
+    following: bool  # the viewer follows them
+    follows_you: bool  # they follow the viewer
+    is_viewer: bool
+
+
+class PhotoView(NamedTuple):
+    url: str  # the display size, longest edge 1080 px
+    thumb_url: str  # a 320 px square
+    width: int  # of the display size
+    height: int
+    alt: str
+
+
+class PostView(NamedTuple):
+    id: int
+    author: UserSummary
+    body: str
+    status: str
+    created_at: datetime
+    published_at: datetime | None
+    like_count: int
+    comment_count: int
+    liked: bool
+    photos: tuple[PhotoView, ...] = ()
+
+    @property
+    def shown_at(self) -> datetime:
+        return self.published_at or self.created_at
+
+    @property
+    def position(self) -> Position:
+        return Position(self.shown_at, self.id)
+
+
+@dataclasses.dataclass(frozen=True)
+class CommentView:
+    id: int
+    post_id: int
+    post_author_id: int
+    author: UserSummary
+    body: str
+    created_at: datetime
+
+    @property
+    def position(self) -> Position:
+        return Position(self.created_at, self.id)
+
+
+@dataclasses.dataclass(frozen=True)
+class NotificationView:
+    id: int
+    kind: str
+    actor: UserSummary
+    post_id: int | None
+    created_at: datetime
+    read: bool
+
+    @property
+    def position(self) -> Position:
+        return Position(self.created_at, self.id)
+
+
+@dataclasses.dataclass(frozen=True)
+class Relationship:
+    user: UserSummary
+    since: datetime
+
+    @property
+    def position(self) -> Position:
+        return Position(self.since, self.user.id)
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountView:
+    """A user as the admin list shows them."""
+
+    id: int
+    username: str
+    email: str
+    role: str
+    created_at: datetime
+    is_confirmed: bool
+
+    @property
+    def position(self) -> Position:
+        return Position(self.created_at, self.id)
+
+
+Item = TypeVar("Item")
+
+
+@dataclasses.dataclass(frozen=True)
+class Page(Generic[Item]):
+    items: list[Item]
+    next_cursor: str | None

@@ -1,0 +1,242 @@
+"""The read layer's two promises: every statement that shows posts applies the one
+visibility rule, and nothing but its registered statements runs on the read pool.
+
+The first is proved twice: by the text of each statement (every ``posts`` it reads is
+filtered by visibility.post_visible_to), and by running each of them against a post its
+viewer may not see. A statement added to the read layer without an entry here fails the
+test, so the table grows with the layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+
+from service.keys import read_pool_key
+from service.reads import statements
+from service.reads.paging import NEWEST_FIRST, OLDEST_FIRST
+from service.reads.statements import Statement
+from service.reads.visibility import post_visible_to
+from tests.support import asyncpg_dsn
+
+SAMPLE_ROWS = 5
+# Words that can follow a table without an alias.
+SQL_WORDS = {"WHERE", "ON", "JOIN", "LEFT", "CROSS", "ORDER", "GROUP", "LIMIT", ""}
+
+
+def _family(statement: Statement) -> str:
+    return statement.name.split("/")[0]
+
+
+@dataclass(frozen=True)
+class World:
+    author: int
+    reader: int  # follows the author
+    hidden_post: int  # the author's, still processing: only the author may see it
+    shown_post: int  # the author's, published
+    hidden_comment: int  # under the hidden post
+
+
+# For each family of statements that shows posts: its arguments for a viewer (None: not
+# logged in), and which of the world's hidden things a result row shows.
+Arguments = Callable[[World, int | None], tuple[Any, ...]]
+Shows = Callable[[World, list[asyncpg.Record]], set[str]]
+
+
+def _posts(world: World, rows: list[asyncpg.Record]) -> set[str]:
+    ids = {row["id"] for row in rows}
+    return {name for name, post in [("hidden post", world.hidden_post)] if post in ids}
+
+
+def _comments(world: World, rows: list[asyncpg.Record]) -> set[str]:
+    return {"hidden comment" for row in rows if row["id"] == world.hidden_comment}
+
+
+def _notifications(world: World, rows: list[asyncpg.Record]) -> set[str]:
+    return {"notification of the hidden post" for r in rows if r["post_id"] == world.hidden_post}
+
+
+def _unread(world: World, rows: list[asyncpg.Record]) -> set[str]:
+    # The reader has exactly two unread notifications: one about each of the author's posts.
+    return {"notification of the hidden post"} if rows[0][0] != 1 else set()
+
+
+START = (NEWEST_FIRST.at, NEWEST_FIRST.id)
+VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
+    "home": (lambda w, viewer: (viewer, *START), _posts),
+    "explore": (lambda w, viewer: (viewer, *START), _posts),
+    "author": (lambda w, viewer: (viewer, *START, w.author), _posts),
+    "posts_by_id": (lambda w, viewer: (viewer, [w.hidden_post, w.shown_post]), _posts),
+    # Only ever run for the viewer's own posts; another's must not show even so.
+    "pending_posts": (lambda w, viewer: (viewer,), _posts),
+    "comments": (
+        lambda w, viewer: (viewer, w.hidden_post, OLDEST_FIRST.at, OLDEST_FIRST.id),
+        _comments,
+    ),
+    "comment": (lambda w, viewer: (viewer, w.hidden_comment), _comments),
+    "notifications": (lambda w, viewer: (viewer, *START), _notifications),
+    "unread_notifications": (lambda w, viewer: (viewer,), _unread),
+}
+# Statements whose viewer must be logged in (their lists are the viewer's own).
+SIGNED_IN_ONLY = {"home", "notifications", "unread_notifications", "pending_posts"}
+
+
+def test_every_statement_that_reads_posts_applies_the_rule_to_each():
+    for statement in statements.every_statement(SAMPLE_ROWS):
+        reads = re.findall(r"\b(?:FROM|JOIN)\s+posts\b(?:\s+(?:AS\s+)?(\w+))?", statement.sql)
+        aliases = [alias for alias in reads if alias.upper() not in SQL_WORDS]
+        assert len(aliases) == len(reads), f"{statement.name} reads posts without an alias"
+        if not statement.shows_posts:
+            assert not re.search(r"\bposts\b", statement.sql), (
+                f"{statement.name} reads posts but is not marked as showing them"
+            )
+            continue
+        assert aliases, f"{statement.name} is marked as showing posts but reads none"
+        for alias in set(aliases):
+            # The viewer is $1 in every statement that shows posts.
+            rule = post_visible_to(alias, "$1")
+            assert statement.sql.count(rule) >= aliases.count(alias), (
+                f"{statement.name}: a read of posts {alias} is not filtered by the rule"
+            )
+
+
+def test_every_statement_that_shows_posts_is_in_the_visibility_table():
+    families = {_family(s) for s in statements.every_statement(SAMPLE_ROWS) if s.shows_posts}
+    assert families == set(VIEWED_BY)
+
+
+@pytest.fixture
+async def world(db, factory) -> World:
+    author, reader = await factory.user(), await factory.user()
+    await factory.follow(reader, author)
+    shown_post = await factory.post(author)
+    await factory.comment(reader, shown_post)  # notifies the author, not the reader
+    async with db.begin() as session:
+        # A photo post whose photos are still processed, as posting one leaves it, with a
+        # comment and a notification for the reader, such as rules to come may hide.
+        hidden_post = await session.scalar(
+            text(
+                "INSERT INTO posts (author_id, body, status) VALUES (:author, 'hidden',"
+                " 'processing') RETURNING id"
+            ),
+            {"author": author.id},
+        )
+        hidden_comment = await session.scalar(
+            text(
+                "INSERT INTO comments (post_id, author_id, body) VALUES (:post, :author, 'x')"
+                " RETURNING id"
+            ),
+            {"post": hidden_post, "author": author.id},
+        )
+        for post_id in (hidden_post, shown_post):
+            await session.execute(
+                text(
+                    "INSERT INTO notifications (user_id, actor_id, kind, post_id)"
+                    " VALUES (:user, :actor, 'like', :post)"
+                ),
+                {"user": reader.id, "actor": author.id, "post": post_id},
+            )
+    return World(author.id, reader.id, hidden_post, shown_post, hidden_comment)
+
+
+async def test_no_statement_shows_a_post_to_a_viewer_who_may_not_see_it(world, database_url):
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await connection.execute("SET plan_cache_mode = force_generic_plan")
+        checked = 0
+        for statement in statements.every_statement(SAMPLE_ROWS):
+            if not statement.shows_posts:
+                continue
+            arguments, shows = VIEWED_BY[_family(statement)]
+            viewers = [world.reader] + ([] if _family(statement) in SIGNED_IN_ONLY else [None])
+            if _family(statement) == "pending_posts":
+                viewers = [world.author]  # the author's own list: here the rule must let it in
+            for viewer in viewers:
+                rows = await connection.fetch(statement.sql, *arguments(world, viewer))
+                if viewer == world.author:
+                    assert shows(world, rows) == {"hidden post"}, statement.name
+                else:
+                    assert shows(world, rows) == set(), (statement.name, viewer)
+                checked += 1
+        # The author sees their own unpublished post wherever it is asked for by id.
+        by_id = statements.REGISTRY["posts_by_id"]
+        rows = await connection.fetch(by_id.sql, *VIEWED_BY["posts_by_id"][0](world, world.author))
+        assert [row["id"] for row in rows] == [world.hidden_post, world.shown_post]
+        assert checked >= len(VIEWED_BY)
+    finally:
+        await connection.close()
+
+
+async def test_only_registered_statements_reach_the_read_pool(
+    client, make_client, factory, login, world
+):
+    """Every page and API answer a signed-in admin can ask for, with the statements they run
+    on the read pool logged: each must be a registered one. A GET route added without a
+    line here fails the test."""
+    admin = await factory.user(role="admin")
+    await login(client, admin)
+    shown = await client.get(f"/api/v1/posts/{world.shown_post}")
+    username = (await shown.json())["author"]["username"]
+    asked = {
+        "home": "/",
+        "explore": "/explore",
+        "profile": f"/@{username}",
+        "followers": f"/@{username}/followers",
+        "following": f"/@{username}/following",
+        "post": f"/p/{world.shown_post}",
+        "notifications": "/notifications",
+        "admin_users": "/admin/users",
+        "settings_profile": "/settings/profile",
+        "settings_password": "/settings/password",
+        "api_timeline": "/api/v1/timeline",
+        "api_explore": "/api/v1/explore",
+        "api_post": f"/api/v1/posts/{world.shown_post}",
+        "api_comments": f"/api/v1/posts/{world.shown_post}/comments",
+        "api_user": f"/api/v1/users/{username}",
+        "api_user_posts": f"/api/v1/users/{username}/posts",
+        "api_followers": f"/api/v1/users/{username}/followers",
+        "api_following": f"/api/v1/users/{username}/following",
+        "api_notifications": "/api/v1/notifications",
+    }
+    # Files and probes, the stream, and forms whose only reads (the session, the unread
+    # badge) every page here runs too.
+    reads_no_statement = {
+        "login", "signup", "password_forgot", "password_reset", "confirm", "static",
+        "media", "identicon", "healthz", "readyz", "metrics", "api_stream", "logout",
+    }  # fmt: skip
+    app = client.server.app
+    routes = {
+        route.name
+        for route in app.router.routes()
+        if route.method in {"GET", "HEAD"} and route.name is not None
+    }
+    assert routes - reads_no_statement - set(asked) == set(), "a GET route is not checked here"
+
+    ran: list[str] = []
+    pool = app[read_pool_key]
+    held = [await pool.acquire() for _ in range(pool.get_max_size())]
+    for connection in held:
+        connection.add_query_logger(lambda query: ran.append(query.query))
+    for connection in held:
+        await pool.release(connection)
+    for name, path in asked.items():
+        response = await client.get(path)
+        assert response.status == 200, (name, response.status)
+    await asyncio.sleep(0)  # the driver calls its loggers soon after each statement
+    registered = {statement.sql for statement in statements.REGISTRY.values()}
+    ours = [query for query in ran if not _driver_introspection(query)]
+    assert ours, "the read pool ran nothing"
+    assert [query for query in ours if query not in registered] == []
+
+
+def _driver_introspection(query: str) -> bool:
+    """asyncpg's own look-ups of the types of a statement's columns, the first time it
+    prepares one (with JIT turned off around them)."""
+    return "pg_catalog." in query or "'jit'" in query
