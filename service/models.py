@@ -62,6 +62,8 @@ class User(Base):
     bio: Mapped[str] = mapped_column(String(300), server_default="")
     role: Mapped[str] = mapped_column(String(16), server_default="user")
     email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by an admin: the account cannot log in and is seen by nobody (reads/visibility.py).
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now_column()
     # Kept in step with the rows they count, in the same transaction as each change.
     post_count: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -74,6 +76,7 @@ class User(Base):
         # Usernames and emails are unique regardless of case: "Ann" and "ann" are one person.
         Index("uq_users_username_lower", func.lower(text("username")), unique=True),
         Index("uq_users_email_lower", func.lower(text("email")), unique=True),
+        Index("ix_users_suspended", "id", postgresql_where=text("suspended_at IS NOT NULL")),
     )
 
     @property

@@ -25,7 +25,7 @@ from service.models import AuthSession, Avatar, Comment, Follow, Like, MediaJob,
 from tests import s3
 from tests.api import Api
 from tests.s3 import Bucket, s3_env
-from tests.support import admin_execute, asyncpg_dsn, csrf_for, with_database
+from tests.support import admin_execute, asyncpg_dsn, csrf_for, submit, with_database
 from tests.test_cli import assert_one_line_error, run_command, service_env
 from tests.test_uploads import api_upload, photo_form, profile_form, wait_for_status
 
@@ -126,7 +126,8 @@ async def test_users_list_show_confirm_and_set_role(env, factory, db):
     assert rows[0]["confirmed"] is False and rows[0]["role"] == "user"
     assert rows[1]["confirmed"] is True and rows[1]["posts"] == 1
     listing = ok(listing)
-    assert listing.splitlines()[0].split() == ["USERNAME", "ROLE", "CONFIRMED", "POSTS", "CREATED"]
+    header = ["USERNAME", "ROLE", "CONFIRMED", "SUSPENDED", "POSTS", "CREATED"]
+    assert listing.splitlines()[0].split() == header
     assert listing.index(newer.username) < listing.index(older.username)
     shown = json.loads(ok(shown))
     assert shown["email"] == older.email and shown["posts"] == 1
@@ -155,6 +156,76 @@ async def test_users_list_show_confirm_and_set_role(env, factory, db):
     for result, command in zip(unknown, ("show", "confirm", "set-role", "delete"), strict=True):
         assert_one_line_error(result, 2, f"admin users {command}", 'no user named "ghost_user"')
     assert no_limit.returncode == 2 and "not a number from 1 to" in no_limit.stderr
+
+
+async def test_a_suspended_user_is_logged_out_cannot_log_in_and_is_seen_by_nobody(
+    env, factory, client, make_client, login
+):
+    suspect, friend = await factory.user(), await factory.user()
+    post_id = await factory.post(suspect, "seen until suspended")
+    friends_post = await factory.post(friend)
+    comment_id = await factory.comment(suspect, friends_post)
+    await factory.follow(friend, suspect)
+    await factory.follow(suspect, friend)
+    await login(client, suspect)
+    friend_api = Api(await make_client(client))
+    await login(friend_api.client, friend)
+    suspect_api = Api(client)
+    await suspect_api.get("/api/v1/timeline")
+
+    async def friend_sees() -> dict[str, bool]:
+        timeline = await friend_api.get("/api/v1/timeline")
+        comments = await friend_api.get(f"/api/v1/posts/{friends_post}/comments")
+        followers = await friend_api.get(f"/api/v1/users/{friend.username}/followers")
+        following = await friend_api.get(f"/api/v1/users/{friend.username}/following")
+        notices = await friend_api.get("/api/v1/notifications")
+        profile = await friend_api.client.get(f"/@{suspect.username}")
+        post_page = await friend_api.client.get(f"/p/{post_id}")
+        api_user = await friend_api.client.get(f"/api/v1/users/{suspect.username}")
+        return {
+            "post in timeline": post_id in [item["id"] for item in timeline["items"]],
+            "comment": comment_id in [item["id"] for item in comments["items"]],
+            "as follower": suspect.username
+            in [item["user"]["username"] for item in followers["items"]],
+            "as followed": suspect.username
+            in [item["user"]["username"] for item in following["items"]],
+            "notifications": suspect.username
+            in [item["actor"]["username"] for item in notices["items"]],
+            "profile": profile.status == 200,
+            "post page": post_page.status == 200,
+            "api user": api_user.status == 200,
+        }
+
+    everything = await friend_sees()
+    assert all(everything.values()), everything
+
+    assert "is suspended" in ok(await admin("users", "suspend", suspect.username, env=env))
+    assert "already" in ok(await admin("users", "suspend", suspect.username, env=env))
+    assert not any((await friend_sees()).values())
+    # Logged out at once, and the right password only tells them why they cannot log in.
+    await suspect_api.get("/api/v1/timeline", expect=401)
+    refused = await submit(
+        client, "/login", {"login": suspect.username, "password": suspect.password}, page="/login"
+    )
+    assert refused.status == 403 and "This account is suspended" in await refused.text()
+    wrong = await submit(
+        client, "/login", {"login": suspect.username, "password": "not it at all"}, page="/login"
+    )
+    assert wrong.status == 422 and "suspended" not in await wrong.text()
+    shown = json.loads(ok(await admin("users", "show", suspect.username, "--json", env=env)))
+    assert shown["suspended"] is True and shown["sessions"] == 0
+
+    assert "no longer suspended" in ok(await admin("users", "unsuspend", suspect.username, env=env))
+    assert "was not suspended" in ok(await admin("users", "unsuspend", suspect.username, env=env))
+    assert await friend_sees() == everything
+    await login(client, suspect)
+    for command in ("suspend", "unsuspend"):
+        assert_one_line_error(
+            await admin("users", command, "ghost_user", env=env),
+            2,
+            f"admin users {command}",
+            'no user named "ghost_user"',
+        )
 
 
 async def test_numbers_out_of_range_are_usage_errors_that_touch_nothing(env):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
+from service.domain import accounts
 from service.keys import read_pool_key
 from service.reads import statements
 from service.reads.paging import NEWEST_FIRST, OLDEST_FIRST
@@ -240,3 +242,93 @@ def _driver_introspection(query: str) -> bool:
     """asyncpg's own look-ups of the types of a statement's columns, the first time it
     prepares one (with JIT turned off around them)."""
     return "pg_catalog." in query or "'jit'" in query
+
+
+@dataclass(frozen=True)
+class Suspension:
+    suspended: str  # their username
+    suspended_id: int
+    session_hash: bytes  # a session of theirs that is still in the table
+    post: int  # theirs, published
+    comment: int  # theirs, under the author's post
+    author: int  # wrote that post; the suspended user liked it and follows them
+    author_post: int
+    reader: int  # follows the suspended user
+
+
+@pytest.fixture
+async def suspension(db, factory) -> Suspension:
+    suspended, author, reader = await factory.user(), await factory.user(), await factory.user()
+    post = await factory.post(suspended)
+    author_post = await factory.post(author)
+    comment = await factory.comment(suspended, author_post)
+    await factory.like(suspended, author_post)
+    await factory.follow(suspended, author)
+    await factory.follow(reader, suspended)
+    await factory.follow(suspended, reader)
+    session_hash = secrets.token_bytes(32)
+    async with db.begin() as session:
+        await accounts.suspend(session, suspended.id)
+        # A session that outlived the suspension (it ends them all): the rule must hold
+        # even so.
+        await session.execute(
+            text(
+                "INSERT INTO auth_sessions (id_hash, user_id, expires_at)"
+                " VALUES (:hash, :user, now() + interval '1 day')"
+            ),
+            {"hash": session_hash, "user": suspended.id},
+        )
+    return Suspension(
+        suspended.username, suspended.id, session_hash, post, comment, author.id, author_post,
+        reader.id,
+    )  # fmt: skip
+
+
+# Every family but the admin's list of accounts, which shows suspended accounts on purpose:
+# its arguments, with the suspended user's friends as viewers.
+SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
+    "session_user": lambda s: (s.session_hash,),
+    "user_id_by_name": lambda s: (s.suspended,),
+    "profile": lambda s: (s.suspended, s.reader),
+    "followers": lambda s: (s.reader, *START),
+    "following": lambda s: (s.reader, *START),
+    "home": lambda s: (s.reader, *START),
+    "explore": lambda s: (s.reader, *START),
+    "author": lambda s: (s.reader, *START, s.suspended_id),
+    "posts_by_id": lambda s: (s.reader, [s.post]),
+    "pending_posts": lambda s: (s.suspended_id,),
+    "comments": lambda s: (s.author, s.author_post, OLDEST_FIRST.at, OLDEST_FIRST.id),
+    "comment": lambda s: (s.author, s.comment),
+    "notifications": lambda s: (s.author, *START),
+    "unread_notifications": lambda s: (s.author,),
+}
+
+
+async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
+    suspension, database_url
+):
+    every = statements.every_statement(SAMPLE_ROWS)
+    assert {_family(s) for s in every} - {"accounts"} == set(SUSPENSION_CASES)
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await connection.execute("SET plan_cache_mode = force_generic_plan")
+        for statement in every:
+            if _family(statement) == "accounts":
+                continue
+            rows = await connection.fetch(
+                statement.sql, *SUSPENSION_CASES[_family(statement)](suspension)
+            )
+            # Every row of a person, a post, a comment or a notification names its person.
+            values = [value for row in rows for value in row.values()]
+            assert suspension.suspended not in values, statement.name
+            if _family(statement) in {"session_user", "user_id_by_name", "profile"}:
+                assert rows == [], statement.name
+            if statement.name == "unread_notifications":
+                # The author's only notifications are the suspended user's: a comment, a
+                # like and a follow, all hidden with them.
+                assert rows[0][0] == 0
+        accounts_page = statements.PAGED["accounts"].rows(SAMPLE_ROWS)
+        listed = await connection.fetch(accounts_page.sql, *START)
+        assert suspension.suspended in [row["username"] for row in listed]
+    finally:
+        await connection.close()

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import USERNAME_PATTERN, EmailToken, User
+from service.models import USERNAME_PATTERN, AuthSession, EmailToken, User
 from service.security import new_token, token_hash
 
 MIN_PASSWORD_CHARS = 8
@@ -227,6 +227,30 @@ async def reset_password(session: AsyncSession, token: str, password_hash: str) 
 
 async def set_role(session: AsyncSession, user_id: int, role: str) -> None:
     await session.execute(update(User).where(User.id == user_id).values(role=role))
+
+
+async def suspend(session: AsyncSession, user_id: int) -> datetime | None:
+    """Suspend the account and end its sessions (their live streams close with them); when
+    it was suspended already, since when, and nothing changes."""
+    since = await session.scalar(
+        select(User.suspended_at).where(User.id == user_id).with_for_update()
+    )
+    if since is not None:
+        return since
+    await session.execute(update(User).where(User.id == user_id).values(suspended_at=func.now()))
+    await session.execute(delete(AuthSession).where(AuthSession.user_id == user_id))
+    return None
+
+
+async def unsuspend(session: AsyncSession, user_id: int) -> bool:
+    """Lift the suspension; False when the account was not suspended."""
+    lifted = await session.scalar(
+        update(User)
+        .where(User.id == user_id, User.suspended_at.is_not(None))
+        .values(suspended_at=None)
+        .returning(User.id)
+    )
+    return lifted is not None
 
 
 async def forget_expired_tokens(session: AsyncSession) -> None:

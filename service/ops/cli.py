@@ -99,12 +99,13 @@ async def users_list(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         _print_json(rows)
         return 0
-    print(f"{'USERNAME':30} {'ROLE':9} {'CONFIRMED':9} {'POSTS':>6}  CREATED")
+    print(f"{'USERNAME':30} {'ROLE':9} {'CONFIRMED':9} {'SUSPENDED':9} {'POSTS':>6}  CREATED")
     for row in rows:
         confirmed = "yes" if row["confirmed"] else "no"
+        suspended = "yes" if row["suspended"] else "no"
         print(
-            f"{row['username']:30} {row['role']:9} {confirmed:9} {row['posts']:>6}  "
-            f"{row['created_at']}"
+            f"{row['username']:30} {row['role']:9} {confirmed:9} {suspended:9} "
+            f"{row['posts']:>6}  {row['created_at']}"
         )
     return 0
 
@@ -143,6 +144,30 @@ async def users_set_role(settings: Settings, args: argparse.Namespace) -> int:
     async with sessions(settings.database.url) as sessionmaker:
         before = await users.set_role(sessionmaker, args.username, args.role)
     print(f"{args.username} is now {args.role} (was {before}).")
+    return 0
+
+
+async def users_suspend(settings: Settings, args: argparse.Namespace) -> int:
+    from service.ops import users
+
+    async with sessions(settings.database.url) as sessionmaker:
+        since = await users.suspend(sessionmaker, args.username)
+    if since is None:
+        print(f"{args.username} is suspended: logged out everywhere, and hidden from everyone.")
+    else:
+        print(f"{args.username} was suspended already ({since:%Y-%m-%d}).")
+    return 0
+
+
+async def users_unsuspend(settings: Settings, args: argparse.Namespace) -> int:
+    from service.ops import users
+
+    async with sessions(settings.database.url) as sessionmaker:
+        lifted = await users.unsuspend(sessionmaker, args.username)
+    if lifted:
+        print(f"{args.username} is no longer suspended.")
+    else:
+        print(f"{args.username} was not suspended.")
     return 0
 
 
@@ -335,7 +360,7 @@ def add_admin_commands(
     def with_json(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 
-    group = area("users", "list, show, confirm, change or delete accounts")
+    group = area("users", "list, show, confirm, change, suspend or delete accounts")
     shown = command(group, "users list", "list", users_list, "newest accounts first")
     shown.add_argument("--limit", type=_positive, default=50, help="how many (default 50)")
     with_json(shown)
@@ -347,6 +372,13 @@ def add_admin_commands(
     shown = command(group, "users set-role", "set-role", users_set_role, "change the role")
     shown.add_argument("username")
     shown.add_argument("role", choices=ROLES)
+    shown = command(
+        group, "users suspend", "suspend", users_suspend,
+        "log the account out everywhere and hide it and all it wrote until unsuspended",
+    )  # fmt: skip
+    shown.add_argument("username")
+    shown = command(group, "users unsuspend", "unsuspend", users_unsuspend, "lift a suspension")
+    shown.add_argument("username")
     shown = command(
         group, "users delete", "delete", users_delete,
         "delete the account, its posts, comments, likes, follows, sessions and photos",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.domain import admin, removal
+from service.domain import accounts, admin, removal
 from service.models import AuthSession, Comment, Like, MediaJob, OutboxMail, Photo, Post, User
 from service.ops.database import NotFound
 
@@ -27,6 +27,7 @@ def summary(user: User) -> dict[str, Any]:
         "username": user.username,
         "role": user.role,
         "confirmed": user.is_confirmed,
+        "suspended": user.suspended_at is not None,
         "posts": user.post_count,
         "created_at": _stamp(user.created_at),
     }
@@ -87,6 +88,7 @@ async def show_user(sessionmaker: async_sessionmaker, username: str) -> dict[str
         "email": user.email,
         "display_name": user.display_name,
         "confirmed_at": _stamp(user.email_confirmed_at),
+        "suspended_at": _stamp(user.suspended_at),
         "followers": user.followers_count,
         "following": user.following_count,
         "comments": comments,
@@ -115,6 +117,18 @@ async def set_role(sessionmaker: async_sessionmaker, username: str, role: str) -
         before = (await _user(session, username)).role
         await admin.set_role(session, username, role)
     return before
+
+
+async def suspend(sessionmaker: async_sessionmaker, username: str) -> datetime | None:
+    """Suspend the account; when it had been suspended already, since when, else None."""
+    async with sessionmaker.begin() as session:
+        return await accounts.suspend(session, (await _user(session, username)).id)
+
+
+async def unsuspend(sessionmaker: async_sessionmaker, username: str) -> bool:
+    """Lift the suspension; False when there was none."""
+    async with sessionmaker.begin() as session:
+        return await accounts.unsuspend(session, (await _user(session, username)).id)
 
 
 async def delete(sessionmaker: async_sessionmaker, username: str) -> removal.Removed:

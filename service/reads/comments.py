@@ -7,7 +7,7 @@ from service.reads.paging import OLDEST_FIRST, page_of
 from service.reads.people import avatar_key
 from service.reads.statements import Reader, register, register_paged
 from service.reads.views import CommentView, Page, UserSummary
-from service.reads.visibility import post_visible_to
+from service.reads.visibility import person_visible, post_visible_to
 
 _COLUMNS = f"""
     c.id, c.post_id, p.author_id, c.author_id, u.username, u.display_name,
@@ -22,7 +22,7 @@ PAGE = register_paged(
       FROM comments c
       JOIN posts p ON p.id = c.post_id
       JOIN users u ON u.id = c.author_id
-     WHERE c.post_id = $2 AND {post_visible_to("p", "$1")}
+     WHERE c.post_id = $2 AND {post_visible_to("p", "$1")} AND {person_visible("u")}
        AND (c.created_at, c.id) > ($3, $4)
      ORDER BY c.created_at, c.id
      LIMIT {rows}
@@ -39,7 +39,7 @@ ONE = register(
       FROM comments c
       JOIN posts p ON p.id = c.post_id
       JOIN users u ON u.id = c.author_id
-     WHERE c.id = $2 AND {post_visible_to("p", "$1")}
+     WHERE c.id = $2 AND {post_visible_to("p", "$1")} AND {person_visible("u")}
     """,
     shows_posts=True,
 )

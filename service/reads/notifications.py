@@ -7,7 +7,7 @@ from service.reads.paging import NEWEST_FIRST, page_of
 from service.reads.people import avatar_key
 from service.reads.statements import Reader, register, register_paged
 from service.reads.views import NotificationView, Page, UserSummary
-from service.reads.visibility import post_visible_to
+from service.reads.visibility import person_visible, post_visible_to
 
 # The notifications of user $1 after the position ($2 time, $3 id). One about a post shows
 # only while its reader may see that post.
@@ -21,7 +21,7 @@ PAGE = register_paged(
       FROM notifications n
       JOIN users u ON u.id = n.actor_id
       LEFT JOIN posts p ON p.id = n.post_id
-     WHERE n.user_id = $1
+     WHERE n.user_id = $1 AND {person_visible("u")}
        AND (n.post_id IS NULL OR {post_visible_to("p", "$1")})
        AND (n.created_at, n.id) < ($2, $3)
      ORDER BY n.created_at DESC, n.id DESC
@@ -36,8 +36,9 @@ UNREAD = register(
     f"""
     SELECT count(*)
       FROM notifications n
+      JOIN users u ON u.id = n.actor_id
       LEFT JOIN posts p ON p.id = n.post_id
-     WHERE n.user_id = $1 AND n.read_at IS NULL
+     WHERE n.user_id = $1 AND n.read_at IS NULL AND {person_visible("u")}
        AND (n.post_id IS NULL OR {post_visible_to("p", "$1")})
     """,
     shows_posts=True,

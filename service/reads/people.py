@@ -16,6 +16,7 @@ from service.reads.views import (
     SessionUser,
     UserSummary,
 )
+from service.reads.visibility import person_visible
 
 
 def could_be_username(name: str) -> bool:
@@ -36,11 +37,11 @@ def avatar_key(user_id: str, size: str = AVATAR_SMALL) -> str:
 # The user behind the live (unexpired) session whose id hashes to $1.
 SESSION_USER = register(
     "session_user",
-    """
+    f"""
     SELECT u.id, u.username, u.display_name, u.email, u.role,
            u.email_confirmed_at IS NOT NULL AS is_confirmed
       FROM auth_sessions s JOIN users u ON u.id = s.user_id
-     WHERE s.id_hash = $1 AND s.expires_at > now()
+     WHERE s.id_hash = $1 AND s.expires_at > now() AND {person_visible("u")}
     """,
 )
 
@@ -51,7 +52,8 @@ async def session_user(reader: Reader, session_hash: bytes) -> SessionUser | Non
 
 
 USER_ID_BY_NAME = register(
-    "user_id_by_name", "SELECT id FROM users WHERE lower(username) = lower($1)"
+    "user_id_by_name",
+    f"SELECT u.id FROM users u WHERE lower(u.username) = lower($1) AND {person_visible('u')}",
 )
 
 
@@ -73,7 +75,7 @@ PROFILE = register(
            EXISTS (SELECT FROM follows f
                     WHERE f.follower_id = u.id AND f.followed_id = $2) AS follows_you
       FROM users u
-     WHERE lower(u.username) = lower($1)
+     WHERE lower(u.username) = lower($1) AND {person_visible("u")}
     """,
 )
 
@@ -100,7 +102,8 @@ def _relationships(mine: str, theirs: str):
         return f"""
     SELECT f.created_at, u.id, u.username, u.display_name, {avatar_key("u.id")} AS avatar_key
       FROM follows f JOIN users u ON u.id = f.{theirs}
-     WHERE f.{mine} = $1 AND (f.created_at, f.{theirs}) < ($2, $3)
+     WHERE f.{mine} = $1 AND {person_visible("u")}
+       AND (f.created_at, f.{theirs}) < ($2, $3)
      ORDER BY f.created_at DESC, f.{theirs} DESC
      LIMIT {rows}
     """
@@ -127,12 +130,13 @@ async def relationships(
     return page_of([_relationship(row) for row in rows], limit)
 
 
-# Newest accounts first.
+# Newest accounts first, suspended ones too: for admins, who lift suspensions.
 ACCOUNTS = register_paged(
     "accounts",
     lambda rows: (
         f"""
-    SELECT id, username, email, role, created_at, email_confirmed_at IS NOT NULL
+    SELECT id, username, email, role, created_at, email_confirmed_at IS NOT NULL,
+           suspended_at IS NOT NULL
       FROM users
      WHERE (created_at, id) < ($1, $2)
      ORDER BY created_at DESC, id DESC

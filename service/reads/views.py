@@ -170,6 +170,7 @@ class AccountView:
     role: str
     created_at: datetime
     is_confirmed: bool
+    is_suspended: bool
 
     @property
     def position(self) -> Position:

@@ -28,6 +28,8 @@ from service.web.forms import read_form
 routes = web.RouteTableDef()
 
 BAD_LOGIN = "That login and password do not match an account."
+# Said only to whoever knows the password: nobody else learns that the account exists.
+SUSPENDED = "This account is suspended. Contact the people who run this site."
 
 
 def _fields(form, *names: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -154,6 +156,10 @@ async def login(request: web.Request) -> web.Response:
         )
     # The right password is no guess: the limits count failures only.
     await refund_attempt(request, attempt)
+    if user.suspended_at is not None:
+        return await render(
+            request, "auth/login.html", {"form": keep, "errors": {"login": SUSPENDED}}, 403
+        )
     if passwords.needs_rehash(user.password_hash):
         new_hash = await passwords.hash(password)
         async with request.app[sessionmaker_key].begin() as db:
