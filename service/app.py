@@ -20,11 +20,13 @@ from service.keys import (
     mail_templates_key,
     passwords_key,
     scheduler_key,
+    session_cache_key,
     settings_key,
 )
 from service.media import context as media_context
 from service.media import serve as media_serve
 from service.observability import metrics_middleware
+from service.reads.session_cache import SessionCache
 from service.security import PasswordService
 from service.settings import PROJECT_ROOT, Settings
 from service.views import (
@@ -115,6 +117,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[settings_key] = settings
     app[mail_templates_key] = mail.mail_templates()
+    # Filled by requests, emptied by the live listener's announcements (live.py).
+    app[session_cache_key] = SessionCache()
     setup_templates(app, TEMPLATES_DIR, development=settings.app.env == "dev")
     app.on_response_prepare.append(security_headers(settings.is_https))
     hide_server_software()

@@ -15,6 +15,8 @@ CHANNEL = "snapline_events"
 # Sent by the database itself (a trigger on auth_sessions, migration 0005) when a session
 # that was still valid is deleted: logout, a password change or reset, a deleted account.
 SESSION_ENDED = "session_ended"
+# Sent by a trigger on users (migration 0008) when what a SessionUser holds changes.
+USER_CHANGED = "user_changed"
 
 
 async def announce(session: AsyncSession, event: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ liveness_key = web.AppKey("liveness", "Liveness")
 spool_dir_key = web.AppKey("spool_dir", Path)
 pixel_budget_key = web.AppKey("pixel_budget", "PixelBudget")
 
+session_cache_key = web.AppKey("session_cache", "SessionCache")
 current_user_key = web.RequestKey("current_user", "SessionUser | None")
 auth_session_hash_key = web.RequestKey("auth_session_hash", "bytes | None")
 request_id_key = web.RequestKey("request_id", str)

@@ -31,9 +31,17 @@ from service import events
 from service.db import asyncpg_dsn
 from service.domain import sessions as auth_sessions
 from service.events import CHANNEL
-from service.keys import live_hub_key, read_pool_key, scheduler_key, sessionmaker_key, settings_key
+from service.keys import (
+    live_hub_key,
+    read_pool_key,
+    scheduler_key,
+    session_cache_key,
+    sessionmaker_key,
+    settings_key,
+)
 from service.models import Follow
 from service.reads import notifications
+from service.reads.session_cache import SessionCache
 from service.reads.statements import reading
 from service.security import token_hash
 from service.web.auth import current_session_secret, require_user
@@ -88,9 +96,10 @@ class Stream:
 class LiveHub:
     """The streams open in this process, by user id."""
 
-    def __init__(self, sessionmaker, read_pool: asyncpg.Pool) -> None:
+    def __init__(self, sessionmaker, read_pool: asyncpg.Pool, sessions: SessionCache) -> None:
         self.sessionmaker = sessionmaker
         self.read_pool = read_pool
+        self.sessions = sessions
         self.streams: dict[int, set[Stream]] = {}
         self.incoming: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
@@ -132,7 +141,10 @@ class LiveHub:
             user_id, session_hash = int(event["user_id"]), bytes.fromhex(event["session"])
         except (KeyError, TypeError, ValueError):
             log.warning("ignoring a malformed session event: %r", event)
+            # Which session it was is unknown: forget them all rather than keep it.
+            self.sessions.listening(True)
             return
+        self.sessions.session_ended(session_hash)
         self.end_session(user_id, session_hash)
 
     async def check_sessions(self, stopping: asyncio.Event) -> None:
@@ -163,10 +175,16 @@ class LiveHub:
         except ValueError:
             log.warning("ignoring a malformed event: %r", payload[:200])
             return
-        if isinstance(event, dict) and event.get("type") == events.SESSION_ENDED:
+        kind = event.get("type") if isinstance(event, dict) else None
+        if kind == events.SESSION_ENDED:
             # At once, not behind the events waiting for delivery: nothing queued after
-            # this may reach the stream.
+            # this may reach the stream, nor may the session serve another request.
             self._session_ended(event)
+        elif kind == events.USER_CHANGED:
+            try:
+                self.sessions.user_changed(int(event["user_id"]))
+            except (KeyError, TypeError, ValueError):
+                log.warning("ignoring a malformed user event: %r", event)
         else:
             self.incoming.put_nowait(event)
 
@@ -206,6 +224,8 @@ class LiveHub:
 
 async def _listen(hub: LiveHub, connection: asyncpg.Connection, reconnected: bool) -> None:
     await connection.add_listener(CHANNEL, hub.on_notify)
+    # From here on no announcement is missed: sessions may be remembered again.
+    hub.sessions.listening(True)
     if reconnected:
         # Events sent while we were away are gone: tell clients to catch up.
         hub.broadcast(_sse("resync", {}))
@@ -213,12 +233,13 @@ async def _listen(hub: LiveHub, connection: asyncpg.Connection, reconnected: boo
 
 
 async def live_ctx(app: web.Application) -> AsyncIterator[None]:
-    hub = LiveHub(app[sessionmaker_key], app[read_pool_key])
+    hub = LiveHub(app[sessionmaker_key], app[read_pool_key], app[session_cache_key])
     app[live_hub_key] = hub
     listener = HeldConnection(
         asyncpg_dsn(app[settings_key].database.url),
         "live events",
         functools.partial(_listen, hub),
+        on_lost=functools.partial(hub.sessions.listening, False),
     )
     scheduler = app[scheduler_key]
     listening = await scheduler.spawn(listener.run())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from service.cursor import Position
 from service.models import USERNAME_PATTERN
 from service.reads.paging import NEWEST_FIRST, page_of
@@ -39,16 +41,20 @@ SESSION_USER = register(
     "session_user",
     f"""
     SELECT u.id, u.username, u.display_name, u.email, u.role,
-           u.email_confirmed_at IS NOT NULL AS is_confirmed
+           u.email_confirmed_at IS NOT NULL AS is_confirmed, s.expires_at
       FROM auth_sessions s JOIN users u ON u.id = s.user_id
      WHERE s.id_hash = $1 AND s.expires_at > now() AND {person_visible("u")}
     """,
 )
 
 
-async def session_user(reader: Reader, session_hash: bytes) -> SessionUser | None:
+async def session_user(reader: Reader, session_hash: bytes) -> tuple[SessionUser, datetime] | None:
+    """The session's user, and when the session expires."""
     row = await reader.row(SESSION_USER, session_hash)
-    return None if row is None else SessionUser(*row)
+    if row is None:
+        return None
+    *user, expires_at = row
+    return SessionUser(*user), expires_at
 
 
 USER_ID_BY_NAME = register(

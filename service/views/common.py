@@ -10,10 +10,11 @@ from aiohttp import web
 
 from service.domain import ratelimit
 from service.domain import sessions as auth_sessions
-from service.keys import sessionmaker_key, settings_key
+from service.keys import session_cache_key, sessionmaker_key, settings_key
 from service.models import User
 from service.reads import notifications
 from service.reads.views import SessionUser
+from service.security import token_hash
 from service.web import templating
 from service.web.auth import (
     current_session_secret,
@@ -51,6 +52,7 @@ async def log_in(request: web.Request, user: User) -> None:
     async with request.app[sessionmaker_key].begin() as db:
         if previous is not None:
             await auth_sessions.end_session(db, previous)
+            request.app[session_cache_key].session_ended(token_hash(previous))
         secret = await auth_sessions.start_session(
             db, user.id, timedelta(days=settings.security.session_max_age_days)
         )
@@ -67,6 +69,8 @@ async def log_out(request: web.Request) -> None:
     if secret is not None:
         async with request.app[sessionmaker_key].begin() as db:
             await auth_sessions.end_session(db, secret)
+        # At once in this process; the others hear it from the database.
+        request.app[session_cache_key].session_ended(token_hash(secret))
     await end_browser_session(request)
 
 

@@ -7,13 +7,12 @@ import warnings
 from datetime import timedelta
 from urllib.parse import urlencode
 
-import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp_session import get_session, new_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from service.keys import current_user_key, read_pool_key
+from service.keys import current_user_key, read_pool_key, session_cache_key
 from service.reads import people
 from service.reads.statements import reading
 from service.reads.views import SessionUser
@@ -27,6 +26,7 @@ warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp
 
 SESSION_COOKIE = "snapline_session"
 SID_KEY = "sid"
+READ_METHODS = frozenset({"GET", "HEAD"})
 # Requests that never need to know the user: skip the database lookup for them.
 ANONYMOUS_PREFIXES = ("/static/", "/media/", "/healthz", "/readyz", "/metrics")
 
@@ -56,7 +56,7 @@ async def current_user_middleware(request: web.Request, handler: Handler) -> web
         session = await get_session(request)
         secret = session.get(SID_KEY)
         if isinstance(secret, str):
-            user = await _session_user(request.app[read_pool_key], secret)
+            user = await _session_user(request, token_hash(secret))
             if user is None:
                 # Logged out elsewhere, expired or revoked: the cookie is now anonymous.
                 session.pop(SID_KEY, None)
@@ -64,10 +64,21 @@ async def current_user_middleware(request: web.Request, handler: Handler) -> web
     return await handler(request)
 
 
-async def _session_user(pool: asyncpg.Pool, secret: str) -> SessionUser | None:
-    """The signed-in user, looked up on every request but the anonymous ones."""
-    async with reading(pool) as reader:
-        return await people.session_user(reader, token_hash(secret))
+async def _session_user(request: web.Request, session_hash: bytes) -> SessionUser | None:
+    """The signed-in user: remembered by this process for reads (reads.session_cache),
+    always looked up for requests that may change something."""
+    cache = request.app[session_cache_key]
+    if request.method in READ_METHODS and (user := cache.get(session_hash)) is not None:
+        return user
+    generation = cache.generation
+    async with reading(request.app[read_pool_key]) as reader:
+        found = await people.session_user(reader, session_hash)
+    if found is None:
+        cache.session_ended(session_hash)  # a write may learn of it before the announcement
+        return None
+    user, expires_at = found
+    cache.put(session_hash, user, expires_at, generation)
+    return user
 
 
 def current_user(request: web.Request) -> SessionUser | None:
