@@ -17,8 +17,8 @@ from aiohttp import web
 from moto.server import ThreadedMotoServer
 
 from service.embedded_pg import free_port
-from service.media.storage import s3_config
 from service.settings import Settings
+from service.storage.backends import s3_config
 
 ACCESS_KEY = "snapline-test"
 SECRET_KEY = "snapline-test-secret"

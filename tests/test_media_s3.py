@@ -17,8 +17,8 @@ from botocore.credentials import Credentials
 from PIL import Image
 from sqlalchemy import func, select
 
-from service.media.urls import Presigner
 from service.models import MediaJob, Post
+from service.storage.urls import Presigner
 from tests import s3
 from tests.api import Api
 from tests.s3 import s3_settings

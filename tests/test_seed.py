@@ -22,7 +22,6 @@ from argon2 import PasswordHasher
 from service import migrate
 from service.cursor import Position
 from service.db import create_read_pool
-from service.media.urls import app_url
 from service.reads import posts
 from service.reads.statements import reading
 from service.seed import (
@@ -35,6 +34,7 @@ from service.seed import (
     seed,
 )
 from service.settings import SecuritySettings
+from service.storage.urls import app_url
 from tests.support import admin_execute, asyncpg_dsn, with_database
 
 USERS = 200

@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import events
-from service.media import queue
 from service.models import MAX_POST_BODY_CHARS, Photo, Post, User
+from service.storage import queue
 from service.text import text_error, trim
 
 

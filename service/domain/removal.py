@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain import comments, follows, likes, posts
-from service.media import queue
 from service.models import AuthSession, Avatar, Comment, Follow, Like, MediaJob, Photo, Post, User
+from service.storage import queue
 
 
 @dataclasses.dataclass(frozen=True)

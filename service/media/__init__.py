@@ -1,3 +1,3 @@
 """Photos and avatars: streaming uploads (upload), checking and rendering images (images),
-object storage (storage, urls), and the durable jobs that process and store them (queue,
-jobs)."""
+and the jobs that process and store them (jobs). Object storage, keys and the job queue are
+in service/storage."""

@@ -9,9 +9,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.media import queue
 from service.models import Avatar
 from service.reads.views import AVATAR_SMALL
+from service.storage import queue
 
 
 async def request_avatar(session: AsyncSession, user_id: int, original: Path) -> None:

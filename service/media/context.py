@@ -20,10 +20,10 @@ from service.keys import (
     spool_dir_key,
     storage_key,
 )
-from service.media import storage as media_storage
 from service.media.budget import PixelBudget
 from service.media.jobs import STOP_GRACE_SECONDS, MediaWorker
 from service.media.upload import prepare_spool, spool_dir
+from service.storage import backends
 from service.workers.polling import running
 
 # One photo renders at a time per process (about a quarter second of one core for 12 MP):
@@ -33,8 +33,8 @@ RENDER_THREADS = 1
 
 async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
-    async with media_storage.open_storage(settings) as storage:
-        await media_storage.probe(storage, settings)
+    async with backends.open_storage(settings) as storage:
+        await backends.probe(storage, settings)
         app[storage_key] = storage
         spool = spool_dir(settings)
         await asyncio.to_thread(prepare_spool, spool)

@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db import is_database_unavailable
 from service.domain import posts
-from service.media import avatars, images, queue
+from service.media import avatars, images
 from service.media.budget import PixelBudget
-from service.media.storage import Storage, StorageError
-from service.media.urls import rendition_key
 from service.models import MediaJob, MediaOriginal
+from service.storage import queue
+from service.storage.backends import Storage, StorageError
+from service.storage.urls import rendition_key
 from service.workers.liveness import Liveness
 from service.workers.polling import JobTable, PollingWorker
 

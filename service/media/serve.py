@@ -8,8 +8,8 @@ import asyncio
 from aiohttp import web
 
 from service.keys import storage_key
-from service.media.storage import LocalStorage
-from service.media.urls import CONTENT_TYPES
+from service.storage.backends import LocalStorage
+from service.storage.urls import CONTENT_TYPES
 from service.web.problems import Problem
 
 routes = web.RouteTableDef()

@@ -25,10 +25,10 @@ import asyncpg
 
 from service import migrate
 from service.db import asyncpg_dsn
-from service.media.storage import Storage
-from service.media.urls import CONTENT_TYPES, KEY_PATTERN
 from service.ops.database import Failed, NotFound, Refused
 from service.ops.sweep import AVATAR_RENDITIONS, EXPECTED_OBJECTS, PHOTO_RENDITIONS
+from service.storage.backends import Storage
+from service.storage.urls import CONTENT_TYPES, KEY_PATTERN
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"

@@ -27,7 +27,7 @@ from service.ops.database import Failed, NotFound, Refused, sessions
 from service.settings import Settings
 
 if TYPE_CHECKING:
-    from service.media.storage import Storage
+    from service.storage.backends import Storage
 
 # The modules behind the commands (and the storage clients they open) are imported by the
 # command that needs them: every command starts a new process, and most need few of them.
@@ -79,7 +79,7 @@ def _plural(count: int, word: str) -> str:
 @contextlib.asynccontextmanager
 async def _storage(settings: Settings) -> AsyncIterator[Storage]:
     """The configured storage; any failure of it, then or later, a Failed."""
-    from service.media.storage import StorageError, open_storage
+    from service.storage.backends import StorageError, open_storage
 
     try:
         async with open_storage(settings) as storage:
@@ -172,8 +172,8 @@ async def users_unsuspend(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def users_delete(settings: Settings, args: argparse.Namespace) -> int:
-    from service.media.storage import StorageError, open_storage
     from service.ops import users
+    from service.storage.backends import StorageError, open_storage
 
     async with sessions(settings.database.url) as sessionmaker:
         if not args.yes:

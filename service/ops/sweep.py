@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from service.media.images import AVATAR_EDGES_PX
-from service.media.storage import Storage, StoredObject
-from service.media.urls import KEY_PATTERN, rendition_key
+from service.storage.backends import Storage, StoredObject
+from service.storage.urls import KEY_PATTERN, rendition_key
 
 PHOTO_RENDITIONS = ("display", "thumb")
 AVATAR_RENDITIONS = tuple(str(edge) for edge in AVATAR_EDGES_PX)

@@ -14,7 +14,7 @@ from service.models import AuthSession, Comment, Like, MediaJob, OutboxMail, Pho
 from service.ops.database import NotFound
 
 if TYPE_CHECKING:
-    from service.media.storage import Storage
+    from service.storage.backends import Storage
 
 
 def _stamp(value: datetime | None) -> str | None:
@@ -147,7 +147,7 @@ async def run_delete_jobs(
     # Imported here: the worker's module brings the image and S3 libraries, which the
     # other account commands do without.
     from service.media.jobs import LEASE_SECONDS
-    from service.media.storage import StorageError
+    from service.storage.backends import StorageError
 
     done = 0
     for job_id in job_ids:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from service.cursor import Position
-from service.media.urls import MediaUrls, rendition_key
 from service.reads.paging import NEWEST_FIRST, page_of
 from service.reads.people import avatar_key
 from service.reads.statements import Reader, register, register_paged
 from service.reads.views import Page, PhotoView, PostView, UserSummary
 from service.reads.visibility import post_visible_to
+from service.storage.urls import MediaUrls, rendition_key
 
 # How many of the newest posts overall the home timeline looks through before asking each
 # followed author instead. Big enough that a typical reader's page is found in it: a reader

@@ -8,9 +8,9 @@ import contextlib
 from aiohttp import web
 
 from service.keys import read_pool_key, storage_key
-from service.media.urls import MediaUrls
 from service.reads import statements
 from service.reads.statements import Reader
+from service.storage.urls import MediaUrls
 from service.web.params import path_id
 
 

@@ -22,7 +22,8 @@ import aiohttp
 from aiobotocore.config import AioConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from service.media.urls import (
+from service.settings import Settings, StorageSettings
+from service.storage.urls import (
     KEY_PATTERN,
     PREFIX_PATTERN,
     MediaUrls,
@@ -30,7 +31,6 @@ from service.media.urls import (
     PublicUrls,
     app_url,
 )
-from service.settings import Settings, StorageSettings
 
 log = logging.getLogger(__name__)
 
