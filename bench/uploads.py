@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from bench.harness import create_admin, post_photos  # noqa: E402
 from service import migrate  # noqa: E402
 from service.embedded_pg import free_port  # noqa: E402
-from service.media import images  # noqa: E402
+from service.workers.media import images  # noqa: E402
 from tests.s3 import Bucket, DelayProxy, MotoServer, s3_env  # noqa: E402
 from tests.support import CSRF_META, asyncpg_dsn, with_database  # noqa: E402
 

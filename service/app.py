@@ -23,7 +23,6 @@ from service.keys import (
     session_cache_key,
     settings_key,
 )
-from service.media import context as media_context
 from service.media import serve as media_serve
 from service.observability import metrics_middleware
 from service.reads.session_cache import SessionCache
@@ -49,6 +48,7 @@ from service.web.readable import readable_headers_middleware
 from service.web.static import static_files_middleware
 from service.web.templating import setup_templates
 from service.workers.liveness import liveness_ctx
+from service.workers.media import context as media_context
 
 STATIC_DIR = PROJECT_ROOT / "service" / "static"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"

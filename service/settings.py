@@ -103,8 +103,9 @@ class SecuritySettings:
 
 @dataclasses.dataclass(frozen=True)
 class MediaSettings:
-    # Decoded pixels all image work of a process may hold at once (service/media/budget.py):
-    # about 5 bytes each at the peak, so the default of one 40 MP image is about 200 MB.
+    # Decoded pixels all image work of a process may hold at once
+    # (service/workers/media/budget.py): about 5 bytes each at the peak, so the default of
+    # one 40 MP image is about 200 MB.
     image_pixel_budget: int = 40_000_000
 
 

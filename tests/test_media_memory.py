@@ -20,10 +20,10 @@ from PIL import Image
 from sqlalchemy import select
 
 from service.keys import pixel_budget_key
-from service.media import budget as media_budget
-from service.media import context as media_context
-from service.media import images, pngstream
 from service.models import Post
+from service.workers.media import budget as media_budget
+from service.workers.media import context as media_context
+from service.workers.media import images, pngstream
 from tests.test_uploads import api_upload, encoded, photo_form, picture, wait_for_status
 
 # Small enough that two of the photos below never fit at once, big enough for a photo and
@@ -178,7 +178,7 @@ PEAK_SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from service.media import images, pngstream
+    from service.workers.media import images, pngstream
 
     def high_water_kib():
         for line in Path("/proc/self/status").read_text().splitlines():

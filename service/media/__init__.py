@@ -1,3 +1,2 @@
-"""Photos and avatars: streaming uploads (upload), checking and rendering images (images),
-and the jobs that process and store them (jobs). Object storage, keys and the job queue are
-in service/storage."""
+"""Photo and avatar uploads: streaming and checking multipart uploads (upload), creating a
+post from such a form (posting) and serving stored images under /media/ (serve)."""

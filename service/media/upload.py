@@ -13,7 +13,6 @@ import dataclasses
 import logging
 import os
 import secrets
-import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
@@ -22,9 +21,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDict
 
 from service.keys import cpu_executor_key, pixel_budget_key, spool_dir_key
-from service.media import images
-from service.settings import Settings
+from service.storage.spool import SPOOL_SUFFIX
 from service.web.csrf import multipart_key
+from service.workers.media import images
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +39,6 @@ MAX_PARTS = 24
 # Spool writes are handed to a thread in batches of this size, not per network chunk.
 WRITE_BATCH_BYTES = 1024 * 1024
 READ_CHUNK_BYTES = 64 * 1024
-# Spool files older than this belong to a process that died mid-upload.
-STALE_SPOOL_SECONDS = 3600
-SPOOL_DIR = "var/spool"
-SPOOL_SUFFIX = ".upload"
 
 
 class UploadError(Exception):
@@ -83,20 +78,6 @@ class Received:
 
     def spooled(self) -> list[Spooled]:
         return [item for slots in self.files.values() for item in slots if item is not None]
-
-
-def spool_dir(settings: Settings) -> Path:
-    return settings.resolve_path(SPOOL_DIR)
-
-
-def prepare_spool(directory: Path) -> None:
-    """Create the spool directory and remove what crashed processes left in it."""
-    directory.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - STALE_SPOOL_SECONDS
-    for path in directory.glob(f"*{SPOOL_SUFFIX}"):
-        with contextlib.suppress(OSError):
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
 
 
 def _unlink(paths: list[Path]) -> None:

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from service.media.images import AVATAR_EDGES_PX
 from service.storage.backends import Storage, StoredObject
 from service.storage.urls import KEY_PATTERN, rendition_key
+from service.workers.media.images import AVATAR_EDGES_PX
 
 PHOTO_RENDITIONS = ("display", "thumb")
 AVATAR_RENDITIONS = tuple(str(edge) for edge in AVATAR_EDGES_PX)

@@ -146,8 +146,8 @@ async def run_delete_jobs(
     many were done. A job this cannot do (storage down) is left for the workers."""
     # Imported here: the worker's module brings the image and S3 libraries, which the
     # other account commands do without.
-    from service.media.jobs import LEASE_SECONDS
     from service.storage.backends import StorageError
+    from service.workers.media.jobs import LEASE_SECONDS
 
     done = 0
     for job_id in job_ids:

@@ -6,10 +6,9 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from service.domain import accounts, profiles
+from service.domain import accounts, avatars, profiles
 from service.domain import sessions as auth_sessions
 from service.keys import media_worker_key, passwords_key, sessionmaker_key
-from service.media import avatars
 from service.media.upload import Spooled, UploadError, received
 from service.reads import people
 from service.reads.views import SessionUser, avatar_url

@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
-from service.media import pngstream
+from service.workers.media import pngstream
 
 # What a client may upload; Pillow is never asked to try its other decoders (PSD, EPS, ...).
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")

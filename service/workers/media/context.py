@@ -20,10 +20,10 @@ from service.keys import (
     spool_dir_key,
     storage_key,
 )
-from service.media.budget import PixelBudget
-from service.media.jobs import STOP_GRACE_SECONDS, MediaWorker
-from service.media.upload import prepare_spool, spool_dir
 from service.storage import backends
+from service.storage.spool import prepare_spool, spool_dir
+from service.workers.media.budget import PixelBudget
+from service.workers.media.jobs import STOP_GRACE_SECONDS, MediaWorker
 from service.workers.polling import running
 
 # One photo renders at a time per process (about a quarter second of one core for 12 MP):

@@ -17,14 +17,14 @@ from sqlalchemy import Row, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db import is_database_unavailable
-from service.domain import posts
-from service.media import avatars, images
-from service.media.budget import PixelBudget
+from service.domain import avatars, posts
 from service.models import MediaJob, MediaOriginal
 from service.storage import queue
 from service.storage.backends import Storage, StorageError
 from service.storage.urls import rendition_key
 from service.workers.liveness import Liveness
+from service.workers.media import images
+from service.workers.media.budget import PixelBudget
 from service.workers.polling import JobTable, PollingWorker
 
 log = logging.getLogger(__name__)
