@@ -23,7 +23,6 @@ from service.keys import (
     session_cache_key,
     settings_key,
 )
-from service.media import serve as media_serve
 from service.observability import metrics_middleware
 from service.reads.session_cache import SessionCache
 from service.security import PasswordService
@@ -34,6 +33,7 @@ from service.views import (
     auth,
     health,
     interactions,
+    media,
     posts,
     timeline,
     users,
@@ -161,7 +161,7 @@ def create_app(settings: Settings) -> web.Application:
         api_users,
         api_interactions,
         live,
-        media_serve,
+        media,
     )
     for module in route_modules:
         app.router.add_routes(module.routes)

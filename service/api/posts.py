@@ -8,15 +8,15 @@ from service.api import serialize
 from service.api.common import json_response, page_json, read_json_object
 from service.domain import posts
 from service.keys import sessionmaker_key
-from service.media import posting
-from service.media.upload import UploadError
 from service.reads import posts as post_reads
 from service.reads.views import PostView
+from service.views import posting
 from service.views.actions import delete_post
 from service.web.auth import current_user, require_confirmed, require_user
 from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import media_urls, post_id_from, reading
+from service.web.uploads import UploadError
 
 routes = web.RouteTableDef()
 

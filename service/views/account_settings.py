@@ -9,7 +9,6 @@ from aiohttp import web
 from service.domain import accounts, avatars, profiles
 from service.domain import sessions as auth_sessions
 from service.keys import media_worker_key, passwords_key, sessionmaker_key
-from service.media.upload import Spooled, UploadError, received
 from service.reads import people
 from service.reads.views import SessionUser, avatar_url
 from service.text import text_error, trim
@@ -19,6 +18,7 @@ from service.web.flash import flash
 from service.web.forms import read_form
 from service.web.problems import Problem
 from service.web.resources import reading
+from service.web.uploads import Spooled, UploadError, received
 
 routes = web.RouteTableDef()
 

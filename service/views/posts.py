@@ -6,10 +6,9 @@ from aiohttp import web
 
 from service.domain import posts
 from service.keys import sessionmaker_key
-from service.media import posting
-from service.media.upload import UploadError
 from service.reads import comments, notifications
 from service.reads import posts as post_reads
+from service.views import posting
 from service.views.actions import delete_post
 from service.views.common import redirect, render
 from service.web.auth import current_user, require_confirmed, require_user
@@ -18,6 +17,7 @@ from service.web.forms import read_form
 from service.web.paging import DEFAULT_PAGE_SIZE, page_request
 from service.web.problems import Problem
 from service.web.resources import media_urls, post_id_from, reading
+from service.web.uploads import UploadError
 
 routes = web.RouteTableDef()
 

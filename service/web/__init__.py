@@ -1,1 +1,2 @@
-"""HTTP plumbing shared by pages and the API: errors, sessions, CSRF, flash, forms."""
+"""HTTP plumbing shared by pages and the API: errors, sessions, CSRF, flash, forms,
+multipart uploads."""

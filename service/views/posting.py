@@ -1,5 +1,6 @@
 """Creating a post from a multipart form (``body``, repeatable ``photos`` and ``alt``), as
-the page and the API both accept it. The photos are recorded with the post, in one
+the page (views/posts.py) and the API (api/posts.py) both accept it, through the domain's
+one ``posts.create_post`` command. The photos are recorded with the post, in one
 transaction, before the answer; processing them is left to the media worker."""
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from aiohttp import web
 
 from service.domain import posts
 from service.keys import media_worker_key, sessionmaker_key
-from service.media.upload import UploadError, received
 from service.models import MAX_ALT_CHARS
 from service.text import text_error, trim
+from service.web.uploads import UploadError, received
 
 MAX_PHOTOS = 4
 POST_FILES = {"photos": MAX_PHOTOS}
