@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import aiojobs
 from aiohttp import web
 
-from service import housekeeping, live, mail, observability
+from service import housekeeping, live, observability
 from service.api import interactions as api_interactions
 from service.api import posts as api_posts
 from service.api import users as api_users
@@ -47,6 +47,7 @@ from service.web.metrics_access import only_from
 from service.web.readable import readable_headers_middleware
 from service.web.static import static_files_middleware
 from service.web.templating import setup_templates
+from service.workers import mail
 from service.workers.liveness import liveness_ctx
 from service.workers.media import context as media_context
 

@@ -36,7 +36,6 @@ LAYERS = {
     "service.reads": READS,
     "service.domain": DOMAIN,
     "service.housekeeping": WORKERS,
-    "service.mail": WORKERS,
     "service.workers": WORKERS,
     "service.web": PLUMBING,
     "service.api": HANDLERS,

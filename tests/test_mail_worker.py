@@ -13,9 +13,9 @@ from sqlalchemy import select, text
 
 from service.db import asyncpg_dsn
 from service.embedded_pg import free_port
-from service.mail import LEASE_SECONDS, Message, enqueue
 from service.models import OutboxMail
 from service.workers.liveness import ADVISORY_NAMESPACE, new_worker_id
+from service.workers.mail import LEASE_SECONDS, Message, enqueue
 from tests.test_cli import service_env
 from tests.test_media_processes import Served
 

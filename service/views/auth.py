@@ -7,7 +7,6 @@ from aiohttp import web
 from service.domain import accounts, ratelimit
 from service.domain import sessions as auth_sessions
 from service.keys import mail_templates_key, mail_worker_key, passwords_key, sessionmaker_key
-from service.mail import compose, enqueue
 from service.security import safe_next
 from service.text import text_error
 from service.views.common import (
@@ -24,6 +23,7 @@ from service.views.common import (
 from service.web.auth import current_user, require_user
 from service.web.flash import flash
 from service.web.forms import read_form
+from service.workers.mail import compose, enqueue
 
 routes = web.RouteTableDef()
 
