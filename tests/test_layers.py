@@ -51,23 +51,6 @@ LAYERS = {
 # Imports that the layers allow by number but the design does not: plumbing is plumbing.
 FORBIDDEN = {("service.web", "service.domain")}
 
-# Imports of the domain from the HTTP plumbing that predate this test, to be removed as
-# web/ becomes pure plumbing (who may delete a post and what a card shows belong to the
-# domain and the handlers). Exact (importing module, imported module) pairs: an import not
-# listed here fails, and so does an entry that no longer happens.
-KNOWN_VIOLATIONS = {
-    ("service.web.auth", "service.domain.sessions"),
-    ("service.web.cards", "service.domain.posts"),
-    ("service.web.interactions", "service.domain.comments"),
-    ("service.web.interactions", "service.domain.likes"),
-    ("service.web.paging", "service.domain.pages"),
-    ("service.web.resources", "service.domain.follows"),
-    ("service.web.resources", "service.domain.posts"),
-    ("service.web.resources", "service.domain.users"),
-    ("service.web.templating", "service.domain.notifications"),
-}
-
-
 def module_name(path: Path) -> str:
     parts = path.relative_to(SERVICE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -113,8 +96,7 @@ def test_no_import_runs_up_a_layer_or_across_a_forbidden_line() -> None:
         if LAYERS[unit_of(module)] < LAYERS[unit_of(target)]
         or (unit_of(module), unit_of(target)) in FORBIDDEN
     }
-    assert sorted(wrong - KNOWN_VIOLATIONS) == []
-    assert sorted(KNOWN_VIOLATIONS - wrong) == [], "fixed: remove them from KNOWN_VIOLATIONS"
+    assert sorted(wrong) == []
 
 
 def cycles(edges: set[tuple[str, str]]) -> list[list[str]]:
