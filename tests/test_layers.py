@@ -51,6 +51,7 @@ LAYERS = {
 # Imports that the layers allow by number but the design does not: plumbing is plumbing.
 FORBIDDEN = {("service.web", "service.domain")}
 
+
 def module_name(path: Path) -> str:
     parts = path.relative_to(SERVICE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

@@ -1,8 +1,17 @@
 // Snapline's page script. No inline script anywhere (the CSP forbids it); every
 // enhancement here is optional: pages work without JavaScript.
+//
+// Behaviour only, never markup: posts, comments, people and like buttons are rendered by
+// the server, and what this script inserts ("load more", new posts, a comment or a like
+// in place) are fragments the server renders with the same templates and card functions
+// as the page (docs/rendering.md).
 "use strict";
 
 (function () {
+  // Asks a page URL (or /fragments/...) for a fragment instead of the whole page.
+  const FRAGMENT_HEADER = "X-Snapline-Fragment";
+  // The most post ids /fragments/posts takes at once: one page of a list.
+  const MAX_NEW_POSTS = 50;
   const UNITS = [
     [365 * 86400, "y"], [7 * 86400, "w"], [86400, "d"], [3600, "h"], [60, "min"],
   ];
@@ -28,148 +37,78 @@
     return document.querySelector('meta[name="csrf-token"]').content;
   }
 
-  // Builds an element. Text always goes in as text nodes, never as HTML, so whatever a user
-  // wrote stays inert.
-  function el(tag, attributes, ...children) {
-    const element = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes || {})) {
-      if (value !== null && value !== undefined && value !== false) element.setAttribute(name, value);
+  // Fetches a fragment and gives its root element, whose data-fragment names what it holds
+  // (kind). The markup is parsed by DOMParser, where nothing runs or loads, and then moved
+  // into the page as it is. A failure throws an Error with the server's words when it sent
+  // them (a "problem" fragment: error.problem is true); otherwise (no answer, or a page
+  // rather than a fragment, as after a redirect to the login page) error.problem is false.
+  async function fragment(url, kind, options) {
+    const response = await fetch(url, {
+      credentials: "same-origin",
+      ...options,
+      headers: { [FRAGMENT_HEADER]: "1", "X-CSRF-Token": csrfToken() },
+    });
+    const parsed = new DOMParser().parseFromString(await response.text(), "text/html");
+    const root = parsed.body.firstElementChild;
+    const found = root && root.dataset.fragment;
+    if (response.ok && found === kind) return root;
+    const problem = found === "problem";
+    throw Object.assign(new Error(problem ? root.textContent : "HTTP " + response.status), { problem });
+  }
+
+  // A form's fields as a url-encoded body (FormData alone would send multipart).
+  function formBody(form) {
+    return new URLSearchParams(new FormData(form));
+  }
+
+  // Moves a fragment's items to the end of list, leaving out any already on the page
+  // (matched by the id of the item or of its card); the items moved.
+  function appendNew(list, items) {
+    const added = [];
+    for (const item of Array.from(items.children)) {
+      const id = item.id || (item.firstElementChild && item.firstElementChild.id);
+      if (id && document.getElementById(id)) continue;
+      list.append(item);
+      added.push(item);
     }
-    for (const child of children) {
-      if (child === null || child === undefined || child === false) continue;
-      element.append(typeof child === "string" ? document.createTextNode(child) : child);
-    }
-    return element;
+    return added;
   }
 
-  function exactTime(iso) {
-    return iso.slice(0, 10) + " " + iso.slice(11, 16) + " UTC";
+  function focusItem(item) {
+    const target = item.querySelector(".post") || item;
+    target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: true });
   }
 
-  function timeElement(iso) {
-    return el("time", { datetime: iso, title: exactTime(iso), "data-relative": "" }, relative(new Date(iso)));
-  }
-
-  function authorLink(user) {
-    return el("a", { class: "post-author", href: user.url },
-      el("img", { class: "avatar", src: user.avatar_url, alt: "", width: "40", height: "40" }),
-      el("span", { class: "post-name", dir: "auto" }, user.display_name || user.username),
-      el("span", { class: "post-handle" }, "@" + user.username));
-  }
-
-  function plural(count, one, many) {
-    return count + " " + (count === 1 ? one : many);
-  }
-
-  // The same markup as _photos in service/web/cards.py.
-  function photosElement(post) {
-    if (!post.photos || post.photos.length === 0) return null;
-    const grid = el("div", { class: "photos photos-" + post.photos.length });
-    for (const photo of post.photos) {
-      grid.append(el("a", { class: "photo", href: post.url },
-        el("img", { src: photo.thumb_url, alt: photo.alt || "", loading: "lazy", width: "320", height: "320" })));
-    }
-    return grid;
-  }
-
-  // The same markup as service/web/cards.py.
-  function renderPost(post) {
-    const viewer = document.body.dataset.viewer;
-    const canDelete = viewer && (viewer === post.author.username || "moderator" in document.body.dataset);
-    const shownAt = post.published_at || post.created_at;
-    const footer = el("footer", { class: "post-footer" });
-    if (viewer && post.status === "published") {
-      footer.append(el("form", { method: "post", action: post.url + (post.liked ? "/unlike" : "/like"), class: "inline-form like-form" },
-        el("input", { type: "hidden", name: "csrf_token", value: csrfToken() }),
-        el("button", { type: "submit", class: "like-button", "aria-pressed": String(post.liked), "data-post-id": String(post.id) },
-          el("span", { "aria-hidden": "true" }, post.liked ? "\u2665" : "\u2661"), " ",
-          el("span", { class: "like-count" }, String(post.like_count)), " ",
-          el("span", { class: "like-label" }, post.like_count === 1 ? "like" : "likes"))));
-    } else {
-      footer.append(el("span", { class: "post-stat" }, plural(post.like_count, "like", "likes")));
-    }
-    footer.append(el("a", { class: "post-stat", href: post.url + "#comments" }, plural(post.comment_count, "comment", "comments")));
-    if (canDelete) {
-      footer.append(el("form", { method: "post", action: post.url + "/delete", class: "inline-form post-delete" },
-        el("input", { type: "hidden", name: "csrf_token", value: csrfToken() }),
-        el("button", { type: "submit", class: "link-button danger" }, "Delete",
-          el("span", { class: "visually-hidden" }, " post " + post.id))));
-    }
-    return el("article", { class: "post", id: "post-" + post.id, "data-post-id": String(post.id) },
-      el("header", { class: "post-header" },
-        authorLink(post.author),
-        el("a", { class: "post-time", href: post.url }, timeElement(shownAt))),
-      photosElement(post),
-      post.body ? el("p", { class: "post-body", dir: "auto" }, post.body) : null,
-      footer);
-  }
-
-  // The same markup as templates/_comment.html.
-  function renderComment(comment, postAuthor) {
-    const viewer = document.body.dataset.viewer;
-    const canDelete = viewer && (viewer === comment.author.username || viewer === postAuthor ||
-      "moderator" in document.body.dataset);
-    const header = el("div", { class: "comment-header" },
-      el("a", { class: "post-author", href: comment.author.url },
-        el("img", { class: "avatar", src: comment.author.avatar_url, alt: "", width: "32", height: "32" }),
-        el("span", { class: "post-name", dir: "auto" }, comment.author.display_name || comment.author.username)),
-      timeElement(comment.created_at));
-    if (canDelete) {
-      header.append(el("form", { method: "post", action: "/comments/" + comment.id + "/delete", class: "inline-form comment-delete" },
-        el("input", { type: "hidden", name: "csrf_token", value: csrfToken() }),
-        el("button", { type: "submit", class: "link-button danger" }, "Delete",
-          el("span", { class: "visually-hidden" }, " comment " + comment.id))));
-    }
-    return el("li", { class: "comment", id: "comment-" + comment.id, "data-comment-id": String(comment.id) },
-      header, el("p", { class: "comment-body", dir: "auto" }, comment.body));
-  }
-
-  function renderPerson(item) {
-    return el("li", { class: "person" },
-      authorLink(item.user),
-      el("span", { class: "since" }, "since ", timeElement(item.since)));
-  }
-
-  // "Load more": the server renders the first page and an "Older posts" link that works
-  // without JavaScript; here the link fetches the next page from the JSON API instead,
-  // on click or as soon as it scrolls into view.
+  // "Load more": the server renders the first page and a "more" link that works without
+  // JavaScript; here that very link is fetched as a fragment instead, on click or as soon
+  // as it scrolls into view, and its items are appended.
   function setupFeed(list) {
     const link = list.parentElement.querySelector(".load-more");
     if (!link) return;
-    const kind = list.dataset.feed;
-    const keyOf = (item) => (kind === "people" ? item.user.username + "@" + item.since : kind + item.id);
-    const render = {
-      posts: (item) => el("li", {}, renderPost(item)),
-      comments: (item) => renderComment(item, list.dataset.postAuthor),
-      people: renderPerson,
-    }[kind];
-    const seen = new Set();
-    for (const node of list.querySelectorAll("[data-post-id]")) seen.add("posts" + node.dataset.postId);
-    for (const node of list.querySelectorAll("[data-comment-id]")) seen.add("comments" + node.dataset.commentId);
-    let cursor = link.dataset.cursor;
+    const label = link.textContent;
     let loading = false;
+    let observer = null;
 
     async function loadMore() {
-      if (loading || !cursor) return;
+      if (loading || !link.isConnected) return;
       loading = true;
       link.setAttribute("aria-busy", "true");
       try {
-        const url = list.dataset.api + "?cursor=" + encodeURIComponent(cursor);
-        const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        const page = await response.json();
-        for (const item of page.items) {
-          const key = keyOf(item);
-          if (seen.has(key)) continue;
-          seen.add(key);
-          list.append(render(item));
-        }
-        cursor = page.next_cursor;
-        if (cursor) {
-          link.href = "?cursor=" + encodeURIComponent(cursor);
-          link.textContent = { posts: "Older posts", comments: "More comments", people: "More" }[kind];
+        const items = await fragment(link.href, list.dataset.feed);
+        const added = appendNew(list, items);
+        const next = items.dataset.nextCursor;
+        if (next) {
+          const url = new URL(link.href);
+          url.searchParams.set("cursor", next);
+          link.href = url.href;
+          link.textContent = label;
         } else {
+          // The link goes; whoever was on it continues at the first item it brought.
+          const focused = document.activeElement === link;
           link.parentElement.remove();
+          if (observer) observer.disconnect();
+          if (focused && added.length) focusItem(added[0]);
         }
       } catch (error) {
         link.textContent = "Could not load more. Try again";
@@ -184,51 +123,37 @@
       loadMore();
     });
     if ("IntersectionObserver" in window) {
-      const observer = new IntersectionObserver((entries) => {
+      observer = new IntersectionObserver((entries) => {
         if (entries.some((entry) => entry.isIntersecting)) loadMore();
       }, { rootMargin: "400px" });
       observer.observe(link);
     }
   }
 
-  async function api(method, url, body) {
-    const options = {
-      method,
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
-    };
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    const response = await fetch(url, options);
-    const data = response.status === 204 ? null : await response.json();
-    if (!response.ok) throw Object.assign(new Error(data && data.error ? data.error.message : "HTTP " + response.status), { response });
-    return data;
-  }
-
-  // Like buttons toggle in place; the form still works without JavaScript.
+  // Like buttons toggle in place: the form is sent as it is, and the server answers with
+  // the post's new like button, which takes the old one's place (and its focus). Without
+  // JavaScript the form posts and comes back to the page.
   function setupLikes() {
     document.addEventListener("submit", async (event) => {
       const form = event.target.closest(".like-form");
       if (!form) return;
       event.preventDefault();
-      const button = form.querySelector(".like-button");
-      const liked = button.getAttribute("aria-pressed") === "true";
+      if (form.getAttribute("aria-busy")) return;
+      form.setAttribute("aria-busy", "true");
       try {
-        const result = await api(liked ? "DELETE" : "POST", "/api/v1/posts/" + button.dataset.postId + "/like");
-        button.setAttribute("aria-pressed", String(result.liked));
-        button.querySelector("[aria-hidden]").textContent = result.liked ? "\u2665" : "\u2661";
-        button.querySelector(".like-count").textContent = String(result.like_count);
-        button.querySelector(".like-label").textContent = result.like_count === 1 ? "like" : "likes";
-        form.action = "/p/" + button.dataset.postId + (result.liked ? "/unlike" : "/like");
+        const answer = await fragment(form.action, "like", { method: "POST", body: formBody(form) });
+        const replacement = answer.querySelector(".like-form");
+        const focused = form.contains(document.activeElement);
+        form.replaceWith(replacement);
+        if (focused) replacement.querySelector("button").focus();
       } catch (error) {
         form.submit();
       }
     });
   }
 
-  // A new comment is appended without a reload.
+  // A new comment is appended without a reload: the form is sent as it is, and the server
+  // answers with the comment as the page shows it, or with why it was refused.
   function setupCommentForm() {
     const form = document.querySelector(".comment-form");
     const list = document.querySelector(".comment-list");
@@ -238,19 +163,17 @@
       const textarea = form.querySelector("textarea");
       const error = form.querySelector(".field-error");
       const button = form.querySelector("button[type=submit]");
+      const body = formBody(form);
       button.disabled = true;
       try {
-        const comment = await api("POST", "/api/v1/posts/" + list.dataset.postId + "/comments", { body: textarea.value });
-        if (!list.querySelector('[data-comment-id="' + comment.id + '"]')) {
-          list.append(renderComment(comment, list.dataset.postAuthor));
-        }
+        appendNew(list, await fragment(form.action, "comments", { method: "POST", body }));
         const empty = document.querySelector(".comments-empty");
         if (empty) empty.remove();
         textarea.value = "";
         error.hidden = true;
         textarea.removeAttribute("aria-invalid");
       } catch (failure) {
-        if (!failure.response) { form.submit(); return; }
+        if (!failure.problem) { form.submit(); return; }
         error.textContent = failure.message;
         error.hidden = false;
         textarea.setAttribute("aria-invalid", "true");
@@ -270,8 +193,8 @@
   }
 
   // Live updates over Server-Sent Events. New posts are never inserted under the reader:
-  // a banner counts them and a click shows them at the top. After a reconnect the page
-  // asks the timeline API what it missed.
+  // a banner counts them and a click fetches their cards and shows them at the top. After
+  // a reconnect the page asks the timeline API which posts it missed.
   function setupLive() {
     if (!document.body.dataset.viewer || !("EventSource" in window)) return;
     const feed = document.querySelector(".feed[data-live]");
@@ -288,17 +211,25 @@
 
     async function catchUp() {
       if (!feed) return;
-      const page = await api("GET", "/api/v1/timeline?limit=50");
+      const response = await fetch("/api/v1/timeline?limit=50", {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) return;
       const present = shown();
-      for (const post of page.items) if (!present.has(post.id)) pending.add(post.id);
+      for (const post of (await response.json()).items) if (!present.has(post.id)) pending.add(post.id);
       updateBanner();
     }
 
     async function showNewPosts() {
-      const page = await api("GET", "/api/v1/timeline?limit=50");
       const present = shown();
-      const fresh = page.items.filter((post) => !present.has(post.id) && pending.has(post.id));
-      for (const post of fresh.reverse()) feed.prepend(el("li", {}, renderPost(post)));
+      // Newest last in the set; the newest that fit in one fragment.
+      const ids = Array.from(pending).filter((id) => !present.has(id)).slice(-MAX_NEW_POSTS);
+      if (ids.length) {
+        const cards = await fragment("/fragments/posts?ids=" + ids.join(","), "posts");
+        // Newest first, as in the feed; a post the viewer may not see is not among them.
+        feed.prepend(...Array.from(cards.children));
+      }
       pending.clear();
       updateBanner();
       const empty = feed.parentElement.querySelector(".empty");
@@ -308,7 +239,8 @@
       if (first) { first.setAttribute("tabindex", "-1"); first.focus({ preventScroll: true }); }
     }
 
-    if (banner) banner.querySelector("button").addEventListener("click", () => showNewPosts());
+    // A failed fetch leaves the banner up, to be clicked again.
+    if (banner) banner.querySelector("button").addEventListener("click", () => showNewPosts().catch(() => {}));
     let connectedBefore = false;
     let source = null;
 
@@ -349,8 +281,6 @@
     window.addEventListener("pageshow", (event) => { if (event.persisted) connect(); });
     document.addEventListener("visibilitychange", () => (document.hidden ? disconnect() : connect()));
   }
-
-  window.Snapline = Object.assign(window.Snapline || {}, { api, csrfToken, el, refreshTimes, renderComment, renderPost });
 
   document.addEventListener("DOMContentLoaded", () => {
     refreshTimes();

@@ -32,16 +32,24 @@ async def render(
     context: dict[str, Any] | None = None,
     status: int = 200,
     unread: int | None = None,
+    fragment: str | None = None,
 ) -> web.Response:
     """A page (web.templating.render) with the viewer's count of unread notifications:
-    read here unless the handler read it with its own statements."""
+    read here unless the handler read it with its own statements. When the request asks
+    for a fragment, the template ``fragment`` alone (see templating.FRAGMENT_HEADER)."""
+    if fragment is not None and templating.wants_fragment(request):
+        return await templating.render_fragment(request, fragment, context, status)
     viewer = current_user(request)
     if viewer is None:
         unread = 0
     elif unread is None:
         async with reading(request) as reader:
             unread = await notifications.unread_count(reader, viewer.id)
-    return await templating.render(request, template, context, status, unread)
+    response = await templating.render(request, template, context, status, unread)
+    if fragment is not None:
+        # The same URL answers a fragment too: no cache may hand one for the other.
+        response.headers.update(templating.FRAGMENT_VARY)
+    return response
 
 
 async def log_in(request: web.Request, user: User) -> None:

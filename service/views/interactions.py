@@ -8,7 +8,9 @@ from aiohttp import web
 
 from service.domain import comments, notifications, posts
 from service.keys import sessionmaker_key
+from service.reads import comments as comment_reads
 from service.reads import notifications as notification_reads
+from service.reads.views import Page
 from service.security import safe_next
 from service.views.actions import add_comment, delete_comment, set_like
 from service.views.common import redirect, render
@@ -17,7 +19,9 @@ from service.web.auth import require_confirmed, require_user
 from service.web.flash import flash
 from service.web.forms import read_form
 from service.web.paging import page_request
+from service.web.problems import Problem
 from service.web.resources import comment_id_from, post_id_from, reading
+from service.web.templating import render_fragment, wants_fragment
 
 routes = web.RouteTableDef()
 
@@ -31,18 +35,25 @@ def back(request: web.Request, default: str) -> str:
     return safe_next(target, default)
 
 
+async def _change_like(request: web.Request, liked: bool) -> web.Response:
+    """Back to the page the form was on; asked for a fragment, the post's new like button
+    (the page's script puts it in place of the old one)."""
+    post_id = post_id_from(request)
+    count = await set_like(request, require_confirmed(request), post_id, liked)
+    if wants_fragment(request):
+        context = {"post_id": post_id, "liked": liked, "like_count": count}
+        return await render_fragment(request, "fragments/like.html", context)
+    raise redirect(back(request, f"/p/{post_id}"))
+
+
 @routes.post("/p/{id}/like", name="like")
 async def like(request: web.Request) -> web.Response:
-    post_id = post_id_from(request)
-    await set_like(request, require_confirmed(request), post_id, True)
-    raise redirect(back(request, f"/p/{post_id}"))
+    return await _change_like(request, True)
 
 
 @routes.post("/p/{id}/unlike", name="unlike")
 async def unlike(request: web.Request) -> web.Response:
-    post_id = post_id_from(request)
-    await set_like(request, require_confirmed(request), post_id, False)
-    raise redirect(back(request, f"/p/{post_id}"))
+    return await _change_like(request, False)
 
 
 @routes.post("/p/{id}/comments", name="comment")
@@ -50,9 +61,18 @@ async def comment(request: web.Request) -> web.Response:
     viewer = require_confirmed(request)
     post_id = post_id_from(request)
     body = posts.normalize_body((await read_form(request)).get("body", ""))
-    if message := comments.body_error(body):
+    fragment = wants_fragment(request)
+    if not fragment and (message := comments.body_error(body)):
         return await post_page(request, {"body": message}, body, 422)
+    # Asked for a fragment, a refused comment is a 422 whose fragment is the message.
     comment_id = await add_comment(request, viewer, post_id, body)
+    if fragment:
+        async with reading(request) as reader:
+            created = await comment_reads.comment(reader, comment_id, viewer.id)
+        if created is None:  # deleted in the moment since it was made
+            raise Problem(404, "There is no such comment.")
+        context = {"comments": Page([created], None)}
+        return await render_fragment(request, "fragments/comments.html", context, 201)
     raise redirect(f"/p/{post_id}#comment-{comment_id}")
 
 

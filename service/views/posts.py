@@ -29,13 +29,7 @@ async def _form_again(
         page = await post_reads.home(
             reader, media_urls(request), viewer_id, None, DEFAULT_PAGE_SIZE
         )
-    context = {
-        "page": page,
-        "pending": [],
-        "feed_api": "/api/v1/timeline",
-        "errors": errors,
-        "draft": draft,
-    }
+    context = {"page": page, "pending": [], "errors": errors, "draft": draft}
     return await render(request, "timeline/home.html", context, status)
 
 
@@ -80,7 +74,9 @@ async def post_page(
         "errors": errors or {},
         "draft": draft,
     }
-    return await render(request, "posts/show.html", context, status, unread)
+    return await render(
+        request, "posts/show.html", context, status, unread, fragment="fragments/comments.html"
+    )
 
 
 @routes.get("/p/{id}", name="post")

@@ -24,8 +24,10 @@ async def home(request: web.Request) -> web.Response:
         page = await posts.home(reader, urls, viewer.id, after, limit)
         pending = await posts.pending(reader, urls, viewer.id) if after is None else []
         unread = await notifications.unread_count(reader, viewer.id)
-    context = {"page": page, "pending": pending, "feed_api": "/api/v1/timeline", "errors": {}}
-    return await render(request, "timeline/home.html", context, unread=unread)
+    context = {"page": page, "pending": pending, "errors": {}}
+    return await render(
+        request, "timeline/home.html", context, unread=unread, fragment="fragments/posts.html"
+    )
 
 
 @routes.get("/explore", name="explore")
@@ -37,5 +39,5 @@ async def explore(request: web.Request) -> web.Response:
             reader, media_urls(request), viewer.id if viewer else None, after, limit
         )
     return await render(
-        request, "timeline/explore.html", {"page": page, "feed_api": "/api/v1/explore"}
+        request, "timeline/explore.html", {"page": page}, fragment="fragments/posts.html"
     )

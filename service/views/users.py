@@ -42,12 +42,10 @@ async def profile(request: web.Request) -> web.Response:
             reader, media_urls(request), found.summary.id, viewer_id, after, limit
         )
         unread = await notifications.unread_count(reader, viewer_id) if viewer else 0
-    context = {
-        "profile": found,
-        "page": page,
-        "feed_api": f"/api/v1/users/{found.summary.username}/posts",
-    }
-    return await render(request, "users/profile.html", context, unread=unread)
+    context = {"profile": found, "page": page}
+    return await render(
+        request, "users/profile.html", context, unread=unread, fragment="fragments/posts.html"
+    )
 
 
 async def _relationship_list(request: web.Request, direction: str) -> web.Response:
@@ -55,13 +53,10 @@ async def _relationship_list(request: web.Request, direction: str) -> web.Respon
     async with reading(request) as reader:
         found = await _profile(reader, request)
         page = await people.relationships(reader, found.summary.id, direction, after, limit)
-    context = {
-        "profile": found,
-        "page": page,
-        "direction": direction,
-        "feed_api": f"/api/v1/users/{found.summary.username}/{direction}",
-    }
-    return await render(request, "users/relationships.html", context)
+    context = {"profile": found, "page": page, "direction": direction}
+    return await render(
+        request, "users/relationships.html", context, fragment="fragments/people.html"
+    )
 
 
 @routes.get("/@{username}/followers", name="followers")

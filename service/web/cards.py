@@ -11,8 +11,9 @@ through ``escape`` (the standard library's, which escapes quotes too and returns
 string rather than a new Markup object); the only other values are integers and fixed
 text. Every element holding a user's text has ``dir="auto"``: it takes its direction from
 that text and isolates it, so a right-to-left override in a post never reorders what the
-page shows after it (the same in the templates and in app.js). static/app.js
-builds the same markup for posts loaded by "load more": keep the two in step.
+page shows after it (the same in the templates). This is the only place a post card is
+written: pages, and the fragments their script fetches for "load more", new posts and a
+like in place, all come from here (docs/rendering.md).
 """
 
 from __future__ import annotations
@@ -54,19 +55,25 @@ def _photos(post: PostView, detail: bool) -> str:
     return f'  <div class="photos photos-{len(post.photos)}">\n{images}  </div>\n'
 
 
-def _like_form(post: PostView, token: str) -> str:
-    action, pressed, heart = ("unlike", "true", "♥") if post.liked else ("like", "false", "♡")
+def _like_form(post_id: int, liked: bool, like_count: int, token: str) -> str:
+    action, pressed, heart = ("unlike", "true", "♥") if liked else ("like", "false", "♡")
     return (
-        f'    <form method="post" action="/p/{post.id}/{action}" class="inline-form like-form">\n'
+        f'    <form method="post" action="/p/{post_id}/{action}" class="inline-form like-form">\n'
         f'      <input type="hidden" name="csrf_token" value="{token}">\n'
         f'      <button type="submit" class="like-button" aria-pressed="{pressed}"'
-        f' data-post-id="{post.id}">\n'
+        f' data-post-id="{post_id}">\n'
         f'        <span aria-hidden="true">{heart}</span>\n'
-        f'        <span class="like-count">{post.like_count}</span>'
-        f' <span class="like-label">{_plural(post.like_count, "like", "likes")}</span>\n'
+        f'        <span class="like-count">{like_count}</span>'
+        f' <span class="like-label">{_plural(like_count, "like", "likes")}</span>\n'
         "      </button>\n"
         "    </form>\n"
     )
+
+
+def like_form(post_id: int, liked: bool, like_count: int, csrf_token: str) -> Markup:
+    """A post's like button as its card shows it, for the fragment that replaces it when
+    the viewer likes or unlikes in place."""
+    return Markup(_like_form(int(post_id), liked, int(like_count), escape(csrf_token)))
 
 
 def _delete_form(post: PostView, token: str) -> str:
@@ -105,7 +112,7 @@ def _card(
         parts.append(f'  <p class="post-body" dir="auto">{escape(post.body)}</p>\n')
     parts.append('  <footer class="post-footer">\n')
     if viewer is not None and published:
-        parts.append(_like_form(post, token))
+        parts.append(_like_form(post.id, post.liked, post.like_count, token))
     else:
         likes = _plural(post.like_count, "like", "likes")
         parts.append(f'    <span class="post-stat">{post.like_count} {likes}</span>\n')

@@ -1,4 +1,5 @@
-"""What every page template can use: the viewer, the CSRF token, flash messages, filters."""
+"""What every page template can use: the viewer, the CSRF token, flash messages, filters;
+and fragments, the parts of a page its script asks for instead of the whole page."""
 
 from __future__ import annotations
 
@@ -11,10 +12,22 @@ from aiohttp import web
 from aiohttp_session import STORAGE_KEY, get_session
 
 from service.web.auth import current_user
-from service.web.cards import post_cards
+from service.web.cards import like_form, post_cards
 from service.web.csrf import CSRF_SESSION_KEY, csrf_token
 from service.web.flash import pop_flashes
 from service.web.times import exact_time, iso_time, time_tag
+
+# A request carrying this header asks for a fragment: the page's list items (or the one
+# thing a form changed), rendered by the same templates and cards.py functions as the page,
+# for the page's script to insert. Asked for by header rather than by a query parameter so
+# that "load more" fetches exactly the URL of the "Older posts" link it replaces.
+FRAGMENT_HEADER = "X-Snapline-Fragment"
+# A page that may answer with a fragment says so, so no cache ever hands one for the other.
+FRAGMENT_VARY = {"Vary": FRAGMENT_HEADER}
+
+
+def wants_fragment(request: web.Request) -> bool:
+    return request.headers.get(FRAGMENT_HEADER) == "1"
 
 
 class StaticUrls:
@@ -69,6 +82,7 @@ def setup_templates(app: web.Application, directory: Path, development: bool) ->
     environment.globals["static"] = StaticUrls(app, remember=not development)
     environment.globals["url"] = RouteUrls(app)
     environment.globals["post_cards"] = post_cards
+    environment.globals["like_form"] = like_form
 
 
 async def render(
@@ -91,11 +105,34 @@ async def render(
     return aiohttp_jinja2.render_template(template, request, page, status=status)
 
 
+async def render_fragment(
+    request: web.Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> web.Response:
+    """A fragment: ``template`` with the viewer and the CSRF token (its forms need them),
+    without the page around it, its flash messages (they wait for the next page) or the
+    unread count."""
+    fragment = {
+        "current_user": current_user(request),
+        "csrf_token": await csrf_token(request),
+        **(context or {}),
+    }
+    response = aiohttp_jinja2.render_template(template, request, fragment, status=status)
+    response.headers.update(FRAGMENT_VARY)
+    return response
+
+
 async def render_error_page(
     request: web.Request, context: dict[str, Any], status: int
 ) -> web.Response:
     """Error pages render outside the session middleware (a failure may come before it), so
-    they read the session without changing it."""
+    they read the session without changing it. A fragment request gets the message alone,
+    for the script to show where the user acted."""
+    if wants_fragment(request):
+        response = aiohttp_jinja2.render_template(
+            "fragments/problem.html", request, context, status=status
+        )
+        response.headers.update(FRAGMENT_VARY)
+        return response
     token = ""
     if request.get(STORAGE_KEY) is not None:
         token = (await get_session(request)).get(CSRF_SESSION_KEY, "")
@@ -106,7 +143,9 @@ async def render_error_page(
         "unread_notifications": 0,
         **context,
     }
-    return aiohttp_jinja2.render_template("error.html", request, page, status=status)
+    response = aiohttp_jinja2.render_template("error.html", request, page, status=status)
+    response.headers.update(FRAGMENT_VARY)
+    return response
 
 
 def template_filters() -> dict[str, Any]:
