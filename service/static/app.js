@@ -227,6 +227,12 @@
       const ids = Array.from(pending).filter((id) => !present.has(id)).slice(-MAX_NEW_POSTS);
       if (ids.length) {
         const cards = await fragment("/fragments/posts?ids=" + ids.join(","), "posts");
+        // A post of the viewer's own shown as processing above the feed is now published:
+        // its card in the feed takes the place of the old one.
+        for (const item of cards.children) {
+          const stale = document.getElementById(item.firstElementChild.id);
+          if (stale) stale.remove();
+        }
         // Newest first, as in the feed; a post the viewer may not see is not among them.
         feed.prepend(...Array.from(cards.children));
       }
