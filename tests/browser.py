@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from tests.support import Account, csrf_for, submit
+from tests.support import Account, csrf_for, submit, untimed
 
 # Debian's package, never a browser downloaded by Playwright.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -88,6 +88,18 @@ async def shown_post_ids(page: Page) -> list[int]:
         "articles => articles.map(article => article.dataset.postId)"
     )
     return [int(post_id) for post_id in ids]
+
+
+async def outer_html(page: Page, selector: str) -> list[str]:
+    """The markup of what ``selector`` finds, as the page holds it now, without the text of
+    its times (see untimed)."""
+    found = await page.locator(selector).evaluate_all("nodes => nodes.map(node => node.outerHTML)")
+    return [untimed(html) for html in found]
+
+
+def card_items(post_ids: list[int]) -> str:
+    """The list items (<li>) of these posts' cards."""
+    return ", ".join(f"li:has(> #post-{post_id})" for post_id in post_ids)
 
 
 async def scroll_to_bottom(page: Page) -> None:

@@ -18,9 +18,17 @@ from aiosmtpd.controller import Controller
 
 from service.embedded_pg import free_port
 
+# The text of a <time> element: "3 min ago" by the server, kept fresh by the page's script.
+TIME_TEXT = re.compile(r"(<time [^>]*>)[^<]*(</time>)")
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 LINK = re.compile(r"https?://\S+")
 MAIL_TIMEOUT_SECONDS = 15.0
+
+
+def untimed(html: str) -> str:
+    """Markup without the "3 min ago" of its <time> elements, which may tick between two
+    renderings of the same thing (their datetime and title stay)."""
+    return TIME_TEXT.sub(r"\1\2", html)
 
 
 def asyncpg_dsn(url: str) -> str:

@@ -19,11 +19,14 @@ from tests.browser import (
     WAIT_MS,
     Browsing,
     Member,
+    card_items,
     chromium,
     log_in,
+    outer_html,
     scroll_to_bottom,
     shown_post_ids,
 )
+from tests.test_uploads import photo_post
 
 # No silent skip: without the browser these tests fail and say what to install
 # (.ci/run installs it on a fresh machine).
@@ -197,31 +200,99 @@ async def test_load_more_appends_older_posts_in_order_without_navigating(
     await expect(last.locator(".post-name")).to_have_text(author.username)
 
 
-async def test_posts_added_by_load_more_look_like_posts_the_server_renders(
-    browsing: Browsing, member
+async def test_posts_added_by_load_more_are_the_cards_the_server_renders(
+    browsing: Browsing, member, db, tmp_path: Path
 ) -> None:
     author, reader = await member(), await member()
     await author.set_profile(display_name="Ada Lovelace")
+    # The oldest page: a post of two photos, one of a photo and text, and a text post.
+    album = await photo_post(db, author.account.id, tmp_path, "", ["Sand", "Sea <&> sky"])
+    captioned = await photo_post(db, author.account.id, tmp_path, "Look \u202e here", ["Dog"])
     await author.posts([f"Post number {n}" for n in range(1, 22)])
     await reader.follow(author)
-    oldest = (await reader.feed_ids("/api/v1/timeline"))[-1]
+    await reader.http.post(
+        f"/api/v1/posts/{captioned}/like", headers={"X-CSRF-Token": await reader.token()}
+    )
+    order = await reader.feed_ids("/api/v1/timeline")
+    assert order[-2:] == [captioned, album]
+    loaded_ids = order[PAGE_SIZE:]
 
+    for who, path in ((reader, "/"), (author, f"/@{author.username}")):
+        scripted = await browsing.page()
+        await log_in(scripted, who.account)
+        await scripted.goto(path)
+        next_page = await scripted.locator("a.load-more").get_attribute("href")
+        await scroll_to_bottom(scripted)
+        await expect(scripted.locator("article.post")).to_have_count(len(order))
+        loaded = await outer_html(scripted, card_items(loaded_ids))
+        # The photos of the inserted cards load, each a 320 px thumbnail.
+        thumbnails = scripted.locator(f"#post-{album} .photos-2 img")
+        await expect(thumbnails).to_have_count(2)
+        for n in range(2):
+            await expect(thumbnails.nth(n)).to_have_js_property("naturalWidth", 320)
+        # The same page served whole, in the same session (so with the same CSRF token in
+        # its forms): the same markup, byte for byte but for the relative times.
+        await scripted.goto(f"{path}{next_page}")
+        assert await outer_html(scripted, card_items(loaded_ids)) == loaded
+        assert len(loaded) == 3 and "Sea &lt;&amp;&gt; sky" in loaded[2]
+        assert ("/delete" in loaded[0]) is (who is author)
+
+    # Shapes as a person meets them, against the page without any script at all.
     scripted = await browsing.page()
     await log_in(scripted, reader.account)
     await scripted.goto("/")
     next_page = await scripted.locator("a.load-more").get_attribute("href")
     await scripted.get_by_role("link", name="Older posts").click()
-    await expect(scripted.locator("article.post")).to_have_count(21)
-
+    await expect(scripted.locator("article.post")).to_have_count(len(order))
     plain = await browsing.page(java_script_enabled=False)
     await log_in(plain, reader.account)
     await plain.goto(f"/{next_page}")
-    assert await element_shapes(scripted, oldest) == await element_shapes(plain, oldest)
+    for post_id in loaded_ids:
+        assert await element_shapes(scripted, post_id) == await element_shapes(plain, post_id)
     # Each user's text isolated from what follows it, by the script as by the server.
     for selector in (".post-name", ".post-body"):
-        await expect(scripted.locator(f"#post-{oldest} {selector}")).to_have_attribute(
+        await expect(scripted.locator(f"#post-{captioned} {selector}")).to_have_attribute(
             "dir", "auto"
         )
+
+
+async def test_people_and_comments_added_by_load_more_are_the_servers_markup(
+    browsing: Browsing, member, factory
+) -> None:
+    author, reader = await member(), await member()
+    await reader.follow(author)
+    for _ in range(PAGE_SIZE + 1):
+        await factory.follow(await factory.user(), author.account)
+    post = await author.post("Comment on this")
+    for n in range(PAGE_SIZE + 2):
+        commenter = reader.account if n % 3 == 0 else author.account
+        await factory.comment(commenter, post["id"], f"Comment {n} <i>as typed</i>")
+
+    page = await browsing.page()
+    # As in a browser without IntersectionObserver: only a click on the link loads more.
+    await page.add_init_script("delete window.IntersectionObserver")
+    await log_in(page, reader.account)
+    lists = {
+        f"/@{author.username}/followers": ("li.person", "More", PAGE_SIZE + 2),
+        post["url"]: (".comment-list li.comment", "More comments", PAGE_SIZE + 2),
+    }
+    for path, (items, more, count) in lists.items():
+        await page.goto(path)
+        next_page = await page.locator("a.load-more").get_attribute("href")
+        assert next_page is not None
+        await page.get_by_role("link", name=more).click()
+        await expect(page.locator(items)).to_have_count(count)
+        await expect(page.locator("a.load-more")).to_have_count(0)
+        # The link went with the last page: the keyboard goes on from the first item it
+        # brought (made focusable for that, the one thing the script adds to the markup).
+        first_loaded = page.locator(items).nth(PAGE_SIZE)
+        await expect(first_loaded).to_be_focused()
+        await first_loaded.evaluate("item => item.removeAttribute('tabindex')")
+        loaded = (await outer_html(page, items))[PAGE_SIZE:]
+        await page.goto(path.split("#")[0] + next_page)
+        assert await outer_html(page, items) == loaded, path
+    # The reader's own comments carry their delete button, the others none.
+    assert [("comment-delete" in item) for item in loaded] == [False, True]
 
 
 async def test_older_posts_link_works_without_javascript(browsing: Browsing, member) -> None:

@@ -5,17 +5,12 @@ bad cursors and ids are a clear 4xx."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-from pathlib import Path
 
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select, update
 
-from service.domain import posts
-from service.models import MediaJob, Photo
 from service.web.headers import CONTENT_SECURITY_POLICY
-from tests.support import csrf_for
-from tests.test_uploads import camera_jpeg, wait_for_status
+from tests.support import csrf_for, untimed
+from tests.test_uploads import photo_post, release
 
 FRAGMENT = {"X-Snapline-Fragment": "1"}
 LISTS = {
@@ -23,11 +18,6 @@ LISTS = {
     "comments": '<ol class="comment-list"',
     "people": '<ol class="people"',
 }
-
-
-def untimed(html: str) -> str:
-    """Without the "3 min ago" of <time> elements, which may tick between two requests."""
-    return re.sub(r"(<time [^>]*>)[^<]*(</time>)", r"\1\2", html)
 
 
 def page_list(html: str, kind: str) -> str:
@@ -150,34 +140,6 @@ async def test_bad_cursors_and_limits_are_a_400_fragment_not_a_page(client, fact
         assert 'data-fragment="problem"' in await missing.text()
 
 
-async def held_photo_post(db, author_id: int, tmp_path: Path, body: str) -> int:
-    """A photo post still processing: its job waits an hour, as behind a busy worker."""
-    original = tmp_path / f"{body}.jpg"
-    original.write_bytes(camera_jpeg(400, 300))
-    async with db.begin() as session:
-        post_id = await posts.create_photo_post(
-            session, author_id, body, [posts.NewPhoto(original, "A beach")]
-        )
-        photo_ids = select(Photo.id).where(Photo.post_id == post_id)
-        await session.execute(
-            update(MediaJob)
-            .where(MediaJob.photo_id.in_(photo_ids))
-            .values(next_attempt_at=MediaJob.created_at + timedelta(hours=1))
-        )
-    return post_id
-
-
-async def release(db, post_id: int) -> None:
-    async with db.begin() as session:
-        photo_ids = select(Photo.id).where(Photo.post_id == post_id)
-        await session.execute(
-            update(MediaJob)
-            .where(MediaJob.photo_id.in_(photo_ids))
-            .values(next_attempt_at=MediaJob.created_at)
-        )
-    await wait_for_status(db, post_id)
-
-
 def card_ids(items: str) -> list[int]:
     return [
         int(found) for found in re.findall(r'<article class="post[^"]*" id="post-(\d+)"', items)
@@ -189,7 +151,7 @@ async def test_cards_by_id_show_only_what_the_viewer_may_see(
 ):
     author, stranger = await factory.user(), await factory.user()
     older = await factory.post(author, "older")
-    processing = await held_photo_post(db, author.id, tmp_path, "still processing")
+    processing = await photo_post(db, author.id, tmp_path, "processing", ["A beach"], held=True)
     newer = await factory.post(author, "newer")
     await login(client, stranger)
     author_client = await make_client(client)
@@ -297,7 +259,7 @@ async def test_a_comment_added_in_place_is_the_comment_the_page_shows(
     )
     assert bad_token.status == 403
     assert "did not come from this site" in await bad_token.text()
-    unseen = await held_photo_post(db, author.id, tmp_path, "not yet")
+    unseen = await photo_post(db, author.id, tmp_path, "not yet", held=True)
     hidden = await client.post(
         f"/p/{unseen}/comments", data={"csrf_token": token, "body": "hi"}, headers=FRAGMENT
     )

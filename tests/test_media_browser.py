@@ -1,6 +1,7 @@
 """The composer in a real browser: choosing photos shows previews and the next slot, the
-post is sent as a streamed multipart form, and its photos show in a grid once processed,
-with no script or style blocked by the Content-Security-Policy."""
+post is sent as a streamed multipart form, and its photos show in a grid once processed (on
+the page, and in the card a follower's open timeline inserts live), with no script or style
+blocked by the Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
-from tests.browser import CHROMIUM, WAIT_MS, Browsing, chromium, log_in
+from tests.browser import CHROMIUM, WAIT_MS, Browsing, chromium, log_in, outer_html
 from tests.test_uploads import camera_jpeg, encoded, picture, wait_for_status
 
 assert CHROMIUM.exists(), f"no Chromium at {CHROMIUM}: apt-get install chromium"
@@ -30,7 +31,12 @@ async def browsing(client) -> AsyncIterator[Browsing]:
 async def test_composer_previews_photos_and_posts_them(
     browsing: Browsing, factory, db, tmp_path: Path, artifacts_dir: Path
 ):
-    account = await factory.user()
+    account, follower = await factory.user(), await factory.user()
+    await factory.follow(follower, account)
+    # A follower's timeline is open, live, before the post exists.
+    reader = await browsing.page()
+    await log_in(reader, follower)
+    await expect(reader.locator("body")).to_have_attribute("data-live", "open")
     first, second = tmp_path / "beach.jpg", tmp_path / "dog.png"
     first.write_bytes(camera_jpeg(1200, 900))
     second.write_bytes(encoded(picture(600, 600), "PNG"))
@@ -63,6 +69,17 @@ async def test_composer_previews_photos_and_posts_them(
 
     post_id = int(page.url.rsplit("/", 1)[1])
     await wait_for_status(db, post_id)
+
+    # Published, it reaches the follower's banner; a click inserts the server's card.
+    await reader.get_by_role("button", name="1 new post").click()
+    live = reader.locator(f"#post-{post_id} .photos-2 img")
+    await expect(live).to_have_count(2)
+    await expect(live.nth(1)).to_have_attribute("alt", "A dog")
+    await expect(live.nth(0)).to_have_js_property("naturalWidth", 320)
+    await reader.locator(f"#post-{post_id}").evaluate("card => card.removeAttribute('tabindex')")
+    inserted = await outer_html(reader, f".feed > li:has(> #post-{post_id})")
+    await reader.reload()
+    assert await outer_html(reader, f".feed > li:has(> #post-{post_id})") == inserted
     await page.goto("/")
     grid = page.locator(f"#post-{post_id} .photos-2 img")
     await expect(grid).to_have_count(2)

@@ -11,14 +11,15 @@ import re
 import struct
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 from PIL import Image, ImageCms, TiffImagePlugin
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from service.domain import posts
 from service.keys import spool_dir_key
@@ -112,6 +113,47 @@ async def wait_for_status(db, post_id: int, wanted: str = "published") -> str:
             return status
         await asyncio.sleep(0.05)
     raise AssertionError(f"post {post_id} is {status!r}, not {wanted!r}")
+
+
+async def photo_post(
+    db,
+    author_id: int,
+    directory: Path,
+    body: str = "",
+    alts: Sequence[str] = ("",),
+    held: bool = False,
+) -> int:
+    """A photo post as an upload that passed the checks leaves it, one photo per alt text,
+    published by the media worker; or, ``held``, still processing (its jobs wait an hour,
+    as behind a busy worker) until ``release``."""
+    photos = []
+    for alt in alts:
+        original = directory / f"upload-{time.monotonic_ns()}.jpg"
+        original.write_bytes(camera_jpeg(400, 300))
+        photos.append(posts.NewPhoto(original, alt))
+    async with db.begin() as session:
+        post_id = await posts.create_photo_post(session, author_id, body, photos)
+        if held:
+            await _delay_jobs(session, post_id, timedelta(hours=1))
+    if not held:
+        await wait_for_status(db, post_id)
+    return post_id
+
+
+async def _delay_jobs(session, post_id: int, delay: timedelta) -> None:
+    photo_ids = select(Photo.id).where(Photo.post_id == post_id)
+    await session.execute(
+        update(MediaJob)
+        .where(MediaJob.photo_id.in_(photo_ids))
+        .values(next_attempt_at=MediaJob.created_at + delay)
+    )
+
+
+async def release(db, post_id: int) -> None:
+    """Let a held photo post be processed, and wait until it is published."""
+    async with db.begin() as session:
+        await _delay_jobs(session, post_id, timedelta(0))
+    await wait_for_status(db, post_id)
 
 
 async def wait_for_jobs(db, within_seconds: float = PROCESSING_TIMEOUT_SECONDS) -> None:
