@@ -206,6 +206,7 @@ async def test_only_registered_statements_reach_the_read_pool(
         "api_followers": f"/api/v1/users/{username}/followers",
         "api_following": f"/api/v1/users/{username}/following",
         "api_notifications": "/api/v1/notifications",
+        "fragments_posts": f"/fragments/posts?ids={world.shown_post},{world.hidden_post}",
     }
     # Files and probes, the stream, and forms whose only reads (the session, the unread
     # badge) every page here runs too.
