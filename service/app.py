@@ -10,10 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import aiojobs
 from aiohttp import web
 
-from service import housekeeping, live, observability
-from service.api import interactions as api_interactions
-from service.api import posts as api_posts
-from service.api import users as api_users
+from service import housekeeping, live, observability, routes
 from service.db import database_ctx
 from service.keys import (
     cpu_executor_key,
@@ -25,26 +22,14 @@ from service.keys import (
 )
 from service.observability import metrics_middleware
 from service.reads.session_cache import SessionCache
+from service.routes import STATIC_DIR
 from service.security import PasswordService
 from service.settings import PROJECT_ROOT, Settings
-from service.views import (
-    account_settings,
-    admin,
-    auth,
-    fragments,
-    health,
-    interactions,
-    media,
-    posts,
-    timeline,
-    users,
-)
 from service.web.auth import current_user_middleware, session_cookie_middleware
 from service.web.csrf import csrf_middleware
 from service.web.errors import error_middleware
 from service.web.forwarded import forwarded_middleware
 from service.web.headers import hide_server_software, security_headers
-from service.web.metrics_access import only_from
 from service.web.readable import readable_headers_middleware
 from service.web.static import static_files_middleware
 from service.web.templating import setup_templates
@@ -52,7 +37,6 @@ from service.workers import mail
 from service.workers.liveness import liveness_ctx
 from service.workers.media import context as media_context
 
-STATIC_DIR = PROJECT_ROOT / "service" / "static"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 # Password hashing and, later, image work: two cores, so two threads keep both busy
 # without starving the event loop's own thread.
@@ -150,28 +134,5 @@ def create_app(settings: Settings) -> web.Application:
             logged_step("live streams closed; waiting for requests in progress"),
         ]
     )
-    route_modules = (
-        health,
-        timeline,
-        auth,
-        account_settings,
-        users,
-        posts,
-        interactions,
-        fragments,
-        admin,
-        api_posts,
-        api_users,
-        api_interactions,
-        live,
-        media,
-    )
-    for module in route_modules:
-        app.router.add_routes(module.routes)
-    app.router.add_get(
-        "/metrics",
-        only_from(settings.server.metrics_allow, observability.metrics),
-        name="metrics",
-    )
-    app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
+    routes.add_routes(app, settings)
     return app

@@ -43,17 +43,10 @@ from service.models import Follow
 from service.reads import notifications
 from service.reads.session_cache import SessionCache
 from service.reads.statements import reading
-from service.security import token_hash
-from service.web.auth import current_session_secret, require_user
-from service.web.problems import Problem
 from service.workers.connection import HeldConnection
 
 log = logging.getLogger(__name__)
 
-# Comments keep idle streams open through proxies that drop silent connections.
-HEARTBEAT_SECONDS = 15.0
-# How long a browser waits before reconnecting a dropped stream.
-CLIENT_RETRY_MS = 3000
 # Events waiting for one slow client; past this it misses some and catches up on reconnect.
 STREAM_QUEUE_EVENTS = 100
 # A stream whose session ended unannounced (it expired, or the announcement came while this
@@ -63,7 +56,7 @@ SESSION_CHECK_SECONDS = 5.0
 routes = web.RouteTableDef()
 
 
-def _sse(event: str, data: dict[str, Any]) -> bytes:
+def sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
@@ -203,7 +196,7 @@ class LiveHub:
                     )
                 )
             readers.add(author)
-            message = _sse("post", {"post_id": event["post_id"], "author_id": author})
+            message = sse("post", {"post_id": event["post_id"], "author_id": author})
             for user_id in readers & set(connected):
                 self._send(user_id, message)
         elif event.get("type") == "notification":
@@ -211,7 +204,7 @@ class LiveHub:
             if user_id in self.streams:
                 async with reading(self.read_pool) as reader:
                     unread = await notifications.unread_count(reader, user_id)
-                self._send(user_id, _sse("notifications", {"unread": unread}))
+                self._send(user_id, sse("notifications", {"unread": unread}))
 
     async def dispatch(self) -> None:
         """Fan incoming events out to streams, one at a time, until told to stop (None)."""
@@ -228,7 +221,7 @@ async def _listen(hub: LiveHub, connection: asyncpg.Connection, reconnected: boo
     hub.sessions.listening(True)
     if reconnected:
         # Events sent while we were away are gone: tell clients to catch up.
-        hub.broadcast(_sse("resync", {}))
+        hub.broadcast(sse("resync", {}))
     log.info("listening for live events")
 
 
@@ -258,41 +251,3 @@ async def live_ctx(app: web.Application) -> AsyncIterator[None]:
 async def close_streams(app: web.Application) -> None:
     """At shutdown, end open streams so the server need not wait for them to time out."""
     app[live_hub_key].end_all()
-
-
-@routes.get("/api/v1/stream", name="api_stream")
-async def stream(request: web.Request) -> web.StreamResponse:
-    viewer = require_user(request)
-    secret = await current_session_secret(request)
-    if secret is None:  # a user without a session id: never, but no stream we cannot end
-        raise Problem(401, "Log in to do that.", "login_required")
-    hub = request.app[live_hub_key]
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-cache",
-            # nginx: pass events through as they come instead of buffering them.
-            "X-Accel-Buffering": "no",
-        }
-    )
-    live_stream = hub.subscribe(viewer.id, token_hash(secret))
-    try:
-        await response.prepare(request)
-        async with reading(request.app[read_pool_key]) as reader:
-            unread = await notifications.unread_count(reader, viewer.id)
-        await response.write(f"retry: {CLIENT_RETRY_MS}\n\n".encode())
-        await response.write(_sse("notifications", {"unread": unread}))
-        while True:
-            try:
-                message = await asyncio.wait_for(live_stream.queue.get(), HEARTBEAT_SECONDS)
-            except TimeoutError:
-                await response.write(b": keep-alive\n\n")
-                continue
-            if message is None:
-                break
-            await response.write(message)
-    except (ConnectionResetError, ConnectionError):
-        pass  # the browser went away
-    finally:
-        hub.unsubscribe(live_stream)
-    return response

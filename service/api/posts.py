@@ -7,38 +7,18 @@ from aiohttp import web
 from service.api import serialize
 from service.api.common import json_response, page_json, read_json_object
 from service.domain import posts
+from service.handlers import posting
+from service.handlers.actions import add_comment, delete_post, set_like
 from service.keys import sessionmaker_key
+from service.reads import comments
 from service.reads import posts as post_reads
 from service.reads.views import PostView
-from service.views import posting
-from service.views.actions import delete_post
+from service.text import trim
 from service.web.auth import current_user, require_confirmed, require_user
 from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import media_urls, post_id_from, reading
 from service.web.uploads import UploadError
-
-routes = web.RouteTableDef()
-
-
-@routes.get("/api/v1/timeline", name="api_timeline")
-async def timeline(request: web.Request) -> web.Response:
-    viewer = require_user(request)
-    after, limit = page_request(request)
-    async with reading(request) as reader:
-        page = await post_reads.home(reader, media_urls(request), viewer.id, after, limit)
-    return page_json(page, serialize.post)
-
-
-@routes.get("/api/v1/explore", name="api_explore")
-async def explore(request: web.Request) -> web.Response:
-    viewer = current_user(request)
-    after, limit = page_request(request)
-    async with reading(request) as reader:
-        page = await post_reads.explore(
-            reader, media_urls(request), viewer.id if viewer else None, after, limit
-        )
-    return page_json(page, serialize.post)
 
 
 async def _create_from_form(request: web.Request, viewer_id: int) -> web.Response:
@@ -60,7 +40,6 @@ async def _created(request: web.Request, post_id: int, viewer_id: int) -> PostVi
     return view
 
 
-@routes.post("/api/v1/posts", name="api_posts")
 async def create(request: web.Request) -> web.Response:
     viewer = require_confirmed(request)
     if request.content_type == "multipart/form-data":
@@ -74,7 +53,6 @@ async def create(request: web.Request) -> web.Response:
     return json_response(serialize.post(await _created(request, post_id, viewer.id)), status=201)
 
 
-@routes.get("/api/v1/posts/{id}", name="api_post")
 async def post(request: web.Request) -> web.Response:
     viewer = current_user(request)
     async with reading(request) as reader:
@@ -86,7 +64,39 @@ async def post(request: web.Request) -> web.Response:
     return json_response(serialize.post(view))
 
 
-@routes.delete("/api/v1/posts/{id}")
 async def delete(request: web.Request) -> web.Response:
     await delete_post(request, require_user(request), post_id_from(request))
     return web.Response(status=204)
+
+
+async def like(request: web.Request) -> web.Response:
+    count = await set_like(request, require_confirmed(request), post_id_from(request), True)
+    return json_response({"liked": True, "like_count": count})
+
+
+async def unlike(request: web.Request) -> web.Response:
+    count = await set_like(request, require_confirmed(request), post_id_from(request), False)
+    return json_response({"liked": False, "like_count": count})
+
+
+async def list_comments(request: web.Request) -> web.Response:
+    viewer = current_user(request)
+    after, limit = page_request(request)
+    post_id = post_id_from(request)
+    viewer_id = viewer.id if viewer else None
+    async with reading(request) as reader:
+        if await post_reads.post(reader, media_urls(request), post_id, viewer_id) is None:
+            raise Problem(404, "There is no such post.")
+        page = await comments.page(reader, post_id, viewer_id, after, limit)
+    return page_json(page, serialize.comment)
+
+
+async def create_comment(request: web.Request) -> web.Response:
+    viewer = require_confirmed(request)
+    body = (await read_json_object(request, ["body"])).get("body", "")
+    comment_id = await add_comment(request, viewer, post_id_from(request), trim(body))
+    async with reading(request) as reader:
+        comment = await comments.comment(reader, comment_id, viewer.id)
+    if comment is None:  # deleted in the moment since it was made
+        raise Problem(404, "There is no such comment.")
+    return json_response(serialize.comment(comment), status=201)

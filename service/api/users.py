@@ -6,14 +6,12 @@ from aiohttp import web
 
 from service.api import serialize
 from service.api.common import json_response, page_json
+from service.handlers.actions import change_follow, user_id_for
 from service.reads import people, posts
-from service.views.actions import change_follow, user_id_for
 from service.web.auth import current_user
 from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import media_urls, reading
-
-routes = web.RouteTableDef()
 
 
 def _viewer_id(request: web.Request) -> int | None:
@@ -21,7 +19,6 @@ def _viewer_id(request: web.Request) -> int | None:
     return viewer.id if viewer else None
 
 
-@routes.get("/api/v1/users/{username}", name="api_user")
 async def user(request: web.Request) -> web.Response:
     async with reading(request) as reader:
         profile = await people.profile(reader, request.match_info["username"], _viewer_id(request))
@@ -30,7 +27,6 @@ async def user(request: web.Request) -> web.Response:
     return json_response(serialize.user(profile))
 
 
-@routes.get("/api/v1/users/{username}/posts", name="api_user_posts")
 async def user_posts(request: web.Request) -> web.Response:
     after, limit = page_request(request)
     author_id = await user_id_for(request, request.match_info["username"])
@@ -49,23 +45,19 @@ async def _relationships(request: web.Request, direction: str) -> web.Response:
     return page_json(page, serialize.relationship)
 
 
-@routes.get("/api/v1/users/{username}/followers", name="api_followers")
 async def followers(request: web.Request) -> web.Response:
     return await _relationships(request, "followers")
 
 
-@routes.get("/api/v1/users/{username}/following", name="api_following")
 async def following(request: web.Request) -> web.Response:
     return await _relationships(request, "following")
 
 
-@routes.post("/api/v1/users/{username}/follow", name="api_follow")
 async def follow(request: web.Request) -> web.Response:
     count = await change_follow(request, start=True)
     return json_response({"following": True, "followers_count": count})
 
 
-@routes.delete("/api/v1/users/{username}/follow")
 async def unfollow(request: web.Request) -> web.Response:
     count = await change_follow(request, start=False)
     return json_response({"following": False, "followers_count": count})

@@ -17,8 +17,6 @@ from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import reading
 
-routes = web.RouteTableDef()
-
 
 def require_admin(request: web.Request) -> SessionUser:
     user = require_user(request)
@@ -27,7 +25,6 @@ def require_admin(request: web.Request) -> SessionUser:
     return user
 
 
-@routes.get("/admin/users", name="admin_users")
 async def users(request: web.Request) -> web.Response:
     require_admin(request)
     after, limit = page_request(request)
@@ -36,7 +33,6 @@ async def users(request: web.Request) -> web.Response:
     return await render(request, "admin/users.html", {"page": page, "roles": ROLES})
 
 
-@routes.post("/admin/users/{username}/role", name="admin_set_role")
 async def set_role(request: web.Request) -> web.Response:
     acting = require_admin(request)
     username = request.match_info["username"]

@@ -25,8 +25,6 @@ from service.web.flash import flash
 from service.web.forms import read_form
 from service.workers.mail import compose, enqueue
 
-routes = web.RouteTableDef()
-
 BAD_LOGIN = "That login and password do not match an account."
 # Said only to whoever knows the password: nobody else learns that the account exists.
 SUSPENDED = "This account is suspended. Contact the people who run this site."
@@ -53,12 +51,10 @@ async def _send_link(request: web.Request, db, user, purpose: str) -> None:
     enqueue(db, user.email, message)
 
 
-@routes.get("/signup", name="signup")
 async def signup_form(request: web.Request) -> web.Response:
     return await render(request, "auth/signup.html", {"form": {}, "errors": {}})
 
 
-@routes.post("/signup")
 async def signup(request: web.Request) -> web.Response:
     form, errors = _fields(await read_form(request), "username", "email", "password")
     username = form["username"].strip()
@@ -114,13 +110,11 @@ async def _tell_owner_of_signup(request: web.Request, email: str) -> None:
         enqueue(db, owner.email, message)
 
 
-@routes.get("/login", name="login")
 async def login_form(request: web.Request) -> web.Response:
     next_path = safe_next(request.query.get("next"))
     return await render(request, "auth/login.html", {"form": {"next": next_path}, "errors": {}})
 
 
-@routes.post("/login")
 async def login(request: web.Request) -> web.Response:
     form, errors = _fields(await read_form(request), "login", "password", "next")
     login_name = form["login"].strip()
@@ -168,14 +162,12 @@ async def login(request: web.Request) -> web.Response:
     raise redirect(next_path)
 
 
-@routes.post("/logout", name="logout")
 async def logout(request: web.Request) -> web.Response:
     await log_out(request)
     await flash(request, "You have logged out.", "info")
     raise redirect("/")
 
 
-@routes.get("/confirm/{token}", name="confirm")
 async def confirm(request: web.Request) -> web.Response:
     # The one GET that changes state: a link in an email can only be followed with GET.
     async with request.app[sessionmaker_key].begin() as db:
@@ -189,7 +181,6 @@ async def confirm(request: web.Request) -> web.Response:
     raise redirect("/")
 
 
-@routes.post("/confirm/resend", name="confirm_resend")
 async def confirm_resend(request: web.Request) -> web.Response:
     user = require_user(request)
     if user.is_confirmed:
@@ -203,12 +194,10 @@ async def confirm_resend(request: web.Request) -> web.Response:
     raise redirect("/")
 
 
-@routes.get("/password/forgot", name="password_forgot")
 async def forgot_form(request: web.Request) -> web.Response:
     return await render(request, "auth/forgot.html", {"form": {}, "errors": {}})
 
 
-@routes.post("/password/forgot")
 async def forgot(request: web.Request) -> web.Response:
     form, errors = _fields(await read_form(request), "email")
     email, email_error = accounts.normalize_email(form["email"].strip())
@@ -232,7 +221,6 @@ async def forgot(request: web.Request) -> web.Response:
     raise redirect("/login")
 
 
-@routes.get("/password/reset/{token}", name="password_reset")
 async def reset_form(request: web.Request) -> web.Response:
     async with request.app[sessionmaker_key]() as db:
         user = await accounts.token_user(db, request.match_info["token"], "reset")
@@ -241,7 +229,6 @@ async def reset_form(request: web.Request) -> web.Response:
     return await render(request, "auth/reset.html", {"errors": {}})
 
 
-@routes.post("/password/reset/{token}")
 async def reset(request: web.Request) -> web.Response:
     form, errors = _fields(await read_form(request), "password")
     async with request.app[sessionmaker_key]() as db:

@@ -16,8 +16,6 @@ from service.web.problems import Problem
 from service.web.resources import media_urls, reading
 from service.web.templating import render_fragment
 
-routes = web.RouteTableDef()
-
 # As many as one page of a list shows: the banner asks for at most this many new posts.
 MAX_IDS = MAX_PAGE_SIZE
 
@@ -32,7 +30,6 @@ def _post_ids(request: web.Request) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-@routes.get("/fragments/posts", name="fragments_posts")
 async def post_cards(request: web.Request) -> web.Response:
     """The cards of the posts named that the viewer may see, newest first as in every
     feed; the others (not there, or not the viewer's to see) are left out without a word,

@@ -9,17 +9,13 @@ from sqlalchemy import text
 
 from service.keys import engine_key
 
-routes = web.RouteTableDef()
-
 READINESS_TIMEOUT_SECONDS = 2.0
 
 
-@routes.get("/healthz", name="healthz")
 async def healthz(request: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
-@routes.get("/readyz", name="readyz")
 async def readyz(request: web.Request) -> web.Response:
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):

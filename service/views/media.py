@@ -12,8 +12,6 @@ from service.storage.backends import LocalStorage
 from service.storage.urls import CONTENT_TYPES
 from service.web.problems import Problem
 
-routes = web.RouteTableDef()
-
 # Keys are random per upload and never rewritten, so a file can be cached for good.
 FILE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 # Presigned URLs stay valid for at least an hour; the redirect is remembered for half that.
@@ -22,9 +20,6 @@ REDIRECT_CACHE_CONTROL = "private, max-age=1800"
 MEDIA_CSP = "default-src 'none'; img-src 'self'; sandbox"
 
 
-@routes.get(
-    r"/media/{key:(?:photos|avatars)/[0-9a-f]{32}/[a-z0-9]{1,16}\.(?:jpg|webp)}", name="media"
-)
 async def media(request: web.Request) -> web.StreamResponse:
     key = request.match_info["key"]
     storage = request.app[storage_key]

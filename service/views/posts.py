@@ -1,15 +1,20 @@
-"""Writing, reading and deleting posts."""
+"""/posts and /p/: writing, reading and deleting posts, liking them and commenting on them."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from aiohttp import web
 
-from service.domain import posts
+from service.domain import comments, posts
+from service.handlers import posting
+from service.handlers.actions import add_comment, delete_post, set_like
 from service.keys import sessionmaker_key
-from service.reads import comments, notifications
+from service.reads import comments as comment_reads
+from service.reads import notifications
 from service.reads import posts as post_reads
-from service.views import posting
-from service.views.actions import delete_post
+from service.reads.views import Page
+from service.security import safe_next
 from service.views.common import redirect, render
 from service.web.auth import current_user, require_confirmed, require_user
 from service.web.flash import flash
@@ -17,9 +22,8 @@ from service.web.forms import read_form
 from service.web.paging import DEFAULT_PAGE_SIZE, page_request
 from service.web.problems import Problem
 from service.web.resources import media_urls, post_id_from, reading
+from service.web.templating import render_fragment, wants_fragment
 from service.web.uploads import UploadError
-
-routes = web.RouteTableDef()
 
 
 async def _form_again(
@@ -33,7 +37,6 @@ async def _form_again(
     return await render(request, "timeline/home.html", context, status)
 
 
-@routes.post("/posts", name="create_post")
 async def create(request: web.Request) -> web.Response:
     viewer = require_confirmed(request)
     if request.content_type == "multipart/form-data":
@@ -66,7 +69,7 @@ async def post_page(
         view = await post_reads.post(reader, media_urls(request), post_id_from(request), viewer_id)
         if view is None:
             raise Problem(404, "There is no such post.")
-        page = await comments.page(reader, view.id, viewer_id, after, limit)
+        page = await comment_reads.page(reader, view.id, viewer_id, after, limit)
         unread = await notifications.unread_count(reader, viewer_id) if viewer else 0
     context = {
         "post": view,
@@ -79,14 +82,59 @@ async def post_page(
     )
 
 
-@routes.get("/p/{id}", name="post")
 async def show(request: web.Request) -> web.Response:
     return await post_page(request)
 
 
-@routes.post("/p/{id}/delete", name="delete_post")
 async def delete(request: web.Request) -> web.Response:
     viewer = require_user(request)
     await delete_post(request, viewer, post_id_from(request))
     await flash(request, "The post has been deleted.", "success")
     raise redirect(f"/@{viewer.username}")
+
+
+def back(request: web.Request, default: str) -> str:
+    """Where the form was: the Referer's path if it is ours, else ``default``."""
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.netloc and referer.netloc != request.host:
+        return default
+    target = referer.path + (f"?{referer.query}" if referer.query else "")
+    return safe_next(target, default)
+
+
+async def _change_like(request: web.Request, liked: bool) -> web.Response:
+    """Back to the page the form was on; asked for a fragment, the post's new like button
+    (the page's script puts it in place of the old one)."""
+    post_id = post_id_from(request)
+    count = await set_like(request, require_confirmed(request), post_id, liked)
+    if wants_fragment(request):
+        context = {"post_id": post_id, "liked": liked, "like_count": count}
+        return await render_fragment(request, "fragments/like.html", context)
+    raise redirect(back(request, f"/p/{post_id}"))
+
+
+async def like(request: web.Request) -> web.Response:
+    return await _change_like(request, True)
+
+
+async def unlike(request: web.Request) -> web.Response:
+    return await _change_like(request, False)
+
+
+async def comment(request: web.Request) -> web.Response:
+    viewer = require_confirmed(request)
+    post_id = post_id_from(request)
+    body = posts.normalize_body((await read_form(request)).get("body", ""))
+    fragment = wants_fragment(request)
+    if not fragment and (message := comments.body_error(body)):
+        return await post_page(request, {"body": message}, body, 422)
+    # Asked for a fragment, a refused comment is a 422 whose fragment is the message.
+    comment_id = await add_comment(request, viewer, post_id, body)
+    if fragment:
+        async with reading(request) as reader:
+            created = await comment_reads.comment(reader, comment_id, viewer.id)
+        if created is None:  # deleted in the moment since it was made
+            raise Problem(404, "There is no such comment.")
+        context = {"comments": Page([created], None)}
+        return await render_fragment(request, "fragments/comments.html", context, 201)
+    raise redirect(f"/p/{post_id}#comment-{comment_id}")

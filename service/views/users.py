@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.identicon import identicon_svg
+from service.handlers.actions import change_follow
 from service.reads import notifications, people, posts
 from service.reads.statements import Reader
 from service.reads.views import Profile
-from service.views.actions import change_follow
 from service.views.common import redirect, render
 from service.web.auth import current_user
 from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import media_urls, reading
-
-routes = web.RouteTableDef()
-
-# Identicons never change for a given name: let browsers keep them for a year.
-IDENTICON_MAX_AGE_SECONDS = 365 * 24 * 3600
 
 
 async def _profile(reader: Reader, request: web.Request) -> Profile:
@@ -31,7 +25,6 @@ async def _profile(reader: Reader, request: web.Request) -> Profile:
     return found
 
 
-@routes.get("/@{username}", name="profile")
 async def profile(request: web.Request) -> web.Response:
     viewer = current_user(request)
     viewer_id = viewer.id if viewer else None
@@ -59,32 +52,19 @@ async def _relationship_list(request: web.Request, direction: str) -> web.Respon
     )
 
 
-@routes.get("/@{username}/followers", name="followers")
 async def followers(request: web.Request) -> web.Response:
     return await _relationship_list(request, "followers")
 
 
-@routes.get("/@{username}/following", name="following")
 async def following(request: web.Request) -> web.Response:
     return await _relationship_list(request, "following")
 
 
-@routes.post("/@{username}/follow", name="follow")
 async def follow(request: web.Request) -> web.Response:
     await change_follow(request, start=True)
     raise redirect(f"/@{request.match_info['username']}")
 
 
-@routes.post("/@{username}/unfollow", name="unfollow")
 async def unfollow(request: web.Request) -> web.Response:
     await change_follow(request, start=False)
     raise redirect(f"/@{request.match_info['username']}")
-
-
-@routes.get("/identicons/{digest:[0-9a-f]{16}}.svg", name="identicon")
-async def identicon(request: web.Request) -> web.Response:
-    return web.Response(
-        text=identicon_svg(request.match_info["digest"]),
-        content_type="image/svg+xml",
-        headers={"Cache-Control": f"public, max-age={IDENTICON_MAX_AGE_SECONDS}, immutable"},
-    )

@@ -10,10 +10,7 @@ from service.web.auth import current_user
 from service.web.paging import page_request
 from service.web.resources import media_urls, reading
 
-routes = web.RouteTableDef()
 
-
-@routes.get("/", name="home")
 async def home(request: web.Request) -> web.Response:
     viewer = current_user(request)
     if viewer is None:
@@ -30,7 +27,6 @@ async def home(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/explore", name="explore")
 async def explore(request: web.Request) -> web.Response:
     viewer = current_user(request)
     after, limit = page_request(request)

@@ -20,8 +20,6 @@ from service.web.problems import Problem
 from service.web.resources import reading
 from service.web.uploads import Spooled, UploadError, received
 
-routes = web.RouteTableDef()
-
 WRONG_PASSWORD = "That is not your current password."
 
 
@@ -47,7 +45,6 @@ async def _profile_page(
     return await render(request, "settings/profile.html", context, status)
 
 
-@routes.get("/settings/profile", name="settings_profile")
 async def profile_form(request: web.Request) -> web.Response:
     user = require_user(request)
     async with reading(request) as reader:
@@ -81,7 +78,6 @@ async def _save_profile(
     raise redirect(str(request.app.router["settings_profile"].url_for()))
 
 
-@routes.post("/settings/profile")
 async def profile(request: web.Request) -> web.Response:
     user = require_user(request)
     if request.content_type != "multipart/form-data":
@@ -96,13 +92,11 @@ async def profile(request: web.Request) -> web.Response:
         return await _profile_page(request, user, values, {"avatar": error.message}, error.status)
 
 
-@routes.get("/settings/password", name="settings_password")
 async def password_form(request: web.Request) -> web.Response:
     require_user(request)
     return await render(request, "settings/password.html", {"errors": {}})
 
 
-@routes.post("/settings/password")
 async def password(request: web.Request) -> web.Response:
     user = require_user(request)
     form = await read_form(request)

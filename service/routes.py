@@ -1,0 +1,127 @@
+"""Every route of the application, top to bottom: method, path, handler and the name URLs are
+built from (``url()`` in templates, ``url_for`` in handlers). Handler modules are named after
+the URL prefix they serve. `python -m service routes` prints this table as registered, and
+docs/routes.md holds it, checked by a test.
+
+A POST beside a named GET of the same path needs no name of its own: its URL is the GET's.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service import observability
+from service.api import comments as api_comments
+from service.api import notifications as api_notifications
+from service.api import posts as api_posts
+from service.api import stream as api_stream
+from service.api import timelines as api_timelines
+from service.api import users as api_users
+from service.settings import PROJECT_ROOT, Settings
+from service.views import (
+    admin,
+    auth,
+    comments,
+    fragments,
+    health,
+    home,
+    identicons,
+    media,
+    notifications,
+    posts,
+    settings,
+    users,
+)
+from service.web.metrics_access import only_from
+
+STATIC_DIR = PROJECT_ROOT / "service" / "static"
+
+MEDIA_KEY = r"{key:(?:photos|avatars)/[0-9a-f]{32}/[a-z0-9]{1,16}\.(?:jpg|webp)}"
+
+PAGES = [
+    # Probes for load balancers and orchestrators.
+    web.get("/healthz", health.healthz, name="healthz"),
+    web.get("/readyz", health.readyz, name="readyz"),
+    # Timelines.
+    web.get("/", home.home, name="home"),
+    web.get("/explore", home.explore, name="explore"),
+    # Accounts: signing up, in and out, confirming, resetting a password.
+    web.get("/signup", auth.signup_form, name="signup"),
+    web.post("/signup", auth.signup),
+    web.get("/login", auth.login_form, name="login"),
+    web.post("/login", auth.login),
+    web.post("/logout", auth.logout, name="logout"),
+    web.get("/confirm/{token}", auth.confirm, name="confirm"),
+    web.post("/confirm/resend", auth.confirm_resend, name="confirm_resend"),
+    web.get("/password/forgot", auth.forgot_form, name="password_forgot"),
+    web.post("/password/forgot", auth.forgot),
+    web.get("/password/reset/{token}", auth.reset_form, name="password_reset"),
+    web.post("/password/reset/{token}", auth.reset),
+    # One's own settings.
+    web.get("/settings/profile", settings.profile_form, name="settings_profile"),
+    web.post("/settings/profile", settings.profile),
+    web.get("/settings/password", settings.password_form, name="settings_password"),
+    web.post("/settings/password", settings.password),
+    # People.
+    web.get("/@{username}", users.profile, name="profile"),
+    web.get("/@{username}/followers", users.followers, name="followers"),
+    web.get("/@{username}/following", users.following, name="following"),
+    web.post("/@{username}/follow", users.follow, name="follow"),
+    web.post("/@{username}/unfollow", users.unfollow, name="unfollow"),
+    web.get("/identicons/{digest:[0-9a-f]{16}}.svg", identicons.identicon, name="identicon"),
+    # Posts, their likes and comments.
+    web.post("/posts", posts.create, name="create_post"),
+    web.get("/p/{id}", posts.show, name="post"),
+    web.post("/p/{id}/delete", posts.delete, name="delete_post"),
+    web.post("/p/{id}/like", posts.like, name="like"),
+    web.post("/p/{id}/unlike", posts.unlike, name="unlike"),
+    web.post("/p/{id}/comments", posts.comment, name="comment"),
+    web.post("/comments/{id}/delete", comments.remove_comment, name="delete_comment"),
+    web.get("/notifications", notifications.notifications_page, name="notifications"),
+    web.post("/notifications/read", notifications.read_all, name="notifications_read"),
+    # The cards of given posts, for the live "new posts" banner.
+    web.get("/fragments/posts", fragments.post_cards, name="fragments_posts"),
+    # Administration.
+    web.get("/admin/users", admin.users, name="admin_users"),
+    web.post("/admin/users/{username}/role", admin.set_role, name="admin_set_role"),
+]
+
+API = [
+    web.get("/api/v1/timeline", api_timelines.timeline, name="api_timeline"),
+    web.get("/api/v1/explore", api_timelines.explore, name="api_explore"),
+    web.post("/api/v1/posts", api_posts.create, name="api_posts"),
+    web.get("/api/v1/posts/{id}", api_posts.post, name="api_post"),
+    web.delete("/api/v1/posts/{id}", api_posts.delete),
+    web.post("/api/v1/posts/{id}/like", api_posts.like, name="api_like"),
+    web.delete("/api/v1/posts/{id}/like", api_posts.unlike),
+    web.get("/api/v1/posts/{id}/comments", api_posts.list_comments, name="api_comments"),
+    web.post("/api/v1/posts/{id}/comments", api_posts.create_comment),
+    web.delete("/api/v1/comments/{id}", api_comments.remove_comment, name="api_comment"),
+    web.get("/api/v1/users/{username}", api_users.user, name="api_user"),
+    web.get("/api/v1/users/{username}/posts", api_users.user_posts, name="api_user_posts"),
+    web.get("/api/v1/users/{username}/followers", api_users.followers, name="api_followers"),
+    web.get("/api/v1/users/{username}/following", api_users.following, name="api_following"),
+    web.post("/api/v1/users/{username}/follow", api_users.follow, name="api_follow"),
+    web.delete("/api/v1/users/{username}/follow", api_users.unfollow),
+    web.get(
+        "/api/v1/notifications", api_notifications.list_notifications, name="api_notifications"
+    ),
+    web.post(
+        "/api/v1/notifications/read", api_notifications.read_all, name="api_notifications_read"
+    ),
+    web.get("/api/v1/stream", api_stream.stream, name="api_stream"),
+]
+
+
+def add_routes(app: web.Application, settings: Settings) -> None:
+    app.router.add_routes(PAGES)
+    app.router.add_routes(API)
+    # Files: stored photos and avatars, and the page's own assets with a content hash.
+    app.router.add_get(f"/media/{MEDIA_KEY}", media.media, name="media")
+    app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
+    # Prometheus, for the peers in server.metrics_allow only.
+    app.router.add_get(
+        "/metrics",
+        only_from(settings.server.metrics_allow, observability.metrics),
+        name="metrics",
+    )
