@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
+from service.app import create_app
 from service.reads.views import PhotoView, PostView, SessionUser, UserSummary
+from service.settings import load_settings
 from service.web.cards import post_cards
+from service.web.urls import RouteUrls
 
 HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2) x="'
 
@@ -54,13 +57,19 @@ def hostile_post(**changes: object) -> PostView:
     return PostView(**{**fields, **changes})
 
 
+# The application's own routes, as the templates bind them.
+URLS = RouteUrls(create_app(load_settings(env={})).router)
+
+
 def viewer(user_id: int = 9, role: str = "user") -> SessionUser:
     return SessionUser(user_id, "reader", "", "reader@example.com", role, is_confirmed=True)
 
 
 def test_user_text_and_stored_urls_are_never_markup() -> None:
     for detail in (False, True):
-        html = str(post_cards([hostile_post()], viewer(), HOSTILE, detail=detail, in_list=True))
+        html = str(
+            post_cards(URLS, [hostile_post()], viewer(), HOSTILE, detail=detail, in_list=True)
+        )
         found = parse(html)
         tags = [tag for tag, _ in found.tags]
         assert "script" not in tags
@@ -79,7 +88,7 @@ def test_forms_follow_the_viewer() -> None:
     get a delete button; photos are thumbnails in lists and full size on the post page."""
 
     def forms(post: PostView, reader: SessionUser | None, detail: bool = False) -> list[str]:
-        tags = parse(str(post_cards([post], reader, "token", detail=detail))).tags
+        tags = parse(str(post_cards(URLS, [post], reader, "token", detail=detail))).tags
         return [attrs["action"] or "" for tag, attrs in tags if tag == "form"]
 
     post = hostile_post(liked=True)
@@ -94,7 +103,7 @@ def test_forms_follow_the_viewer() -> None:
     classes = {
         detail: [
             attrs.get("class")
-            for tag, attrs in parse(str(post_cards([post], None, "", detail=detail))).tags
+            for tag, attrs in parse(str(post_cards(URLS, [post], None, "", detail=detail))).tags
             if tag == "img"
         ]
         for detail in (False, True)

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from service.reads.views import Page
 from service.web.problems import Problem
+from service.web.urls import RouteUrls, route_urls_key
 
 MAX_JSON_BYTES = 64 * 1024
 # Bodies are flat objects of strings; a few levels spare room for clients that add their
@@ -25,10 +26,17 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     )
 
 
-def page_json(page: Page, serialize: Callable[[Any], dict[str, Any]]) -> web.Response:
-    return json_response(
-        {"items": [serialize(item) for item in page.items], "next_cursor": page.next_cursor}
-    )
+def urls(request: web.Request) -> RouteUrls:
+    """What serializers build the URLs they show from."""
+    return request.app[route_urls_key]
+
+
+def page_json(
+    request: web.Request, page: Page, serialize: Callable[[Any, RouteUrls], dict[str, Any]]
+) -> web.Response:
+    route_urls = urls(request)
+    items = [serialize(item, route_urls) for item in page.items]
+    return json_response({"items": items, "next_cursor": page.next_cursor})
 
 
 async def read_json_object(request: web.Request, fields: Iterable[str]) -> dict[str, Any]:

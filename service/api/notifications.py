@@ -19,7 +19,7 @@ async def list_notifications(request: web.Request) -> web.Response:
     after, limit = page_request(request)
     async with reading(request) as reader:
         page = await notification_reads.page(reader, viewer.id, after, limit)
-    return page_json(page, serialize.notification)
+    return page_json(request, page, serialize.notification)
 
 
 async def read_all(request: web.Request) -> web.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.api import serialize
-from service.api.common import json_response, page_json, read_json_object
+from service.api.common import json_response, page_json, read_json_object, urls
 from service.domain import posts
 from service.handlers import posting
 from service.handlers.actions import add_comment, delete_post, set_like
@@ -28,7 +28,9 @@ async def _create_from_form(request: web.Request, viewer_id: int) -> web.Respons
     except UploadError as error:
         raise Problem(error.status, error.message, error.code) from error
     view = await _created(request, created.post_id, viewer_id)
-    return json_response(serialize.post(view), status=202 if created.has_photos else 201)
+    return json_response(
+        serialize.post(view, urls(request)), status=202 if created.has_photos else 201
+    )
 
 
 async def _created(request: web.Request, post_id: int, viewer_id: int) -> PostView:
@@ -50,7 +52,10 @@ async def create(request: web.Request) -> web.Response:
             post_id = await posts.create_post(db, viewer.id, body)
     except posts.PostRefused as refused:
         raise Problem(422, str(refused), "invalid_body") from refused
-    return json_response(serialize.post(await _created(request, post_id, viewer.id)), status=201)
+    return json_response(
+        serialize.post(await _created(request, post_id, viewer.id), urls(request)),
+        status=201,
+    )
 
 
 async def post(request: web.Request) -> web.Response:
@@ -61,7 +66,7 @@ async def post(request: web.Request) -> web.Response:
         )
     if view is None:
         raise Problem(404, "There is no such post.")
-    return json_response(serialize.post(view))
+    return json_response(serialize.post(view, urls(request)))
 
 
 async def delete(request: web.Request) -> web.Response:
@@ -88,7 +93,7 @@ async def list_comments(request: web.Request) -> web.Response:
         if await post_reads.post(reader, media_urls(request), post_id, viewer_id) is None:
             raise Problem(404, "There is no such post.")
         page = await comments.page(reader, post_id, viewer_id, after, limit)
-    return page_json(page, serialize.comment)
+    return page_json(request, page, serialize.comment)
 
 
 async def create_comment(request: web.Request) -> web.Response:
@@ -99,4 +104,4 @@ async def create_comment(request: web.Request) -> web.Response:
         comment = await comments.comment(reader, comment_id, viewer.id)
     if comment is None:  # deleted in the moment since it was made
         raise Problem(404, "There is no such comment.")
-    return json_response(serialize.comment(comment), status=201)
+    return json_response(serialize.comment(comment, urls(request)), status=201)

@@ -14,6 +14,7 @@ from service.reads.views import (
     Relationship,
     UserSummary,
 )
+from service.web.urls import RouteUrls
 
 
 def iso(moment: datetime) -> str:
@@ -24,18 +25,18 @@ def iso(moment: datetime) -> str:
     return text[:23] + "Z" if utc.microsecond else text[:19] + ".000Z"
 
 
-def user_summary(user: UserSummary) -> dict[str, Any]:
+def user_summary(user: UserSummary, urls: RouteUrls) -> dict[str, Any]:
     return {
         "username": user.username,
         "display_name": user.display_name,
         "avatar_url": user.avatar_url,
-        "url": f"/@{user.username}",
+        "url": urls("profile", username=user.username),
     }
 
 
-def user(profile: Profile) -> dict[str, Any]:
+def user(profile: Profile, urls: RouteUrls) -> dict[str, Any]:
     return {
-        **user_summary(profile.summary),
+        **user_summary(profile.summary, urls),
         "bio": profile.bio,
         "location": profile.location,
         "created_at": iso(profile.created_at),
@@ -47,7 +48,7 @@ def user(profile: Profile) -> dict[str, Any]:
     }
 
 
-def photo(view: PhotoView) -> dict[str, Any]:
+def photo(view: PhotoView, urls: RouteUrls) -> dict[str, Any]:
     return {
         "url": view.url,
         "thumb_url": view.thumb_url,
@@ -57,7 +58,7 @@ def photo(view: PhotoView) -> dict[str, Any]:
     }
 
 
-def post(view: PostView) -> dict[str, Any]:
+def post(view: PostView, urls: RouteUrls) -> dict[str, Any]:
     created_at = iso(view.created_at)
     # A text post is published as it is created: the same moment, formatted once.
     published_at = view.published_at and (
@@ -65,38 +66,38 @@ def post(view: PostView) -> dict[str, Any]:
     )
     return {
         "id": view.id,
-        "url": f"/p/{view.id}",
-        "author": user_summary(view.author),
+        "url": urls("post", id=view.id),
+        "author": user_summary(view.author, urls),
         "body": view.body,
         "created_at": created_at,
         "published_at": published_at,
         "status": view.status,
-        "photos": [photo(item) for item in view.photos],
+        "photos": [photo(item, urls) for item in view.photos],
         "like_count": view.like_count,
         "comment_count": view.comment_count,
         "liked": view.liked,
     }
 
 
-def relationship(item: Relationship) -> dict[str, Any]:
-    return {"user": user_summary(item.user), "since": iso(item.since)}
+def relationship(item: Relationship, urls: RouteUrls) -> dict[str, Any]:
+    return {"user": user_summary(item.user, urls), "since": iso(item.since)}
 
 
-def comment(view: CommentView) -> dict[str, Any]:
+def comment(view: CommentView, urls: RouteUrls) -> dict[str, Any]:
     return {
         "id": view.id,
         "post_id": view.post_id,
-        "author": user_summary(view.author),
+        "author": user_summary(view.author, urls),
         "body": view.body,
         "created_at": iso(view.created_at),
     }
 
 
-def notification(view: NotificationView) -> dict[str, Any]:
+def notification(view: NotificationView, urls: RouteUrls) -> dict[str, Any]:
     return {
         "id": view.id,
         "kind": view.kind,
-        "actor": user_summary(view.actor),
+        "actor": user_summary(view.actor, urls),
         "post_id": view.post_id,
         "created_at": iso(view.created_at),
         "read": view.read,

@@ -17,7 +17,7 @@ async def timeline(request: web.Request) -> web.Response:
     after, limit = page_request(request)
     async with reading(request) as reader:
         page = await post_reads.home(reader, media_urls(request), viewer.id, after, limit)
-    return page_json(page, serialize.post)
+    return page_json(request, page, serialize.post)
 
 
 async def explore(request: web.Request) -> web.Response:
@@ -27,4 +27,4 @@ async def explore(request: web.Request) -> web.Response:
         page = await post_reads.explore(
             reader, media_urls(request), viewer.id if viewer else None, after, limit
         )
-    return page_json(page, serialize.post)
+    return page_json(request, page, serialize.post)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.api import serialize
-from service.api.common import json_response, page_json
+from service.api.common import json_response, page_json, urls
 from service.handlers.actions import change_follow, user_id_for
 from service.reads import people, posts
 from service.web.auth import current_user
@@ -24,7 +24,7 @@ async def user(request: web.Request) -> web.Response:
         profile = await people.profile(reader, request.match_info["username"], _viewer_id(request))
     if profile is None:
         raise Problem(404, "There is no user by that name.")
-    return json_response(serialize.user(profile))
+    return json_response(serialize.user(profile, urls(request)))
 
 
 async def user_posts(request: web.Request) -> web.Response:
@@ -34,7 +34,7 @@ async def user_posts(request: web.Request) -> web.Response:
         page = await posts.by_author(
             reader, media_urls(request), author_id, _viewer_id(request), after, limit
         )
-    return page_json(page, serialize.post)
+    return page_json(request, page, serialize.post)
 
 
 async def _relationships(request: web.Request, direction: str) -> web.Response:
@@ -42,7 +42,7 @@ async def _relationships(request: web.Request, direction: str) -> web.Response:
     user_id = await user_id_for(request, request.match_info["username"])
     async with reading(request) as reader:
         page = await people.relationships(reader, user_id, direction, after, limit)
-    return page_json(page, serialize.relationship)
+    return page_json(request, page, serialize.relationship)
 
 
 async def followers(request: web.Request) -> web.Response:

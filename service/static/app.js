@@ -211,7 +211,7 @@
 
     async function catchUp() {
       if (!feed) return;
-      const response = await fetch("/api/v1/timeline?limit=50", {
+      const response = await fetch(feed.dataset.catchUp + "?limit=50", {
         credentials: "same-origin",
         headers: { Accept: "application/json" },
       });
@@ -226,7 +226,7 @@
       // Newest last in the set; the newest that fit in one fragment.
       const ids = Array.from(pending).filter((id) => !present.has(id)).slice(-MAX_NEW_POSTS);
       if (ids.length) {
-        const cards = await fragment("/fragments/posts?ids=" + ids.join(","), "posts");
+        const cards = await fragment(feed.dataset.cards + "?ids=" + ids.join(","), "posts");
         // A post of the viewer's own shown as processing above the feed is now published:
         // its card in the feed takes the place of the old one.
         for (const item of cards.children) {
@@ -252,7 +252,7 @@
 
     function connect() {
       if (source) return;
-      source = new EventSource("/api/v1/stream");
+      source = new EventSource(document.body.dataset.stream);
       source.addEventListener("open", () => {
         document.body.dataset.live = "open";
         if (connectedBefore) catchUp().catch(() => {});

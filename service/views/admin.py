@@ -16,6 +16,7 @@ from service.web.forms import read_form
 from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import reading
+from service.web.urls import url_for
 
 
 def require_admin(request: web.Request) -> SessionUser:
@@ -45,4 +46,4 @@ async def set_role(request: web.Request) -> web.Response:
         if not await admin.set_role(db, username, role):
             raise Problem(404, "There is no user by that name.")
     await flash(request, f"@{username} is now {role}.", "success")
-    raise redirect("/admin/users")
+    raise redirect(url_for(request, "admin_users"))

@@ -23,6 +23,7 @@ from service.views.common import (
 from service.web.auth import current_user, require_user
 from service.web.flash import flash
 from service.web.forms import read_form
+from service.web.urls import url_for
 from service.workers.mail import compose, enqueue
 
 BAD_LOGIN = "That login and password do not match an account."
@@ -90,7 +91,7 @@ async def signup(request: web.Request) -> web.Response:
         f"Welcome, {username}! Check your email to confirm your address, then log in.",
         "success",
     )
-    raise redirect("/")
+    raise redirect(url_for(request, "home"))
 
 
 async def _tell_owner_of_signup(request: web.Request, email: str) -> None:
@@ -165,7 +166,7 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     await log_out(request)
     await flash(request, "You have logged out.", "info")
-    raise redirect("/")
+    raise redirect(url_for(request, "home"))
 
 
 async def confirm(request: web.Request) -> web.Response:
@@ -178,20 +179,20 @@ async def confirm(request: web.Request) -> web.Response:
         await flash(request, "Your email address is confirmed. Log in to start.", "success")
         raise redirect(str(request.app.router["login"].url_for()))
     await flash(request, "Your email address is confirmed. Welcome to Snapline!", "success")
-    raise redirect("/")
+    raise redirect(url_for(request, "home"))
 
 
 async def confirm_resend(request: web.Request) -> web.Response:
     user = require_user(request)
     if user.is_confirmed:
         await flash(request, "Your email address is already confirmed.", "info")
-        raise redirect("/")
+        raise redirect(url_for(request, "home"))
     await count_hit(request, ratelimit.CONFIRM_MAILS_PER_USER, str(user.id))
     async with request.app[sessionmaker_key].begin() as db:
         await _send_link(request, db, user, "confirm")
     request.app[mail_worker_key].wake()
     await flash(request, f"We sent a new confirmation link to {user.email}.", "success")
-    raise redirect("/")
+    raise redirect(url_for(request, "home"))
 
 
 async def forgot_form(request: web.Request) -> web.Response:
@@ -218,7 +219,7 @@ async def forgot(request: web.Request) -> web.Response:
         "If an account uses that address, we have sent it a link to choose a new password.",
         "info",
     )
-    raise redirect("/login")
+    raise redirect(url_for(request, "login"))
 
 
 async def reset_form(request: web.Request) -> web.Response:
@@ -252,4 +253,4 @@ async def reset(request: web.Request) -> web.Response:
     if current_user(request) is not None:
         await log_out(request)
     await flash(request, "Your password has been changed. Log in with the new one.", "success")
-    raise redirect("/login")
+    raise redirect(url_for(request, "login"))

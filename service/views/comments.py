@@ -9,9 +9,10 @@ from service.views.common import redirect
 from service.web.auth import require_user
 from service.web.flash import flash
 from service.web.resources import comment_id_from
+from service.web.urls import url_for
 
 
 async def remove_comment(request: web.Request) -> web.Response:
     post_id = await delete_comment(request, require_user(request), comment_id_from(request))
     await flash(request, "The comment has been deleted.", "success")
-    raise redirect(f"/p/{post_id}#comments")
+    raise redirect(url_for(request, "post", id=post_id) + "#comments")

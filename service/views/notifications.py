@@ -26,4 +26,4 @@ async def read_all(request: web.Request) -> web.Response:
     viewer = require_user(request)
     async with request.app[sessionmaker_key].begin() as db:
         await notifications.mark_all_read(db, viewer.id)
-    raise redirect("/notifications")
+    raise redirect(url_for(request, "notifications"))

@@ -24,6 +24,7 @@ from service.web.problems import Problem
 from service.web.resources import media_urls, post_id_from, reading
 from service.web.templating import render_fragment, wants_fragment
 from service.web.uploads import UploadError
+from service.web.urls import url_for
 
 
 async def _form_again(
@@ -46,7 +47,7 @@ async def create(request: web.Request) -> web.Response:
             draft = posts.normalize_body(error.texts.get("body", ""))
             errors = {"body" if error.field == "body" else "photos": error.message}
             return await _form_again(request, viewer.id, errors, draft, error.status)
-        raise redirect(f"/p/{created.post_id}")
+        raise redirect(url_for(request, "post", id=created.post_id))
     body = (await read_form(request)).get("body", "")
     try:
         async with request.app[sessionmaker_key].begin() as db:
@@ -54,7 +55,7 @@ async def create(request: web.Request) -> web.Response:
     except posts.PostRefused as refused:
         draft = posts.normalize_body(body)
         return await _form_again(request, viewer.id, {"body": str(refused)}, draft, 422)
-    raise redirect(f"/p/{post_id}")
+    raise redirect(url_for(request, "post", id=post_id))
 
 
 async def post_page(
@@ -90,7 +91,7 @@ async def delete(request: web.Request) -> web.Response:
     viewer = require_user(request)
     await delete_post(request, viewer, post_id_from(request))
     await flash(request, "The post has been deleted.", "success")
-    raise redirect(f"/@{viewer.username}")
+    raise redirect(url_for(request, "profile", username=viewer.username))
 
 
 def back(request: web.Request, default: str) -> str:
@@ -110,7 +111,7 @@ async def _change_like(request: web.Request, liked: bool) -> web.Response:
     if wants_fragment(request):
         context = {"post_id": post_id, "liked": liked, "like_count": count}
         return await render_fragment(request, "fragments/like.html", context)
-    raise redirect(back(request, f"/p/{post_id}"))
+    raise redirect(back(request, url_for(request, "post", id=post_id)))
 
 
 async def like(request: web.Request) -> web.Response:
@@ -137,4 +138,4 @@ async def comment(request: web.Request) -> web.Response:
             raise Problem(404, "There is no such comment.")
         context = {"comments": Page([created], None)}
         return await render_fragment(request, "fragments/comments.html", context, 201)
-    raise redirect(f"/p/{post_id}#comment-{comment_id}")
+    raise redirect(url_for(request, "post", id=post_id) + f"#comment-{comment_id}")

@@ -13,6 +13,7 @@ from service.web.auth import current_user
 from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import media_urls, reading
+from service.web.urls import url_for
 
 
 async def _profile(reader: Reader, request: web.Request) -> Profile:
@@ -62,9 +63,9 @@ async def following(request: web.Request) -> web.Response:
 
 async def follow(request: web.Request) -> web.Response:
     await change_follow(request, start=True)
-    raise redirect(f"/@{request.match_info['username']}")
+    raise redirect(url_for(request, "profile", username=request.match_info["username"]))
 
 
 async def unfollow(request: web.Request) -> web.Response:
     await change_follow(request, start=False)
-    raise redirect(f"/@{request.match_info['username']}")
+    raise redirect(url_for(request, "profile", username=request.match_info["username"]))

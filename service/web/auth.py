@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import warnings
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -19,6 +18,7 @@ from service.reads.views import SessionUser
 from service.security import token_hash
 from service.settings import Settings
 from service.web.problems import Problem, wants_json
+from service.web.urls import url_for
 
 # aiohttp-session keeps its state under plain string keys on the request, which aiohttp
 # warns about; the keys are private to it, so the warning is noise for this one library.
@@ -89,7 +89,7 @@ def _login_redirect(request: web.Request) -> web.HTTPException:
     target = request.path_qs if request.method == "GET" else request.headers.get("Referer", "/")
     if not target.startswith("/"):
         target = "/"
-    return web.HTTPSeeOther(f"/login?{urlencode({'next': target})}")
+    return web.HTTPSeeOther(url_for(request, "login", {"next": target}))
 
 
 def require_user(request: web.Request) -> SessionUser:

@@ -21,11 +21,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from html import escape
+from typing import NamedTuple
 
 from markupsafe import Markup
 
 from service.reads.views import PostView, SessionUser
 from service.web.times import time_element
+from service.web.urls import RouteUrls
 
 _STATUS_BADGES = {
     "processing": '  <p class="badge badge-processing">Processing photos… only you can see this'
@@ -39,7 +41,21 @@ def _plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
 
 
-def _photos(post: PostView, detail: bool) -> str:
+class _Paths(NamedTuple):
+    """The path templates of the routes a card links to (web.urls.RouteUrls.template)."""
+
+    post: str
+    profile: str
+    like: str
+    unlike: str
+    delete: str
+
+    @classmethod
+    def of(cls, urls: RouteUrls) -> _Paths:
+        return cls(*map(urls.template, ("post", "profile", "like", "unlike", "delete_post")))
+
+
+def _photos(post: PostView, detail: bool, post_url: str) -> str:
     if detail:
         images = "".join(
             f'    <img class="photo-full" src="{escape(photo.url)}" alt="{escape(photo.alt)}"'
@@ -48,17 +64,18 @@ def _photos(post: PostView, detail: bool) -> str:
         )
         return f'  <div class="photos photos-{len(post.photos)} photos-detail">\n{images}  </div>\n'
     images = "".join(
-        f'    <a class="photo" href="/p/{post.id}"><img src="{escape(photo.thumb_url)}"'
+        f'    <a class="photo" href="{post_url}"><img src="{escape(photo.thumb_url)}"'
         f' alt="{escape(photo.alt)}" loading="lazy" width="320" height="320"></a>\n'
         for photo in post.photos
     )
     return f'  <div class="photos photos-{len(post.photos)}">\n{images}  </div>\n'
 
 
-def _like_form(post_id: int, liked: bool, like_count: int, token: str) -> str:
-    action, pressed, heart = ("unlike", "true", "♥") if liked else ("like", "false", "♡")
+def _like_form(paths: _Paths, post_id: int, liked: bool, like_count: int, token: str) -> str:
+    action, pressed, heart = (paths.unlike, "true", "♥") if liked else (paths.like, "false", "♡")
     return (
-        f'    <form method="post" action="/p/{post_id}/{action}" class="inline-form like-form">\n'
+        f'    <form method="post" action="{action.format(id=post_id)}"'
+        ' class="inline-form like-form">\n'
         f'      <input type="hidden" name="csrf_token" value="{token}">\n'
         f'      <button type="submit" class="like-button" aria-pressed="{pressed}"'
         f' data-post-id="{post_id}">\n'
@@ -70,15 +87,19 @@ def _like_form(post_id: int, liked: bool, like_count: int, token: str) -> str:
     )
 
 
-def like_form(post_id: int, liked: bool, like_count: int, csrf_token: str) -> Markup:
+def like_form(
+    urls: RouteUrls, post_id: int, liked: bool, like_count: int, csrf_token: str
+) -> Markup:
     """A post's like button as its card shows it, for the fragment that replaces it when
     the viewer likes or unlikes in place."""
-    return Markup(_like_form(int(post_id), liked, int(like_count), escape(csrf_token)))
+    paths = _Paths.of(urls)
+    return Markup(_like_form(paths, int(post_id), liked, int(like_count), escape(csrf_token)))
 
 
-def _delete_form(post: PostView, token: str) -> str:
+def _delete_form(paths: _Paths, post: PostView, token: str) -> str:
     return (
-        f'    <form method="post" action="/p/{post.id}/delete" class="inline-form post-delete">\n'
+        f'    <form method="post" action="{paths.delete.format(id=post.id)}"'
+        ' class="inline-form post-delete">\n'
         f'      <input type="hidden" name="csrf_token" value="{token}">\n'
         '      <button type="submit" class="link-button danger">Delete<span'
         f' class="visually-hidden"> post {post.id}</span></button>\n'
@@ -87,47 +108,53 @@ def _delete_form(post: PostView, token: str) -> str:
 
 
 def _card(
-    post: PostView, viewer: SessionUser | None, token: str, detail: bool, now: datetime
+    paths: _Paths,
+    post: PostView,
+    viewer: SessionUser | None,
+    token: str,
+    detail: bool,
+    now: datetime,
 ) -> str:
     author = post.author
     username = escape(author.username)
+    post_url = paths.post.format(id=post.id)
     published = post.status == "published"
     parts = [
         f'<article class="post{"" if published else " post-pending"}" id="post-{post.id}"'
         f' data-post-id="{post.id}">\n'
         '  <header class="post-header">\n'
-        f'    <a class="post-author" href="/@{username}">\n'
+        f'    <a class="post-author" href="{paths.profile.format(username=username)}">\n'
         f'      <img class="avatar" src="{escape(author.avatar_url)}" alt="" width="40"'
         ' height="40">\n'
         f'      <span class="post-name" dir="auto">{escape(author.name)}</span>\n'
         f'      <span class="post-handle">@{username}</span>\n'
         "    </a>\n"
-        f'    <a class="post-time" href="/p/{post.id}">{time_element(post.shown_at, now)}</a>\n'
+        f'    <a class="post-time" href="{post_url}">{time_element(post.shown_at, now)}</a>\n'
         "  </header>\n",
         _STATUS_BADGES.get(post.status, ""),
     ]
     if post.photos:
-        parts.append(_photos(post, detail))
+        parts.append(_photos(post, detail, post_url))
     if post.body:
         parts.append(f'  <p class="post-body" dir="auto">{escape(post.body)}</p>\n')
     parts.append('  <footer class="post-footer">\n')
     if viewer is not None and published:
-        parts.append(_like_form(post.id, post.liked, post.like_count, token))
+        parts.append(_like_form(paths, post.id, post.liked, post.like_count, token))
     else:
         likes = _plural(post.like_count, "like", "likes")
         parts.append(f'    <span class="post-stat">{post.like_count} {likes}</span>\n')
     comments = _plural(post.comment_count, "comment", "comments")
     parts.append(
-        f'    <a class="post-stat" href="/p/{post.id}#comments">{post.comment_count}'
-        f" {comments}</a>\n"
+        f'    <a class="post-stat" href="{post_url}#comments">{post.comment_count} {comments}</a>\n'
     )
     if viewer is not None and (viewer.id == author.id or viewer.is_moderator):
-        parts.append(_delete_form(post, token))
+        parts.append(_delete_form(paths, post, token))
     parts.append("  </footer>\n</article>\n")
     return "".join(parts)
 
 
 def post_cards(
+    urls: RouteUrls,
     posts: Iterable[PostView],
     viewer: SessionUser | None,
     csrf_token: str,
@@ -138,7 +165,8 @@ def post_cards(
     ``csrf_token``); each in an <li> for a list, photos at full size for a post's page."""
     token = escape(csrf_token)
     now = datetime.now(UTC)
-    cards = (_card(post, viewer, token, detail, now) for post in posts)
+    paths = _Paths.of(urls)
+    cards = (_card(paths, post, viewer, token, detail, now) for post in posts)
     if in_list:
         return Markup("".join(f"<li>{card}</li>" for card in cards))
     return Markup("".join(cards))

@@ -3,6 +3,7 @@ and fragments, the parts of a page its script asks for instead of the whole page
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from service.web.cards import like_form, post_cards
 from service.web.csrf import CSRF_SESSION_KEY, csrf_token
 from service.web.flash import pop_flashes
 from service.web.times import exact_time, iso_time, time_tag
+from service.web.urls import RouteUrls, route_urls_key
 
 # A request carrying this header asks for a fragment: the page's list items (or the one
 # thing a form changed), rendered by the same templates and cards.py functions as the page,
@@ -50,24 +52,6 @@ class StaticUrls:
         return url
 
 
-class RouteUrls:
-    """``url('home')`` in templates, as aiohttp_jinja2 has it, but a route's URL without
-    parts or query is built once: the page layout alone asks for nine of them."""
-
-    def __init__(self, app: web.Application) -> None:
-        self.app = app
-        self.plain: dict[str, str] = {}
-
-    def __call__(self, name: str, query_: dict[str, str] | None = None, **parts: str) -> str:
-        if query_ or parts:
-            url = self.app.router[name].url_for(**{key: str(value) for key, value in parts.items()})
-            return str(url.with_query(query_) if query_ else url)
-        url = self.plain.get(name)
-        if url is None:
-            url = self.plain[name] = str(self.app.router[name].url_for())
-        return url
-
-
 def setup_templates(app: web.Application, directory: Path, development: bool) -> None:
     """Jinja for pages. Only in development does it look for changed templates (a stat of
     each template on every render otherwise)."""
@@ -80,9 +64,11 @@ def setup_templates(app: web.Application, directory: Path, development: bool) ->
         auto_reload=development,
     )
     environment.globals["static"] = StaticUrls(app, remember=not development)
-    environment.globals["url"] = RouteUrls(app)
-    environment.globals["post_cards"] = post_cards
-    environment.globals["like_form"] = like_form
+    app[route_urls_key] = RouteUrls(app.router)
+    environment.globals["url"] = app[route_urls_key]
+    # The cards link to routes by name: bound to this app's routes here, for templates.
+    environment.globals["post_cards"] = functools.partial(post_cards, app[route_urls_key])
+    environment.globals["like_form"] = functools.partial(like_form, app[route_urls_key])
 
 
 async def render(

@@ -1,0 +1,40 @@
+"""URLs built from route names (service/routes.py), never written out: ``url('post', id=3)``
+in templates, ``url_for(request, 'post', id=3)`` in handlers, and each route's path
+template for the post cards, which build a dozen links per card."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import quote, urlencode
+
+from aiohttp import web
+
+route_urls_key = web.AppKey("route_urls", "RouteUrls")
+
+
+class RouteUrls:
+    """A route's path template is looked up once; after that a URL is one ``format``."""
+
+    def __init__(self, router: web.UrlDispatcher) -> None:
+        self._router = router
+        self._templates: dict[str, str] = {}
+
+    def template(self, name: str) -> str:
+        """The route's path with its parts as ``{name}`` fields, e.g. ``/p/{id}``."""
+        template = self._templates.get(name)
+        if template is None:
+            info = self._router[name].get_info()
+            template = self._templates[name] = info.get("formatter") or info["path"]
+        return template
+
+    def __call__(self, name: str, query_: Mapping[str, str] | None = None, **parts: object) -> str:
+        url = self.template(name)
+        if parts:
+            url = url.format_map({key: quote(str(value), safe="/") for key, value in parts.items()})
+        return f"{url}?{urlencode(query_)}" if query_ else url
+
+
+def url_for(
+    request: web.Request, name: str, query_: Mapping[str, str] | None = None, **parts: object
+) -> str:
+    return request.app[route_urls_key](name, query_, **parts)
