@@ -161,6 +161,12 @@ async def test_notifications_created_once_withdrawn_and_marked_read(
     await star_api.call("POST", "/api/v1/notifications/read", expect=200)
     assert all(item["read"] for item in (await star_api.get("/api/v1/notifications"))["items"])
     assert 'data-unread="0"' in await (await star_api.client.get("/")).text()
+    # The page's own button does the same, and comes back to the list.
+    await fan_api.call("POST", f"/api/v1/posts/{post_id}/comments", {"body": "again"}, expect=201)
+    assert 'data-unread="1"' in await (await star_api.client.get("/")).text()
+    marked = await submit(star_api.client, "/notifications/read", page="/notifications")
+    assert marked.status == 303 and marked.headers["Location"] == "/notifications"
+    assert 'data-unread="0"' in await (await star_api.client.get("/")).text()
     assert (await client.get("/api/v1/notifications")).status == 401
 
 

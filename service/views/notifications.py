@@ -11,6 +11,7 @@ from service.views.common import redirect, render
 from service.web.auth import require_user
 from service.web.paging import page_request
 from service.web.resources import reading
+from service.web.urls import url_for
 
 
 async def notifications_page(request: web.Request) -> web.Response:
