@@ -1,5 +1,5 @@
 """Command line: ``python -m service [--settings PATH] COMMAND``; COMMAND is serve (the
-default), migrate, create-admin, seed, admin or routes."""
+default), migrate, create-admin, seed, admin, routes or statements."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import os
 import socket
 import stat
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,6 +159,9 @@ def command_seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# Listing every statement shows the paged ones at the default page size and one more.
+DEFAULT_LISTED_ROWS = 21
+
 SETTINGS_HELP = "settings file (default: $SNAPLINE_SETTINGS or settings.toml)"
 
 
@@ -167,6 +171,36 @@ def command_routes(settings: Settings, args: argparse.Namespace) -> int:
 
     # The factory does no I/O: the routes are known without a database.
     print(render(route_lines(create_app(settings))), end="")
+    return 0
+
+
+def command_statements(settings: Settings, args: argparse.Namespace) -> int:
+    import service.app  # noqa: F401 - imports every read module, which registers its statements
+    from service.reads import statements
+
+    if args.name is None:
+        for statement in statements.every_statement(DEFAULT_LISTED_ROWS):
+            print(f"-- {statement.name}{' (shows posts)' if statement.shows_posts else ''}")
+            print(textwrap.dedent(statement.sql).strip() + ";\n")
+        return 0
+    family, _, rows = args.name.partition("/")
+    if family in statements.PAGED and rows.isdigit():
+        try:
+            statements.PAGED[family].rows(int(rows))
+        except ValueError as error:
+            print(f"python -m service statements: {error}", file=sys.stderr)
+            return 2
+    statement = statements.REGISTRY.get(args.name)
+    if statement is None:
+        known = sorted({*statements.REGISTRY, *(f"{name}/N" for name in statements.PAGED)})
+        known = [name for name in known if "/" not in name or name.endswith("/N")]
+        print(
+            f"python -m service statements: no statement named {args.name!r};"
+            f" one of: {', '.join(known)}",
+            file=sys.stderr,
+        )
+        return 2
+    print(textwrap.dedent(statement.sql).strip() + ";")
     return 0
 
 
@@ -201,6 +235,9 @@ def parser() -> argparse.ArgumentParser:
     command("routes", help="list every route: method, path, name, handler").set_defaults(
         handler=command_routes
     )
+    shown = command("statements", help="print the read layer's statements, or one by name")
+    shown.add_argument("name", nargs="?", help="e.g. home/21: a page of 20 and one more")
+    shown.set_defaults(handler=command_statements)
     from service.ops.cli import add_admin_commands
 
     add_admin_commands(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from service.reads.paging import NEWEST_FIRST, OLDEST_FIRST
 from service.reads.statements import Statement
 from service.reads.visibility import post_visible_to
 from tests.support import asyncpg_dsn
+from tests.test_cli import run_command, service_env
 
 SAMPLE_ROWS = 5
 # Words that can follow a table without an alias.
@@ -333,3 +335,15 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
         assert suspension.suspended in [row["username"] for row in listed]
     finally:
         await connection.close()
+
+
+def test_the_statements_command_prints_what_runs(database_url):
+    """`python -m service statements NAME` shows the very text a request sends."""
+    result = run_command("statements", "home/21", env=service_env(database_url))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == textwrap.dedent(statements.PAGED["home"].rows(21).sql).strip() + ";\n"
+    listing = run_command("statements", env=service_env(database_url))
+    names = re.findall(r"^-- (\S+)", listing.stdout, re.M)
+    assert set(names) >= {"home/21", "session_user", "posts_by_id", "comments/21"}
+    unknown = run_command("statements", "nope", env=service_env(database_url))
+    assert unknown.returncode == 2 and "home/N" in unknown.stderr
