@@ -35,6 +35,8 @@ NAMING_CONVENTION = {
 }
 
 ROLES = ("user", "moderator", "admin")
+# Roles that may delete anyone's posts and comments.
+MODERATING_ROLES = frozenset({"moderator", "admin"})
 TOKEN_PURPOSES = ("confirm", "reset")
 
 
@@ -85,7 +87,7 @@ class User(Base):
 
     @property
     def is_moderator(self) -> bool:
-        return self.role in {"moderator", "admin"}
+        return self.role in MODERATING_ROLES
 
     @property
     def is_admin(self) -> bool:

@@ -9,21 +9,22 @@ from service.reads.statements import Reader, register, register_paged
 from service.reads.views import CommentView, Page, UserSummary
 from service.reads.visibility import person_visible, post_visible_to
 
-_COLUMNS = f"""
-    c.id, c.post_id, p.author_id, c.author_id, u.username, u.display_name,
-    {avatar_key("c.author_id")} AS avatar_key, c.body, c.created_at"""
+# The comments viewer $1 may see (its post, and its author), with all a comment shows.
+_VISIBLE_COMMENTS = f"""
+    SELECT c.id, c.post_id, p.author_id, c.author_id, u.username, u.display_name,
+           {avatar_key("c.author_id")} AS avatar_key, c.body, c.created_at
+      FROM comments c
+      JOIN posts p ON p.id = c.post_id
+      JOIN users u ON u.id = c.author_id
+     WHERE {post_visible_to("p", "$1")} AND {person_visible("u")}"""
 
 # The comments of post $2 that viewer $1 may see, after the position ($3 time, $4 id).
 PAGE = register_paged(
     "comments",
     lambda rows: (
         f"""
-    SELECT {_COLUMNS}
-      FROM comments c
-      JOIN posts p ON p.id = c.post_id
-      JOIN users u ON u.id = c.author_id
-     WHERE c.post_id = $2 AND {post_visible_to("p", "$1")} AND {person_visible("u")}
-       AND (c.created_at, c.id) > ($3, $4)
+    {_VISIBLE_COMMENTS}
+       AND c.post_id = $2 AND (c.created_at, c.id) > ($3, $4)
      ORDER BY c.created_at, c.id
      LIMIT {rows}
     """
@@ -35,11 +36,8 @@ PAGE = register_paged(
 ONE = register(
     "comment",
     f"""
-    SELECT {_COLUMNS}
-      FROM comments c
-      JOIN posts p ON p.id = c.post_id
-      JOIN users u ON u.id = c.author_id
-     WHERE c.id = $2 AND {post_visible_to("p", "$1")} AND {person_visible("u")}
+    {_VISIBLE_COMMENTS}
+       AND c.id = $2
     """,
     shows_posts=True,
 )

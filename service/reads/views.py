@@ -13,12 +13,11 @@ from datetime import datetime
 from typing import Generic, NamedTuple, TypeVar
 
 from service.cursor import Position
+from service.models import MODERATING_ROLES
 
 # Avatar sizes stored per upload: lists show 40 px (64 covers 1.5x screens), profiles 96 px.
 AVATAR_SMALL = "64"
 AVATAR_LARGE = "400"
-
-ROLES_THAT_MODERATE = frozenset({"moderator", "admin"})
 
 
 def avatar_url(username: str, avatar_key: str | None = None) -> str:
@@ -51,7 +50,7 @@ class SessionUser:
 
     @property
     def is_moderator(self) -> bool:
-        return self.role in ROLES_THAT_MODERATE
+        return self.role in MODERATING_ROLES
 
     @property
     def is_admin(self) -> bool:
