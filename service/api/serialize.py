@@ -30,7 +30,7 @@ def user_summary(user: UserSummary, urls: RouteUrls) -> dict[str, Any]:
         "username": user.username,
         "display_name": user.display_name,
         "avatar_url": user.avatar_url,
-        "url": urls("profile", username=user.username),
+        "url": urls.template("profile").format(username=user.username),
     }
 
 
@@ -66,7 +66,7 @@ def post(view: PostView, urls: RouteUrls) -> dict[str, Any]:
     )
     return {
         "id": view.id,
-        "url": urls("post", id=view.id),
+        "url": urls.template("post").format(id=view.id),
         "author": user_summary(view.author, urls),
         "body": view.body,
         "created_at": created_at,

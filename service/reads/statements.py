@@ -14,9 +14,8 @@ same page statement afresh. Two rules make that safe, and both are kept here:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -96,11 +95,11 @@ class Reader:
         return await self._connection.fetchval(statement.sql, *args)
 
 
-@contextlib.asynccontextmanager
-async def reading(pool: asyncpg.Pool) -> AsyncIterator[Reader]:
+class reading(db.reading):
     """A reader for the statements of one request (see db.reading)."""
-    async with db.reading(pool) as connection:
-        yield Reader(connection)
+
+    async def __aenter__(self) -> Reader:  # type: ignore[override]
+        return Reader(await super().__aenter__())
 
 
 def every_statement(sample_rows: int = 3) -> list[Statement]:

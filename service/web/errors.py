@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
-import uuid
+import secrets
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -22,6 +23,10 @@ log = logging.getLogger(__name__)
 # How long clients should wait before retrying while the database is unreachable.
 DATABASE_RETRY_AFTER_SECONDS = 5
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Request ids this process makes: a random prefix of its own and a count, unique across
+# processes without asking the kernel for randomness on every request.
+_REQUEST_ID_PREFIX = secrets.token_hex(8)
+_request_numbers = itertools.count(1)
 
 
 async def error_response(request: web.Request, problem: Problem) -> web.Response:
@@ -56,7 +61,11 @@ def _from_http_exception(exc: web.HTTPException) -> Problem:
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     given = request.headers.get("X-Request-Id", "")
-    request[request_id_key] = given if _REQUEST_ID_PATTERN.match(given) else uuid.uuid4().hex
+    request[request_id_key] = (
+        given
+        if _REQUEST_ID_PATTERN.match(given)
+        else f"{_REQUEST_ID_PREFIX}{next(_request_numbers):016x}"
+    )
     # Log lines written while handling this request, and jobs it spawns, carry the id.
     current_request_id.set(request[request_id_key])
     try:

@@ -13,7 +13,10 @@ route_urls_key = web.AppKey("route_urls", "RouteUrls")
 
 
 class RouteUrls:
-    """A route's path template is looked up once; after that a URL is one ``format``."""
+    """A route's path template is looked up once; after that a URL is one ``format``.
+    Where a page or an answer builds many (cards, the API's serializers), it formats
+    ``template(name)`` itself: ids and usernames (``[A-Za-z0-9_]``, the users table's check)
+    need no quoting."""
 
     def __init__(self, router: web.UrlDispatcher) -> None:
         self._router = router
