@@ -339,5 +339,7 @@ async def test_two_people_sign_up_follow_post_photos_interact_and_log_out(
         )
     ]
     assert len(photo_folders) == 2 and media, (photo_folders, stack.nginx.access_log()[-5:])
-    assert all(entry["status"] == 200 for entry in media), media
+    assert all(entry["status"] == 200 for entry in media), [
+        (entry["uri"], entry["status"]) for entry in media
+    ]
     assert not outside, outside
