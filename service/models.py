@@ -85,18 +85,6 @@ class User(Base):
     def is_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
 
-    @property
-    def is_moderator(self) -> bool:
-        return self.role in MODERATING_ROLES
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def name(self) -> str:
-        return self.display_name or self.username
-
 
 class AuthSession(Base):
     """A signed-in browser. The cookie carries a random id; only its SHA-256 is stored, so a
