@@ -9,6 +9,7 @@ Screenshots of the main pages at desktop and phone widths go to tests/artifacts/
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -59,7 +60,8 @@ ALTS = ("A green hill under a blue sky at noon", "The same hill at sunset, the s
 def stack(database_url: str, smtp_server: SmtpServer) -> Iterator[Stack]:
     with smtp_nginx_stack(database_url, smtp_server.port) as stack:
         yield stack
-        assert not logged_errors(stack), logged_errors(stack)
+        errors = logged_errors(stack)
+        assert not errors, "\n".join(json.dumps(entry) for entry in errors)
 
 
 @pytest.fixture
@@ -339,7 +341,6 @@ async def test_two_people_sign_up_follow_post_photos_interact_and_log_out(
         )
     ]
     assert len(photo_folders) == 2 and media, (photo_folders, stack.nginx.access_log()[-5:])
-    assert all(entry["status"] == 200 for entry in media), [
-        (entry["uri"], entry["status"]) for entry in media
-    ]
+    unanswered = [f"{entry['uri']} {entry['status']}" for entry in media if entry["status"] != 200]
+    assert not unanswered, "\n".join(unanswered)
     assert not outside, outside
