@@ -202,6 +202,12 @@ async def test_a_suspended_user_is_logged_out_cannot_log_in_and_is_seen_by_nobod
     assert "is suspended" in ok(await admin("users", "suspend", suspect.username, env=env))
     assert "already" in ok(await admin("users", "suspend", suspect.username, env=env))
     assert not any((await friend_sees()).values())
+    # Nor can anything be done to what they wrote: as far as the friend knows, it is gone.
+    for method, path, body in (
+        ("POST", f"/api/v1/posts/{post_id}/like", None),
+        ("POST", f"/api/v1/posts/{post_id}/comments", {"body": "still there?"}),
+    ):
+        await friend_api.call(method, path, body, expect=404)
     # Logged out at once, and the right password only tells them why they cannot log in.
     await suspect_api.get("/api/v1/timeline", expect=401)
     refused = await submit(

@@ -31,7 +31,7 @@ def body_error(body: str) -> str | None:
 
 async def add(session: AsyncSession, post_id: int, author_id: int, body: str) -> int:
     """Comment on a published post; the new comment's id."""
-    post_author = await lock_published_post(session, post_id)
+    post_author = await lock_published_post(session, post_id, author_id)
     comment_id = await session.scalar(
         insert(Comment)
         .values(post_id=post_id, author_id=author_id, body=body)

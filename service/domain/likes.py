@@ -3,21 +3,24 @@ really appeared or disappeared, so the counter always equals COUNT(*)."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain import notifications
 from service.models import Like, Post
+from service.reads.visibility import post_visible_to
 
 
 class PostNotFound(LookupError):
     pass
 
 
-async def lock_published_post(session: AsyncSession, post_id: int) -> int:
-    """Lock a published post for a change to what hangs off it (a like, a comment) and its
-    counters; returns its author. Raises PostNotFound if it is gone or not published.
+async def lock_published_post(session: AsyncSession, post_id: int, viewer_id: int) -> int:
+    """Lock a published post the viewer may see (the read layer's rule: nothing can be done
+    to a post one cannot see) for a change to what hangs off it (a like, a comment) and its
+    counters; returns its author. Raises PostNotFound if it is gone, not published or not
+    the viewer's to see.
 
     Locking the parent first is what makes these changes safe against the post's deletion,
     whoever commits first. Deleting a post locks its row, then its likes and comments (the
@@ -31,7 +34,11 @@ async def lock_published_post(session: AsyncSession, post_id: int) -> int:
     upgraded while a deletion waits; it leaves readers and foreign key checks alone."""
     author_id = await session.scalar(
         select(Post.author_id)
-        .where(Post.id == post_id, Post.published_at.is_not(None))
+        .where(
+            Post.id == post_id,
+            Post.published_at.is_not(None),
+            text(post_visible_to("posts", ":viewer")).bindparams(viewer=viewer_id),
+        )
         .with_for_update(key_share=True)
     )
     if author_id is None:
@@ -51,7 +58,7 @@ async def _count(session: AsyncSession, post_id: int, change: int) -> int:
 
 async def like(session: AsyncSession, user_id: int, post_id: int) -> int:
     """Like a published post; returns its like count. Liking twice changes nothing."""
-    author_id = await lock_published_post(session, post_id)
+    author_id = await lock_published_post(session, post_id, user_id)
     inserted = await session.scalar(
         insert(Like)
         .values(post_id=post_id, user_id=user_id)
@@ -65,7 +72,7 @@ async def like(session: AsyncSession, user_id: int, post_id: int) -> int:
 
 
 async def unlike(session: AsyncSession, user_id: int, post_id: int) -> int:
-    author_id = await lock_published_post(session, post_id)
+    author_id = await lock_published_post(session, post_id, user_id)
     deleted = await session.scalar(
         delete(Like).where(Like.post_id == post_id, Like.user_id == user_id).returning(Like.user_id)
     )
