@@ -72,9 +72,16 @@ def _unread(world: World, rows: list[asyncpg.Record]) -> set[str]:
     return {"notification of the hidden post"} if rows[0][0] != 1 else set()
 
 
+def _home_first_page(world: World, rows: list[asyncpg.Record]) -> set[str]:
+    # The posts, then on every row the unread count (the reader's is 1, as above).
+    assert rows, "the reader's first page has the author's published post"
+    return _posts(world, rows) | _unread(world, [(row["unread"],) for row in rows[:1]])
+
+
 START = (NEWEST_FIRST.at, NEWEST_FIRST.id)
 VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
     "home": (lambda w, viewer: (viewer, *START), _posts),
+    "home_first_page": (lambda w, viewer: (viewer, *START), _home_first_page),
     "explore": (lambda w, viewer: (viewer, *START), _posts),
     "author": (lambda w, viewer: (viewer, *START, w.author), _posts),
     "posts_by_id": (lambda w, viewer: (viewer, [w.hidden_post, w.shown_post]), _posts),
@@ -89,7 +96,13 @@ VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
     "unread_notifications": (lambda w, viewer: (viewer,), _unread),
 }
 # Statements whose viewer must be logged in (their lists are the viewer's own).
-SIGNED_IN_ONLY = {"home", "notifications", "unread_notifications", "pending_posts"}
+SIGNED_IN_ONLY = {
+    "home",
+    "home_first_page",
+    "notifications",
+    "unread_notifications",
+    "pending_posts",
+}
 
 
 def test_every_statement_that_reads_posts_applies_the_rule_to_each():
@@ -296,6 +309,8 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "followers": lambda s: (s.reader, *START),
     "following": lambda s: (s.reader, *START),
     "home": lambda s: (s.reader, *START),
+    # The author's: their own post, and the unread count of notifications all hidden.
+    "home_first_page": lambda s: (s.author, *START),
     "explore": lambda s: (s.reader, *START),
     "author": lambda s: (s.reader, *START, s.suspended_id),
     "posts_by_id": lambda s: (s.reader, [s.post]),
@@ -330,6 +345,8 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
                 # The author's only notifications are the suspended user's: a comment, a
                 # like and a follow, all hidden with them.
                 assert rows[0][0] == 0
+            if _family(statement) == "home_first_page":
+                assert [row["unread"] for row in rows] == [0], statement.name
         accounts_page = statements.PAGED["accounts"].rows(SAMPLE_ROWS)
         listed = await connection.fetch(accounts_page.sql, *START)
         assert suspension.suspended in [row["username"] for row in listed]

@@ -11,6 +11,8 @@ from sqlalchemy import event
 from service.cursor import Position, encode
 from service.keys import engine_key, read_pool_key
 from tests.api import Api
+from tests.test_fragments import card, card_ids
+from tests.test_uploads import photo_post
 
 
 async def signed_in(make_client, client, login, account) -> Api:
@@ -149,8 +151,9 @@ async def test_statements_per_timeline_page_do_not_grow_with_page_size(
     # The page alone, for any page size: the session's user is remembered after the first
     # request (reads.session_cache).
     assert counts[2] == counts[20] == 1
-    # Also the viewer's posts still processing and the unread badge.
-    assert html_statements == 3
+    # The home page too: with it come the viewer's posts still processing and the unread
+    # badge (reads.posts.HOME_FIRST_PAGE).
+    assert html_statements == 1
     assert other == []
 
 
@@ -170,3 +173,38 @@ async def test_home_page_renders_the_timeline_with_an_older_posts_link(
     assert "numbered post 04" in older and "numbered post 00" in older
     assert "numbered post 05" not in older
     assert "load-more" not in older
+
+
+async def test_home_first_page_shows_own_processing_posts_first_and_the_unread_badge(
+    client, make_client, factory, login, db, tmp_path
+):
+    """The first page puts the viewer's unpublished posts above the timeline, with the
+    badge's count, all read together; later pages and followers never show them."""
+    author, reader = await factory.user(), await factory.user()
+    await factory.follow(reader, author)
+    await factory.follow(author, reader)
+    published = [await factory.post(author, f"published {n}") for n in range(3)]
+    processing = await photo_post(db, author.id, tmp_path, "processing", ["A dune"], held=True)
+    await factory.like(reader, published[0])
+    await login(client, author)
+    reader_client = await make_client(client)
+    await login(reader_client, reader)
+
+    home = await (await client.get("/", params={"limit": 2})).text()
+    assert card_ids(home) == [processing, published[2], published[1]]
+    assert "Processing photos" in card(home, processing)
+    assert 'data-unread="2"' in home  # the reader's follow and like
+    older = re.search(r'href="\?cursor=([^"]+)"', home)
+    assert older is not None
+    later = await (await client.get("/", params={"cursor": older.group(1), "limit": 2})).text()
+    assert card_ids(later) == [published[0]] and 'data-unread="2"' in later
+
+    theirs = await (await reader_client.get("/")).text()
+    assert card_ids(theirs) == published[::-1] and 'data-unread="1"' in theirs  # a follow
+
+    # With nothing at all to show, the badge is still read.
+    loner = await factory.user()
+    await factory.follow(reader, loner)
+    await login(reader_client, loner)
+    empty = await (await reader_client.get("/")).text()
+    assert card_ids(empty) == [] and 'data-unread="1"' in empty

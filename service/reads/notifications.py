@@ -31,18 +31,18 @@ PAGE = register_paged(
     shows_posts=True,
 )
 
-UNREAD = register(
-    "unread_notifications",
-    f"""
+# How many notifications of user $1 are unread, as the badge shows them; the home page's
+# first-page statement reads it in the same round trip as its posts.
+UNREAD_COUNT = f"""
     SELECT count(*)
       FROM notifications n
       JOIN users u ON u.id = n.actor_id
       LEFT JOIN posts p ON p.id = n.post_id
      WHERE n.user_id = $1 AND n.read_at IS NULL AND {person_visible("u")}
        AND (n.post_id IS NULL OR {post_visible_to("p", "$1")})
-    """,
-    shows_posts=True,
-)
+    """
+
+UNREAD = register("unread_notifications", UNREAD_COUNT, shows_posts=True)
 
 
 async def page(

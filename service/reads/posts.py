@@ -9,9 +9,11 @@ NULL for someone not logged in. docs/timeline.md has the measurements behind the
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from service.cursor import Position
+from service.reads.notifications import UNREAD_COUNT, unread_count
 from service.reads.paging import NEWEST_FIRST, page_of
 from service.reads.people import avatar_key
 from service.reads.statements import Reader, register, register_paged
@@ -150,7 +152,7 @@ def author_rows(rows: int) -> str:
     """
 
 
-def cards(source: str, order: str) -> str:
+def cards(source: str, order: str, more_columns: str = "") -> str:
     """Everything a post card shows, for the posts (``id`` column) of the rows ``source``
     names ``page``, in ``order``: the post, its author and their small avatar, whether
     viewer $1 liked it, and its processed photos as parallel arrays (an aggregate always
@@ -158,7 +160,8 @@ def cards(source: str, order: str) -> str:
     per post, so the cost follows the page size, never the tables'. (OFFSET 0 keeps
     PostgreSQL from reading all of the viewer's likes into a hash instead, which a generic
     plan would choose for everyone, however many posts they have liked.) The rule is
-    applied here too, so no way of picking posts can show one the viewer may not see."""
+    applied here too, so no way of picking posts can show one the viewer may not see.
+    ``more_columns`` follow the card's own (CARD_COLUMNS of them)."""
     return f"""
     SELECT p.id, p.author_id, u.username, u.display_name,
            {avatar_key("p.author_id")} AS avatar_key,
@@ -166,6 +169,7 @@ def cards(source: str, order: str) -> str:
            EXISTS (SELECT FROM likes l WHERE l.post_id = p.id AND l.user_id = $1
                     OFFSET 0) AS liked,
            ph.prefixes, ph.extensions, ph.widths, ph.heights, ph.alts
+           {more_columns and f", {more_columns}"}
       FROM {source}
       JOIN posts p ON p.id = page.id
       JOIN users u ON u.id = p.author_id
@@ -180,6 +184,9 @@ def cards(source: str, order: str) -> str:
      WHERE {VISIBLE}
      ORDER BY {order}
     """
+
+
+CARD_COLUMNS = 17
 
 
 def _list_page(rows_of: str) -> str:
@@ -198,15 +205,31 @@ BY_ID = register(
 )
 
 # The unpublished posts (processing, or failed) of author $1, who is also the viewer.
+PENDING_ROWS = f"""
+    SELECT p.id, p.created_at FROM posts p
+     WHERE p.author_id = $1 AND p.published_at IS NULL AND {VISIBLE}"""
 PENDING = register(
     "pending_posts",
-    cards(
-        f"""(SELECT p.id, p.created_at FROM posts p
-              WHERE p.author_id = $1 AND p.published_at IS NULL AND {VISIBLE}) AS page""",
-        "page.created_at DESC, page.id DESC",
-    ),
+    cards(f"({PENDING_ROWS}) AS page", "page.created_at DESC, page.id DESC"),
     shows_posts=True,
 )
+
+
+def _home_first_page(rows: int) -> str:
+    """Everything the home page shows from the database in one round trip: the first page
+    of the timeline, the viewer's own unpublished posts before it (flagged ``pending``),
+    and the unread count of the badge (one InitPlan, repeated on every row)."""
+    source = f"""(SELECT id, published_at AS at, false AS pending FROM ({home_rows(rows)}) AS h
+                  UNION ALL
+                  SELECT id, created_at, true FROM ({PENDING_ROWS}) AS mine) AS page"""
+    return cards(
+        source,
+        "page.pending DESC, page.at DESC, page.id DESC",
+        f"page.pending, ({UNREAD_COUNT}) AS unread",
+    )
+
+
+HOME_FIRST_PAGE = register_paged("home_first_page", _home_first_page, shows_posts=True)
 
 
 def post_view(row: Sequence, urls: MediaUrls) -> PostView:
@@ -215,7 +238,7 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
         post_id, author_id, username, display_name, key,
         body, status, created_at, published_at, like_count, comment_count, liked,
         prefixes, extensions, widths, heights, alts,
-    ) = row  # fmt: skip
+    ) = row[:CARD_COLUMNS]  # fmt: skip
     photos = ()
     if prefixes:
         photos = tuple(
@@ -262,6 +285,26 @@ async def home(
     reader: Reader, urls: MediaUrls, viewer_id: int, after: Position | None, limit: int
 ) -> Page[PostView]:
     return await _page(reader, urls, HOME, limit, viewer_id, after)
+
+
+@dataclasses.dataclass(frozen=True)
+class HomePage:
+    """What the first page of the home timeline shows."""
+
+    page: Page[PostView]
+    pending: list[PostView]  # the viewer's own posts not published yet, newest first
+    unread_notifications: int
+
+
+async def home_first_page(reader: Reader, urls: MediaUrls, viewer_id: int, limit: int) -> HomePage:
+    start = NEWEST_FIRST
+    rows = await reader.rows(HOME_FIRST_PAGE.rows(limit + 1), viewer_id, start.at, start.id)
+    if not rows:  # no row to carry the count
+        return HomePage(page_of([], limit), [], await unread_count(reader, viewer_id))
+    pending, published = [], []
+    for row in rows:
+        (pending if row[CARD_COLUMNS] else published).append(post_view(row, urls))
+    return HomePage(page_of(published, limit), pending, rows[0][CARD_COLUMNS + 1])
 
 
 async def explore(

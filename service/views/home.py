@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.reads import notifications, posts
+from service.reads import posts
 from service.views.common import render
 from service.web.auth import current_user
 from service.web.paging import page_request
 from service.web.resources import media_urls, reading
+from service.web.templating import wants_fragment
 
 
 async def home(request: web.Request) -> web.Response:
@@ -17,14 +18,16 @@ async def home(request: web.Request) -> web.Response:
         return await explore(request)
     after, limit = page_request(request)
     urls = media_urls(request)
+    fragment = "fragments/posts.html"
     async with reading(request) as reader:
-        page = await posts.home(reader, urls, viewer.id, after, limit)
-        pending = await posts.pending(reader, urls, viewer.id) if after is None else []
-        unread = await notifications.unread_count(reader, viewer.id)
+        if after is None and not wants_fragment(request):
+            first = await posts.home_first_page(reader, urls, viewer.id, limit)
+            page, pending, unread = first.page, first.pending, first.unread_notifications
+        else:  # pending posts show on the first page only; render() reads a later one's badge
+            page = await posts.home(reader, urls, viewer.id, after, limit)
+            pending, unread = [], None
     context = {"page": page, "pending": pending, "errors": {}}
-    return await render(
-        request, "timeline/home.html", context, unread=unread, fragment="fragments/posts.html"
-    )
+    return await render(request, "timeline/home.html", context, unread=unread, fragment=fragment)
 
 
 async def explore(request: web.Request) -> web.Response:
