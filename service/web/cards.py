@@ -41,18 +41,38 @@ def _plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
 
 
-class _Paths(NamedTuple):
-    """The path templates of the routes a card links to (web.urls.RouteUrls.template)."""
+class _Path(NamedTuple):
+    """A route whose path has one part, as the text before and after it: joining three
+    strings costs a card a third of what ``str.format`` did (web.urls.RouteUrls.template)."""
 
-    post: str
-    profile: str
-    like: str
-    unlike: str
-    delete: str
+    before: str
+    after: str
+
+    @classmethod
+    def of(cls, urls: RouteUrls, name: str) -> _Path:
+        template = urls.template(name)
+        if template.count("{") != 1:
+            raise ValueError(f"{name}: a card links to routes with one part, not {template}")
+        before, _, rest = template.partition("{")
+        return cls(before, rest.partition("}")[2])
+
+    def to(self, part: object) -> str:
+        return f"{self.before}{part}{self.after}"
+
+
+class _Paths(NamedTuple):
+    """The routes a card links to."""
+
+    post: _Path
+    profile: _Path
+    like: _Path
+    unlike: _Path
+    delete: _Path
 
     @classmethod
     def of(cls, urls: RouteUrls) -> _Paths:
-        return cls(*map(urls.template, ("post", "profile", "like", "unlike", "delete_post")))
+        names = ("post", "profile", "like", "unlike", "delete_post")
+        return cls(*(_Path.of(urls, name) for name in names))
 
 
 def _photos(post: PostView, detail: bool, post_url: str) -> str:
@@ -74,7 +94,7 @@ def _photos(post: PostView, detail: bool, post_url: str) -> str:
 def _like_form(paths: _Paths, post_id: int, liked: bool, like_count: int, token: str) -> str:
     action, pressed, heart = (paths.unlike, "true", "♥") if liked else (paths.like, "false", "♡")
     return (
-        f'    <form method="post" action="{action.format(id=post_id)}"'
+        f'    <form method="post" action="{action.to(post_id)}"'
         ' class="inline-form like-form">\n'
         f'      <input type="hidden" name="csrf_token" value="{token}">\n'
         f'      <button type="submit" class="like-button" aria-pressed="{pressed}"'
@@ -98,7 +118,7 @@ def like_form(
 
 def _delete_form(paths: _Paths, post: PostView, token: str) -> str:
     return (
-        f'    <form method="post" action="{paths.delete.format(id=post.id)}"'
+        f'    <form method="post" action="{paths.delete.to(post.id)}"'
         ' class="inline-form post-delete">\n'
         f'      <input type="hidden" name="csrf_token" value="{token}">\n'
         '      <button type="submit" class="link-button danger">Delete<span'
@@ -117,13 +137,13 @@ def _card(
 ) -> str:
     author = post.author
     username = escape(author.username)
-    post_url = paths.post.format(id=post.id)
+    post_url = paths.post.to(post.id)
     published = post.status == "published"
     parts = [
         f'<article class="post{"" if published else " post-pending"}" id="post-{post.id}"'
         f' data-post-id="{post.id}">\n'
         '  <header class="post-header">\n'
-        f'    <a class="post-author" href="{paths.profile.format(username=username)}">\n'
+        f'    <a class="post-author" href="{paths.profile.to(username)}">\n'
         f'      <img class="avatar" src="{escape(author.avatar_url)}" alt="" width="40"'
         ' height="40">\n'
         f'      <span class="post-name" dir="auto">{escape(author.name)}</span>\n'

@@ -11,6 +11,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from aiohttp_session import STORAGE_KEY, get_session
+from markupsafe import Markup
 
 from service.web.auth import current_user
 from service.web.cards import like_form, post_cards
@@ -52,6 +53,27 @@ class StaticUrls:
         return url
 
 
+class ConstantParts:
+    """``constant('part.html', name=value)`` in templates: a part whose markup depends on
+    nothing but the values passed (no viewer, no token, no time), such as the composer's
+    photo fields. A page spends more on a loop of fixed markup than on its whole layout, so
+    outside development each part is rendered once per process for each set of values."""
+
+    def __init__(self, environment: jinja2.Environment, remember: bool) -> None:
+        self.environment = environment
+        self.remember = remember
+        self.known: dict[tuple[str, tuple[tuple[str, Any], ...]], Markup] = {}
+
+    def __call__(self, name: str, **values: Any) -> Markup:
+        key = (name, tuple(sorted(values.items())))
+        markup = self.known.get(key)
+        if markup is None:
+            markup = Markup(self.environment.get_template(name).render(values))
+            if self.remember:
+                self.known[key] = markup
+        return markup
+
+
 def setup_templates(app: web.Application, directory: Path, development: bool) -> None:
     """Jinja for pages. Only in development does it look for changed templates (a stat of
     each template on every render otherwise)."""
@@ -64,6 +86,7 @@ def setup_templates(app: web.Application, directory: Path, development: bool) ->
         auto_reload=development,
     )
     environment.globals["static"] = StaticUrls(app, remember=not development)
+    environment.globals["constant"] = ConstantParts(environment, remember=not development)
     app[route_urls_key] = RouteUrls(app.router)
     environment.globals["url"] = app[route_urls_key]
     # The cards link to routes by name: bound to this app's routes here, for templates.
