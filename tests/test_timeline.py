@@ -208,3 +208,14 @@ async def test_home_first_page_shows_own_processing_posts_first_and_the_unread_b
     await login(reader_client, loner)
     empty = await (await reader_client.get("/")).text()
     assert card_ids(empty) == [] and 'data-unread="1"' in empty
+
+
+async def test_a_home_page_of_ascii_posts_is_ascii(client, factory, login):
+    """Fixed text is written as character references (docs/rendering.md): a page held as
+    one byte per character joins and encodes many times faster."""
+    reader = await factory.user()
+    await factory.post(reader, "plain words")
+    await login(client, reader)
+    for path in ("/", "/explore", f"/@{reader.username}"):
+        page = await (await client.get(path)).read()
+        assert page.isascii(), (path, {c for c in page.decode() if ord(c) > 127})

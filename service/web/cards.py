@@ -30,8 +30,8 @@ from service.web.times import time_element
 from service.web.urls import RouteUrls
 
 _STATUS_BADGES = {
-    "processing": '  <p class="badge badge-processing">Processing photos… only you can see this'
-    " post for now.</p>\n",
+    "processing": '  <p class="badge badge-processing">Processing photos&hellip; only you can see'
+    " this post for now.</p>\n",
     "failed": '  <p class="badge badge-failed">Processing failed. Delete this post and try'
     " again.</p>\n",
 }
@@ -92,7 +92,9 @@ def _photos(post: PostView, detail: bool, post_url: str) -> str:
 
 
 def _like_form(paths: _Paths, post_id: int, liked: bool, like_count: int, token: str) -> str:
-    action, pressed, heart = (paths.unlike, "true", "♥") if liked else (paths.like, "false", "♡")
+    action, pressed, heart = (
+        (paths.unlike, "true", "&#9829;") if liked else (paths.like, "false", "&#9825;")
+    )
     return (
         f'    <form method="post" action="{action.to(post_id)}"'
         ' class="inline-form like-form">\n'
