@@ -11,14 +11,14 @@ from service.keys import sessionmaker_key
 from service.reads import notifications as notification_reads
 from service.web.auth import require_user
 from service.web.paging import page_request
-from service.web.resources import reading
+from service.web.resources import media_urls, reading
 
 
 async def list_notifications(request: web.Request) -> web.Response:
     viewer = require_user(request)
     after, limit = page_request(request)
     async with reading(request) as reader:
-        page = await notification_reads.page(reader, viewer.id, after, limit)
+        page = await notification_reads.page(reader, media_urls(request), viewer.id, after, limit)
     return page_json(request, page, serialize.notification)
 
 

@@ -48,10 +48,16 @@ async def withdraw(
     await session.execute(statement)
 
 
-async def mark_all_read(session: AsyncSession, user_id: int) -> None:
-    await session.execute(
+async def mark_all_read(session: AsyncSession, user_id: int, through_id: int | None = None) -> None:
+    """Mark the user's notifications read: all of them, or those up to ``through_id``, the
+    newest the user was shown (one that came after it stays unread). Every page of theirs
+    hears of it, to update its badge."""
+    statement = (
         update(Notification)
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
         .values(read_at=func.now())
     )
+    if through_id is not None:
+        statement = statement.where(Notification.id <= through_id)
+    await session.execute(statement)
     await events.announce(session, events.notification_for(user_id))

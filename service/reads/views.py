@@ -143,10 +143,33 @@ class NotificationView:
     post_id: int | None
     created_at: datetime
     read: bool
+    post_thumb_url: str | None  # the post's first photo, small
+    excerpt: str | None  # a comment's first line
 
     @property
     def position(self) -> Position:
         return Position(self.created_at, self.id)
+
+
+@dataclasses.dataclass(frozen=True)
+class NotificationGroup:
+    """One line of the notifications page: a notification, or the likes of one post."""
+
+    first: NotificationView  # the newest
+    actors: tuple[UserSummary, ...]  # newest first, each once
+    unread: bool  # any of them
+
+    @classmethod
+    def of(cls, item: NotificationView) -> NotificationGroup:
+        return cls(item, (item.actor,), not item.read)
+
+    def with_one_more(self, item: NotificationView) -> NotificationGroup:
+        actors = self.actors if item.actor in self.actors else (*self.actors, item.actor)
+        return NotificationGroup(self.first, actors, self.unread or not item.read)
+
+    @property
+    def others(self) -> int:
+        return len(self.actors) - 1
 
 
 @dataclasses.dataclass(frozen=True)
