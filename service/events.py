@@ -30,5 +30,10 @@ def post_published(post_id: int, author_id: int) -> dict[str, Any]:
     return {"type": "post", "post_id": post_id, "author_id": author_id}
 
 
+def post_failed(post_id: int, author_id: int) -> dict[str, Any]:
+    """A post whose photos could not be processed: news for its author alone."""
+    return {"type": "post_failed", "post_id": post_id, "author_id": author_id}
+
+
 def notification_for(user_id: int) -> dict[str, Any]:
     return {"type": "notification", "user_id": user_id}

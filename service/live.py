@@ -199,6 +199,9 @@ class LiveHub:
             message = sse("post", {"post_id": event["post_id"], "author_id": author})
             for user_id in readers & set(connected):
                 self._send(user_id, message)
+        elif event.get("type") == "post_failed":
+            author = int(event["author_id"])
+            self._send(author, sse("post-failed", {"post_id": event["post_id"]}))
         elif event.get("type") == "notification":
             user_id = int(event["user_id"])
             if user_id in self.streams:

@@ -4,13 +4,15 @@ the markup the server renders for the page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from playwright.async_api import expect
 
+from service.domain import posts
 from tests.browser import WAIT_MS, Browsing, log_in, outer_html
 from tests.test_browser import browsing, member  # noqa: F401  (fixtures)
-from tests.test_uploads import photo_post, release
+from tests.test_uploads import delay_jobs, photo_post, release
 
 LIVE_WAIT_MS = 5000
 
@@ -121,17 +123,59 @@ async def test_an_own_post_shown_as_processing_gives_way_to_its_published_card(
     db,
     tmp_path: Path,
 ) -> None:
+    """The author waits for their photo: the home page and the post's own page show it the
+    moment it is published, with no banner to click and no reload."""
     author = await member()
     post_id = await photo_post(db, author.account.id, tmp_path, "Mine", ["A hill"], held=True)
-    page = await browsing.page()
-    await log_in(page, author.account)
-    await expect(page.locator(f"#post-{post_id}")).to_contain_text("Processing photos")
-    await expect(page.locator("body")).to_have_attribute("data-live", "open", timeout=WAIT_MS)
+    home = await browsing.page()
+    await log_in(home, author.account)
+    post_page = await browsing.page()
+    await log_in(post_page, author.account)
+    await post_page.goto(browsing.url(f"/p/{post_id}"))
+    for page in (home, post_page):
+        await expect(page.locator(f"#post-{post_id}")).to_contain_text("Processing photos")
+        await expect(page.locator("body")).to_have_attribute("data-live", "open", timeout=WAIT_MS)
 
     await release(db, post_id)
-    await page.get_by_role("button", name="1 new post").click(timeout=LIVE_WAIT_MS)
-    await expect(page.locator(f"#post-{post_id}")).to_have_count(1)
-    await expect(page.locator(f".feed #post-{post_id} .photos-1 img")).to_have_attribute(
-        "alt", "A hill"
+    await expect(home.locator(f".feed #post-{post_id} .photos-1 img")).to_have_attribute(
+        "alt", "A hill", timeout=LIVE_WAIT_MS
     )
-    await expect(page.get_by_text("Processing photos")).to_have_count(0)
+    await expect(home.locator(f"#post-{post_id}")).to_have_count(1)
+    await expect(home.get_by_text("Processing photos")).to_have_count(0)
+    await expect(home.locator(".new-posts")).to_be_hidden()
+    await expect(post_page.locator(f"#post-{post_id} .photos img")).to_have_attribute(
+        "alt", "A hill", timeout=LIVE_WAIT_MS
+    )
+    await expect(post_page.get_by_text("Processing photos")).to_have_count(0)
+    # What the script put in place is what the pages serve afresh.
+    inserted = await outer_html(home, ".feed > li")
+    await home.reload()
+    assert await outer_html(home, ".feed > li") == inserted
+
+
+async def test_an_own_post_that_fails_shows_so_in_place(
+    browsing: Browsing,  # noqa: F811
+    member,  # noqa: F811
+    db,
+    tmp_path: Path,
+) -> None:
+    author = await member()
+    # As if a file had passed the upload checks yet could not be decoded later.
+    broken = tmp_path / "broken.upload"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    async with db.begin() as session:
+        post_id = await posts.create_photo_post(
+            session, author.account.id, "doomed", [posts.NewPhoto(broken, "")]
+        )
+        await delay_jobs(session, post_id, timedelta(hours=1))
+    page = await browsing.page()
+    await log_in(page, author.account)
+    card = page.locator(f"#post-{post_id}")
+    await expect(card).to_contain_text("Processing photos")
+    await expect(page.locator("body")).to_have_attribute("data-live", "open", timeout=WAIT_MS)
+
+    async with db.begin() as session:
+        await delay_jobs(session, post_id, timedelta(0))
+    await expect(card).to_contain_text("Processing failed", timeout=LIVE_WAIT_MS)
+    await card.get_by_role("button", name="Delete").click()
+    await expect(page.locator(f"#post-{post_id}")).to_have_count(0)

@@ -134,13 +134,13 @@ async def photo_post(
     async with db.begin() as session:
         post_id = await posts.create_photo_post(session, author_id, body, photos)
         if held:
-            await _delay_jobs(session, post_id, timedelta(hours=1))
+            await delay_jobs(session, post_id, timedelta(hours=1))
     if not held:
         await wait_for_status(db, post_id)
     return post_id
 
 
-async def _delay_jobs(session, post_id: int, delay: timedelta) -> None:
+async def delay_jobs(session, post_id: int, delay: timedelta) -> None:
     photo_ids = select(Photo.id).where(Photo.post_id == post_id)
     await session.execute(
         update(MediaJob)
@@ -152,7 +152,7 @@ async def _delay_jobs(session, post_id: int, delay: timedelta) -> None:
 async def release(db, post_id: int) -> None:
     """Let a held photo post be processed, and wait until it is published."""
     async with db.begin() as session:
-        await _delay_jobs(session, post_id, timedelta(0))
+        await delay_jobs(session, post_id, timedelta(0))
     await wait_for_status(db, post_id)
 
 

@@ -190,7 +190,9 @@ async def photo_failed(session: AsyncSession, photo_id: int) -> None:
     delete it; nobody else ever does)."""
     post = await _lock_post_of(session, photo_id)
     if post is not None and post[1] == "processing":
-        await session.execute(update(Post).where(Post.id == post[0]).values(status="failed"))
+        post_id, _, author_id = post
+        await session.execute(update(Post).where(Post.id == post_id).values(status="failed"))
+        await events.announce(session, events.post_failed(post_id, author_id))
 
 
 async def photo_is_pending(session: AsyncSession, photo_id: int) -> bool:

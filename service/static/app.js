@@ -245,6 +245,37 @@
       if (first) { first.setAttribute("tabindex", "-1"); first.focus({ preventScroll: true }); }
     }
 
+    // The viewer's own post, shown as processing, was published or failed: its card is
+    // replaced where the viewer is looking, without a banner (they are waiting for it). In
+    // a feed the published card goes to the top, as the newest post; on the post's own
+    // page the page is fetched again for its full-size card.
+    async function replaceOwnPending(postId) {
+      const stale = document.querySelector('.post-pending[data-post-id="' + postId + '"]');
+      if (!stale) return false;
+      let item = null; // the card's list item, in a feed
+      let card = null;
+      if (feed) {
+        item = (await fragment(feed.dataset.cards + "?ids=" + postId, "posts")).firstElementChild;
+        card = item && item.querySelector(".post");
+      } else {
+        const response = await fetch(window.location.href, { credentials: "same-origin" });
+        if (!response.ok) return true;
+        const page = new DOMParser().parseFromString(await response.text(), "text/html");
+        card = page.getElementById(stale.id);
+      }
+      if (!card) return true;
+      if (item && !card.classList.contains("post-pending")) {
+        stale.remove();
+        feed.prepend(item);
+        const empty = feed.parentElement.querySelector(".empty");
+        if (empty) empty.remove();
+      } else {
+        stale.replaceWith(card);
+      }
+      refreshTimes(card);
+      return true;
+    }
+
     // A failed fetch leaves the banner up, to be clicked again.
     if (banner) banner.querySelector("button").addEventListener("click", () => showNewPosts().catch(() => {}));
     let connectedBefore = false;
@@ -263,12 +294,15 @@
       });
       source.addEventListener("resync", () => catchUp().catch(() => {}));
       source.addEventListener("notifications", (event) => setUnread(JSON.parse(event.data).unread));
-      source.addEventListener("post", (event) => {
-        if (!feed) return;
+      source.addEventListener("post", async (event) => {
         const { post_id } = JSON.parse(event.data);
-        if (shown().has(post_id)) return;
+        if (await replaceOwnPending(post_id).catch(() => false)) return;
+        if (!feed || shown().has(post_id)) return;
         pending.add(post_id);
         updateBanner();
+      });
+      source.addEventListener("post-failed", (event) => {
+        replaceOwnPending(JSON.parse(event.data).post_id).catch(() => {});
       });
     }
 
