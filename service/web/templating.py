@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp_session import STORAGE_KEY, get_session
 from markupsafe import Markup
 
+from service.reads.views import SessionUser
 from service.web.auth import current_user
 from service.web.cards import like_form, post_cards
 from service.web.csrf import CSRF_SESSION_KEY, csrf_token
@@ -53,6 +54,21 @@ class StaticUrls:
         return url
 
 
+class Icons:
+    """``icon('heart')`` in templates: an icon of static/icons.svg, drawn in the text's
+    colour. Decorative (hidden from screen readers): what it means is always said in text
+    beside it, visible or visually hidden."""
+
+    def __init__(self, static: StaticUrls) -> None:
+        self.static = static
+
+    def __call__(self, name: str) -> Markup:
+        return Markup(
+            '<svg class="icon" aria-hidden="true" focusable="false" width="24" height="24">'
+            f'<use href="{self.static("icons.svg")}#{name}"></use></svg>'
+        )
+
+
 class ConstantParts:
     """``constant('part.html', name=value)`` in templates: a part whose markup depends on
     nothing but the values passed (no viewer, no token, no time), such as the composer's
@@ -85,7 +101,8 @@ def setup_templates(app: web.Application, directory: Path, development: bool) ->
         filters=template_filters(),
         auto_reload=development,
     )
-    environment.globals["static"] = StaticUrls(app, remember=not development)
+    static = environment.globals["static"] = StaticUrls(app, remember=not development)
+    environment.globals["icon"] = Icons(static)
     environment.globals["constant"] = ConstantParts(environment, remember=not development)
     app[route_urls_key] = RouteUrls(app.router)
     environment.globals["url"] = app[route_urls_key]
@@ -104,14 +121,30 @@ async def render(
     """Render a page with what every page needs: the viewer, the CSRF token, the flash
     messages (taken from the session here, so only a page that is shown consumes them),
     and the viewer's count of unread notifications, which the handler read."""
+    viewer = current_user(request)
     page = {
-        "current_user": current_user(request),
+        "current_user": viewer,
         "csrf_token": await csrf_token(request),
         "flashes": await pop_flashes(request),
         "unread_notifications": unread,
+        "section": _section(request, viewer),
         **(context or {}),
     }
     return aiohttp_jinja2.render_template(template, request, page, status=status)
+
+
+# The parts of the site the main navigation leads to, by the route of their page.
+SECTIONS = frozenset({"home", "explore", "notifications"})
+
+
+def _section(request: web.Request, viewer: SessionUser | None) -> str | None:
+    """Which link of the main navigation is the page the viewer is on (aria-current)."""
+    route = request.match_info.route.name
+    if route in SECTIONS:
+        return route
+    if route == "profile" and viewer and request.match_info.get("username") == viewer.username:
+        return "profile"
+    return None
 
 
 async def render_fragment(
@@ -150,6 +183,7 @@ async def render_error_page(
         "csrf_token": token,
         "flashes": [],
         "unread_notifications": 0,
+        "section": None,
         **context,
     }
     response = aiohttp_jinja2.render_template("error.html", request, page, status=status)
