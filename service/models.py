@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Identity,
     Index,
@@ -191,6 +192,9 @@ class Post(Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     like_count: Mapped[int] = mapped_column(Integer, server_default="0")
     comment_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The id Mastodon apps see, set by a trigger when the post is published: ordered as the
+    # timelines are (docs/api.md, migration 0009).
+    status_id: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         CheckConstraint("status IN ('processing', 'published', 'failed')", name="status"),
@@ -218,6 +222,14 @@ class Post(Base):
             "created_at",
             postgresql_where=text("published_at IS NULL"),
         ),
+        Index("uq_posts_status_id", "status_id", unique=True),
+        # The Mastodon API's lists of one author's statuses, and its home timeline.
+        Index(
+            "ix_posts_author_status",
+            "author_id",
+            text("status_id DESC"),
+            postgresql_where=text("status_id IS NOT NULL"),
+        ),
     )
 
 
@@ -233,12 +245,15 @@ class Comment(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _now_column()
+    # The id Mastodon apps see it under, set by a trigger (docs/api.md, migration 0009).
+    status_id: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
 
     __table_args__ = (
         CheckConstraint("char_length(body) BETWEEN 1 AND 1000", name="body_length"),
         # A post's comments, oldest first, keyset-paginated.
         Index("ix_comments_post_created", "post_id", "created_at", "id"),
         Index("ix_comments_author_id", "author_id"),
+        Index("uq_comments_status_id", "status_id", unique=True),
     )
 
 

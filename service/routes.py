@@ -17,6 +17,8 @@ from service.api import posts as api_posts
 from service.api import stream as api_stream
 from service.api import timelines as api_timelines
 from service.api import users as api_users
+from service.mastodon import instance as mastodon_instance
+from service.mastodon import timelines as mastodon_timelines
 from service.settings import PROJECT_ROOT, Settings
 from service.views import (
     admin,
@@ -112,10 +114,28 @@ API = [
     web.get("/api/v1/stream", api_stream.stream, name="api_stream"),
 ]
 
+# The Mastodon client API (docs/api.md): every route named mastodon_*, which gives it
+# Mastodon's error bodies. Mastodon.py asks for the instance with a trailing slash.
+MASTODON = [
+    web.get("/api/v1/instance", mastodon_instance.instance_v1, name="mastodon_instance_v1"),
+    web.get("/api/v1/instance/", mastodon_instance.instance_v1, name="mastodon_instance_v1_"),
+    web.get("/api/v2/instance", mastodon_instance.instance_v2, name="mastodon_instance_v2"),
+    web.get("/api/v2/instance/", mastodon_instance.instance_v2, name="mastodon_instance_v2_"),
+    web.get(
+        "/.well-known/nodeinfo", mastodon_instance.nodeinfo_links, name="mastodon_nodeinfo_links"
+    ),
+    web.get("/nodeinfo/2.0", mastodon_instance.nodeinfo, name="mastodon_nodeinfo"),
+    web.get("/api/v1/timelines/home", mastodon_timelines.home, name="mastodon_timelines_home"),
+    web.get(
+        "/api/v1/timelines/public", mastodon_timelines.public, name="mastodon_timelines_public"
+    ),
+]
+
 
 def add_routes(app: web.Application, settings: Settings) -> None:
     app.router.add_routes(PAGES)
     app.router.add_routes(API)
+    app.router.add_routes(MASTODON)
     # Files: stored photos and avatars, and the page's own assets with a content hash.
     app.router.add_get(f"/media/{MEDIA_KEY}", media.media, name="media")
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)

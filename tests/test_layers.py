@@ -39,6 +39,7 @@ LAYERS = {
     "service.workers": WORKERS,
     "service.web": PLUMBING,
     "service.api": HANDLERS,
+    "service.mastodon": HANDLERS,
     "service.live": WORKERS,
     "service.handlers": HANDLERS,
     "service.views": HANDLERS,

@@ -21,6 +21,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
+from service.cursor import MAX_ID
 from service.domain import accounts
 from service.keys import read_pool_key
 from service.reads import statements
@@ -46,6 +47,10 @@ class World:
     hidden_post: int  # the author's, still processing: only the author may see it
     shown_post: int  # the author's, published
     hidden_comment: int  # under the hidden post
+    # As if the hidden post had a status id (only published posts have one): the rule
+    # alone must keep it out of the lists and look-ups by status id.
+    hidden_status_id: int
+    hidden_comment_status_id: int
 
 
 # For each family of statements that shows posts: its arguments for a viewer (None: not
@@ -67,6 +72,11 @@ def _notifications(world: World, rows: list[asyncpg.Record]) -> set[str]:
     return {"notification of the hidden post" for r in rows if r["post_id"] == world.hidden_post}
 
 
+def _likers(world: World, rows: list[asyncpg.Record]) -> set[str]:
+    # The only like of the hidden post is the reader's.
+    return {"who liked the hidden post"} if rows else set()
+
+
 def _unread(world: World, rows: list[asyncpg.Record]) -> set[str]:
     # The reader has exactly two unread notifications: one about each of the author's posts.
     return {"notification of the hidden post"} if rows[0][0] != 1 else set()
@@ -79,6 +89,7 @@ def _home_first_page(world: World, rows: list[asyncpg.Record]) -> set[str]:
 
 
 START = (NEWEST_FIRST.at, NEWEST_FIRST.id)
+ANY_STATUS = (0, MAX_ID)
 VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
     "home": (lambda w, viewer: (viewer, *START), _posts),
     "home_first_page": (lambda w, viewer: (viewer, *START), _home_first_page),
@@ -94,15 +105,26 @@ VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
     "comment": (lambda w, viewer: (viewer, w.hidden_comment), _comments),
     "notifications": (lambda w, viewer: (viewer, *START), _notifications),
     "unread_notifications": (lambda w, viewer: (viewer,), _unread),
+    "public_statuses": (lambda w, viewer: (viewer, *ANY_STATUS), _posts),
+    "public_statuses_oldest": (lambda w, viewer: (viewer, *ANY_STATUS), _posts),
+    "home_statuses": (lambda w, viewer: (viewer, *ANY_STATUS), _posts),
+    "home_statuses_oldest": (lambda w, viewer: (viewer, *ANY_STATUS), _posts),
+    "account_statuses": (lambda w, viewer: (viewer, *ANY_STATUS, w.author, False), _posts),
+    "account_statuses_oldest": (
+        lambda w, viewer: (viewer, *ANY_STATUS, w.author, False),
+        _posts,
+    ),
+    "post_by_status_id": (lambda w, viewer: (viewer, w.hidden_status_id), _posts),
+    "comment_by_status_id": (lambda w, viewer: (viewer, w.hidden_comment_status_id), _comments),
+    "comment_replies": (lambda w, viewer: (viewer, w.hidden_post), _comments),
+    "likers": (lambda w, viewer: (viewer, w.hidden_post, *ANY_STATUS), _likers),
+    "likers_oldest": (lambda w, viewer: (viewer, w.hidden_post, *ANY_STATUS), _likers),
 }
 # Statements whose viewer must be logged in (their lists are the viewer's own).
 SIGNED_IN_ONLY = {
-    "home",
-    "home_first_page",
-    "notifications",
-    "unread_notifications",
-    "pending_posts",
-}
+    "home", "home_first_page", "notifications", "unread_notifications", "pending_posts",
+    "home_statuses", "home_statuses_oldest",
+}  # fmt: skip
 
 
 def test_every_statement_that_reads_posts_applies_the_rule_to_each():
@@ -160,7 +182,22 @@ async def world(db, factory) -> World:
                 ),
                 {"user": reader.id, "actor": author.id, "post": post_id},
             )
-    return World(author.id, reader.id, hidden_post, shown_post, hidden_comment)
+        hidden_status_id = secrets.randbits(40) * 2
+        await session.execute(
+            text("UPDATE posts SET status_id = :status WHERE id = :id"),
+            {"status": hidden_status_id, "id": hidden_post},
+        )
+        hidden_comment_status_id = await session.scalar(
+            text("SELECT status_id FROM comments WHERE id = :id"), {"id": hidden_comment}
+        )
+        await session.execute(
+            text("INSERT INTO likes (post_id, user_id) VALUES (:post, :user)"),
+            {"post": hidden_post, "user": reader.id},
+        )
+    return World(
+        author.id, reader.id, hidden_post, shown_post, hidden_comment, hidden_status_id,
+        hidden_comment_status_id,
+    )  # fmt: skip
 
 
 async def test_no_statement_shows_a_post_to_a_viewer_who_may_not_see_it(world, database_url):
@@ -222,6 +259,14 @@ async def test_only_registered_statements_reach_the_read_pool(
         "api_following": f"/api/v1/users/{username}/following",
         "api_notifications": "/api/v1/notifications",
         "fragments_posts": f"/fragments/posts?ids={world.shown_post},{world.hidden_post}",
+        "mastodon_instance_v1": "/api/v1/instance",
+        "mastodon_instance_v1_": "/api/v1/instance/",
+        "mastodon_instance_v2": "/api/v2/instance",
+        "mastodon_instance_v2_": "/api/v2/instance/",
+        "mastodon_nodeinfo_links": "/.well-known/nodeinfo",
+        "mastodon_nodeinfo": "/nodeinfo/2.0",
+        "mastodon_timelines_home": "/api/v1/timelines/home",
+        "mastodon_timelines_public": "/api/v1/timelines/public",
     }
     # Files and probes, the stream, and forms whose only reads (the session, the unread
     # badge) every page here runs too.
@@ -270,6 +315,8 @@ class Suspension:
     author: int  # wrote that post; the suspended user liked it and follows them
     author_post: int
     reader: int  # follows the suspended user
+    post_status_id: int  # of their post
+    comment_status_id: int  # of their comment
 
 
 @pytest.fixture
@@ -294,9 +341,15 @@ async def suspension(db, factory) -> Suspension:
             ),
             {"hash": session_hash, "user": suspended.id},
         )
+        post_status_id = await session.scalar(
+            text("SELECT status_id FROM posts WHERE id = :id"), {"id": post}
+        )
+        comment_status_id = await session.scalar(
+            text("SELECT status_id FROM comments WHERE id = :id"), {"id": comment}
+        )
     return Suspension(
         suspended.username, suspended.id, session_hash, post, comment, author.id, author_post,
-        reader.id,
+        reader.id, post_status_id, comment_status_id,
     )  # fmt: skip
 
 
@@ -319,6 +372,21 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "comment": lambda s: (s.author, s.comment),
     "notifications": lambda s: (s.author, *START),
     "unread_notifications": lambda s: (s.author,),
+    "profiles_by_id": lambda s: (s.reader, [s.suspended_id]),
+    "followers_oldest": lambda s: (s.reader, OLDEST_FIRST.at, OLDEST_FIRST.id),
+    "following_oldest": lambda s: (s.reader, OLDEST_FIRST.at, OLDEST_FIRST.id),
+    "public_statuses": lambda s: (s.reader, *ANY_STATUS),
+    "public_statuses_oldest": lambda s: (s.reader, *ANY_STATUS),
+    "home_statuses": lambda s: (s.reader, *ANY_STATUS),
+    "home_statuses_oldest": lambda s: (s.reader, *ANY_STATUS),
+    "account_statuses": lambda s: (s.reader, *ANY_STATUS, s.suspended_id, False),
+    "account_statuses_oldest": lambda s: (s.reader, *ANY_STATUS, s.suspended_id, False),
+    "post_by_status_id": lambda s: (s.reader, s.post_status_id),
+    "comment_by_status_id": lambda s: (s.author, s.comment_status_id),
+    "comment_replies": lambda s: (s.author, s.author_post),
+    "likers": lambda s: (s.author, s.author_post, *ANY_STATUS),
+    "likers_oldest": lambda s: (s.author, s.author_post, *ANY_STATUS),
+    "instance_counts": lambda s: (),
 }
 
 
@@ -339,7 +407,10 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
             # Every row of a person, a post, a comment or a notification names its person.
             values = [value for row in rows for value in row.values()]
             assert suspension.suspended not in values, statement.name
-            if _family(statement) in {"session_user", "user_id_by_name", "profile"}:
+            if _family(statement) in {
+                "session_user", "user_id_by_name", "profile", "profiles_by_id",
+                "post_by_status_id", "comment_by_status_id",
+            }:  # fmt: skip
                 assert rows == [], statement.name
             if statement.name == "unread_notifications":
                 # The author's only notifications are the suspended user's: a comment, a

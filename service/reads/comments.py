@@ -12,7 +12,8 @@ from service.reads.visibility import person_visible, post_visible_to
 # The comments viewer $1 may see (its post, and its author), with all a comment shows.
 _VISIBLE_COMMENTS = f"""
     SELECT c.id, c.post_id, p.author_id, c.author_id, u.username, u.display_name,
-           {avatar_key("c.author_id")} AS avatar_key, c.body, c.created_at
+           {avatar_key("c.author_id")} AS avatar_key, c.body, c.created_at,
+           c.status_id, p.status_id AS post_status_id
       FROM comments c
       JOIN posts p ON p.id = c.post_id
       JOIN users u ON u.id = c.author_id
@@ -44,7 +45,10 @@ ONE = register(
 
 
 def comment_view(row) -> CommentView:
-    comment_id, post_id, post_author_id, author_id, username, display_name, key, body, at = row
+    (
+        comment_id, post_id, post_author_id, author_id, username, display_name, key, body, at,
+        status_id, post_status_id,
+    ) = row  # fmt: skip
     return CommentView(
         comment_id,
         post_id,
@@ -52,6 +56,8 @@ def comment_view(row) -> CommentView:
         UserSummary.of(author_id, username, display_name, key),
         body,
         at,
+        status_id,
+        post_status_id,
     )
 
 
@@ -66,3 +72,39 @@ async def page(
 async def comment(reader: Reader, comment_id: int, viewer_id: int | None) -> CommentView | None:
     row = await reader.row(ONE, viewer_id, comment_id)
     return None if row is None else comment_view(row)
+
+
+# The comment whose status id is $2 (docs/api.md), if viewer $1 may see it.
+BY_STATUS_ID = register(
+    "comment_by_status_id",
+    f"""
+    {_VISIBLE_COMMENTS}
+       AND c.status_id = $2
+    """,
+    shows_posts=True,
+)
+
+# How many of a post's comments the Mastodon API's context shows: Mastodon shows at most
+# 4,096 replies; a post here rarely has a tenth of that, and a bound keeps one answer small.
+MAX_REPLIES = 400
+
+# The first MAX_REPLIES comments of post $2 that viewer $1 may see, oldest first.
+REPLIES = register(
+    "comment_replies",
+    f"""
+    {_VISIBLE_COMMENTS}
+       AND c.post_id = $2
+     ORDER BY c.created_at, c.id
+     LIMIT {MAX_REPLIES}
+    """,
+    shows_posts=True,
+)
+
+
+async def by_status_id(reader: Reader, status_id: int, viewer_id: int | None) -> CommentView | None:
+    row = await reader.row(BY_STATUS_ID, viewer_id, status_id)
+    return None if row is None else comment_view(row)
+
+
+async def replies(reader: Reader, post_id: int, viewer_id: int | None) -> list[CommentView]:
+    return [comment_view(row) for row in await reader.rows(REPLIES, viewer_id, post_id)]

@@ -168,7 +168,7 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
            p.body, p.status, p.created_at, p.published_at, p.like_count, p.comment_count,
            EXISTS (SELECT FROM likes l WHERE l.post_id = p.id AND l.user_id = $1
                     OFFSET 0) AS liked,
-           ph.prefixes, ph.extensions, ph.widths, ph.heights, ph.alts
+           ph.prefixes, ph.extensions, ph.widths, ph.heights, ph.alts, ph.ids, p.status_id
            {more_columns and f", {more_columns}"}
       FROM {source}
       JOIN posts p ON p.id = page.id
@@ -178,7 +178,8 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
                   array_agg(f.extension ORDER BY f.position) AS extensions,
                   array_agg(f.width ORDER BY f.position) AS widths,
                   array_agg(f.height ORDER BY f.position) AS heights,
-                  array_agg(f.alt ORDER BY f.position) AS alts
+                  array_agg(f.alt ORDER BY f.position) AS alts,
+                  array_agg(f.id ORDER BY f.position) AS ids
              FROM photos f
             WHERE f.post_id = p.id AND f.ready_at IS NOT NULL) AS ph
      WHERE {VISIBLE}
@@ -186,7 +187,7 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
     """
 
 
-CARD_COLUMNS = 17
+CARD_COLUMNS = 19
 
 
 def _list_page(rows_of: str) -> str:
@@ -237,7 +238,7 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
     (
         post_id, author_id, username, display_name, key,
         body, status, created_at, published_at, like_count, comment_count, liked,
-        prefixes, extensions, widths, heights, alts,
+        prefixes, extensions, widths, heights, alts, photo_ids, status_id,
     ) = row[:CARD_COLUMNS]  # fmt: skip
     photos = ()
     if prefixes:
@@ -248,9 +249,10 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
                 width,
                 height,
                 alt,
+                photo_id,
             )
-            for prefix, extension, width, height, alt in zip(
-                prefixes, extensions, widths, heights, alts, strict=True
+            for prefix, extension, width, height, alt, photo_id in zip(
+                prefixes, extensions, widths, heights, alts, photo_ids, strict=True
             )
         )
     return PostView(
@@ -264,6 +266,7 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
         comment_count,
         liked,
         photos,
+        status_id,
     )
 
 

@@ -98,6 +98,7 @@ class PhotoView(NamedTuple):
     width: int  # of the display size
     height: int
     alt: str
+    id: int = 0
 
 
 class PostView(NamedTuple):
@@ -111,6 +112,8 @@ class PostView(NamedTuple):
     comment_count: int
     liked: bool
     photos: tuple[PhotoView, ...] = ()
+    # The id Mastodon apps see, once published (docs/api.md).
+    status_id: int | None = None
 
     @property
     def shown_at(self) -> datetime:
@@ -129,6 +132,9 @@ class CommentView:
     author: UserSummary
     body: str
     created_at: datetime
+    # The ids Mastodon apps see the comment and its post under (docs/api.md).
+    status_id: int | None = None
+    post_status_id: int | None = None
 
     @property
     def position(self) -> Position:

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 # How long clients should wait before retrying while the database is unreachable.
 DATABASE_RETRY_AFTER_SECONDS = 5
+MASTODON_ROUTE_PREFIX = "mastodon_"
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Request ids this process makes: a random prefix of its own and a count, unique across
 # processes without asking the kernel for randomness on every request.
@@ -32,6 +33,8 @@ _request_numbers = itertools.count(1)
 async def error_response(request: web.Request, problem: Problem) -> web.Response:
     request_id = request.get(request_id_key, "")
     headers = {**problem.headers, "X-Request-Id": request_id}
+    if is_mastodon_route(request):
+        return web.json_response({"error": problem.message}, status=problem.status, headers=headers)
     if wants_json(request):
         body = {"error": {"code": problem.code, "message": problem.message}}
         return web.json_response(body, status=problem.status, headers=headers)
@@ -45,6 +48,13 @@ async def error_response(request: web.Request, problem: Problem) -> web.Response
         )
     response.headers.update(headers)
     return response
+
+
+def is_mastodon_route(request: web.Request) -> bool:
+    """The Mastodon client API's routes (named ``mastodon_*``) answer errors as Mastodon
+    does, ``{"error": "<human text>"}``, which apps show to their users."""
+    name = request.match_info.route.name
+    return name is not None and name.startswith(MASTODON_ROUTE_PREFIX)
 
 
 def _from_http_exception(exc: web.HTTPException) -> Problem:

@@ -1,0 +1,151 @@
+"""What every Mastodon handler shares: the absolute links, Mastodon's paging parameters
+and ``Link`` header, statuses with their authors' accounts, and JSON answers.
+
+Paging as Mastodon does it (docs.joinmastodon.org/api/guidelines/#pagination): ``max_id``
+(older than), ``since_id`` (newer than, newest first), ``min_id`` (newer than, oldest
+first: the page right after it), ``limit`` (default 20, clamped to 1..40), and a ``Link``
+header whose ``next`` asks for ``max_id`` of the last item and ``prev`` for ``min_id`` of
+the first. Errors are Mastodon's ``{"error": "..."}`` (service.web.errors answers every
+route named ``mastodon_*`` so).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from aiohttp import web
+
+from service.cursor import MAX_ID
+from service.keys import settings_key
+from service.mastodon import entities
+from service.mastodon.entities import Links
+from service.reads import people
+from service.reads.statements import Reader
+from service.reads.views import CommentView, PostView
+from service.web.params import whole_number
+from service.web.problems import Problem
+from service.web.urls import route_urls_key
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 40
+PAGING_PARAMETERS = ("max_id", "since_id", "min_id")
+HEADER_IMAGE = "header.png"
+
+
+def links(request: web.Request) -> Links:
+    app = request.app
+    header = str(app.router["static"].url_for(filename=HEADER_IMAGE))
+    return Links(app[settings_key].app.public_url, app[route_urls_key].template, header)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None):
+    return web.Response(
+        body=orjson.dumps(data),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+def not_found() -> Problem:
+    return Problem(404, "Record not found")
+
+
+def id_from_path(request: web.Request) -> int:
+    """A numeric id from the path; anything else names no record."""
+    value = whole_number(request.match_info.get("id"), 1, MAX_ID)
+    if value is None:
+        raise not_found()
+    return value
+
+
+def limit_of(request: web.Request) -> int:
+    raw = request.query.get("limit")
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    value = whole_number(raw, 0, MAX_ID)
+    if value is None:
+        raise Problem(422, "limit must be a number", "invalid_limit")
+    return max(1, min(MAX_LIMIT, value))
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """Items with ids strictly between ``above`` and ``below``: the ``limit`` newest of
+    them, or with ``oldest_first`` the oldest."""
+
+    above: int
+    below: int
+    oldest_first: bool
+    limit: int
+
+
+def window(request: web.Request) -> Window:
+    """The paging parameters of a list ordered by numeric ids (statuses, accounts)."""
+    ids = {}
+    for name in PAGING_PARAMETERS:
+        raw = request.query.get(name)
+        if raw:
+            value = whole_number(raw, 0, MAX_ID)
+            if value is None:
+                raise Problem(422, f"{name} must be an id", f"invalid_{name}")
+            ids[name] = value
+    above = max(ids.get("since_id", 0), ids.get("min_id", 0))
+    return Window(above, ids.get("max_id", MAX_ID), "min_id" in ids, limit_of(request))
+
+
+def link_header(request: web.Request, first: str | None, last: str | None) -> dict[str, str]:
+    """The ``Link`` header of a page whose items run from id ``first`` (newest) to ``last``;
+    none for an empty page, as Mastodon does."""
+    if first is None or last is None:
+        return {}
+    kept = [(k, v) for k, v in request.query.items() if k not in PAGING_PARAMETERS]
+    base = links(request).base + request.path
+    next_url = f"{base}?{urlencode([*kept, ('max_id', last)])}"
+    prev_url = f"{base}?{urlencode([*kept, ('min_id', first)])}"
+    return {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}
+
+
+def page_response(request: web.Request, items: list[dict[str, Any]]) -> web.Response:
+    """A list answer, paged by its items' ids."""
+    first, last = (items[0]["id"], items[-1]["id"]) if items else (None, None)
+    return json_response(items, headers=link_header(request, first, last))
+
+
+async def accounts_of(
+    reader: Reader, request: web.Request, user_ids: Sequence[int], viewer_id: int | None
+) -> dict[int, dict[str, Any]]:
+    """The Account entities of these users (those that may be seen), by id."""
+    unique = list(dict.fromkeys(user_ids))
+    profiles = await people.profiles_by_id(reader, unique, viewer_id)
+    return {p.summary.id: entities.account(p, links(request)) for p in profiles}
+
+
+async def statuses(
+    reader: Reader, request: web.Request, posts: Sequence[PostView], viewer_id: int | None
+) -> list[dict[str, Any]]:
+    """Status entities of these posts, each with its author's account."""
+    accounts = await accounts_of(reader, request, [post.author.id for post in posts], viewer_id)
+    found = links(request)
+    return [
+        entities.status(post, accounts[post.author.id], found)
+        for post in posts
+        if post.author.id in accounts
+    ]
+
+
+async def comment_statuses(
+    reader: Reader, request: web.Request, comments: Sequence[CommentView], viewer_id: int | None
+) -> list[dict[str, Any]]:
+    accounts = await accounts_of(reader, request, [c.author.id for c in comments], viewer_id)
+    found = links(request)
+    return [
+        entities.comment_status(comment, accounts[comment.author.id], found)
+        for comment in comments
+        if comment.author.id in accounts
+    ]

@@ -1,0 +1,362 @@
+"""Mastodon's entities (docs.joinmastodon.org/entities/) built from the read layer's views:
+Account, Status (a post, or a comment as a reply to its post), MediaAttachment,
+Relationship, Instance (v1 and v2) and NodeInfo. Ids are strings, times ISO 8601 in UTC to
+the millisecond, URLs absolute from ``app.public_url``.
+
+Snapline has no custom emoji, profile fields, boosts, polls, content warnings or audiences
+yet: those members are always their empty or default values, which every client handles.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from markupsafe import escape
+
+from service.reads.views import CommentView, PhotoView, PostView, Profile
+
+# Mastodon's own version this API follows (its entities and endpoints as of 4.3); apps
+# compare it to decide which endpoints to call.
+MASTODON_VERSION = "4.3.0"
+# The square thumbnail every photo is rendered to (service.workers.media).
+THUMB_PX = 320
+
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+_PARAGRAPHS = re.compile(r"\n{2,}")
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC to the millisecond, with a Z ("2026-11-21T08:18:58.123Z")."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def content_html(text: str) -> str:
+    """Plain text as the sanitised HTML Mastodon sends: every character escaped,
+    paragraphs (blank lines) in ``<p>``, line breaks as ``<br>``, and http(s) URLs linked.
+    Empty text is empty HTML."""
+    text = text.strip()
+    if not text:
+        return ""
+    paragraphs = []
+    for paragraph in _PARAGRAPHS.split(text):
+        lines = [_linked(line) for line in paragraph.split("\n")]
+        paragraphs.append(f"<p>{'<br>'.join(lines)}</p>")
+    return "".join(paragraphs)
+
+
+def _linked(line: str) -> str:
+    parts, start = [], 0
+    for match in _URL.finditer(line):
+        parts.append(str(escape(line[start : match.start()])))
+        url = str(escape(match.group()))
+        parts.append(
+            f'<a href="{url}" rel="nofollow noopener noreferrer" target="_blank">{url}</a>'
+        )
+        start = match.end()
+    parts.append(str(escape(line[start:])))
+    return "".join(parts)
+
+
+class Links:
+    """Absolute URLs, from ``app.public_url`` and the routes' path templates."""
+
+    def __init__(self, public_url: str, template: Callable[[str], str], header: str) -> None:
+        self.base = public_url.rstrip("/")
+        self.template = template
+        self.header = self.absolute(header)
+
+    def absolute(self, url: str) -> str:
+        return f"{self.base}{url}" if url.startswith("/") else url
+
+    def route(self, name: str, **parts: object) -> str:
+        return self.base + self.template(name).format(**parts)
+
+
+def account(profile: Profile, links: Links) -> dict[str, Any]:
+    user = profile.summary
+    url = links.route("profile", username=user.username)
+    avatar = links.absolute(user.avatar_url)
+    return {
+        "id": str(user.id),
+        "username": user.username,
+        "acct": user.username,
+        "display_name": user.display_name,
+        "locked": False,
+        "bot": False,
+        "discoverable": True,
+        "indexable": True,
+        "group": False,
+        "created_at": iso(profile.created_at),
+        "note": content_html(profile.bio),
+        "url": url,
+        "uri": url,
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": links.header,
+        "header_static": links.header,
+        "followers_count": profile.followers_count,
+        "following_count": profile.following_count,
+        "statuses_count": profile.post_count,
+        "last_status_at": None,
+        "hide_collections": False,
+        "noindex": False,
+        "emojis": [],
+        "roles": [],
+        "fields": [],
+    }
+
+
+def credential_account(profile: Profile, links: Links) -> dict[str, Any]:
+    """The signed-in user's own account, with what they wrote as they wrote it."""
+    return {
+        **account(profile, links),
+        "source": {
+            "note": profile.bio,
+            "fields": [],
+            "privacy": "public",
+            "sensitive": False,
+            "language": None,
+            "follow_requests_count": 0,
+        },
+    }
+
+
+def _size(width: int, height: int) -> dict[str, Any]:
+    return {
+        "width": width,
+        "height": height,
+        "size": f"{width}x{height}",
+        "aspect": width / height if height else 1.0,
+    }
+
+
+def media_attachment(photo: PhotoView, links: Links) -> dict[str, Any]:
+    return {
+        "id": str(photo.id),
+        "type": "image",
+        "url": links.absolute(photo.url),
+        "preview_url": links.absolute(photo.thumb_url),
+        "remote_url": None,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": {
+            "original": _size(photo.width, photo.height),
+            "small": _size(THUMB_PX, THUMB_PX),
+        },
+        "description": photo.alt or None,
+        "blurhash": None,
+    }
+
+
+def _status(
+    status_id: int,
+    at: datetime,
+    author: dict[str, Any],
+    body: str,
+    url: str,
+) -> dict[str, Any]:
+    return {
+        "id": str(status_id),
+        "created_at": iso(at),
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "sensitive": False,
+        "spoiler_text": "",
+        "visibility": "public",
+        "language": None,
+        "uri": url,
+        "url": url,
+        "replies_count": 0,
+        "reblogs_count": 0,
+        "favourites_count": 0,
+        "edited_at": None,
+        "favourited": False,
+        "reblogged": False,
+        "muted": False,
+        "bookmarked": False,
+        "pinned": False,
+        "content": content_html(body),
+        "filtered": [],
+        "reblog": None,
+        "application": None,
+        "account": author,
+        "media_attachments": [],
+        "mentions": [],
+        "tags": [],
+        "emojis": [],
+        "card": None,
+        "poll": None,
+    }
+
+
+def status(post: PostView, author: dict[str, Any], links: Links) -> dict[str, Any]:
+    """A published post (only published posts have a status id)."""
+    entity = _status(
+        post.status_id or 0,
+        post.shown_at,
+        author,
+        post.body,
+        links.route("post", id=post.id),
+    )
+    entity.update(
+        replies_count=post.comment_count,
+        favourites_count=post.like_count,
+        favourited=post.liked,
+        media_attachments=[media_attachment(photo, links) for photo in post.photos],
+    )
+    return entity
+
+
+def comment_status(comment: CommentView, author: dict[str, Any], links: Links) -> dict[str, Any]:
+    """A comment, as a reply to its post."""
+    url = links.route("post", id=comment.post_id) + f"#comment-{comment.id}"
+    entity = _status(comment.status_id or 0, comment.created_at, author, comment.body, url)
+    if comment.post_status_id is not None:
+        entity["in_reply_to_id"] = str(comment.post_status_id)
+        entity["in_reply_to_account_id"] = str(comment.post_author_id)
+    return entity
+
+
+def relationship(profile: Profile) -> dict[str, Any]:
+    return {
+        "id": str(profile.summary.id),
+        "following": profile.following,
+        "showing_reblogs": profile.following,
+        "notifying": False,
+        "languages": None,
+        "followed_by": profile.follows_you,
+        "blocking": False,
+        "blocked_by": False,
+        "muting": False,
+        "muting_notifications": False,
+        "requested": False,
+        "requested_by": False,
+        "domain_blocking": False,
+        "endorsed": False,
+        "note": "",
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class InstanceFacts:
+    """What the instance entities and NodeInfo say: who runs what, and the limits."""
+
+    domain: str
+    title: str
+    software_version: str
+    user_count: int
+    post_count: int
+    max_post_chars: int
+    max_photos: int
+    max_photo_bytes: int
+    max_photo_pixels: int
+    max_alt_chars: int
+    photo_types: tuple[str, ...]
+
+    @property
+    def version(self) -> str:
+        return f"{MASTODON_VERSION} (compatible; Snapline {self.software_version})"
+
+
+def _limits(facts: InstanceFacts) -> dict[str, Any]:
+    return {
+        "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+        "statuses": {
+            "max_characters": facts.max_post_chars,
+            "max_media_attachments": facts.max_photos,
+            "characters_reserved_per_url": 23,
+        },
+        "media_attachments": {
+            "supported_mime_types": list(facts.photo_types),
+            "image_size_limit": facts.max_photo_bytes,
+            "image_matrix_limit": facts.max_photo_pixels,
+            "video_size_limit": 0,
+            "video_frame_rate_limit": 0,
+            "video_matrix_limit": 0,
+            "description_limit": facts.max_alt_chars,
+        },
+        "polls": {
+            "max_options": 0,
+            "max_characters_per_option": 0,
+            "min_expiration": 0,
+            "max_expiration": 0,
+        },
+    }
+
+
+def instance_v2(facts: InstanceFacts, links: Links) -> dict[str, Any]:
+    return {
+        "domain": facts.domain,
+        "title": facts.title,
+        "version": facts.version,
+        "source_url": links.base,
+        "description": "Photos and posts from the people you follow.",
+        "usage": {"users": {"active_month": facts.user_count}},
+        "thumbnail": {"url": links.header, "blurhash": None, "versions": {}},
+        "icon": [],
+        "languages": ["en"],
+        "configuration": {
+            "urls": {"streaming": None, "status": None},
+            "vapid": {"public_key": ""},
+            "translation": {"enabled": False},
+            **_limits(facts),
+        },
+        "registrations": {
+            "enabled": True,
+            "approval_required": False,
+            "message": None,
+            "url": None,
+        },
+        "api_versions": {"mastodon": 2},
+        "contact": {"email": "", "account": None},
+        "rules": [],
+    }
+
+
+def instance_v1(facts: InstanceFacts, links: Links) -> dict[str, Any]:
+    return {
+        "uri": facts.domain,
+        "title": facts.title,
+        "short_description": "Photos and posts from the people you follow.",
+        "description": "Photos and posts from the people you follow.",
+        "email": "",
+        "version": facts.version,
+        "urls": {"streaming_api": None},
+        "stats": {
+            "user_count": facts.user_count,
+            "status_count": facts.post_count,
+            "domain_count": 0,
+        },
+        "thumbnail": links.header,
+        "languages": ["en"],
+        "registrations": True,
+        "approval_required": False,
+        "invites_enabled": False,
+        "configuration": _limits(facts),
+        "contact_account": None,
+        "rules": [],
+    }
+
+
+NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.0"
+
+
+def nodeinfo_links(href: str) -> dict[str, Any]:
+    return {"links": [{"rel": NODEINFO_SCHEMA, "href": href}]}
+
+
+def nodeinfo(facts: InstanceFacts) -> dict[str, Any]:
+    return {
+        "version": "2.0",
+        "software": {"name": "snapline", "version": facts.software_version},
+        "protocols": [],
+        "services": {"inbound": [], "outbound": []},
+        "usage": {"users": {"total": facts.user_count}, "localPosts": facts.post_count},
+        "openRegistrations": True,
+        "metadata": {"nodeName": facts.title},
+    }

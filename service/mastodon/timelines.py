@@ -1,0 +1,44 @@
+"""/api/v1/timelines/home and /api/v1/timelines/public, paged by status id."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.mastodon.common import page_response, statuses, window
+from service.reads import statuses as status_reads
+from service.web.auth import current_user, require_user
+from service.web.resources import media_urls, reading
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "").lower() in {"true", "1", "on"}
+
+
+async def public(request: web.Request) -> web.Response:
+    """Every published post: all are local here, so ``local=true`` changes nothing and
+    ``remote=true`` finds none."""
+    viewer = current_user(request)
+    viewer_id = viewer.id if viewer else None
+    paging = window(request)
+    if _flag(request, "remote"):
+        return page_response(request, [])
+    async with reading(request) as reader:
+        posts = await status_reads.public(
+            reader, media_urls(request), viewer_id, paging.above, paging.below,
+            paging.oldest_first, paging.limit,
+        )  # fmt: skip
+        items = await statuses(reader, request, posts, viewer_id)
+    return page_response(request, items)
+
+
+async def home(request: web.Request) -> web.Response:
+    """The viewer's own posts and those of everyone they follow."""
+    viewer = require_user(request)
+    paging = window(request)
+    async with reading(request) as reader:
+        posts = await status_reads.home(
+            reader, media_urls(request), viewer.id, paging.above, paging.below,
+            paging.oldest_first, paging.limit,
+        )  # fmt: skip
+        items = await statuses(reader, request, posts, viewer.id)
+    return page_response(request, items)

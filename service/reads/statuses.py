@@ -1,0 +1,179 @@
+"""Posts in status-id order: the lists of the Mastodon client API, and a post by its status id.
+
+A post's status id is set when it is published and grows with publication time (migration
+0009, docs/api.md), so ordering by it is the timeline's order and an app's ``max_id`` (the
+last id it holds) is a keyset position by itself. Each list reads the statuses strictly
+between two ids ($2 below, $3 above), newest first or, for ``min_id``, oldest first; the
+card statement of service.reads.posts shows them, in one statement per page. Viewer $1 is
+NULL for someone not logged in; every read of posts is built with visibility.post_visible_to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from service.reads.posts import VISIBLE, cards, post_view
+from service.reads.statements import PagedStatement, Reader, register, register_paged
+from service.reads.views import PostView
+from service.storage.urls import MediaUrls
+
+NEWEST, OLDEST = "DESC", "ASC"
+
+_BETWEEN = "p.status_id > $2 AND p.status_id < $3"
+
+
+def public_rows(order: str) -> Callable[[int], str]:
+    """Everyone's posts."""
+
+    def build(rows: int) -> str:
+        return f"""
+    SELECT p.id, p.status_id
+      FROM posts p
+     WHERE p.status_id IS NOT NULL AND {_BETWEEN} AND {VISIBLE}
+     ORDER BY p.status_id {order}
+     LIMIT {rows}
+    """
+
+    return build
+
+
+def account_rows(order: str) -> Callable[[int], str]:
+    """The posts of author $4; with $5 true, only those with photos."""
+
+    def build(rows: int) -> str:
+        return f"""
+    SELECT p.id, p.status_id
+      FROM posts p
+     WHERE p.author_id = $4 AND p.status_id IS NOT NULL AND {_BETWEEN} AND {VISIBLE}
+       AND (NOT $5::boolean OR EXISTS (SELECT FROM photos f WHERE f.post_id = p.id))
+     ORDER BY p.status_id {order}
+     LIMIT {rows}
+    """
+
+    return build
+
+
+def home_rows(order: str) -> Callable[[int], str]:
+    """Viewer $1's own posts and those of everyone they follow: for each of them, their
+    newest (or oldest) posts between the bounds, one short descent of ix_posts_author_status
+    each, merged. Its cost follows the number of accounts followed, never the posts table."""
+
+    def build(rows: int) -> str:
+        return f"""
+    (SELECT p.id, p.status_id
+       FROM posts p
+      WHERE p.author_id = $1 AND p.status_id IS NOT NULL AND {_BETWEEN} AND {VISIBLE}
+      ORDER BY p.status_id {order}
+      LIMIT {rows})
+    UNION ALL
+    (SELECT recent.id, recent.status_id
+       FROM follows f
+      CROSS JOIN LATERAL (
+            SELECT p.id, p.status_id
+              FROM posts p
+             WHERE p.author_id = f.followed_id
+               AND p.status_id IS NOT NULL AND {_BETWEEN} AND {VISIBLE}
+             ORDER BY p.status_id {order}
+             LIMIT {rows}) AS recent
+      WHERE f.follower_id = $1)
+    ORDER BY status_id {order}
+    LIMIT {rows}
+    """
+
+    return build
+
+
+def _listed(rows_of: Callable[[int], str], order: str) -> Callable[[int], str]:
+    return lambda rows: cards(f"({rows_of(rows)}) AS page", f"page.status_id {order}")
+
+
+def _both_ways(name: str, rows_of: Callable[[str], Callable[[int], str]]):
+    return {
+        order: register_paged(
+            f"{name}{'_oldest' if order == OLDEST else ''}",
+            _listed(rows_of(order), order),
+            shows_posts=True,
+        )
+        for order in (NEWEST, OLDEST)
+    }
+
+
+PUBLIC = _both_ways("public_statuses", public_rows)
+ACCOUNT = _both_ways("account_statuses", account_rows)
+HOME = _both_ways("home_statuses", home_rows)
+
+# The post whose status id is $2, if viewer $1 may see it.
+BY_STATUS_ID = register(
+    "post_by_status_id",
+    cards("(SELECT p.id FROM posts p WHERE p.status_id = $2 AND " + VISIBLE + ") AS page", "1"),
+    shows_posts=True,
+)
+
+
+async def _list(
+    reader: Reader,
+    urls: MediaUrls,
+    statements: dict[str, PagedStatement],
+    viewer_id: int | None,
+    above: int,
+    below: int,
+    oldest_first: bool,
+    limit: int,
+    *more: object,
+) -> list[PostView]:
+    """Up to ``limit`` statuses with ids strictly between ``above`` and ``below``: the newest
+    of them, or with ``oldest_first`` the oldest; newest first either way, as Mastodon
+    answers."""
+    statement = statements[OLDEST if oldest_first else NEWEST].rows(limit)
+    rows = await reader.rows(statement, viewer_id, above, below, *more)
+    views = [post_view(row, urls) for row in rows]
+    if oldest_first:
+        views.reverse()
+    return views
+
+
+async def public(
+    reader: Reader,
+    urls: MediaUrls,
+    viewer_id: int | None,
+    above: int,
+    below: int,
+    oldest_first: bool,
+    limit: int,
+) -> list[PostView]:
+    return await _list(reader, urls, PUBLIC, viewer_id, above, below, oldest_first, limit)
+
+
+async def home(
+    reader: Reader,
+    urls: MediaUrls,
+    viewer_id: int,
+    above: int,
+    below: int,
+    oldest_first: bool,
+    limit: int,
+) -> list[PostView]:
+    return await _list(reader, urls, HOME, viewer_id, above, below, oldest_first, limit)
+
+
+async def by_account(
+    reader: Reader,
+    urls: MediaUrls,
+    viewer_id: int | None,
+    author_id: int,
+    only_media: bool,
+    above: int,
+    below: int,
+    oldest_first: bool,
+    limit: int,
+) -> list[PostView]:
+    return await _list(
+        reader, urls, ACCOUNT, viewer_id, above, below, oldest_first, limit, author_id, only_media
+    )
+
+
+async def by_status_id(
+    reader: Reader, urls: MediaUrls, status_id: int, viewer_id: int | None
+) -> PostView | None:
+    row = await reader.row(BY_STATUS_ID, viewer_id, status_id)
+    return None if row is None else post_view(row, urls)
