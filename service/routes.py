@@ -17,7 +17,9 @@ from service.api import posts as api_posts
 from service.api import stream as api_stream
 from service.api import timelines as api_timelines
 from service.api import users as api_users
+from service.mastodon import accounts as mastodon_accounts
 from service.mastodon import instance as mastodon_instance
+from service.mastodon import statuses as mastodon_statuses
 from service.mastodon import timelines as mastodon_timelines
 from service.settings import PROJECT_ROOT, Settings
 from service.views import (
@@ -128,6 +130,44 @@ MASTODON = [
     web.get("/api/v1/timelines/home", mastodon_timelines.home, name="mastodon_timelines_home"),
     web.get(
         "/api/v1/timelines/public", mastodon_timelines.public, name="mastodon_timelines_public"
+    ),
+    # Accounts: the named paths before /accounts/{id}, which would take their names as ids.
+    web.get(
+        "/api/v1/accounts/verify_credentials",
+        mastodon_accounts.verify_credentials,
+        name="mastodon_verify_credentials",
+    ),
+    web.get(
+        "/api/v1/accounts/relationships",
+        mastodon_accounts.relationships,
+        name="mastodon_relationships",
+    ),
+    web.get("/api/v1/accounts/lookup", mastodon_accounts.lookup, name="mastodon_account_lookup"),
+    web.get("/api/v1/accounts/{id}", mastodon_accounts.account, name="mastodon_account"),
+    web.get(
+        "/api/v1/accounts/{id}/statuses",
+        mastodon_accounts.account_statuses,
+        name="mastodon_account_statuses",
+    ),
+    web.get(
+        "/api/v1/accounts/{id}/followers",
+        mastodon_accounts.followers,
+        name="mastodon_account_followers",
+    ),
+    web.get(
+        "/api/v1/accounts/{id}/following",
+        mastodon_accounts.following,
+        name="mastodon_account_following",
+    ),
+    # Statuses: posts, and comments as replies to them.
+    web.get("/api/v1/statuses/{id}", mastodon_statuses.status, name="mastodon_status"),
+    web.get(
+        "/api/v1/statuses/{id}/context", mastodon_statuses.context, name="mastodon_status_context"
+    ),
+    web.get(
+        "/api/v1/statuses/{id}/favourited_by",
+        mastodon_statuses.favourited_by,
+        name="mastodon_status_favourited_by",
     ),
 ]
 

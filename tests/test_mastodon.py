@@ -265,3 +265,149 @@ async def test_suspended_authors_and_unpublished_posts_are_not_statuses(
         assert "<p>from a suspended account</p>" not in contents
         assert "<p>still processing</p>" not in contents
     assert hidden and held and shown
+
+
+async def comment_status_id(db, comment_id: int) -> str:
+    async with db() as session:
+        found = await session.scalar(
+            text("SELECT status_id FROM comments WHERE id = :id"), {"id": comment_id}
+        )
+    return str(found)
+
+
+async def test_mastodon_py_reads_accounts_statuses_and_their_context(client, factory, db):
+    author, commenter = await factory.user(), await factory.user()
+    posts = [await factory.post(author, f"post {n}") for n in range(3)]
+    first_comment = await factory.comment(commenter, posts[-1], "first!")
+    await factory.comment(author, posts[-1], "thanks")
+    await factory.like(commenter, posts[-1])
+    api = mastodon_for(client)
+
+    found = await in_thread(lambda: api.account_lookup(author.username))
+    assert found.id == author.id or str(found.id) == str(author.id)
+    assert found.acct == author.username and found.statuses_count == 3
+    account = await in_thread(lambda: api.account(found.id))
+    assert account.username == author.username
+
+    statuses = await in_thread(lambda: api.account_statuses(found.id, limit=2))
+    assert [s.content for s in statuses] == ["<p>post 2</p>", "<p>post 1</p>"]
+    older = await in_thread(lambda: api.fetch_next(statuses))
+    assert [s.content for s in older] == ["<p>post 0</p>"]
+
+    newest = statuses[0]
+    assert str(newest.id) == await status_id_of(db, posts[-1])
+    status = await in_thread(lambda: api.status(newest.id))
+    assert status.replies_count == 2 and status.favourites_count == 1
+
+    context = await in_thread(lambda: api.status_context(newest.id))
+    assert context.ancestors == []
+    assert [reply.content for reply in context.descendants] == ["<p>first!</p>", "<p>thanks</p>"]
+    first = context.descendants[0]
+    assert str(first.id) == await comment_status_id(db, first_comment)
+    assert str(first.in_reply_to_id) == str(newest.id)
+    assert str(first.in_reply_to_account_id) == str(author.id)
+    assert first.account.username == commenter.username
+    # A comment is a status of its own, whose ancestor is its post.
+    reply = await in_thread(lambda: api.status(first.id))
+    assert reply.content == "<p>first!</p>"
+    replied = await in_thread(lambda: api.status_context(first.id))
+    assert [s.id for s in replied.ancestors] == [newest.id] and replied.descendants == []
+
+    likers = await in_thread(lambda: api.status_favourited_by(newest.id))
+    assert [liker.username for liker in likers] == [commenter.username]
+
+
+async def test_post_and_comment_ids_never_clash(client, factory, db):
+    author = await factory.user()
+    post = await factory.post(author)
+    comment = await factory.comment(author, post)
+    post_id, comment_id = await status_id_of(db, post), await comment_status_id(db, comment)
+    assert int(post_id) % 2 == 0 and int(comment_id) % 2 == 1
+    assert (await get_json(client, f"/api/v1/statuses/{post_id}"))["in_reply_to_id"] is None
+    answer = await get_json(client, f"/api/v1/statuses/{comment_id}")
+    assert answer["in_reply_to_id"] == post_id
+    assert await get_json(client, f"/api/v1/statuses/{comment_id}/favourited_by") == []
+
+
+async def test_account_lists_filters_and_lookups(client, factory, db, tmp_path):
+    author, fan, other = await factory.user(), await factory.user(), await factory.user()
+    await factory.post(author, "words only")
+    await photo_post(db, author.id, tmp_path, body="with a photo")
+    await factory.follow(fan, author)
+    await factory.follow(other, author)
+    await factory.follow(author, fan)
+
+    media = await get_json(client, f"/api/v1/accounts/{author.id}/statuses", only_media="true")
+    assert [s["content"] for s in media] == ["<p>with a photo</p>"]
+    both = await get_json(client, f"/api/v1/accounts/{author.id}/statuses", exclude_replies="true")
+    assert len(both) == 2
+    pinned = await get_json(client, f"/api/v1/accounts/{author.id}/statuses", pinned="true")
+    assert pinned == []
+
+    response = await client.get(f"/api/v1/accounts/{author.id}/followers", params={"limit": "1"})
+    [newest] = await response.json()
+    assert newest["username"] == other.username
+    next_url = re.search(r"<([^>]+)>; rel=\"next\"", response.headers["Link"]).group(1)
+    rest = await client.get(next_url.removeprefix("http://snapline.test"))
+    assert [a["username"] for a in await rest.json()] == [fan.username]
+    following = await get_json(client, f"/api/v1/accounts/{author.id}/following")
+    assert [a["username"] for a in following] == [fan.username]
+
+    for acct in (author.username, f"@{author.username}", f"{author.username}@snapline.test"):
+        found = await get_json(client, "/api/v1/accounts/lookup", acct=acct)
+        assert found["id"] == str(author.id)
+    for acct in (f"{author.username}@elsewhere.example", "no_such_user", "", "a b"):
+        assert await get_json(client, "/api/v1/accounts/lookup", status=404, acct=acct) == {
+            "error": "Record not found"
+        }
+    for path in ("/api/v1/accounts/999999999", "/api/v1/accounts/x", "/api/v1/statuses/2"):
+        assert await get_json(client, path, status=404) == {"error": "Record not found"}
+    bad = await get_json(client, f"/api/v1/accounts/{author.id}/followers", 422, max_id="?")
+    assert set(bad) == {"error"}
+
+
+async def test_signed_in_user_sees_their_credentials_and_relationships(client, factory, login):
+    assert (await get_json(client, "/api/v1/accounts/verify_credentials", status=401)).keys() == {
+        "error"
+    }
+    me, followed, follower, stranger = [await factory.user() for _ in range(4)]
+    await factory.follow(me, followed)
+    await factory.follow(follower, me)
+    await login(client, me)
+
+    own = await get_json(client, "/api/v1/accounts/verify_credentials")
+    assert own["id"] == str(me.id) and own["source"]["privacy"] == "public"
+    assert own["following_count"] == 1 and own["followers_count"] == 1
+
+    asked = [followed.id, follower.id, stranger.id, 999999999]
+    answer = await client.get(
+        "/api/v1/accounts/relationships", params=[("id[]", str(i)) for i in asked]
+    )
+    relationships = {r["id"]: r for r in await answer.json()}
+    assert set(relationships) == {str(followed.id), str(follower.id), str(stranger.id)}
+    assert relationships[str(followed.id)]["following"] is True
+    assert relationships[str(followed.id)]["followed_by"] is False
+    assert relationships[str(follower.id)]["followed_by"] is True
+    assert relationships[str(stranger.id)]["following"] is False
+
+
+async def test_a_post_one_may_not_see_is_not_found(client, factory, login, db, tmp_path):
+    author, reader = await factory.user(), await factory.user()
+    held = await photo_post(db, author.id, tmp_path, body="processing", held=True)
+    comment = await factory.comment(author, await factory.post(author, "shown"))
+    comment_id = await comment_status_id(db, comment)
+    async with db.begin() as session:
+        await session.execute(
+            text("UPDATE posts SET status_id = 4 * id WHERE id = :id"), {"id": held}
+        )
+        held_id = await session.scalar(
+            text("SELECT status_id FROM posts WHERE id = :id"), {"id": held}
+        )
+        await accounts.suspend(session, author.id)
+    await login(client, reader)
+    for status_id in (held_id, comment_id):
+        for suffix in ("", "/context", "/favourited_by"):
+            answer = await get_json(client, f"/api/v1/statuses/{status_id}{suffix}", status=404)
+            assert answer == {"error": "Record not found"}
+    await get_json(client, f"/api/v1/accounts/{author.id}", status=404)
+    await get_json(client, f"/api/v1/accounts/{author.id}/statuses", status=404)

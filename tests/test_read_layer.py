@@ -51,6 +51,7 @@ class World:
     # alone must keep it out of the lists and look-ups by status id.
     hidden_status_id: int
     hidden_comment_status_id: int
+    shown_status_id: int
 
 
 # For each family of statements that shows posts: its arguments for a viewer (None: not
@@ -190,13 +191,16 @@ async def world(db, factory) -> World:
         hidden_comment_status_id = await session.scalar(
             text("SELECT status_id FROM comments WHERE id = :id"), {"id": hidden_comment}
         )
+        shown_status_id = await session.scalar(
+            text("SELECT status_id FROM posts WHERE id = :id"), {"id": shown_post}
+        )
         await session.execute(
             text("INSERT INTO likes (post_id, user_id) VALUES (:post, :user)"),
             {"post": hidden_post, "user": reader.id},
         )
     return World(
         author.id, reader.id, hidden_post, shown_post, hidden_comment, hidden_status_id,
-        hidden_comment_status_id,
+        hidden_comment_status_id, shown_status_id,
     )  # fmt: skip
 
 
@@ -267,6 +271,18 @@ async def test_only_registered_statements_reach_the_read_pool(
         "mastodon_nodeinfo": "/nodeinfo/2.0",
         "mastodon_timelines_home": "/api/v1/timelines/home",
         "mastodon_timelines_public": "/api/v1/timelines/public",
+        "mastodon_verify_credentials": "/api/v1/accounts/verify_credentials",
+        "mastodon_relationships": f"/api/v1/accounts/relationships?id[]={world.author}",
+        "mastodon_account_lookup": f"/api/v1/accounts/lookup?acct={username}",
+        "mastodon_account": f"/api/v1/accounts/{world.author}",
+        "mastodon_account_statuses": f"/api/v1/accounts/{world.author}/statuses",
+        "mastodon_account_followers": f"/api/v1/accounts/{world.author}/followers",
+        "mastodon_account_following": f"/api/v1/accounts/{world.reader}/following",
+        "mastodon_status": f"/api/v1/statuses/{world.shown_status_id}",
+        "mastodon_status_context": f"/api/v1/statuses/{world.shown_status_id}/context",
+        "mastodon_status_favourited_by": (
+            f"/api/v1/statuses/{world.shown_status_id}/favourited_by"
+        ),
     }
     # Files and probes, the stream, and forms whose only reads (the session, the unread
     # badge) every page here runs too.
