@@ -18,6 +18,7 @@ from service.api import stream as api_stream
 from service.api import timelines as api_timelines
 from service.api import users as api_users
 from service.mastodon import accounts as mastodon_accounts
+from service.mastodon import defaults as mastodon_defaults
 from service.mastodon import instance as mastodon_instance
 from service.mastodon import statuses as mastodon_statuses
 from service.mastodon import timelines as mastodon_timelines
@@ -169,6 +170,24 @@ MASTODON = [
         mastodon_statuses.favourited_by,
         name="mastodon_status_favourited_by",
     ),
+    # What apps ask for at start, for features Snapline does not have: empty answers.
+    web.get("/api/v1/preferences", mastodon_defaults.preferences, name="mastodon_preferences"),
+    web.get("/api/v1/markers", mastodon_defaults.markers, name="mastodon_markers"),
+    web.get("/api/v1/filters", mastodon_defaults.own_empty_list, name="mastodon_filters_v1"),
+    web.get("/api/v2/filters", mastodon_defaults.own_empty_list, name="mastodon_filters_v2"),
+    web.get("/api/v1/lists", mastodon_defaults.own_empty_list, name="mastodon_lists"),
+    web.get(
+        "/api/v1/announcements", mastodon_defaults.own_empty_list, name="mastodon_announcements"
+    ),
+    web.get(
+        "/api/v1/followed_tags", mastodon_defaults.own_empty_list, name="mastodon_followed_tags"
+    ),
+    web.get("/api/v1/custom_emojis", mastodon_defaults.empty_list, name="mastodon_custom_emojis"),
+    web.get("/api/v1/trends/tags", mastodon_defaults.empty_list, name="mastodon_trends_tags"),
+    web.get(
+        "/api/v1/trends/statuses", mastodon_defaults.empty_list, name="mastodon_trends_statuses"
+    ),
+    web.get("/api/v1/trends/links", mastodon_defaults.empty_list, name="mastodon_trends_links"),
 ]
 
 

@@ -411,3 +411,36 @@ async def test_a_post_one_may_not_see_is_not_found(client, factory, login, db, t
             assert answer == {"error": "Record not found"}
     await get_json(client, f"/api/v1/accounts/{author.id}", status=404)
     await get_json(client, f"/api/v1/accounts/{author.id}/statuses", status=404)
+
+
+SIGNED_IN_STARTUP = {
+    "/api/v1/preferences": {
+        "posting:default:visibility": "public",
+        "posting:default:sensitive": False,
+        "posting:default:language": None,
+        "reading:expand:media": "default",
+        "reading:expand:spoilers": False,
+    },
+    "/api/v1/markers": {},
+    "/api/v1/filters": [],
+    "/api/v2/filters": [],
+    "/api/v1/lists": [],
+    "/api/v1/announcements": [],
+    "/api/v1/followed_tags": [],
+}
+PUBLIC_STARTUP = ("/api/v1/custom_emojis", "/api/v1/trends/tags", "/api/v1/trends/statuses",
+                  "/api/v1/trends/links")  # fmt: skip
+
+
+async def test_what_apps_ask_for_at_start_has_valid_empty_answers(client, factory, login):
+    for path in SIGNED_IN_STARTUP:
+        assert set(await get_json(client, path, status=401)) == {"error"}, path
+    for path in PUBLIC_STARTUP:
+        assert await get_json(client, path) == [], path
+    await login(client, await factory.user())
+    for path, answer in SIGNED_IN_STARTUP.items():
+        assert await get_json(client, path) == answer, path
+
+    api = mastodon_for(client)
+    assert list(await in_thread(api.custom_emojis)) == []
+    assert list(await in_thread(api.trending_tags)) == []

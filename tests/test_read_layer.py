@@ -32,6 +32,19 @@ from tests.support import asyncpg_dsn
 from tests.test_cli import run_command, service_env
 
 SAMPLE_ROWS = 5
+STARTUP_ENDPOINTS = {
+    "mastodon_preferences": "/api/v1/preferences",
+    "mastodon_markers": "/api/v1/markers?timeline[]=home",
+    "mastodon_filters_v1": "/api/v1/filters",
+    "mastodon_filters_v2": "/api/v2/filters",
+    "mastodon_lists": "/api/v1/lists",
+    "mastodon_announcements": "/api/v1/announcements",
+    "mastodon_followed_tags": "/api/v1/followed_tags",
+    "mastodon_custom_emojis": "/api/v1/custom_emojis",
+    "mastodon_trends_tags": "/api/v1/trends/tags",
+    "mastodon_trends_statuses": "/api/v1/trends/statuses",
+    "mastodon_trends_links": "/api/v1/trends/links",
+}
 # Words that can follow a table without an alias.
 SQL_WORDS = {"WHERE", "ON", "JOIN", "LEFT", "CROSS", "ORDER", "GROUP", "LIMIT", ""}
 
@@ -284,6 +297,8 @@ async def test_only_registered_statements_reach_the_read_pool(
             f"/api/v1/statuses/{world.shown_status_id}/favourited_by"
         ),
     }
+    # What Mastodon apps ask for at start, answered without reading anything but the user.
+    asked |= STARTUP_ENDPOINTS
     # Files and probes, the stream, and forms whose only reads (the session, the unread
     # badge) every page here runs too.
     reads_no_statement = {

@@ -1,0 +1,42 @@
+"""What apps ask for when they start, for features Snapline does not have (yet): valid
+empty or default answers, never 404, so an app starts normally (SPEC §7). Those about the
+user's own things need a user, as Mastodon's do."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.mastodon.common import json_response
+from service.web.auth import require_user
+
+# Mastodon's preference keys, with the only values Snapline has: every post is public,
+# none is sensitive, no language is set, media and content warnings shown as the app does.
+PREFERENCES = {
+    "posting:default:visibility": "public",
+    "posting:default:sensitive": False,
+    "posting:default:language": None,
+    "reading:expand:media": "default",
+    "reading:expand:spoilers": False,
+}
+
+
+async def preferences(request: web.Request) -> web.Response:
+    require_user(request)
+    return json_response(PREFERENCES)
+
+
+async def markers(request: web.Request) -> web.Response:
+    """No read positions are kept yet: no marker for any timeline."""
+    require_user(request)
+    return json_response({})
+
+
+async def own_empty_list(request: web.Request) -> web.Response:
+    """Filters, lists, announcements and followed tags: the user has none."""
+    require_user(request)
+    return json_response([])
+
+
+async def empty_list(request: web.Request) -> web.Response:
+    """Custom emoji and trends: there are none."""
+    return json_response([])
