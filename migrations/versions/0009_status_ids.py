@@ -14,7 +14,7 @@ same millisecond; the unique indexes would refuse the second.
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-12-02
+Create Date: 2026-11-29
 """
 
 from collections.abc import Sequence
