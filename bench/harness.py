@@ -102,7 +102,7 @@ async def post_photos(
     """Seconds until the API accepted a post with photos (202)."""
     sent = time.perf_counter()
     async with http.post(
-        f"{base}/api/v1/posts",
+        f"{base}/api/snapline/v1/posts",
         data=form,
         headers={"X-CSRF-Token": token, "Accept": "application/json"},
     ) as answer:

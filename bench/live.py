@@ -124,7 +124,8 @@ async def main(streams: int, posts: int) -> None:
         opened = []
         for start in range(0, streams, 200):
             batch = [
-                reader.get(f"{base_a}/api/v1/stream") for _ in range(min(200, streams - start))
+                reader.get(f"{base_a}/api/snapline/v1/stream")
+                for _ in range(min(200, streams - start))
             ]
             opened += await asyncio.gather(*(request.__aenter__() for request in batch))
         for response in opened:
@@ -145,7 +146,7 @@ async def main(streams: int, posts: int) -> None:
         for index in range(posts):
             started = time.perf_counter()
             async with author.post(
-                f"{base_b}/api/v1/posts",
+                f"{base_b}/api/snapline/v1/posts",
                 json={"body": f"post {index}"},
                 headers={"X-CSRF-Token": author_token},
             ) as response:

@@ -158,14 +158,16 @@ async def deep_path(base: str, cookie: str) -> tuple[str, int]:
     async with aiohttp.ClientSession(headers={"Cookie": cookie}) as http:
         for _ in range(DEEP_PAGES):
             query = {"cursor": cursor} if cursor else {}
-            async with http.get(f"{base}/api/v1/timeline", params=query) as answer:
+            async with http.get(f"{base}/api/snapline/v1/timeline", params=query) as answer:
                 answer.raise_for_status()
                 page = await answer.json()
             seen += len(page["items"])
             if page["next_cursor"] is None:
                 break
             cursor = page["next_cursor"]
-    return str(URL("/api/v1/timeline").with_query({"cursor": cursor} if cursor else {})), seen
+    return str(
+        URL("/api/snapline/v1/timeline").with_query({"cursor": cursor} if cursor else {})
+    ), seen
 
 
 async def check_answer(url: str, cookie: str | None) -> None:
@@ -260,7 +262,7 @@ async def run(arguments: argparse.Namespace) -> int:
             )
             cookies = {kind: await sign_in(base, found[kind][1]) for kind in READER_KINDS}
             deep = {kind: await deep_path(base, cookies[kind]) for kind in READER_KINDS}
-            timeline = base + "/api/v1/timeline"
+            timeline = base + "/api/snapline/v1/timeline"
             ceiling = f"{ceiling_base}/timeline"
             pages = {
                 kind: [
@@ -278,7 +280,7 @@ async def run(arguments: argparse.Namespace) -> int:
                     Case("ceiling, with the home page", "", ceiling),
                     Case("home page", "median", base + "/", median),
                 ],
-                [Case("explore", "median", base + "/api/v1/explore", median)],
+                [Case("explore", "median", base + "/api/snapline/v1/explore", median)],
                 [Case(f"profile page (@{popular})", "median", f"{base}/@{popular}", median)],
             ]
             background = [await busy_cores(processes.pids)]

@@ -92,29 +92,37 @@ PAGES = [
 ]
 
 API = [
-    web.get("/api/v1/timeline", api_timelines.timeline, name="api_timeline"),
-    web.get("/api/v1/explore", api_timelines.explore, name="api_explore"),
-    web.post("/api/v1/posts", api_posts.create, name="api_posts"),
-    web.get("/api/v1/posts/{id}", api_posts.post, name="api_post"),
-    web.delete("/api/v1/posts/{id}", api_posts.delete),
-    web.post("/api/v1/posts/{id}/like", api_posts.like, name="api_like"),
-    web.delete("/api/v1/posts/{id}/like", api_posts.unlike),
-    web.get("/api/v1/posts/{id}/comments", api_posts.list_comments, name="api_comments"),
-    web.post("/api/v1/posts/{id}/comments", api_posts.create_comment),
-    web.delete("/api/v1/comments/{id}", api_comments.remove_comment, name="api_comment"),
-    web.get("/api/v1/users/{username}", api_users.user, name="api_user"),
-    web.get("/api/v1/users/{username}/posts", api_users.user_posts, name="api_user_posts"),
-    web.get("/api/v1/users/{username}/followers", api_users.followers, name="api_followers"),
-    web.get("/api/v1/users/{username}/following", api_users.following, name="api_following"),
-    web.post("/api/v1/users/{username}/follow", api_users.follow, name="api_follow"),
-    web.delete("/api/v1/users/{username}/follow", api_users.unfollow),
+    web.get("/api/snapline/v1/timeline", api_timelines.timeline, name="api_timeline"),
+    web.get("/api/snapline/v1/explore", api_timelines.explore, name="api_explore"),
+    web.post("/api/snapline/v1/posts", api_posts.create, name="api_posts"),
+    web.get("/api/snapline/v1/posts/{id}", api_posts.post, name="api_post"),
+    web.delete("/api/snapline/v1/posts/{id}", api_posts.delete),
+    web.post("/api/snapline/v1/posts/{id}/like", api_posts.like, name="api_like"),
+    web.delete("/api/snapline/v1/posts/{id}/like", api_posts.unlike),
+    web.get("/api/snapline/v1/posts/{id}/comments", api_posts.list_comments, name="api_comments"),
+    web.post("/api/snapline/v1/posts/{id}/comments", api_posts.create_comment),
+    web.delete("/api/snapline/v1/comments/{id}", api_comments.remove_comment, name="api_comment"),
+    web.get("/api/snapline/v1/users/{username}", api_users.user, name="api_user"),
+    web.get("/api/snapline/v1/users/{username}/posts", api_users.user_posts, name="api_user_posts"),
     web.get(
-        "/api/v1/notifications", api_notifications.list_notifications, name="api_notifications"
+        "/api/snapline/v1/users/{username}/followers", api_users.followers, name="api_followers"
+    ),
+    web.get(
+        "/api/snapline/v1/users/{username}/following", api_users.following, name="api_following"
+    ),
+    web.post("/api/snapline/v1/users/{username}/follow", api_users.follow, name="api_follow"),
+    web.delete("/api/snapline/v1/users/{username}/follow", api_users.unfollow),
+    web.get(
+        "/api/snapline/v1/notifications",
+        api_notifications.list_notifications,
+        name="api_notifications",
     ),
     web.post(
-        "/api/v1/notifications/read", api_notifications.read_all, name="api_notifications_read"
+        "/api/snapline/v1/notifications/read",
+        api_notifications.read_all,
+        name="api_notifications_read",
     ),
-    web.get("/api/v1/stream", api_stream.stream, name="api_stream"),
+    web.get("/api/snapline/v1/stream", api_stream.stream, name="api_stream"),
 ]
 
 # The Mastodon client API (docs/api.md): every route named mastodon_*, which gives it

@@ -37,16 +37,18 @@ class Api:
         return await response.json()
 
     async def post_text(self, body: str) -> dict:
-        return await (await self.call("POST", "/api/v1/posts", {"body": body}, expect=201)).json()
+        return await (
+            await self.call("POST", "/api/snapline/v1/posts", {"body": body}, expect=201)
+        ).json()
 
     async def follow(self, username: str) -> dict:
         return await (
-            await self.call("POST", f"/api/v1/users/{username}/follow", expect=200)
+            await self.call("POST", f"/api/snapline/v1/users/{username}/follow", expect=200)
         ).json()
 
     async def unfollow(self, username: str) -> dict:
         return await (
-            await self.call("DELETE", f"/api/v1/users/{username}/follow", expect=200)
+            await self.call("DELETE", f"/api/snapline/v1/users/{username}/follow", expect=200)
         ).json()
 
     async def all_pages(self, path: str, limit: int = 20) -> list[dict]:

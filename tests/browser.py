@@ -126,7 +126,9 @@ class Member:
 
     async def post(self, body: str) -> dict[str, Any]:
         response = await self.http.post(
-            "/api/v1/posts", json={"body": body}, headers={"X-CSRF-Token": await self.token()}
+            "/api/snapline/v1/posts",
+            json={"body": body},
+            headers={"X-CSRF-Token": await self.token()},
         )
         assert response.status == 201, await response.text()
         return await response.json()
@@ -137,7 +139,8 @@ class Member:
 
     async def follow(self, other: Member | Account) -> None:
         response = await self.http.post(
-            f"/api/v1/users/{other.username}/follow", headers={"X-CSRF-Token": await self.token()}
+            f"/api/snapline/v1/users/{other.username}/follow",
+            headers={"X-CSRF-Token": await self.token()},
         )
         assert response.status == 200, await response.text()
 

@@ -171,17 +171,17 @@ async def test_a_suspended_user_is_logged_out_cannot_log_in_and_is_seen_by_nobod
     friend_api = Api(await make_client(client))
     await login(friend_api.client, friend)
     suspect_api = Api(client)
-    await suspect_api.get("/api/v1/timeline")
+    await suspect_api.get("/api/snapline/v1/timeline")
 
     async def friend_sees() -> dict[str, bool]:
-        timeline = await friend_api.get("/api/v1/timeline")
-        comments = await friend_api.get(f"/api/v1/posts/{friends_post}/comments")
-        followers = await friend_api.get(f"/api/v1/users/{friend.username}/followers")
-        following = await friend_api.get(f"/api/v1/users/{friend.username}/following")
-        notices = await friend_api.get("/api/v1/notifications")
+        timeline = await friend_api.get("/api/snapline/v1/timeline")
+        comments = await friend_api.get(f"/api/snapline/v1/posts/{friends_post}/comments")
+        followers = await friend_api.get(f"/api/snapline/v1/users/{friend.username}/followers")
+        following = await friend_api.get(f"/api/snapline/v1/users/{friend.username}/following")
+        notices = await friend_api.get("/api/snapline/v1/notifications")
         profile = await friend_api.client.get(f"/@{suspect.username}")
         post_page = await friend_api.client.get(f"/p/{post_id}")
-        api_user = await friend_api.client.get(f"/api/v1/users/{suspect.username}")
+        api_user = await friend_api.client.get(f"/api/snapline/v1/users/{suspect.username}")
         return {
             "post in timeline": post_id in [item["id"] for item in timeline["items"]],
             "comment": comment_id in [item["id"] for item in comments["items"]],
@@ -204,12 +204,12 @@ async def test_a_suspended_user_is_logged_out_cannot_log_in_and_is_seen_by_nobod
     assert not any((await friend_sees()).values())
     # Nor can anything be done to what they wrote: as far as the friend knows, it is gone.
     for method, path, body in (
-        ("POST", f"/api/v1/posts/{post_id}/like", None),
-        ("POST", f"/api/v1/posts/{post_id}/comments", {"body": "still there?"}),
+        ("POST", f"/api/snapline/v1/posts/{post_id}/like", None),
+        ("POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": "still there?"}),
     ):
         await friend_api.call(method, path, body, expect=404)
     # Logged out at once, and the right password only tells them why they cannot log in.
-    await suspect_api.get("/api/v1/timeline", expect=401)
+    await suspect_api.get("/api/snapline/v1/timeline", expect=401)
     refused = await submit(
         client, "/login", {"login": suspect.username, "password": suspect.password}, page="/login"
     )
@@ -269,8 +269,10 @@ async def test_users_delete_takes_everything_and_keeps_every_counter_exact(
     await bob_api.follow(gone.username)
     await bob_api.follow(ann.username)
     for api, post_id in ((gone_api, anns), (bob_api, anns), (ann_api, own), (ann_api, pictured)):
-        await api.call("POST", f"/api/v1/posts/{post_id}/like", expect=200)
-        await api.call("POST", f"/api/v1/posts/{post_id}/comments", {"body": "hi"}, expect=201)
+        await api.call("POST", f"/api/snapline/v1/posts/{post_id}/like", expect=200)
+        await api.call(
+            "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": "hi"}, expect=201
+        )
     async with db() as session:
         photo_prefix = await session.scalar(
             select(Photo.key_prefix).where(Photo.post_id == pictured)
@@ -551,9 +553,9 @@ async def test_backup_then_restore_into_an_empty_database_and_bucket_finds_every
     ]
     avatar_prefix = await upload_avatar(client, db, author.id)
     await Api(reader_browser).follow(author.username)
-    await Api(reader_browser).call("POST", f"/api/v1/posts/{pictured[0]}/like", expect=200)
+    await Api(reader_browser).call("POST", f"/api/snapline/v1/posts/{pictured[0]}/like", expect=200)
     await Api(reader_browser).call(
-        "POST", f"/api/v1/posts/{pictured[1]}/comments", {"body": "lovely"}, expect=201
+        "POST", f"/api/snapline/v1/posts/{pictured[1]}/comments", {"body": "lovely"}, expect=201
     )
     await client.close()
     source_keys = await bucket.keys()

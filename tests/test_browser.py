@@ -167,7 +167,7 @@ async def test_load_more_appends_older_posts_in_order_without_navigating(
     author, reader = await member(), await member()
     await author.posts([f"Post number {n}" for n in range(1, 46)])
     await reader.follow(author)
-    api_order = await reader.feed_ids("/api/v1/timeline")
+    api_order = await reader.feed_ids("/api/snapline/v1/timeline")
     assert len(api_order) == 45
 
     page = await browsing.page(viewport={"width": 1280, "height": 800})
@@ -211,9 +211,9 @@ async def test_posts_added_by_load_more_are_the_cards_the_server_renders(
     await author.posts([f"Post number {n}" for n in range(1, 22)])
     await reader.follow(author)
     await reader.http.post(
-        f"/api/v1/posts/{captioned}/like", headers={"X-CSRF-Token": await reader.token()}
+        f"/api/snapline/v1/posts/{captioned}/like", headers={"X-CSRF-Token": await reader.token()}
     )
-    order = await reader.feed_ids("/api/v1/timeline")
+    order = await reader.feed_ids("/api/snapline/v1/timeline")
     assert order[-2:] == [captioned, album]
     loaded_ids = order[PAGE_SIZE:]
 
@@ -299,7 +299,7 @@ async def test_older_posts_link_works_without_javascript(browsing: Browsing, mem
     author, reader = await member(), await member()
     await author.posts([f"Post number {n}" for n in range(1, 46)])
     await reader.follow(author)
-    api_order = await reader.feed_ids("/api/v1/timeline")
+    api_order = await reader.feed_ids("/api/snapline/v1/timeline")
 
     page = await browsing.page(java_script_enabled=False)
     await log_in(page, reader.account)
@@ -380,7 +380,7 @@ async def test_post_times_show_relative_text_and_exact_title(
             ),
             {"id": older["id"]},
         )
-    response = await author.http.get(f"/api/v1/posts/{older['id']}")
+    response = await author.http.get(f"/api/snapline/v1/posts/{older['id']}")
     older = await response.json()
 
     def exact(iso: str) -> str:

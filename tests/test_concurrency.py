@@ -146,7 +146,7 @@ async def post_gone(db, post_id: int) -> None:
 async def delete_post(deleter: Browser, post_id: int, round_number: int) -> None:
     """Through the API or the page's form, alternately."""
     if round_number % 2:
-        response = await deleter.json("DELETE", f"/api/v1/posts/{post_id}")
+        response = await deleter.json("DELETE", f"/api/snapline/v1/posts/{post_id}")
         assert response.status == 204, await response.text()
     else:
         response = await deleter.form(f"/p/{post_id}/delete")
@@ -175,14 +175,14 @@ async def test_likes_and_comments_racing_the_posts_deletion(
             response = await actor.form(comment_path, {"body": "racing"})
             statuses.append(await outcome(response, api=False, won={303}))
         elif action == "like-api":
-            response = await actor.json("POST", f"/api/v1/posts/{post_id}/like")
+            response = await actor.json("POST", f"/api/snapline/v1/posts/{post_id}/like")
             statuses.append(await outcome(response, api=True, won={200}))
         elif action == "unlike-api":
-            response = await actor.json("DELETE", f"/api/v1/posts/{post_id}/like")
+            response = await actor.json("DELETE", f"/api/snapline/v1/posts/{post_id}/like")
             statuses.append(await outcome(response, api=True, won={200}))
         else:
             response = await actor.json(
-                "POST", f"/api/v1/posts/{post_id}/comments", {"body": "racing"}
+                "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": "racing"}
             )
             statuses.append(await outcome(response, api=True, won={201}))
 
@@ -193,9 +193,9 @@ async def test_likes_and_comments_racing_the_posts_deletion(
         post_id = (await author.api.post_text(f"round {round_number}"))["id"]
         # Half the actors liked and commented already, so unliking has something to undo.
         for actor in actors[::2]:
-            await actor.api.call("POST", f"/api/v1/posts/{post_id}/like", expect=200)
+            await actor.api.call("POST", f"/api/snapline/v1/posts/{post_id}/like", expect=200)
             await actor.api.call(
-                "POST", f"/api/v1/posts/{post_id}/comments", {"body": "early"}, expect=201
+                "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": "early"}, expect=201
             )
         deleter = author if round_number % 3 else moderator
         await asyncio.gather(
@@ -219,7 +219,7 @@ async def test_comment_deletions_racing_the_posts_deletion(client, make_client, 
             response = await who.form(f"/comments/{comment_id}/delete")
             await outcome(response, api=False, won={303})
         else:
-            response = await who.json("DELETE", f"/api/v1/comments/{comment_id}")
+            response = await who.json("DELETE", f"/api/snapline/v1/comments/{comment_id}")
             await outcome(response, api=True, won={204})
 
     for round_number in range(ROUNDS):
@@ -228,7 +228,10 @@ async def test_comment_deletions_racing_the_posts_deletion(client, make_client, 
         for actor in actors:
             for _ in range(2):
                 response = await actor.api.call(
-                    "POST", f"/api/v1/posts/{post_id}/comments", {"body": "to go"}, expect=201
+                    "POST",
+                    f"/api/snapline/v1/posts/{post_id}/comments",
+                    {"body": "to go"},
+                    expect=201,
                 )
                 comment_ids.append((actor, (await response.json())["id"]))
         # Each comment is deleted by its author, the post's author or a moderator.
@@ -294,7 +297,7 @@ async def test_follows_racing_the_accounts_removal(client, make_client, factory,
         start = index % 2 == 0
         if index % 4 < 2:
             method = "POST" if start else "DELETE"
-            response = await actor.json(method, f"/api/v1/users/{username}/follow")
+            response = await actor.json(method, f"/api/snapline/v1/users/{username}/follow")
             await outcome(response, api=True, won={200})
         else:
             response = await actor.form(f"/@{username}/{'follow' if start else 'unfollow'}")

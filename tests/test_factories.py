@@ -34,11 +34,11 @@ async def test_factory_posts_follows_comments_and_likes_keep_every_counter_exact
 
     await login(client, author)
     api = Api(client)
-    post = await api.get(f"/api/v1/posts/{post_id}")
+    post = await api.get(f"/api/snapline/v1/posts/{post_id}")
     assert post["body"] == "made by the factory" and post["status"] == "published"
-    comments = (await api.get(f"/api/v1/posts/{post_id}/comments"))["items"]
+    comments = (await api.get(f"/api/snapline/v1/posts/{post_id}/comments"))["items"]
     assert [(c["id"], c["body"]) for c in comments] == [(comment_id, "a factory comment")]
-    notifications = (await api.get("/api/v1/notifications"))["items"]
+    notifications = (await api.get("/api/snapline/v1/notifications"))["items"]
     assert [item["kind"] for item in notifications] == ["like", "comment", "follow"]
-    profile = await api.get(f"/api/v1/users/{fan.username}")
+    profile = await api.get(f"/api/snapline/v1/users/{fan.username}")
     assert profile["following_count"] == 1 and profile["follows_you"] is True

@@ -241,29 +241,44 @@ def actions(base: str, browser: Browser, users: list[Account], posts: list[int])
         post_id = someone.choice(posts)
         json_headers = {"Accept": "application/json"}
         yield "home page", "GET", f"{base}/", {}
-        yield "timeline json", "GET", f"{base}/api/v1/timeline", {"headers": json_headers}
+        yield "timeline json", "GET", f"{base}/api/snapline/v1/timeline", {"headers": json_headers}
         yield "profile page", "GET", f"{base}/@{other}", {}
         yield (
             "post",
             "POST",
-            f"{base}/api/v1/posts",
+            f"{base}/api/snapline/v1/posts",
             {
                 "json": {"body": f"under load {next(serial)}"},
                 "headers": json_headers,
             },
         )
-        yield "like", "POST", f"{base}/api/v1/posts/{post_id}/like", {"headers": json_headers}
-        yield "profile json", "GET", f"{base}/api/v1/users/{other}", {"headers": json_headers}
+        yield (
+            "like",
+            "POST",
+            f"{base}/api/snapline/v1/posts/{post_id}/like",
+            {"headers": json_headers},
+        )
+        yield (
+            "profile json",
+            "GET",
+            f"{base}/api/snapline/v1/users/{other}",
+            {"headers": json_headers},
+        )
         yield (
             "comment",
             "POST",
-            f"{base}/api/v1/posts/{post_id}/comments",
+            f"{base}/api/snapline/v1/posts/{post_id}/comments",
             {
                 "json": {"body": "still here"},
                 "headers": json_headers,
             },
         )
-        yield "unlike", "DELETE", f"{base}/api/v1/posts/{post_id}/like", {"headers": json_headers}
+        yield (
+            "unlike",
+            "DELETE",
+            f"{base}/api/snapline/v1/posts/{post_id}/like",
+            {"headers": json_headers},
+        )
 
 
 async def run_user(
@@ -368,20 +383,20 @@ async def check_workers_recovered(
     _, mine = await until_ok(
         reader,
         "POST",
-        f"{base}/api/v1/posts",
+        f"{base}/api/snapline/v1/posts",
         json={"body": "after the faults"},
         headers={"Accept": "application/json"},
     )
-    async with reader.http.get(f"{base}/api/v1/stream") as stream:
+    async with reader.http.get(f"{base}/api/snapline/v1/stream") as stream:
         await asyncio.wait_for(next_event(stream, "notifications"), RECOVERY_SECONDS)
-        await until_ok(liker, "POST", f"{base}/api/v1/posts/{mine['id']}/like")
+        await until_ok(liker, "POST", f"{base}/api/snapline/v1/posts/{mine['id']}/like")
         unread = await asyncio.wait_for(next_event(stream, "notifications"), RECOVERY_SECONDS)
         assert '"unread":' in unread
 
     _, uploaded = await until_ok(
         reader,
         "POST",
-        f"{base}/api/v1/posts",
+        f"{base}/api/snapline/v1/posts",
         data=photo_form([("after.png", png(), "image/png")], "a photo after the faults"),
         headers={"Accept": "application/json"},
     )
@@ -456,7 +471,7 @@ async def test_database_faults_under_load_answer_503_and_recover(cluster, servic
                 browser,
                 "seed",
                 "POST",
-                f"{base}/api/v1/posts",
+                f"{base}/api/snapline/v1/posts",
                 json={"body": f"seed {number}"},
                 headers={"Accept": "application/json"},
             )
@@ -494,7 +509,7 @@ async def test_database_faults_under_load_answer_503_and_recover(cluster, servic
         # Full recovery, without restarting the service.
         for browser in browsers:
             await until_ok(browser, "GET", f"{base}/")
-            await until_ok(browser, "GET", f"{base}/api/v1/timeline")
+            await until_ok(browser, "GET", f"{base}/api/snapline/v1/timeline")
             await until_ok(browser, "GET", f"{base}/@{users[0].username}")
         database = await asyncpg.connect(asyncpg_dsn(cluster.url), timeout=10)
         try:

@@ -217,12 +217,14 @@ class Served:
         user = self.identities["user"]
         headers = [("Cookie", user.cookie), ("X-CSRF-Token", user.token)]
         json_headers = [*headers, ("Content-Type", "application/json")]
-        post = await send(self.port, "POST", "/api/v1/posts", json_headers, b'{"body": "seed"}')
+        post = await send(
+            self.port, "POST", "/api/snapline/v1/posts", json_headers, b'{"body": "seed"}'
+        )
         self.known["id"] = post.json()["id"]
         comment = await send(
             self.port,
             "POST",
-            f"/api/v1/posts/{self.known['id']}/comments",
+            f"/api/snapline/v1/posts/{self.known['id']}/comments",
             json_headers,
             b'{"body": "a comment"}',
         )
@@ -232,7 +234,9 @@ class Served:
         return [tuple(row) for row in await self.database.fetch(_CHECKSUM)]
 
     async def still_signed_in(self, identity: Identity) -> bool:
-        response = await send(self.port, "GET", "/api/v1/timeline", [("Cookie", identity.cookie)])
+        response = await send(
+            self.port, "GET", "/api/snapline/v1/timeline", [("Cookie", identity.cookie)]
+        )
         return response.status == 200
 
     def refresh(self, identity: Identity) -> None:
@@ -480,7 +484,7 @@ def exercise(served: Served, request: Request) -> None:
 
 def test_the_router_is_enumerated(served: Served):
     templates = {route.template for route in served.routes}
-    assert {"/p/{id}", "/api/v1/posts/{id}/comments", "/@{username}"} <= templates
+    assert {"/p/{id}", "/api/snapline/v1/posts/{id}/comments", "/@{username}"} <= templates
     assert any(route.static for route in served.routes)
     assert len(served.routes) > 40
 

@@ -51,7 +51,7 @@ async def test_server_header_names_no_versions_on_any_response(client):
     stylesheet = page.split('rel="stylesheet" href="')[1].split('"')[0]
     answers = [
         await client.get(path)
-        for path in ("/", "/no-such-page", "/healthz", "/api/v1/posts/0", stylesheet)
+        for path in ("/", "/no-such-page", "/healthz", "/api/snapline/v1/posts/0", stylesheet)
     ]
     answers.append(await client.post("/login", data={"login": "x", "password": "y"}))  # 403
     answers.append(await client.delete("/healthz"))  # 405

@@ -30,7 +30,7 @@ async def signed_in(client, factory, login):
 
 async def a_post(client, token: str) -> int:
     response = await client.post(
-        "/api/v1/posts", json={"body": "first"}, headers={"X-CSRF-Token": token}
+        "/api/snapline/v1/posts", json={"body": "first"}, headers={"X-CSRF-Token": token}
     )
     assert response.status == 201
     return (await response.json())["id"]
@@ -63,7 +63,7 @@ async def test_malformed_json_is_400_and_creates_nothing(client, factory, login,
     post_id = await a_post(client, token)
     posts, comments = await count(db, "posts"), await count(db, "comments")
     headers = {"X-CSRF-Token": token, "Content-Type": "application/json"}
-    for path in ("/api/v1/posts", f"/api/v1/posts/{post_id}/comments"):
+    for path in ("/api/snapline/v1/posts", f"/api/snapline/v1/posts/{post_id}/comments"):
         response = await client.post(path, data=raw, headers=headers)
         assert response.status == 400, (path, await response.text())
         assert response.content_type == "application/json"
@@ -75,7 +75,7 @@ async def test_moderate_nesting_inside_a_valid_body_is_accepted(client, factory,
     _, token = await signed_in(client, factory, login)
     body = b'{"body": "nested", "extra": ' + b"[" * 5 + b"]" * 5 + b"}"
     response = await client.post(
-        "/api/v1/posts",
+        "/api/snapline/v1/posts",
         data=body,
         headers={"X-CSRF-Token": token, "Content-Type": "application/json"},
     )
@@ -88,7 +88,7 @@ async def test_post_ids_out_of_range_are_404(client, factory, login, db, post_id
     page = await client.get(f"/p/{post_id}")
     assert page.status == 404
     assert "There is no such post" in await page.text()
-    api = await client.get(f"/api/v1/posts/{post_id}")
+    api = await client.get(f"/api/snapline/v1/posts/{post_id}")
     assert api.status == 404
     assert_envelope(await api.json(), "not_found")
     likes = await count(db, "likes")
@@ -96,9 +96,9 @@ async def test_post_ids_out_of_range_are_404(client, factory, login, db, post_id
         ("POST", f"/p/{post_id}/like"),
         ("POST", f"/p/{post_id}/comments"),
         ("POST", f"/p/{post_id}/delete"),
-        ("POST", f"/api/v1/posts/{post_id}/like"),
-        ("DELETE", f"/api/v1/posts/{post_id}"),
-        ("GET", f"/api/v1/posts/{post_id}/comments"),
+        ("POST", f"/api/snapline/v1/posts/{post_id}/like"),
+        ("DELETE", f"/api/snapline/v1/posts/{post_id}"),
+        ("GET", f"/api/snapline/v1/posts/{post_id}/comments"),
     ]:
         response = await client.request(
             method, path, data={"body": "hi"}, headers={"X-CSRF-Token": token}
@@ -112,17 +112,19 @@ async def test_comment_ids_out_of_range_are_404(client, factory, login, comment_
     _, token = await signed_in(client, factory, login)
     form = await submit(client, f"/comments/{comment_id}/delete", token=token)
     assert form.status == 404
-    api = await client.delete(f"/api/v1/comments/{comment_id}", headers={"X-CSRF-Token": token})
+    api = await client.delete(
+        f"/api/snapline/v1/comments/{comment_id}", headers={"X-CSRF-Token": token}
+    )
     assert api.status == 404
     assert_envelope(await api.json(), "not_found")
 
 
 @pytest.mark.parametrize("limit", ["1" * 5000, str(2**64), "0", "51", "+5", " 5", "٥"])
 async def test_limits_out_of_range_are_400(client, limit):
-    for path in ("/api/v1/explore", "/explore"):
+    for path in ("/api/snapline/v1/explore", "/explore"):
         response = await client.get(path, params={"limit": limit})
         assert response.status == 400, (path, response.status)
-    api = await client.get("/api/v1/explore", params={"limit": limit})
+    api = await client.get("/api/snapline/v1/explore", params={"limit": limit})
     assert_envelope(await api.json(), "invalid_limit")
 
 
@@ -146,7 +148,7 @@ async def test_unreadable_csrf_header_is_refused_as_missing(client, factory, log
 
 
 async def test_unreadable_session_cookie_is_anonymous(client, factory, login):
-    for path in ("/", "/notifications", "/no-such-page", "/api/v1/timeline"):
+    for path in ("/", "/notifications", "/no-such-page", "/api/snapline/v1/timeline"):
         response = await send(
             client.server.port, "GET", path, [("Cookie", b"snapline_session=\xff\xfe")]
         )
@@ -195,11 +197,11 @@ async def test_unreadable_header_values_never_cause_a_server_error(
     for method, path in [
         ("GET", "/"),
         ("GET", f"/p/{post_id}"),
-        ("GET", "/api/v1/explore"),
+        ("GET", "/api/snapline/v1/explore"),
         ("GET", "/static/style.css"),
         ("GET", "/nowhere"),
         ("POST", f"/p/{post_id}/like"),
-        ("POST", f"/api/v1/posts/{post_id}/like"),
+        ("POST", f"/api/snapline/v1/posts/{post_id}/like"),
     ]:
         response = await send(
             client.server.port, method, path, [cookie, (name, b"\xff\xfe\x80 \xc3(")]
@@ -234,7 +236,7 @@ async def test_multipart_part_headers_aiohttp_refuses_are_400(
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     if with_header_token:
         headers["X-CSRF-Token"] = token
-    for path in ("/posts", "/api/v1/posts"):
+    for path in ("/posts", "/api/snapline/v1/posts"):
         response = await client.post(path, data=body, headers=headers)
         assert response.status == 400, (path, response.status)
     # Refused by the CSRF check's read of the first part, or by the upload's own reader.
@@ -272,7 +274,7 @@ async def test_forwarded_headers_from_a_trusted_proxy_never_cause_a_server_error
 ):
     app = create_app(settings.replace(server={"trusted_proxies": ("127.0.0.1",)}))
     client = await aiohttp_client(app)
-    for path in ("/", "/login", "/nowhere", "/api/v1/explore", "/p/1"):
+    for path in ("/", "/login", "/nowhere", "/api/snapline/v1/explore", "/p/1"):
         response = await send(client.server.port, "GET", path, [(name, value)])
         assert response.status < 500, (path, response.status, response.text)
         if response.status >= 400:

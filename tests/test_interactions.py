@@ -33,15 +33,19 @@ async def test_comment_flow_html_and_api(client, make_client, factory, login):
 
     api = Api(client)
     created = await (
-        await api.call("POST", f"/api/v1/posts/{post_id}/comments", {"body": "second"}, expect=201)
+        await api.call(
+            "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": "second"}, expect=201
+        )
     ).json()
     assert set(created) == {"id", "post_id", "author", "body", "created_at"}
     assert created["author"]["username"] == reader.username and created["post_id"] == post_id
-    listed = await api.get(f"/api/v1/posts/{post_id}/comments", limit=1)
+    listed = await api.get(f"/api/snapline/v1/posts/{post_id}/comments", limit=1)
     assert [c["body"] for c in listed["items"]] == ["First! <b>bold</b>"]
-    rest = await api.get(f"/api/v1/posts/{post_id}/comments", limit=1, cursor=listed["next_cursor"])
+    rest = await api.get(
+        f"/api/snapline/v1/posts/{post_id}/comments", limit=1, cursor=listed["next_cursor"]
+    )
     assert [c["body"] for c in rest["items"]] == ["second"]
-    assert (await api.get(f"/api/v1/posts/{post_id}"))["comment_count"] == 2
+    assert (await api.get(f"/api/snapline/v1/posts/{post_id}"))["comment_count"] == 2
 
 
 async def test_comment_validation_and_errors(client, make_client, factory, login):
@@ -50,7 +54,7 @@ async def test_comment_validation_and_errors(client, make_client, factory, login
     post_id = (await author_api.post_text("post"))["id"]
     for body in ("", "   ", "x" * 1001):
         response = await author_api.call(
-            "POST", f"/api/v1/posts/{post_id}/comments", {"body": body}
+            "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": body}
         )
         assert response.status == 422
     form = await submit(
@@ -59,20 +63,20 @@ async def test_comment_validation_and_errors(client, make_client, factory, login
     assert form.status == 422
     assert "at most 1,000 characters" in await form.text()
     assert (
-        await author_api.call("POST", "/api/v1/posts/999999999/comments", {"body": "hi"})
+        await author_api.call("POST", "/api/snapline/v1/posts/999999999/comments", {"body": "hi"})
     ).status == 404
     assert (
-        await client.post(f"/api/v1/posts/{post_id}/comments", json={"body": "anon"})
+        await client.post(f"/api/snapline/v1/posts/{post_id}/comments", json={"body": "anon"})
     ).status == 403
     anonymous = await Api(client).call(
-        "POST", f"/api/v1/posts/{post_id}/comments", {"body": "anon"}
+        "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": "anon"}
     )
     assert anonymous.status == 401
     no_csrf = await author_api.client.post(
         f"/p/{post_id}/comments", data={"body": "no token"}, allow_redirects=False
     )
     assert no_csrf.status == 403
-    assert (await author_api.get(f"/api/v1/posts/{post_id}"))["comment_count"] == 0
+    assert (await author_api.get(f"/api/snapline/v1/posts/{post_id}"))["comment_count"] == 0
 
 
 async def test_who_may_delete_a_comment(client, make_client, factory, login):
@@ -88,16 +92,16 @@ async def test_who_may_delete_a_comment(client, make_client, factory, login):
     moderator_api = await browser_for(make_client, client, login, moderator)
     post_id = await factory.post(author)
     first, second, third = [await factory.comment(commenter, post_id) for _ in range(3)]
-    assert (await author_api.get(f"/api/v1/posts/{post_id}"))["comment_count"] == 3
-    assert (await stranger_api.call("DELETE", f"/api/v1/comments/{first}")).status == 403
+    assert (await author_api.get(f"/api/snapline/v1/posts/{post_id}"))["comment_count"] == 3
+    assert (await stranger_api.call("DELETE", f"/api/snapline/v1/comments/{first}")).status == 403
     refused = await submit(stranger_api.client, f"/comments/{first}/delete", page=f"/p/{post_id}")
     assert refused.status == 403
-    await commenter_api.call("DELETE", f"/api/v1/comments/{first}", expect=204)
-    await author_api.call("DELETE", f"/api/v1/comments/{second}", expect=204)
+    await commenter_api.call("DELETE", f"/api/snapline/v1/comments/{first}", expect=204)
+    await author_api.call("DELETE", f"/api/snapline/v1/comments/{second}", expect=204)
     removed = await submit(moderator_api.client, f"/comments/{third}/delete", page=f"/p/{post_id}")
     assert removed.status == 303
-    assert (await author_api.call("DELETE", f"/api/v1/comments/{third}")).status == 404
-    assert (await author_api.get(f"/api/v1/posts/{post_id}"))["comment_count"] == 0
+    assert (await author_api.call("DELETE", f"/api/snapline/v1/comments/{third}")).status == 404
+    assert (await author_api.get(f"/api/snapline/v1/posts/{post_id}"))["comment_count"] == 0
 
 
 async def test_likes_are_idempotent_and_show_on_posts(client, make_client, factory, login):
@@ -107,24 +111,24 @@ async def test_likes_are_idempotent_and_show_on_posts(client, make_client, facto
     fan_api = await browser_for(make_client, client, login, fan)
     for _ in range(2):
         answer = await (
-            await fan_api.call("POST", f"/api/v1/posts/{post_id}/like", expect=200)
+            await fan_api.call("POST", f"/api/snapline/v1/posts/{post_id}/like", expect=200)
         ).json()
         assert answer == {"liked": True, "like_count": 1}
-    post = await fan_api.get(f"/api/v1/posts/{post_id}")
+    post = await fan_api.get(f"/api/snapline/v1/posts/{post_id}")
     assert post["liked"] is True and post["like_count"] == 1
-    assert (await author_api.get(f"/api/v1/posts/{post_id}"))["liked"] is False
+    assert (await author_api.get(f"/api/snapline/v1/posts/{post_id}"))["liked"] is False
     html = await (await fan_api.client.get(f"/p/{post_id}")).text()
     assert 'aria-pressed="true"' in html and f'action="/p/{post_id}/unlike"' in html
 
     page = await submit(fan_api.client, f"/p/{post_id}/unlike", page=f"/p/{post_id}")
     assert page.status == 303
-    assert (await fan_api.get(f"/api/v1/posts/{post_id}"))["like_count"] == 0
+    assert (await fan_api.get(f"/api/snapline/v1/posts/{post_id}"))["like_count"] == 0
     answer = await (
-        await fan_api.call("DELETE", f"/api/v1/posts/{post_id}/like", expect=200)
+        await fan_api.call("DELETE", f"/api/snapline/v1/posts/{post_id}/like", expect=200)
     ).json()
     assert answer == {"liked": False, "like_count": 0}
-    assert (await fan_api.call("POST", "/api/v1/posts/999999999/like")).status == 404
-    assert (await Api(client).call("POST", f"/api/v1/posts/{post_id}/like")).status == 401
+    assert (await fan_api.call("POST", "/api/snapline/v1/posts/999999999/like")).status == 404
+    assert (await Api(client).call("POST", f"/api/snapline/v1/posts/{post_id}/like")).status == 401
 
 
 async def test_notifications_created_once_withdrawn_and_marked_read(
@@ -137,37 +141,45 @@ async def test_notifications_created_once_withdrawn_and_marked_read(
 
     await fan_api.follow(star.username)
     await fan_api.follow(star.username)
-    await fan_api.call("POST", f"/api/v1/posts/{post_id}/like", expect=200)
-    await fan_api.call("POST", f"/api/v1/posts/{post_id}/like", expect=200)
-    await fan_api.call("POST", f"/api/v1/posts/{post_id}/comments", {"body": "nice"}, expect=201)
-    await star_api.call("POST", f"/api/v1/posts/{post_id}/comments", {"body": "thanks"}, expect=201)
-    await star_api.call("POST", f"/api/v1/posts/{post_id}/like", expect=200)
+    await fan_api.call("POST", f"/api/snapline/v1/posts/{post_id}/like", expect=200)
+    await fan_api.call("POST", f"/api/snapline/v1/posts/{post_id}/like", expect=200)
+    await fan_api.call(
+        "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": "nice"}, expect=201
+    )
+    await star_api.call(
+        "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": "thanks"}, expect=201
+    )
+    await star_api.call("POST", f"/api/snapline/v1/posts/{post_id}/like", expect=200)
 
-    items = (await star_api.get("/api/v1/notifications"))["items"]
+    items = (await star_api.get("/api/snapline/v1/notifications"))["items"]
     assert [item["kind"] for item in items] == ["comment", "like", "follow"]
     assert all(item["actor"]["username"] == fan.username and not item["read"] for item in items)
     assert items[0]["post_id"] == post_id and items[2]["post_id"] is None
-    assert (await fan_api.get("/api/v1/notifications"))["items"] == []
+    assert (await fan_api.get("/api/snapline/v1/notifications"))["items"] == []
     html = await (await star_api.client.get("/")).text()
     assert 'data-unread="3"' in html
 
-    await fan_api.call("DELETE", f"/api/v1/posts/{post_id}/like", expect=200)
+    await fan_api.call("DELETE", f"/api/snapline/v1/posts/{post_id}/like", expect=200)
     await fan_api.unfollow(star.username)
-    items = (await star_api.get("/api/v1/notifications"))["items"]
+    items = (await star_api.get("/api/snapline/v1/notifications"))["items"]
     assert [item["kind"] for item in items] == ["comment"]
 
     page = await (await star_api.client.get("/notifications")).text()
     assert "commented on" in page and fan.username in page
-    await star_api.call("POST", "/api/v1/notifications/read", expect=200)
-    assert all(item["read"] for item in (await star_api.get("/api/v1/notifications"))["items"])
+    await star_api.call("POST", "/api/snapline/v1/notifications/read", expect=200)
+    assert all(
+        item["read"] for item in (await star_api.get("/api/snapline/v1/notifications"))["items"]
+    )
     assert 'data-unread="0"' in await (await star_api.client.get("/")).text()
     # The page's own button does the same, and comes back to the list.
-    await fan_api.call("POST", f"/api/v1/posts/{post_id}/comments", {"body": "again"}, expect=201)
+    await fan_api.call(
+        "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": "again"}, expect=201
+    )
     assert 'data-unread="1"' in await (await star_api.client.get("/")).text()
     marked = await submit(star_api.client, "/notifications/read", page="/notifications")
     assert marked.status == 303 and marked.headers["Location"] == "/notifications"
     assert 'data-unread="0"' in await (await star_api.client.get("/")).text()
-    assert (await client.get("/api/v1/notifications")).status == 401
+    assert (await client.get("/api/snapline/v1/notifications")).status == 401
 
 
 async def test_counters_equal_row_counts_under_concurrency(client, make_client, factory, login, db):
@@ -177,11 +189,11 @@ async def test_counters_equal_row_counts_under_concurrency(client, make_client, 
 
     async def like_unlike(api: Api, index: int) -> None:
         method = "POST" if index % 3 else "DELETE"
-        await api.call(method, f"/api/v1/posts/{post_id}/like", expect=200)
+        await api.call(method, f"/api/snapline/v1/posts/{post_id}/like", expect=200)
 
     async def comment(api: Api, index: int) -> None:
         await api.call(
-            "POST", f"/api/v1/posts/{post_id}/comments", {"body": f"c{index}"}, expect=201
+            "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": f"c{index}"}, expect=201
         )
 
     await asyncio.gather(

@@ -173,7 +173,7 @@ async def test_two_people_sign_up_follow_post_photos_interact_and_log_out(
     older: list[int] = []
     for number in range(1, OLDER_POSTS + 1):
         response = await bob_page.context.request.post(
-            "/api/v1/posts",
+            "/api/snapline/v1/posts",
             data={"body": f"Older post number {number} from the hills"},
             headers={"X-CSRF-Token": token},
         )

@@ -97,7 +97,9 @@ async def next_event(stream: aiohttp.ClientResponse, kind: str, within: float) -
 
 async def publish(base: str, http: aiohttp.ClientSession, token: str, body: str) -> int:
     headers = {"X-CSRF-Token": token}
-    async with http.post(f"{base}/api/v1/posts", json={"body": body}, headers=headers) as response:
+    async with http.post(
+        f"{base}/api/snapline/v1/posts", json={"body": body}, headers=headers
+    ) as response:
         assert response.status == 201
         return (await response.json())["id"]
 
@@ -109,11 +111,11 @@ async def test_post_published_on_one_process_reaches_a_stream_on_another(databas
         author_http, author_token = await session_for(b.base, author)
         try:
             async with reader_http.post(
-                f"{a.base}/api/v1/users/{author.username}/follow",
+                f"{a.base}/api/snapline/v1/users/{author.username}/follow",
                 headers={"X-CSRF-Token": reader_token},
             ) as followed:
                 assert followed.status == 200
-            async with reader_http.get(f"{a.base}/api/v1/stream") as stream:
+            async with reader_http.get(f"{a.base}/api/snapline/v1/stream") as stream:
                 assert stream.headers["Content-Type"].startswith("text/event-stream")
                 assert (await next_event(stream, "notifications", 5))["unread"] == 0
                 started = time.monotonic()
@@ -124,7 +126,7 @@ async def test_post_published_on_one_process_reaches_a_stream_on_another(databas
 
                 # The author's follow-back notification reaches the badge the same way.
                 async with author_http.post(
-                    f"{b.base}/api/v1/users/{reader.username}/follow",
+                    f"{b.base}/api/snapline/v1/users/{reader.username}/follow",
                     headers={"X-CSRF-Token": author_token},
                 ) as back:
                     assert back.status == 200
@@ -155,11 +157,11 @@ async def test_streams_resume_after_a_database_restart(settings, factory, tmp_pa
             author_http, author_token = await session_for(b.base, author)
             try:
                 async with reader_http.post(
-                    f"{a.base}/api/v1/users/{author.username}/follow",
+                    f"{a.base}/api/snapline/v1/users/{author.username}/follow",
                     headers={"X-CSRF-Token": reader_token},
                 ) as followed:
                     assert followed.status == 200
-                async with reader_http.get(f"{a.base}/api/v1/stream") as stream:
+                async with reader_http.get(f"{a.base}/api/snapline/v1/stream") as stream:
                     await next_event(stream, "notifications", 5)
                     await asyncio.to_thread(server.stop)
                     await asyncio.to_thread(server.start)
@@ -180,7 +182,7 @@ async def test_sigterm_closes_open_streams_and_exits_promptly(database_url, fact
     async with serving(database_url, 1) as (a,):
         http, _ = await session_for(a.base, reader)
         try:
-            async with http.get(f"{a.base}/api/v1/stream") as stream:
+            async with http.get(f"{a.base}/api/snapline/v1/stream") as stream:
                 await next_event(stream, "notifications", 5)
                 started = time.monotonic()
                 a.process.send_signal(signal.SIGTERM)
@@ -199,7 +201,7 @@ async def test_sigterm_closes_open_streams_and_exits_promptly(database_url, fact
 
 
 async def test_anonymous_stream_is_refused(client):
-    response = await client.get("/api/v1/stream")
+    response = await client.get("/api/snapline/v1/stream")
     assert response.status == 401
 
 
@@ -224,7 +226,7 @@ async def events_until_the_end(stream: aiohttp.ClientResponse, within: float) ->
 
 
 async def open_stream(http: aiohttp.ClientSession, base: str) -> aiohttp.ClientResponse:
-    stream = await http.get(f"{base}/api/v1/stream")
+    stream = await http.get(f"{base}/api/snapline/v1/stream")
     assert stream.status == 200
     await next_event(stream, "notifications", 5)
     return stream
@@ -232,7 +234,7 @@ async def open_stream(http: aiohttp.ClientSession, base: str) -> aiohttp.ClientR
 
 async def follow(base: str, http: aiohttp.ClientSession, token: str, username: str) -> None:
     async with http.post(
-        f"{base}/api/v1/users/{username}/follow", headers={"X-CSRF-Token": token}
+        f"{base}/api/snapline/v1/users/{username}/follow", headers={"X-CSRF-Token": token}
     ) as followed:
         assert followed.status == 200
 

@@ -121,7 +121,7 @@ async def log_in(http: aiohttp.ClientSession, base: str, username: str, password
 async def upload(http: aiohttp.ClientSession, base: str, token: str, shades: list[int]) -> int:
     photos = [(f"{shade}.png", small_png(shade), "image/png") for shade in shades]
     async with http.post(
-        f"{base}/api/v1/posts",
+        f"{base}/api/snapline/v1/posts",
         data=photo_form(photos, "from a test"),
         headers={"X-CSRF-Token": token, "Accept": "application/json"},
     ) as answer:

@@ -73,7 +73,7 @@ async def test_photos_go_to_the_bucket_upright_and_without_metadata(
     post_id = (await response.json())["id"]
     await wait_for_status(db, post_id)
 
-    [post] = (await Api(reader_browser).get("/api/v1/timeline"))["items"][:1]
+    [post] = (await Api(reader_browser).get("/api/snapline/v1/timeline"))["items"][:1]
     assert post["id"] == post_id and post["status"] == "published"
     [photo] = post["photos"]
     # Presigned, path-style, against the configured endpoint, valid for at least an hour.
@@ -116,7 +116,7 @@ async def test_public_url_setting_names_objects_under_it(
     response = await api_upload(client, photo_form([("a.png", png_bytes(), "image/png")]))
     post_id = (await response.json())["id"]
     await wait_for_status(db, post_id)
-    [photo] = (await Api(client).get(f"/api/v1/posts/{post_id}"))["photos"]
+    [photo] = (await Api(client).get(f"/api/snapline/v1/posts/{post_id}"))["photos"]
     [display, thumb] = await bucket.keys()
     assert (photo["url"], photo["thumb_url"]) == (
         f"{PUBLIC_BASE}/{display}",
@@ -196,12 +196,12 @@ async def test_deleting_a_post_deletes_its_objects_only_for_its_author(
 
     stranger = await make_client(client)
     await login(stranger, other)
-    assert (await Api(stranger).call("DELETE", f"/api/v1/posts/{post_id}")).status == 403
+    assert (await Api(stranger).call("DELETE", f"/api/snapline/v1/posts/{post_id}")).status == 403
     assert (await submit(stranger, f"/p/{post_id}/delete")).status == 403
     await wait_for_jobs(db)
     assert len(await bucket.keys()) == 4
 
-    await Api(client).call("DELETE", f"/api/v1/posts/{post_id}", expect=204)
+    await Api(client).call("DELETE", f"/api/snapline/v1/posts/{post_id}", expect=204)
     await wait_for_jobs(db)
     assert await bucket.keys() == []
     assert (await client.get(f"/p/{post_id}")).status == 404

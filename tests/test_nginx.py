@@ -246,7 +246,7 @@ async def test_sign_up_confirm_log_in_post_and_load_more_through_nginx(stack: St
         posted: list[int] = []
         for number in range(7):
             async with http.post(
-                f"{base}/api/v1/posts",
+                f"{base}/api/snapline/v1/posts",
                 json={"body": f"through nginx {number}"},
                 headers={"X-CSRF-Token": token},
             ) as response:
@@ -258,7 +258,7 @@ async def test_sign_up_confirm_log_in_post_and_load_more_through_nginx(stack: St
         shown: list[int] = []
         params = {"limit": "3"}
         for _ in range(len(posted)):
-            async with http.get(f"{base}/api/v1/timeline", params=params) as response:
+            async with http.get(f"{base}/api/snapline/v1/timeline", params=params) as response:
                 assert response.status == 200
                 note(response, request_ids)
                 page = await response.json()
@@ -373,11 +373,11 @@ async def test_live_events_arrive_through_nginx_within_a_second(stack: Stack, fa
     author_http, author_token = await session_for(base, author)
     try:
         async with reader_http.post(
-            f"{base}/api/v1/users/{author.username}/follow",
+            f"{base}/api/snapline/v1/users/{author.username}/follow",
             headers={"X-CSRF-Token": reader_token},
         ) as followed:
             assert followed.status == 200
-        async with reader_http.get(f"{base}/api/v1/stream") as stream:
+        async with reader_http.get(f"{base}/api/snapline/v1/stream") as stream:
             assert stream.headers["Content-Type"].startswith("text/event-stream")
             await next_event(stream, "notifications", 5)
             # Publish until both processes have published once: the stream is held by one
@@ -386,7 +386,7 @@ async def test_live_events_arrive_through_nginx_within_a_second(stack: Stack, fa
             for number in range(6):
                 started = time.monotonic()
                 async with author_http.post(
-                    f"{base}/api/v1/posts",
+                    f"{base}/api/snapline/v1/posts",
                     json={"body": f"live through nginx {number}"},
                     headers={"X-CSRF-Token": author_token},
                 ) as response:
@@ -410,13 +410,13 @@ async def test_nginx_refuses_an_oversized_upload_before_the_app_sees_it(stack: S
     headers = {"Content-Type": "multipart/form-data; boundary=snapline"}
     async with browser() as http:
         async with http.post(
-            f"{base}/api/v1/posts", data=zeros(OVERSIZED_BYTES), headers=headers
+            f"{base}/api/snapline/v1/posts", data=zeros(OVERSIZED_BYTES), headers=headers
         ) as response:
             assert response.status == 413
             assert "X-Request-Id" not in response.headers
         # A body within the limit does reach the app (which wants a CSRF token first).
         async with http.post(
-            f"{base}/api/v1/posts",
+            f"{base}/api/snapline/v1/posts",
             data=zeros(2 * MIB),
             headers={"Content-Type": "application/octet-stream"},
         ) as ok:
@@ -426,7 +426,7 @@ async def test_nginx_refuses_an_oversized_upload_before_the_app_sees_it(stack: S
             async with http.get(f"{base}/healthz") as response:
                 note(response, later)
     refused = [entry for entry in stack.nginx.access_log() if entry["status"] == 413]
-    assert len(refused) == 1 and refused[0]["uri"] == "/api/v1/posts"
+    assert len(refused) == 1 and refused[0]["uri"] == "/api/snapline/v1/posts"
     # nginx never opened a connection to an app process for it...
     assert refused[0]["upstream"] == "" and refused[0]["upstream_status"] == ""
     # ...and neither process logged it, though both have logged what came after.

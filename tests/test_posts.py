@@ -28,7 +28,7 @@ async def test_body_limits(client, factory, login, db):
     await login(client, await factory.user())
     api = Api(client)
     too_long = "x" * 2001
-    response = await api.call("POST", "/api/v1/posts", {"body": too_long}, expect=422)
+    response = await api.call("POST", "/api/snapline/v1/posts", {"body": too_long}, expect=422)
     assert (await response.json())["error"]["code"] == "invalid_body"
     assert await posts_by(db, too_long) == 0
     page = await submit(client, "/posts", {"body": too_long})
@@ -36,11 +36,13 @@ async def test_body_limits(client, factory, login, db):
     assert "at most 2,000 characters" in await page.text()
     assert too_long in await page.text()  # the draft is kept
     assert await posts_by(db, too_long) == 0
-    await api.call("POST", "/api/v1/posts", {"body": "   "}, expect=422)
-    await api.call("POST", "/api/v1/posts", {"body": 12}, expect=422)
-    await api.call("POST", "/api/v1/posts", {"body": "nul \x00 byte"}, expect=422)
+    await api.call("POST", "/api/snapline/v1/posts", {"body": "   "}, expect=422)
+    await api.call("POST", "/api/snapline/v1/posts", {"body": 12}, expect=422)
+    await api.call("POST", "/api/snapline/v1/posts", {"body": "nul \x00 byte"}, expect=422)
     exact = "y" * 2000
-    created = await (await api.call("POST", "/api/v1/posts", {"body": exact}, expect=201)).json()
+    created = await (
+        await api.call("POST", "/api/snapline/v1/posts", {"body": exact}, expect=201)
+    ).json()
     assert created["status"] == "published" and created["body"] == exact
     assert created["created_at"].endswith("Z")
 
@@ -49,28 +51,30 @@ async def test_malformed_json_and_wrong_media_type(client, factory, login):
     await login(client, await factory.user())
     token = await Api(client).token()
     bad_json = await client.post(
-        "/api/v1/posts",
+        "/api/snapline/v1/posts",
         data=b"{not json",
         headers={"Content-Type": "application/json", "X-CSRF-Token": token},
     )
     assert bad_json.status == 400
     bad_utf8 = await client.post(
-        "/api/v1/posts",
+        "/api/snapline/v1/posts",
         data=b'{"body": "\xff\xfe"}',
         headers={"Content-Type": "application/json", "X-CSRF-Token": token},
     )
     assert bad_utf8.status == 400
     text = await client.post(
-        "/api/v1/posts", data=b"body", headers={"Content-Type": "text/plain", "X-CSRF-Token": token}
+        "/api/snapline/v1/posts",
+        data=b"body",
+        headers={"Content-Type": "text/plain", "X-CSRF-Token": token},
     )
     assert text.status == 415
 
 
 async def test_unconfirmed_and_anonymous_users_cannot_post(client, factory, login, db):
-    anonymous = await Api(client).call("POST", "/api/v1/posts", {"body": "anon"})
+    anonymous = await Api(client).call("POST", "/api/snapline/v1/posts", {"body": "anon"})
     assert anonymous.status == 401
     await login(client, await factory.user(confirmed=False))
-    refused = await Api(client).call("POST", "/api/v1/posts", {"body": "unconfirmed"})
+    refused = await Api(client).call("POST", "/api/snapline/v1/posts", {"body": "unconfirmed"})
     assert refused.status == 403
     assert (await refused.json())["error"]["code"] == "email_unconfirmed"
     page = await submit(client, "/posts", {"body": "unconfirmed"})
@@ -90,15 +94,15 @@ async def test_only_the_author_or_a_moderator_deletes(client, make_client, facto
 
     other_browser = await make_client(client)
     await login(other_browser, other)
-    refused = await Api(other_browser).call("DELETE", f"/api/v1/posts/{first}")
+    refused = await Api(other_browser).call("DELETE", f"/api/snapline/v1/posts/{first}")
     assert refused.status == 403
     page = await submit(other_browser, f"/p/{first}/delete")
     assert page.status == 403
     assert (await client.get(f"/p/{first}")).status == 200
 
-    await Api(client).call("DELETE", f"/api/v1/posts/{first}", expect=204)
+    await Api(client).call("DELETE", f"/api/snapline/v1/posts/{first}", expect=204)
     assert (await client.get(f"/p/{first}")).status == 404
-    assert (await Api(client).call("DELETE", f"/api/v1/posts/{first}")).status == 404
+    assert (await Api(client).call("DELETE", f"/api/snapline/v1/posts/{first}")).status == 404
 
     mod_browser = await make_client(client)
     await login(mod_browser, moderator)
@@ -106,14 +110,14 @@ async def test_only_the_author_or_a_moderator_deletes(client, make_client, facto
     assert f'action="/p/{second}/delete"' in html
     removed = await submit(mod_browser, f"/p/{second}/delete", page=f"/p/{second}")
     assert removed.status == 303
-    profile = await Api(client).get(f"/api/v1/users/{author.username}")
+    profile = await Api(client).get(f"/api/snapline/v1/users/{author.username}")
     assert profile["post_count"] == 0
 
 
 async def test_unknown_posts_are_404(client):
     for path in ("/p/999999999", "/p/abc", "/p/99999999999999999999999"):
         assert (await client.get(path)).status == 404
-    api = await client.get("/api/v1/posts/999999999")
+    api = await client.get("/api/snapline/v1/posts/999999999")
     assert api.status == 404 and (await api.json())["error"]["code"] == "not_found"
 
 
@@ -125,7 +129,7 @@ async def test_explore_shows_everyones_posts_to_anyone(client, make_client, fact
     visitor = await make_client(client)
     assert body in await (await visitor.get("/")).text()
     assert body in await (await visitor.get("/explore")).text()
-    items = (await Api(visitor).get("/api/v1/explore"))["items"]
+    items = (await Api(visitor).get("/api/snapline/v1/explore"))["items"]
     assert items[0]["body"] == body
     assert items[0]["author"]["username"] == author.username
 

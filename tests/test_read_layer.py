@@ -253,7 +253,7 @@ async def test_only_registered_statements_reach_the_read_pool(
     line here fails the test."""
     admin = await factory.user(role="admin")
     await login(client, admin)
-    shown = await client.get(f"/api/v1/posts/{world.shown_post}")
+    shown = await client.get(f"/api/snapline/v1/posts/{world.shown_post}")
     username = (await shown.json())["author"]["username"]
     asked = {
         "home": "/",
@@ -266,15 +266,15 @@ async def test_only_registered_statements_reach_the_read_pool(
         "admin_users": "/admin/users",
         "settings_profile": "/settings/profile",
         "settings_password": "/settings/password",
-        "api_timeline": "/api/v1/timeline",
-        "api_explore": "/api/v1/explore",
-        "api_post": f"/api/v1/posts/{world.shown_post}",
-        "api_comments": f"/api/v1/posts/{world.shown_post}/comments",
-        "api_user": f"/api/v1/users/{username}",
-        "api_user_posts": f"/api/v1/users/{username}/posts",
-        "api_followers": f"/api/v1/users/{username}/followers",
-        "api_following": f"/api/v1/users/{username}/following",
-        "api_notifications": "/api/v1/notifications",
+        "api_timeline": "/api/snapline/v1/timeline",
+        "api_explore": "/api/snapline/v1/explore",
+        "api_post": f"/api/snapline/v1/posts/{world.shown_post}",
+        "api_comments": f"/api/snapline/v1/posts/{world.shown_post}/comments",
+        "api_user": f"/api/snapline/v1/users/{username}",
+        "api_user_posts": f"/api/snapline/v1/users/{username}/posts",
+        "api_followers": f"/api/snapline/v1/users/{username}/followers",
+        "api_following": f"/api/snapline/v1/users/{username}/following",
+        "api_notifications": "/api/snapline/v1/notifications",
         "fragments_posts": f"/fragments/posts?ids={world.shown_post},{world.hidden_post}",
         "mastodon_instance_v1": "/api/v1/instance",
         "mastodon_instance_v1_": "/api/v1/instance/",

@@ -116,3 +116,27 @@ def test_urls_built_below_the_routes_match_the_routes(settings):
     )
     assert urls("post", id=7) == str(app.router["post"].url_for(id="7")) == "/p/7"
     assert urls("login", {"next": "/p/7"}) == "/login?next=%2Fp%2F7"
+
+
+def test_snaplines_own_api_is_served_under_its_own_prefix_only(settings):
+    """SPEC §4: one release moves Snapline's JSON API to /api/snapline/v1; /api/v1 and
+    /api/v2 then belong to the Mastodon client API, so no handler of service/api answers
+    there."""
+    lines = route_lines(create_app(settings))
+    own = [line for line in lines if line.handler.startswith("service.api.")]
+    assert own and all(line.path.startswith("/api/snapline/v1/") for line in own), own
+    under_mastodon_prefixes = [
+        line for line in own if line.path.startswith(("/api/v1/", "/api/v2/"))
+    ]
+    assert under_mastodon_prefixes == []
+
+
+async def test_the_old_prefix_no_longer_answers_with_snaplines_shapes(client, factory):
+    author = await factory.user()
+    post_id = await factory.post(author)
+    for path in ("/api/v1/explore", "/api/v1/timeline", f"/api/v1/posts/{post_id}"):
+        response = await client.get(path)
+        assert response.status == 404, path
+    moved = await client.get("/api/snapline/v1/explore")
+    assert moved.status == 200
+    assert [item["id"] for item in (await moved.json())["items"]] == [post_id]

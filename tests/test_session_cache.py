@@ -104,7 +104,7 @@ async def test_two_processes_forget_an_ended_session_and_a_changed_user(
     as_json = {**cookie, "Accept": "application/json"}
 
     async def other_sees() -> int:
-        return (await other.get("/api/v1/timeline", headers=as_json)).status
+        return (await other.get("/api/snapline/v1/timeline", headers=as_json)).status
 
     # The other process remembers the session after its first request.
     assert await other_sees() == 200
@@ -134,7 +134,9 @@ async def test_two_processes_forget_an_ended_session_and_a_changed_user(
         )
     assert await other_sees() == 200
     write = await other.post(
-        "/api/v1/posts", json={"body": "after logout"}, headers={**as_json, "X-CSRF-Token": token}
+        "/api/snapline/v1/posts",
+        json={"body": "after logout"},
+        headers={**as_json, "X-CSRF-Token": token},
     )
     assert write.status == 401
     assert await other_sees() == 401  # the write's lookup replaced what was remembered

@@ -40,7 +40,9 @@ async def test_mega_tutorial_followers_scenario(client, make_client, factory, lo
     await factory.follow(mary, david)
 
     async def timeline(user) -> list[int]:
-        return [post["id"] for post in await api[user.username].all_pages("/api/v1/timeline")]
+        return [
+            post["id"] for post in await api[user.username].all_pages("/api/snapline/v1/timeline")
+        ]
 
     assert await timeline(john) == [p2, p4, p1]
     assert await timeline(susan) == [p2, p3]
@@ -59,7 +61,7 @@ async def test_paging_while_new_posts_arrive_returns_each_older_post_once(
     seen, cursor, newer = [], None, []
     while True:
         page = await reader_api.get(
-            "/api/v1/timeline", limit=20, **({"cursor": cursor} if cursor else {})
+            "/api/snapline/v1/timeline", limit=20, **({"cursor": cursor} if cursor else {})
         )
         seen.extend(post["id"] for post in page["items"])
         newer.append(await factory.post(author, f"newer {len(newer)}"))
@@ -68,12 +70,12 @@ async def test_paging_while_new_posts_arrive_returns_each_older_post_once(
             break
     assert seen == list(reversed(older))
     assert not set(newer) & set(seen)
-    first = await reader_api.get("/api/v1/timeline", limit=20)
+    first = await reader_api.get("/api/snapline/v1/timeline", limit=20)
     assert [post["id"] for post in first["items"][: len(newer)]] == list(reversed(newer))
 
 
 async def test_timeline_needs_a_login_and_valid_paging_parameters(client, factory, login):
-    anonymous = await client.get("/api/v1/timeline")
+    anonymous = await client.get("/api/snapline/v1/timeline")
     assert anonymous.status == 401
     assert (await anonymous.json())["error"]["code"] == "login_required"
     await login(client, await factory.user())
@@ -88,9 +90,9 @@ async def test_timeline_needs_a_login_and_valid_paging_parameters(client, factor
         {"cursor": encode(Position(datetime.now(UTC), 2**63))},
         {"cursor": encode(Position(datetime.now(UTC), 2**64))},
     ):
-        body = await api.get("/api/v1/timeline", expect=400, **params)
+        body = await api.get("/api/snapline/v1/timeline", expect=400, **params)
         assert body["error"]["code"] in ("invalid_limit", "invalid_cursor")
-    assert (await api.get("/api/v1/timeline", limit="50"))["items"] == []
+    assert (await api.get("/api/snapline/v1/timeline", limit="50"))["items"] == []
 
 
 async def test_statements_per_timeline_page_do_not_grow_with_page_size(
@@ -142,9 +144,12 @@ async def test_statements_per_timeline_page_do_not_grow_with_page_size(
         # Once first: the driver looks up the types of a statement's columns the first
         # time a connection prepares it.
         for limit in (2, 20):
-            await statements_of("/api/v1/timeline", limit=limit)
+            await statements_of("/api/snapline/v1/timeline", limit=limit)
         await statements_of("/")
-        counts = {limit: await statements_of("/api/v1/timeline", limit=limit) for limit in (2, 20)}
+        counts = {
+            limit: await statements_of("/api/snapline/v1/timeline", limit=limit)
+            for limit in (2, 20)
+        }
         html_statements = await statements_of("/")
     finally:
         event.remove(engine, "before_cursor_execute", log_other)

@@ -97,7 +97,7 @@ def photo_form(
 async def api_upload(client: TestClient, form: aiohttp.FormData | bytes, **headers: str):
     token = await csrf_for(client)
     return await client.post(
-        "/api/v1/posts",
+        "/api/snapline/v1/posts",
         data=form,
         headers={"Accept": "application/json", "X-CSRF-Token": token, **headers},
     )
@@ -215,12 +215,12 @@ async def test_photo_post_is_processed_published_and_shown_to_followers(
     assert created["status"] == "processing" and created["published_at"] is None
 
     # Nobody but the author sees it while it is processed.
-    assert await Api(reader_browser).get(f"/api/v1/posts/{created['id']}", expect=404)
+    assert await Api(reader_browser).get(f"/api/snapline/v1/posts/{created['id']}", expect=404)
     home = await (await client.get("/")).text()
     assert "Processing photos" in home
 
     await wait_for_status(db, created["id"])
-    timeline = (await Api(reader_browser).get("/api/v1/timeline"))["items"]
+    timeline = (await Api(reader_browser).get("/api/snapline/v1/timeline"))["items"]
     assert timeline[0]["id"] == created["id"]
     [photo] = timeline[0]["photos"]
     assert photo["alt"] == "Sand"
@@ -243,7 +243,7 @@ async def test_photo_post_is_processed_published_and_shown_to_followers(
     assert thumb.size == (320, 320)
     assert_no_metadata(thumb, await answer.read())
 
-    profile = await Api(client).get(f"/api/v1/users/{author.username}")
+    profile = await Api(client).get(f"/api/snapline/v1/users/{author.username}")
     assert profile["post_count"] == 1
     page = await (await reader_browser.get(f"/p/{created['id']}")).text()
     assert f'src="{photo["url"]}" alt="Sand" width="810" height="1080"' in page
@@ -469,13 +469,13 @@ async def test_an_uploaded_avatar_replaces_the_identicon_everywhere(
     await wait_for_jobs(db)
     await Api(client).post_text("with my face")
 
-    profile = await Api(client).get(f"/api/v1/users/{account.username}")
+    profile = await Api(client).get(f"/api/snapline/v1/users/{account.username}")
     assert re.fullmatch(r"/media/avatars/[0-9a-f]{32}/400\.jpg", profile["avatar_url"])
     assert profile["bio"] == "hi"
     large, answer = await fetch_image(client, profile["avatar_url"])
     assert large.size == (400, 400)
     assert_no_metadata(large, await answer.read())
-    [post] = (await Api(client).get("/api/v1/timeline"))["items"][:1]
+    [post] = (await Api(client).get("/api/snapline/v1/timeline"))["items"][:1]
     small_url = post["author"]["avatar_url"]
     assert small_url == profile["avatar_url"].replace("/400.jpg", "/64.jpg")
     assert (await fetch_image(client, small_url))[0].size == (64, 64)
@@ -488,7 +488,7 @@ async def test_an_uploaded_avatar_replaces_the_identicon_everywhere(
     second = ("me.png", encoded(picture(500, 500), "PNG"), "image/png")
     await client.post("/settings/profile", data=profile_form(token, second), allow_redirects=False)
     await wait_for_jobs(db)
-    profile = await Api(client).get(f"/api/v1/users/{account.username}")
+    profile = await Api(client).get(f"/api/snapline/v1/users/{account.username}")
     assert first_prefix not in profile["avatar_url"]
     root = settings.resolve_path(settings.storage.local_path)
     assert not (root / first_prefix).exists()
@@ -508,7 +508,7 @@ async def test_a_bad_avatar_is_refused_and_the_form_kept(client, factory, login,
     html = await response.text()
     assert "not a JPEG, PNG, WebP or GIF image" in html and ">my bio</textarea>" in html
     assert await media_state(db, client, settings, account.id) == before
-    profile = await Api(client).get(f"/api/v1/users/{account.username}")
+    profile = await Api(client).get(f"/api/snapline/v1/users/{account.username}")
     assert profile["avatar_url"].startswith("/identicons/") and profile["bio"] == ""
 
 
@@ -528,11 +528,11 @@ async def test_a_photo_that_cannot_be_processed_fails_its_post_for_its_author_on
 
     home = await (await client.get("/")).text()
     assert "Processing failed" in home and f'action="/p/{post_id}/delete"' in home
-    assert (await Api(client).get(f"/api/v1/posts/{post_id}"))["status"] == "failed"
+    assert (await Api(client).get(f"/api/snapline/v1/posts/{post_id}"))["status"] == "failed"
     stranger = await make_client(client)
     await login(stranger, await factory.user())
     assert (await stranger.get(f"/p/{post_id}")).status == 404
-    await Api(client).call("DELETE", f"/api/v1/posts/{post_id}", expect=204)
+    await Api(client).call("DELETE", f"/api/snapline/v1/posts/{post_id}", expect=204)
     await wait_for_jobs(db)
     async with db() as session:
         assert (
@@ -545,5 +545,5 @@ async def test_a_photo_that_cannot_be_processed_fails_its_post_for_its_author_on
             )
             == 0
         )
-    profile = await Api(client).get(f"/api/v1/users/{author.username}")
+    profile = await Api(client).get(f"/api/snapline/v1/users/{author.username}")
     assert profile["post_count"] == 0

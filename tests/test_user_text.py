@@ -120,7 +120,7 @@ async def test_posts_and_comments_refuse_controls_through_forms_and_api(client, 
     post_id = (await api.post_text("a post to comment on"))["id"]
     for char in CONTROLS.values():
         body = spoiled(char)
-        response = await api.call("POST", "/api/v1/posts", {"body": body}, expect=422)
+        response = await api.call("POST", "/api/snapline/v1/posts", {"body": body}, expect=422)
         error = (await response.json())["error"]
         assert error["code"] == "invalid_body" and "not allowed" in error["message"]
         response = await submit(client, "/posts", {"body": body})
@@ -134,16 +134,16 @@ async def test_posts_and_comments_refuse_controls_through_forms_and_api(client, 
             client, photo_form([("a.jpg", camera_jpeg(64, 48), "image/jpeg")], alts=[body])
         )
         assert response.status == 422, repr(char)
-        path = f"/api/v1/posts/{post_id}/comments"
+        path = f"/api/snapline/v1/posts/{post_id}/comments"
         response = await api.call("POST", path, {"body": body}, expect=422)
         assert (await response.json())["error"]["code"] == "invalid_body"
         response = await submit(client, f"/p/{post_id}/comments", {"body": body})
         assert response.status == 422 and "not allowed" in await response.text()
     # A lone surrogate is refused too (as malformed JSON or as text), never stored.
-    response = await api.call("POST", "/api/v1/posts", {"body": spoiled(LONE_SURROGATE)})
+    response = await api.call("POST", "/api/snapline/v1/posts", {"body": spoiled(LONE_SURROGATE)})
     assert response.status in (400, 422)
     response = await api.call(
-        "POST", f"/api/v1/posts/{post_id}/comments", {"body": spoiled(LONE_SURROGATE)}
+        "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": spoiled(LONE_SURROGATE)}
     )
     assert response.status in (400, 422)
     assert await count(db, "SELECT count(*) FROM posts WHERE body LIKE 'ab%cd'") == 0
@@ -164,7 +164,7 @@ async def test_controls_at_either_end_of_a_text_are_refused_not_trimmed(
     api = Api(client)
     post_id = (await api.post_text("a post to comment on"))["id"]
     for value in (f"{char}text", f"text{char}"):
-        response = await api.call("POST", "/api/v1/posts", {"body": value}, expect=422)
+        response = await api.call("POST", "/api/snapline/v1/posts", {"body": value}, expect=422)
         assert (await response.json())["error"]["code"] == "invalid_body"
         response = await submit(client, "/posts", {"body": value})
         assert response.status == 422
@@ -172,7 +172,7 @@ async def test_controls_at_either_end_of_a_text_are_refused_not_trimmed(
             client, photo_form([("a.jpg", camera_jpeg(64, 48), "image/jpeg")], alts=[value])
         )
         assert response.status == 422
-        path = f"/api/v1/posts/{post_id}/comments"
+        path = f"/api/snapline/v1/posts/{post_id}/comments"
         await api.call("POST", path, {"body": value}, expect=422)
         response = await submit(client, f"/p/{post_id}/comments", {"body": value})
         assert response.status == 422
@@ -229,7 +229,9 @@ async def test_bidi_in_posts_and_comments_is_isolated_where_shown(client, factor
     body = "price \u202e0.99 $\u202c and more \u202eunterminated"
     post_id = (await api.post_text(body))["id"]
     comment = "ok \u2067isolate never closed"
-    await api.call("POST", f"/api/v1/posts/{post_id}/comments", {"body": comment}, expect=201)
+    await api.call(
+        "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": comment}, expect=201
+    )
     pages = [f"/p/{post_id}", "/", f"/@{author.username}", "/explore"]
     for path in pages:
         html = await (await client.get(path)).text()

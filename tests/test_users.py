@@ -24,14 +24,14 @@ async def test_follow_and_unfollow_update_counts_and_follows_you_badge(
     assert "Follows you" in ann_seen_by_bob
     assert "<strong>1</strong> following" in ann_seen_by_bob
 
-    user = await Api(bob_browser).get(f"/api/v1/users/{ann.username}")
+    user = await Api(bob_browser).get(f"/api/snapline/v1/users/{ann.username}")
     assert user["follows_you"] is True and user["following"] is False
     assert user["following_count"] == 1 and user["followers_count"] == 0
     assert "email" not in user and "password_hash" not in user
 
     await submit(client, f"/@{bob.username}/unfollow", page=f"/@{bob.username}")
     assert "Follows you" not in await (await bob_browser.get(f"/@{ann.username}")).text()
-    assert (await Api(client).get(f"/api/v1/users/{bob.username}"))["followers_count"] == 0
+    assert (await Api(client).get(f"/api/snapline/v1/users/{bob.username}"))["followers_count"] == 0
 
 
 async def test_follow_is_idempotent_even_under_concurrency(client, factory, login):
@@ -40,7 +40,7 @@ async def test_follow_is_idempotent_even_under_concurrency(client, factory, logi
     api = Api(client)
     answers = await asyncio.gather(*(api.follow(bob.username) for _ in range(20)))
     assert all(answer == {"following": True, "followers_count": 1} for answer in answers)
-    assert (await api.get(f"/api/v1/users/{ann.username}"))["following_count"] == 1
+    assert (await api.get(f"/api/snapline/v1/users/{ann.username}"))["following_count"] == 1
     twice = await asyncio.gather(*(api.unfollow(bob.username) for _ in range(5)))
     assert all(answer == {"following": False, "followers_count": 0} for answer in twice)
 
@@ -62,7 +62,7 @@ async def test_mutual_follows_at_the_same_moment_do_not_deadlock(
 async def test_cannot_follow_yourself_or_follow_unconfirmed(client, make_client, factory, login):
     ann = await factory.user()
     await login(client, ann)
-    refused = await Api(client).call("POST", f"/api/v1/users/{ann.username}/follow")
+    refused = await Api(client).call("POST", f"/api/snapline/v1/users/{ann.username}/follow")
     assert refused.status == 422
     assert (await refused.json())["error"]["code"] == "cannot_follow_self"
 
@@ -72,7 +72,9 @@ async def test_cannot_follow_yourself_or_follow_unconfirmed(client, make_client,
     page = await submit(browser, f"/@{ann.username}/follow", page=f"/@{ann.username}")
     assert page.status == 403
     assert "Confirm your email" in await page.text()
-    assert (await Api(browser).get(f"/api/v1/users/{ann.username}"))["followers_count"] == 0
+    assert (await Api(browser).get(f"/api/snapline/v1/users/{ann.username}"))[
+        "followers_count"
+    ] == 0
 
 
 async def test_followers_list_is_newest_first_with_since(client, make_client, factory, login):
@@ -83,18 +85,18 @@ async def test_followers_list_is_newest_first_with_since(client, make_client, fa
         await login(browser, fan)
         await Api(browser).follow(star.username)
     api = Api(client)
-    page = await api.get(f"/api/v1/users/{star.username}/followers", limit=2)
+    page = await api.get(f"/api/snapline/v1/users/{star.username}/followers", limit=2)
     assert [item["user"]["username"] for item in page["items"]] == [
         fans[2].username,
         fans[1].username,
     ]
     assert page["items"][0]["since"] >= page["items"][1]["since"]
     rest = await api.get(
-        f"/api/v1/users/{star.username}/followers", limit=2, cursor=page["next_cursor"]
+        f"/api/snapline/v1/users/{star.username}/followers", limit=2, cursor=page["next_cursor"]
     )
     assert [item["user"]["username"] for item in rest["items"]] == [fans[0].username]
     assert rest["next_cursor"] is None
-    following = await api.get(f"/api/v1/users/{fans[0].username}/following")
+    following = await api.get(f"/api/snapline/v1/users/{fans[0].username}/following")
     assert [item["user"]["username"] for item in following["items"]] == [star.username]
     html = await (await client.get(f"/@{star.username}/followers")).text()
     assert html.index(fans[2].username) < html.index(fans[0].username)
@@ -105,10 +107,10 @@ async def test_unknown_users_are_404_in_pages_and_api(client):
     for path in ("/@nobody_at_all", "/@nobody_at_all/followers", "/@" + "x" * 40, "/@bad%00name"):
         assert (await client.get(path)).status == 404
     for path in (
-        "/api/v1/users/nobody_at_all",
-        "/api/v1/users/nobody_at_all/posts",
-        "/api/v1/users/nobody_at_all/following",
-        "/api/v1/users/bad%00name/posts",
+        "/api/snapline/v1/users/nobody_at_all",
+        "/api/snapline/v1/users/nobody_at_all/posts",
+        "/api/snapline/v1/users/nobody_at_all/following",
+        "/api/snapline/v1/users/bad%00name/posts",
     ):
         response = await client.get(path)
         assert response.status == 404
@@ -147,6 +149,6 @@ async def test_profile_settings_save_and_validate(client, factory, login):
         page="/settings/profile",
     )
     assert saved.status == 303
-    user = await Api(client).get(f"/api/v1/users/{ann.username}")
+    user = await Api(client).get(f"/api/snapline/v1/users/{ann.username}")
     assert user["display_name"] == "Ann Example"
     assert user["location"] == "Lisbon" and user["bio"] == "Line one\nline two"

@@ -1,1 +1,1 @@
-"""The JSON API, /api/v1: one module per area, each exporting ``routes``."""
+"""The JSON API, /api/snapline/v1: one module per area, each exporting ``routes``."""

@@ -1,4 +1,4 @@
-"""/api/v1/comments: deleting a comment."""
+"""/api/snapline/v1/comments: deleting a comment."""
 
 from __future__ import annotations
 

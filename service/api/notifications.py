@@ -1,4 +1,4 @@
-"""/api/v1/notifications: the list, and marking it read."""
+"""/api/snapline/v1/notifications: the list, and marking it read."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/api/v1/stream: the signed-in user's live events as Server-Sent Events (see
+"""/api/snapline/v1/stream: the signed-in user's live events as Server-Sent Events (see
 service/live.py)."""
 
 from __future__ import annotations

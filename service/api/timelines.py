@@ -1,4 +1,4 @@
-"""/api/v1/timeline and /api/v1/explore."""
+"""/api/snapline/v1/timeline and /api/snapline/v1/explore."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/api/v1/users: profiles, their posts, relationships, follow and unfollow."""
+"""/api/snapline/v1/users: profiles, their posts, relationships, follow and unfollow."""
 
 from __future__ import annotations
 
