@@ -19,9 +19,11 @@ from service.keys import (
     scheduler_key,
     session_cache_key,
     settings_key,
+    token_cache_key,
 )
 from service.observability import metrics_middleware
 from service.reads.session_cache import SessionCache
+from service.reads.token_cache import TokenCache
 from service.routes import STATIC_DIR
 from service.security import PasswordService
 from service.settings import PROJECT_ROOT, Settings
@@ -105,6 +107,7 @@ def create_app(settings: Settings) -> web.Application:
     app[mail_templates_key] = mail.mail_templates()
     # Filled by requests, emptied by the live listener's announcements (live.py).
     app[session_cache_key] = SessionCache()
+    app[token_cache_key] = TokenCache()
     setup_templates(app, TEMPLATES_DIR, development=settings.app.env == "dev")
     app.on_response_prepare.append(security_headers(settings.is_https))
     hide_server_software()

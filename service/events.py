@@ -17,6 +17,8 @@ CHANNEL = "snapline_events"
 SESSION_ENDED = "session_ended"
 # Sent by a trigger on users (migration 0008) when what a SessionUser holds changes.
 USER_CHANGED = "user_changed"
+# Sent by a trigger on access_tokens (migration 0010) when a token is deleted: revoked.
+TOKEN_REVOKED = "token_revoked"
 
 
 async def announce(session: AsyncSession, event: dict[str, Any]) -> None:

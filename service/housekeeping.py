@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from service.domain import accounts, ratelimit, sessions
+from service.domain import accounts, oauth, ratelimit, sessions
 from service.keys import scheduler_key, sessionmaker_key
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ async def sweep(app: web.Application) -> None:
     async with app[sessionmaker_key].begin() as db:
         await sessions.forget_expired_sessions(db)
         await accounts.forget_expired_tokens(db)
+        await oauth.forget_expired_codes(db)
         await ratelimit.forget_expired(db, datetime.now(UTC) - RATE_WINDOW_RETENTION)
 
 

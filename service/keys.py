@@ -32,8 +32,13 @@ spool_dir_key = web.AppKey("spool_dir", Path)
 pixel_budget_key = web.AppKey("pixel_budget", "PixelBudget")
 
 session_cache_key = web.AppKey("session_cache", "SessionCache")
+token_cache_key = web.AppKey("token_cache", "TokenCache")
+# What each route asks of a bearer token (routes.TOKEN_SCOPES), see web/tokens.py.
+route_scopes_key = web.AppKey("route_scopes", "RouteScopes")
 current_user_key = web.RequestKey("current_user", "SessionUser | None")
 auth_session_hash_key = web.RequestKey("auth_session_hash", "bytes | None")
+# The bearer token a request came with, when it came with one (never with the cookie too).
+bearer_key = web.RequestKey("bearer", "TokenGrant | None")
 request_id_key = web.RequestKey("request_id", str)
 # The client's address as a trusted proxy forwarded it, for the access log.
 client_address_key = web.RequestKey("client_address", str)

@@ -38,11 +38,13 @@ from service.keys import (
     session_cache_key,
     sessionmaker_key,
     settings_key,
+    token_cache_key,
 )
 from service.models import Follow
 from service.reads import notifications
 from service.reads.session_cache import SessionCache
 from service.reads.statements import reading
+from service.reads.token_cache import TokenCache
 from service.workers.connection import HeldConnection
 
 log = logging.getLogger(__name__)
@@ -89,10 +91,17 @@ class Stream:
 class LiveHub:
     """The streams open in this process, by user id."""
 
-    def __init__(self, sessionmaker, read_pool: asyncpg.Pool, sessions: SessionCache) -> None:
+    def __init__(
+        self,
+        sessionmaker,
+        read_pool: asyncpg.Pool,
+        sessions: SessionCache,
+        tokens: TokenCache | None = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.read_pool = read_pool
         self.sessions = sessions
+        self.tokens = tokens if tokens is not None else TokenCache()
         self.streams: dict[int, set[Stream]] = {}
         self.incoming: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
@@ -162,6 +171,11 @@ class LiveHub:
                 if stream.session_hash not in live:
                     stream.end()
 
+    def stopped_listening(self) -> None:
+        """The listening connection is lost: announcements may be missed from now on."""
+        self.sessions.listening(False)
+        self.tokens.listening(False)
+
     def on_notify(self, connection, pid, channel, payload: str) -> None:
         try:
             event = json.loads(payload)
@@ -175,9 +189,19 @@ class LiveHub:
             self._session_ended(event)
         elif kind == events.USER_CHANGED:
             try:
-                self.sessions.user_changed(int(event["user_id"]))
+                user_id = int(event["user_id"])
             except (KeyError, TypeError, ValueError):
                 log.warning("ignoring a malformed user event: %r", event)
+                return
+            self.sessions.user_changed(user_id)
+            self.tokens.user_changed(user_id)
+        elif kind == events.TOKEN_REVOKED:
+            try:
+                self.tokens.revoked(bytes.fromhex(event["token"]))
+            except (KeyError, TypeError, ValueError):
+                log.warning("ignoring a malformed token event: %r", event)
+                # Which token it was is unknown: forget them all rather than keep it.
+                self.tokens.listening(True)
         else:
             self.incoming.put_nowait(event)
 
@@ -222,6 +246,7 @@ async def _listen(hub: LiveHub, connection: asyncpg.Connection, reconnected: boo
     await connection.add_listener(CHANNEL, hub.on_notify)
     # From here on no announcement is missed: sessions may be remembered again.
     hub.sessions.listening(True)
+    hub.tokens.listening(True)
     if reconnected:
         # Events sent while we were away are gone: tell clients to catch up.
         hub.broadcast(sse("resync", {}))
@@ -229,13 +254,15 @@ async def _listen(hub: LiveHub, connection: asyncpg.Connection, reconnected: boo
 
 
 async def live_ctx(app: web.Application) -> AsyncIterator[None]:
-    hub = LiveHub(app[sessionmaker_key], app[read_pool_key], app[session_cache_key])
+    hub = LiveHub(
+        app[sessionmaker_key], app[read_pool_key], app[session_cache_key], app[token_cache_key]
+    )
     app[live_hub_key] = hub
     listener = HeldConnection(
         asyncpg_dsn(app[settings_key].database.url),
         "live events",
         functools.partial(_listen, hub),
-        on_lost=functools.partial(hub.sessions.listening, False),
+        on_lost=hub.stopped_listening,
     )
     scheduler = app[scheduler_key]
     listening = await scheduler.spawn(listener.run())

@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -154,6 +155,66 @@ class RateLimitCounter(Base):
     hits: Mapped[int] = mapped_column(Integer, server_default="1")
 
     __table_args__ = (PrimaryKeyConstraint("bucket", "window_start"),)
+
+
+class OAuthApp(Base):
+    """An app registered through POST /api/v1/apps (RFC 6749 §2): anyone may register one.
+    Only the SHA-256 of its client secret is kept."""
+
+    __tablename__ = "oauth_apps"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    client_secret_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    name: Mapped[str] = mapped_column(String(100))
+    website: Mapped[str | None] = mapped_column(String(2000))
+    redirect_uris: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    scopes: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now_column()
+
+
+class AccessToken(Base):
+    """A bearer token: an app's for a user (the code flow), an app's own (client
+    credentials, no user), or a user's personal access token (no app, a name). Only its
+    SHA-256 is kept; deleting the row revokes it, and a trigger tells every process."""
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    app_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oauth_apps.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str | None] = mapped_column(String(100))
+    scopes: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (CheckConstraint("app_id IS NOT NULL OR user_id IS NOT NULL", name="owner"),)
+
+
+class OAuthCode(Base):
+    """An authorization code (RFC 6749 §4.1), stored hashed, good for one exchange within
+    minutes. A used code is kept until it expires, with the token it gave, so that a second
+    use can revoke that token (§4.1.2)."""
+
+    __tablename__ = "oauth_codes"
+
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("oauth_apps.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # As the authorization request gave it; NULL when it named none (one registered URI).
+    redirect_uri: Mapped[str | None] = mapped_column(Text)
+    scopes: Mapped[str] = mapped_column(Text)
+    # RFC 7636, S256 only.
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("access_tokens.id", ondelete="SET NULL"), index=True
+    )
 
 
 POST_STATUSES = ("processing", "published", "failed")

@@ -4,13 +4,16 @@ the URL prefix they serve. `python -m service routes` prints this table as regis
 docs/routes.md holds it, checked by a test.
 
 A POST beside a named GET of the same path needs no name of its own: its URL is the GET's.
+
+TOKEN_SCOPES, below the table, says which scope a bearer token needs for each route; a route
+it does not list refuses every token (docs/api.md).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from service import observability
+from service import observability, scopes
 from service.api import comments as api_comments
 from service.api import notifications as api_notifications
 from service.api import posts as api_posts
@@ -22,6 +25,10 @@ from service.mastodon import defaults as mastodon_defaults
 from service.mastodon import instance as mastodon_instance
 from service.mastodon import statuses as mastodon_statuses
 from service.mastodon import timelines as mastodon_timelines
+from service.keys import route_scopes_key
+from service.oauth import apps as oauth_apps
+from service.oauth import authorize as oauth_authorize
+from service.oauth import tokens as oauth_tokens
 from service.settings import PROJECT_ROOT, Settings
 from service.views import (
     admin,
@@ -35,9 +42,11 @@ from service.views import (
     notifications,
     posts,
     settings,
+    tokens,
     users,
 )
 from service.web.metrics_access import only_from
+from service.web.tokens import Requirement, RouteScopes
 
 STATIC_DIR = PROJECT_ROOT / "service" / "static"
 
@@ -67,6 +76,11 @@ PAGES = [
     web.post("/settings/profile", settings.profile),
     web.get("/settings/password", settings.password_form, name="settings_password"),
     web.post("/settings/password", settings.password),
+    web.get("/settings/apps", tokens.connected_apps, name="settings_apps"),
+    web.post("/settings/apps/{id}/revoke", tokens.revoke_app, name="settings_app_revoke"),
+    web.get("/settings/tokens", tokens.personal_tokens, name="settings_tokens"),
+    web.post("/settings/tokens", tokens.create_token),
+    web.post("/settings/tokens/{id}/revoke", tokens.revoke_token, name="settings_token_revoke"),
     # People.
     web.get("/@{username}", users.profile, name="profile"),
     web.get("/@{username}/followers", users.followers, name="followers"),
@@ -198,11 +212,57 @@ MASTODON = [
     web.get("/api/v1/trends/links", mastodon_defaults.empty_list, name="mastodon_trends_links"),
 ]
 
+# The OAuth 2 authorization server (service/oauth/): apps register, people consent, apps
+# exchange codes for tokens and give them back.
+OAUTH = [
+    web.post("/api/v1/apps", oauth_apps.create, name="oauth_apps"),
+    web.get(
+        "/api/v1/apps/verify_credentials", oauth_apps.verify_credentials, name="oauth_app_verify"
+    ),
+    web.get("/oauth/authorize", oauth_authorize.authorize_form, name="oauth_authorize"),
+    web.post("/oauth/authorize", oauth_authorize.authorize),
+    web.post("/oauth/token", oauth_tokens.token, name="oauth_token"),
+    web.post("/oauth/revoke", oauth_tokens.revoke, name="oauth_revoke"),
+    web.get(
+        "/.well-known/oauth-authorization-server", oauth_tokens.metadata, name="oauth_metadata"
+    ),
+]
+
+# What a bearer token must hold, by method and route name: one scope, or a tuple of which
+# any one will do (scopes.ANY_TOKEN: a valid token is enough). Deny by default: a route not
+# listed here answers every bearer request 403, so each new route is one line here.
+TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
+    ("GET", "api_timeline"): "read:statuses",
+    ("GET", "api_explore"): "read:statuses",
+    ("POST", "api_posts"): "write:statuses",
+    ("GET", "api_post"): "read:statuses",
+    ("DELETE", "api_post"): "write:statuses",
+    ("POST", "api_like"): "write:favourites",
+    ("DELETE", "api_like"): "write:favourites",
+    ("GET", "api_comments"): "read:statuses",
+    ("POST", "api_comments"): "write:statuses",
+    ("DELETE", "api_comment"): "write:statuses",
+    ("GET", "api_user"): "read:accounts",
+    ("GET", "api_user_posts"): "read:statuses",
+    ("GET", "api_followers"): "read:accounts",
+    ("GET", "api_following"): "read:accounts",
+    ("POST", "api_follow"): "write:follows",
+    ("DELETE", "api_follow"): "write:follows",
+    ("GET", "api_notifications"): "read:notifications",
+    ("POST", "api_notifications_read"): "write:notifications",
+    ("GET", "oauth_app_verify"): scopes.ANY_TOKEN,
+    ("GET", "oauth_metadata"): scopes.ANY_TOKEN,
+}
+# Routes where the app authenticates itself (client id and secret, or nothing at all):
+# no bearer token, no session cookie, no CSRF token.
+CLIENT_ROUTES = frozenset({"oauth_apps", "oauth_token", "oauth_revoke"})
+
 
 def add_routes(app: web.Application, settings: Settings) -> None:
     app.router.add_routes(PAGES)
     app.router.add_routes(API)
     app.router.add_routes(MASTODON)
+    app.router.add_routes(OAUTH)
     # Files: stored photos and avatars, and the page's own assets with a content hash.
     app.router.add_get(f"/media/{MEDIA_KEY}", media.media, name="media")
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
@@ -212,3 +272,4 @@ def add_routes(app: web.Application, settings: Settings) -> None:
         only_from(settings.server.metrics_allow, observability.metrics),
         name="metrics",
     )
+    app[route_scopes_key] = RouteScopes(TOKEN_SCOPES, CLIENT_ROUTES, app.router)

@@ -442,6 +442,9 @@ def requests(draw, served: Served, routes: list[Route] | None = None) -> Request
 # What every answer must be.
 
 
+OAUTH_PATHS = ("/api/v1/apps", "/oauth/", "/.well-known/oauth-authorization-server")
+
+
 def assert_clean_refusal(request: Request, response: RawResponse) -> None:
     where = (request.method, request.target[:200], request.identity.name, response.status)
     assert response.status < 500, (*where, response.text[:500])
@@ -451,8 +454,13 @@ def assert_clean_refusal(request: Request, response: RawResponse) -> None:
         return  # a file's answer to a Range it cannot satisfy has no body by design
     if response.content_type == "application/json":
         error = response.json()["error"]
-        if request.mastodon and isinstance(error, str):
-            assert error, where  # Mastodon's shape: the text alone
+        if isinstance(error, str):
+            # Mastodon's and OAuth's shape ({"error": "..."}): the Mastodon routes, the OAuth
+            # endpoints, and bearer tokens refused anywhere.
+            bearer_refusal = response.headers.get("www-authenticate", "").startswith("Bearer")
+            assert error and (
+                request.mastodon or request.target.startswith(OAUTH_PATHS) or bearer_refusal
+            ), where
             return
         assert isinstance(error["code"], str) and error["code"], where
         assert isinstance(error["message"], str) and error["message"], where

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import text
 
 from service.cursor import MAX_ID
-from service.domain import accounts
+from service.domain import accounts, oauth
 from service.keys import read_pool_key
 from service.reads import statements
 from service.reads.paging import NEWEST_FIRST, OLDEST_FIRST
@@ -253,6 +253,8 @@ async def test_only_registered_statements_reach_the_read_pool(
     line here fails the test."""
     admin = await factory.user(role="admin")
     await login(client, admin)
+    registered = await client.post("/api/v1/apps", data={"client_name": "app"})
+    client_id = (await registered.json())["client_id"]
     shown = await client.get(f"/api/snapline/v1/posts/{world.shown_post}")
     username = (await shown.json())["author"]["username"]
     asked = {
@@ -296,6 +298,9 @@ async def test_only_registered_statements_reach_the_read_pool(
         "mastodon_status_favourited_by": (
             f"/api/v1/statuses/{world.shown_status_id}/favourited_by"
         ),
+        "settings_apps": "/settings/apps",
+        "settings_tokens": "/settings/tokens",
+        "oauth_authorize": f"/oauth/authorize?response_type=code&client_id={client_id}",
     }
     # What Mastodon apps ask for at start, answered without reading anything but the user.
     asked |= STARTUP_ENDPOINTS
@@ -304,6 +309,9 @@ async def test_only_registered_statements_reach_the_read_pool(
     reads_no_statement = {
         "login", "signup", "password_forgot", "password_reset", "confirm", "static",
         "media", "identicon", "healthz", "readyz", "metrics", "api_stream", "logout",
+        "oauth_metadata",
+        # Bearer tokens only; its statements run in tests/test_oauth.py.
+        "oauth_app_verify",
     }  # fmt: skip
     app = client.server.app
     routes = {
@@ -341,6 +349,7 @@ class Suspension:
     suspended: str  # their username
     suspended_id: int
     session_hash: bytes  # a session of theirs that is still in the table
+    token_hash: bytes  # and a bearer token of theirs
     post: int  # theirs, published
     comment: int  # theirs, under the author's post
     author: int  # wrote that post; the suspended user liked it and follows them
@@ -378,10 +387,19 @@ async def suspension(db, factory) -> Suspension:
         comment_status_id = await session.scalar(
             text("SELECT status_id FROM comments WHERE id = :id"), {"id": comment}
         )
+        await oauth.personal_token(session, suspended.id, "bot", frozenset({"read"}))
+    token_hash = await _token_hash_of(db, suspended.id)
     return Suspension(
-        suspended.username, suspended.id, session_hash, post, comment, author.id, author_post,
-        reader.id, post_status_id, comment_status_id,
+        suspended.username, suspended.id, session_hash, token_hash, post, comment, author.id,
+        author_post, reader.id, post_status_id, comment_status_id,
     )  # fmt: skip
+
+
+async def _token_hash_of(db, user_id: int) -> bytes:
+    async with db() as session:
+        return await session.scalar(
+            text("SELECT token_hash FROM access_tokens WHERE user_id = :id"), {"id": user_id}
+        )
 
 
 # Every family but the admin's list of accounts, which shows suspended accounts on purpose:
@@ -418,6 +436,10 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "likers": lambda s: (s.author, s.author_post, *ANY_STATUS),
     "likers_oldest": lambda s: (s.author, s.author_post, *ANY_STATUS),
     "instance_counts": lambda s: (),
+    "token_grant": lambda s: (s.token_hash,),
+    "own_tokens": lambda s: (s.suspended_id,),
+    "oauth_app": lambda s: ("no-such-client",),
+    "oauth_app_by_id": lambda s: (0,),
 }
 
 
@@ -440,7 +462,7 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
             assert suspension.suspended not in values, statement.name
             if _family(statement) in {
                 "session_user", "user_id_by_name", "profile", "profiles_by_id",
-                "post_by_status_id", "comment_by_status_id",
+                "post_by_status_id", "comment_by_status_id", "token_grant",
             }:  # fmt: skip
                 assert rows == [], statement.name
             if statement.name == "unread_notifications":

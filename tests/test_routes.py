@@ -139,4 +139,4 @@ async def test_the_old_prefix_no_longer_answers_with_snaplines_shapes(client, fa
         assert response.status == 404, path
     moved = await client.get("/api/snapline/v1/explore")
     assert moved.status == 200
-    assert [item["id"] for item in (await moved.json())["items"]] == [post_id]
+    assert (await moved.json())["items"][0]["id"] == post_id

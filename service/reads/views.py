@@ -61,6 +61,41 @@ class SessionUser:
         return self.display_name or self.username
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """What a bearer token lets its holder do: act as ``user`` (None for an app's own
+    token) within ``scopes``. ``app_id`` is None for a personal access token."""
+
+    token_id: int
+    app_id: int | None
+    user: SessionUser | None
+    scopes: frozenset[str]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OAuthAppView:
+    id: int
+    client_id: str
+    name: str
+    website: str | None
+    redirect_uris: tuple[str, ...]
+    scopes: frozenset[str]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OwnToken:
+    """One of a user's tokens, as the settings pages list them: a personal access token
+    (``name``) or an app's (``app_name``)."""
+
+    id: int
+    app_id: int | None
+    app_name: str | None
+    app_website: str | None
+    name: str | None
+    scopes: frozenset[str]
+    created_at: datetime
+
+
 class UserSummary(NamedTuple):
     id: int
     username: str

@@ -15,13 +15,22 @@ from aiohttp_session import Session, get_session, new_session, session_middlewar
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import InvalidToken
 
-from service.keys import current_user_key, read_pool_key, session_cache_key
-from service.reads import people
+from service import scopes
+from service.keys import (
+    bearer_key,
+    current_user_key,
+    read_pool_key,
+    route_scopes_key,
+    session_cache_key,
+    token_cache_key,
+)
+from service.reads import people, tokens
 from service.reads.statements import reading
-from service.reads.views import SessionUser
+from service.reads.views import SessionUser, TokenGrant
 from service.security import token_hash
 from service.settings import Settings
 from service.web.problems import Problem, wants_json
+from service.web.tokens import invalid_token, outside_scopes
 from service.web.urls import url_for
 
 # aiohttp-session keeps its state under plain string keys on the request, which aiohttp
@@ -94,10 +103,44 @@ def session_cookie_middleware(settings: Settings):
     return session_middleware(storage)
 
 
+BEARER_SCHEME = "bearer"
+# Ours are 43 characters; anything much longer is no token of ours, and is not hashed.
+MAX_TOKEN_CHARS = 256
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header (RFC 6750 §2.1), if one was sent."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == BEARER_SCHEME else None
+
+
 @web.middleware
 async def current_user_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Who is asking: the holder of a bearer token, or else the browser's session. A request
+    with a token is never also taken as the cookie's: whatever a bearer request may do, it
+    may do because of the token alone (and so it needs no CSRF token)."""
     request[current_user_key] = None
-    if not request.path.startswith(ANONYMOUS_PREFIXES):
+    request[bearer_key] = None
+    if request.path.startswith(ANONYMOUS_PREFIXES):
+        return await handler(request)
+    route_scopes = request.app[route_scopes_key]
+    if route_scopes.is_client_route(request):
+        return await handler(request)  # the app authenticates itself, in the body
+    token = bearer_token(request)
+    if token is not None:
+        well_formed = 0 < len(token) <= MAX_TOKEN_CHARS
+        grant = await _token_grant(request, token_hash(token)) if well_formed else None
+        if grant is None:
+            return invalid_token()
+        if request.match_info.http_exception is not None:
+            return await handler(request)  # no such route: its 404 or 405
+        required = route_scopes.required(request)
+        if required is None or not scopes.grants_any(grant.scopes, required):
+            # A route no scope opens (deny by default), or one this token's scopes do not.
+            return outside_scopes()
+        request[bearer_key] = grant
+        request[current_user_key] = grant.user
+    else:
         session = await get_session(request)
         secret = session.get(SID_KEY)
         if isinstance(secret, str):
@@ -126,6 +169,22 @@ async def _session_user(request: web.Request, session_hash: bytes) -> SessionUse
     return user
 
 
+async def _token_grant(request: web.Request, hashed: bytes) -> TokenGrant | None:
+    """What the token grants: remembered by this process for reads (reads.token_cache),
+    always looked up for requests that may change something, as sessions are."""
+    cache = request.app[token_cache_key]
+    if request.method in READ_METHODS and (grant := cache.get(hashed)) is not None:
+        return grant
+    generation = cache.generation
+    async with reading(request.app[read_pool_key]) as reader:
+        grant = await tokens.token_grant(reader, hashed)
+    if grant is None:
+        cache.revoked(hashed)
+        return None
+    cache.put(hashed, grant, generation)
+    return grant
+
+
 def current_user(request: web.Request) -> SessionUser | None:
     return request.get(current_user_key)
 
@@ -135,6 +194,11 @@ def _login_redirect(request: web.Request) -> web.HTTPException:
     if not target.startswith("/"):
         target = "/"
     return web.HTTPSeeOther(url_for(request, "login", {"next": target}))
+
+
+def current_token(request: web.Request) -> TokenGrant | None:
+    """The bearer token the request came with, or None for the browser's session."""
+    return request.get(bearer_key)
 
 
 def require_user(request: web.Request) -> SessionUser:

@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp_session import get_session
 
+from service.keys import bearer_key, route_scopes_key
 from service.web.forms import read_form
 from service.web.problems import Problem
 
@@ -54,10 +55,22 @@ async def _submitted_token(request: web.Request) -> str:
     return ""
 
 
+def _needs_token(request: web.Request) -> bool:
+    """Unsafe requests that a browser's cookie may have authenticated. Unrouted ones fall
+    through to their 404/405 answer: they change nothing anyway. A bearer request carries
+    its credential itself, which another site cannot make a browser send; an app's own
+    requests to the OAuth endpoints use no cookie (web/auth.py)."""
+    return (
+        request.method not in SAFE_METHODS
+        and request.match_info.http_exception is None
+        and request.get(bearer_key) is None
+        and not request.app[route_scopes_key].is_client_route(request)
+    )
+
+
 @web.middleware
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    # Unrouted requests fall through to their 404/405 answer: they change nothing anyway.
-    if request.method not in SAFE_METHODS and request.match_info.http_exception is None:
+    if _needs_token(request):
         session = await get_session(request)
         expected = session.get(CSRF_SESSION_KEY, "")
         submitted = await _submitted_token(request)

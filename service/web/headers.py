@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from aiohttp import hdrs, web, web_response
 
+
 # No inline script or style anywhere: every script and stylesheet is a file of ours.
 # img-src allows https: and data: because photo URLs may point at an S3 host or a CDN.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
+def content_security_policy(form_action: str = "'self'") -> str:
+    """The policy; ``form_action`` widens where forms may go (and be redirected to) for the
+    one page that sends people on to another site, the OAuth consent page."""
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        "img-src 'self' https: http: data:; connect-src 'self'; font-src 'self'; "
+        f"object-src 'none'; base-uri 'none'; form-action {form_action}; "
+        "frame-ancestors 'none'"
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",

@@ -1,0 +1,72 @@
+"""The real Mastodon.py client signs in to Snapline: it registers an app, the person
+consents on the page, the client exchanges the code, checks its app, reads Snapline's own
+API with its token, and revokes it. The client is synchronous: it runs in a thread, each
+call bounded in time, against the app served on a real port."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from mastodon import Mastodon
+
+from service.app import create_app
+from tests.oauth import OOB, bearer, code_on_page, consent
+
+CALL_TIMEOUT_SECONDS = 20.0
+SCOPES = ["read", "write"]
+
+
+async def in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.wait_for(
+        asyncio.to_thread(function, *args, **kwargs), CALL_TIMEOUT_SECONDS
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_mastodon_py_registers_signs_in_reads_and_revokes(
+    aiohttp_server, aiohttp_client, settings, factory, login
+):
+    # The app must know its own address: the OAuth metadata the client reads names it.
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    served = settings.replace(app={"public_url": base})
+    server = await aiohttp_server(create_app(served), port=port)
+    browser = await aiohttp_client(server)
+    account = await factory.user()
+    await factory.post(account, "hello from the timeline")
+    await login(browser, account)
+
+    client_id, client_secret = await in_thread(
+        Mastodon.create_app, "Snapline test client", scopes=SCOPES,
+        redirect_uris=OOB, api_base_url=base, request_timeout=10,
+    )  # fmt: skip
+    api = Mastodon(
+        client_id=client_id, client_secret=client_secret, api_base_url=base,
+        mastodon_version="4.3.0", request_timeout=10,
+    )  # fmt: skip
+    url = await in_thread(api.auth_request_url, scopes=SCOPES, allow_http=True)
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{base}/oauth/authorize"
+    status, _, page = await consent(browser, dict(parse_qsl(parts.query)))
+    assert status == 200
+    token = await in_thread(api.log_in, code=code_on_page(page), scopes=SCOPES, allow_http=True)
+
+    app = await in_thread(api.app_verify_credentials)
+    assert app["name"] == "Snapline test client"
+    timeline = await browser.get("/api/snapline/v1/timeline", headers=bearer(token))
+    assert timeline.status == 200
+    assert (await timeline.json())["items"][0]["body"] == "hello from the timeline"
+
+    await in_thread(api.revoke_access_token, allow_http=True)
+    after = await browser.get("/api/snapline/v1/timeline", headers=bearer(token))
+    assert after.status == 401
+    assert await after.json() == {"error": "The access token is invalid"}
