@@ -12,6 +12,7 @@ from aiohttp import web
 
 from service import housekeeping, live, observability, routes
 from service.db import database_ctx
+from service.handlers.token_limits import token_limits_ctx, token_limits_middleware
 from service.keys import (
     cpu_executor_key,
     mail_templates_key,
@@ -88,8 +89,9 @@ def create_app(settings: Settings) -> web.Application:
     # Order matters: unreadable headers are dropped first, before anything reads one; then
     # metrics, to time and count every answer as sent; then errors, so every failure below
     # becomes a clean page with a request id; forwarded headers before anything reads the
-    # client address or scheme; the session before the user lookup that reads it; CSRF once
-    # the session is known; the static files' check last, inside the error pages. Security
+    # client address or scheme; the session before the user lookup that reads it (or the
+    # bearer token); the token's rate limits once the token is known; CSRF once the session
+    # is known; the static files' check last, inside the error pages. Security
     # headers are added to every prepared response by a signal, error pages included.
     app = web.Application(
         middlewares=[
@@ -99,6 +101,7 @@ def create_app(settings: Settings) -> web.Application:
             *forwarded_middleware(settings.server.trusted_proxies),
             session_cookie_middleware(settings),
             current_user_middleware,
+            token_limits_middleware,
             csrf_middleware,
             static_files_middleware(STATIC_DIR),
         ]
@@ -119,6 +122,7 @@ def create_app(settings: Settings) -> web.Application:
             logged("storage client closed", media_context.storage_ctx),
             logged("executor stopped", executor_ctx),
             logged("request jobs finished or cancelled", scheduler_ctx),
+            logged("rate-limit counts flushed", token_limits_ctx),
             logged("worker lock released", liveness_ctx),
             logged("mail worker stopped; unsent mail stays queued", mail.mail_ctx),
             logged("housekeeping stopped", housekeeping.housekeeping_ctx),

@@ -99,6 +99,11 @@ class SecuritySettings:
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
     session_max_age_days: int = 30
+    # Bearer requests (apps and scripts) per token and per client address in each window:
+    # Mastodon's defaults (300 per account and 7500 per address every 5 minutes).
+    api_requests_per_token: int = 300
+    api_requests_per_address: int = 7500
+    api_rate_window_seconds: int = 300
 
 
 @dataclasses.dataclass(frozen=True)
@@ -297,6 +302,9 @@ def validate(settings: Settings) -> None:
     _require(settings.database.pool_size >= 1, "database.pool_size must be at least 1")
     _require(settings.database.read_pool_size >= 1, "database.read_pool_size must be at least 1")
     _require(settings.media.image_pixel_budget >= 1, "media.image_pixel_budget must be at least 1")
+    security = settings.security
+    for key in ("api_requests_per_token", "api_requests_per_address", "api_rate_window_seconds"):
+        _require(getattr(security, key) >= 1, f"security.{key} must be at least 1")
 
 
 def _require_production_services(settings: Settings) -> None:

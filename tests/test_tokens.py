@@ -8,6 +8,7 @@ import asyncio
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import text
 
 from service import scopes
 from service.app import create_app
@@ -208,3 +209,35 @@ async def test_revoke_buttons_need_the_csrf_token_and_touch_only_ones_own(
     assert (await client.get("/api/snapline/v1/timeline", headers=bearer(token))).status == 200
     assert await csrf_for(client, "/settings/tokens")
     await register_app(client)  # registration takes no cookie and no CSRF token
+
+
+async def test_bearer_requests_are_rate_limited_per_token_with_mastodons_headers(
+    aiohttp_client, settings, factory, login, db
+):
+    async with db.begin() as session:
+        await session.execute(text("DELETE FROM rate_limit_counters"))
+    limited = settings.replace(security={"api_requests_per_token": 3})
+    client = await aiohttp_client(create_app(limited))
+    await login(client, await factory.user())
+    token, other = await user_token(client, "read"), await user_token(client, "read")
+    seen = []
+    for _ in range(4):
+        response = await client.get("/api/snapline/v1/explore", headers=bearer(token))
+        seen.append((response.status, response.headers["X-RateLimit-Remaining"]))
+        assert response.headers["X-RateLimit-Limit"] == "3"
+        assert response.headers["X-RateLimit-Reset"].endswith("Z")
+    assert seen == [(200, "2"), (200, "1"), (200, "0"), (429, "0")]
+    assert int(response.headers["Retry-After"]) >= 1
+    assert await response.json() == {"error": "Too many requests"}
+    # Another token is counted on its own; cookie requests are not counted at all.
+    assert (await client.get("/api/snapline/v1/explore", headers=bearer(other))).status == 200
+    assert "X-RateLimit-Limit" not in (await client.get("/api/snapline/v1/explore")).headers
+
+    # A second process shares the count once the first has added its own (about a second).
+    second = await aiohttp_client(create_app(limited))
+
+    async def shared() -> bool:
+        response = await second.get("/api/snapline/v1/explore", headers=bearer(token))
+        return response.status == 429
+
+    await eventually(shared, "the second process sees the first one's count")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert
@@ -118,6 +118,51 @@ async def refund(session: AsyncSession, reservation: Reservation) -> None:
             )
             .values(hits=RateLimitCounter.hits - 1)
         )
+
+
+class BatchedCounter:
+    """Fixed-window counts for limits hit on every request, where one upsert per request
+    would cost as much as the request itself (a bearer request's timeline is one read).
+
+    Each process counts in memory and adds what it counted to the shared row every
+    ``flush`` (about once a second, ratelimit_ctx), reading back the total all processes
+    reached. A hit is judged against that total plus this process's unflushed hits, so
+    the limit holds across processes to within one flush interval of traffic."""
+
+    def __init__(self) -> None:
+        # (bucket, window start) -> [hits not yet flushed, total the database last told]
+        self._counts: dict[tuple[str, datetime], list[int]] = {}
+
+    def hit(self, limit: Limit, key: str) -> tuple[int, float]:
+        """Count one hit; returns (hits so far in the window, seconds until it ends)."""
+        window = _window(limit, key)
+        counts = self._counts.setdefault((window.bucket, window.start), [0, 0])
+        counts[0] += 1
+        return counts[0] + counts[1], window.seconds_left
+
+    async def flush(self, session: AsyncSession) -> None:
+        """Add the hits counted here to the shared counters; forget ended windows."""
+        now = datetime.now(UTC)
+        for (bucket, start), counts in list(self._counts.items()):
+            pending = counts[0]
+            if pending:
+                total = await session.scalar(
+                    insert(RateLimitCounter)
+                    .values(bucket=bucket, window_start=start, hits=pending)
+                    .on_conflict_do_update(
+                        index_elements=[RateLimitCounter.bucket, RateLimitCounter.window_start],
+                        set_={"hits": RateLimitCounter.hits + pending},
+                    )
+                    .returning(RateLimitCounter.hits)
+                )
+                counts[0] -= pending  # hits counted while the upsert ran stay pending
+                counts[1] = total or 0
+            elif start < now - MAX_BATCHED_WINDOW:
+                del self._counts[(bucket, start)]
+
+
+# Windows of batched counts are forgotten this long after they start.
+MAX_BATCHED_WINDOW = timedelta(hours=1)
 
 
 async def forget_expired(session: AsyncSession, older_than: datetime) -> None:
