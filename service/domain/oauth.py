@@ -40,6 +40,8 @@ class OAuthError:
 
     error: str
     description: str
+    # Hashes of tokens revoked on the way (a reused code's), for the caller to forget.
+    revoked: tuple[bytes, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,9 +159,14 @@ async def exchange_code(
     if found is None or found.app_id != app.id:
         return _invalid_grant("The authorization code is invalid.")
     if found.used_at is not None:
-        if found.token_id is not None:
-            await session.execute(delete(AccessToken).where(AccessToken.id == found.token_id))
-        return _invalid_grant("The authorization code has already been used.")
+        revoked = await session.scalars(
+            delete(AccessToken)
+            .where(AccessToken.id == found.token_id)
+            .returning(AccessToken.token_hash)
+        )
+        return OAuthError(
+            "invalid_grant", "The authorization code has already been used.", tuple(revoked)
+        )
     if found.expires_at <= datetime.now(UTC):
         return _invalid_grant("The authorization code has expired.")
     if found.redirect_uri is not None and redirect_uri != found.redirect_uri:

@@ -9,10 +9,17 @@ from service import scopes
 from service.api.common import json_response
 from service.domain import oauth
 from service.domain.oauth import OAuthError
-from service.keys import sessionmaker_key, settings_key
+from service.keys import sessionmaker_key, settings_key, token_cache_key
 from service.oauth.common import NO_STORE, client_credentials, oauth_error, read_params, text_param
+from service.security import token_hash
 
 GRANT_TYPES = ("authorization_code", "client_credentials")
+
+
+def _forget(request: web.Request, revoked: tuple[bytes, ...]) -> None:
+    # At once in this process; the others hear it from the database (migration 0009).
+    for hashed in revoked:
+        request.app[token_cache_key].revoked(hashed)
 
 
 def _invalid_client(basic: bool) -> web.Response:
@@ -67,6 +74,7 @@ async def token(request: web.Request) -> web.Response:
             outcome = await oauth.app_token(db, app, requested)
     # After the commit: a reused code's token is revoked even though the answer is an error.
     if isinstance(outcome, OAuthError):
+        _forget(request, outcome.revoked)
         return oauth_error(outcome)
     return _token_answer(outcome)
 
@@ -88,6 +96,7 @@ async def revoke(request: web.Request) -> web.Response:
     if not revoked:
         error = OAuthError("unauthorized_client", "That token was not given to this app.")
         return oauth_error(error, 403)
+    _forget(request, (token_hash(token_text),))
     return json_response({})
 
 
