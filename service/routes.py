@@ -20,12 +20,12 @@ from service.api import posts as api_posts
 from service.api import stream as api_stream
 from service.api import timelines as api_timelines
 from service.api import users as api_users
+from service.keys import route_scopes_key
 from service.mastodon import accounts as mastodon_accounts
 from service.mastodon import defaults as mastodon_defaults
 from service.mastodon import instance as mastodon_instance
 from service.mastodon import statuses as mastodon_statuses
 from service.mastodon import timelines as mastodon_timelines
-from service.keys import route_scopes_key
 from service.oauth import apps as oauth_apps
 from service.oauth import authorize as oauth_authorize
 from service.oauth import tokens as oauth_tokens
@@ -252,6 +252,36 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("POST", "api_notifications_read"): "write:notifications",
     ("GET", "oauth_app_verify"): scopes.ANY_TOKEN,
     ("GET", "oauth_metadata"): scopes.ANY_TOKEN,
+    # The Mastodon client API, with the scopes Mastodon's documentation gives each call.
+    ("GET", "mastodon_instance_v1"): scopes.ANY_TOKEN,
+    ("GET", "mastodon_instance_v1_"): scopes.ANY_TOKEN,
+    ("GET", "mastodon_instance_v2"): scopes.ANY_TOKEN,
+    ("GET", "mastodon_instance_v2_"): scopes.ANY_TOKEN,
+    ("GET", "mastodon_nodeinfo_links"): scopes.ANY_TOKEN,
+    ("GET", "mastodon_nodeinfo"): scopes.ANY_TOKEN,
+    ("GET", "mastodon_timelines_home"): "read:statuses",
+    ("GET", "mastodon_timelines_public"): "read:statuses",
+    ("GET", "mastodon_verify_credentials"): ("read:accounts", "profile"),
+    ("GET", "mastodon_relationships"): "read:follows",
+    ("GET", "mastodon_account_lookup"): "read:accounts",
+    ("GET", "mastodon_account"): "read:accounts",
+    ("GET", "mastodon_account_statuses"): "read:statuses",
+    ("GET", "mastodon_account_followers"): "read:accounts",
+    ("GET", "mastodon_account_following"): "read:accounts",
+    ("GET", "mastodon_status"): "read:statuses",
+    ("GET", "mastodon_status_context"): "read:statuses",
+    ("GET", "mastodon_status_favourited_by"): "read:accounts",
+    ("GET", "mastodon_preferences"): "read:accounts",
+    ("GET", "mastodon_markers"): "read:statuses",
+    ("GET", "mastodon_filters_v1"): "read:filters",
+    ("GET", "mastodon_filters_v2"): "read:filters",
+    ("GET", "mastodon_lists"): "read:lists",
+    ("GET", "mastodon_announcements"): scopes.ANY_TOKEN,
+    ("GET", "mastodon_followed_tags"): "read:follows",
+    ("GET", "mastodon_custom_emojis"): scopes.ANY_TOKEN,
+    ("GET", "mastodon_trends_tags"): scopes.ANY_TOKEN,
+    ("GET", "mastodon_trends_statuses"): scopes.ANY_TOKEN,
+    ("GET", "mastodon_trends_links"): scopes.ANY_TOKEN,
 }
 # Routes where the app authenticates itself (client id and secret, or nothing at all):
 # no bearer token, no session cookie, no CSRF token.

@@ -65,6 +65,12 @@ async def test_mastodon_py_registers_signs_in_reads_and_revokes(
     timeline = await browser.get("/api/snapline/v1/timeline", headers=bearer(token))
     assert timeline.status == 200
     assert (await timeline.json())["items"][0]["body"] == "hello from the timeline"
+    # The Mastodon endpoints with the same token, as the app calls them.
+    me = await in_thread(api.account_verify_credentials)
+    assert me["username"] == account.username and "source" in me
+    [status] = await in_thread(api.timeline_home)
+    assert status["account"]["id"] == me["id"]
+    assert "hello from the timeline" in status["content"]
 
     await in_thread(api.revoke_access_token, allow_http=True)
     after = await browser.get("/api/snapline/v1/timeline", headers=bearer(token))
