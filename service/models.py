@@ -25,7 +25,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -400,6 +400,12 @@ class Photo(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now_column()
+    # The widths stored for srcset, ``[{"width", "height", "format"}, ...]`` narrowest first,
+    # each the object ``w<width>.<format>``; NULL for a photo processed before there were
+    # any, until ``admin media renditions`` has made them.
+    renditions: Mapped[list | None] = mapped_column(JSONB)
+    # A BlurHash of the photo, shown blurred while it loads.
+    blurhash: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (
         UniqueConstraint("post_id", "position", name="uq_photos_post_position"),
@@ -424,10 +430,11 @@ class Avatar(Base):
 
 
 class MediaJob(Base):
-    """Durable media work: process a photo or avatar, or delete stored objects. Written in
-    the transaction of the change that needs it; claimed by a worker in any process with
-    FOR UPDATE SKIP LOCKED and a lease. Jobs reference their target by id without a foreign
-    key, so a job outlives a deleted post and cleans up what it may have stored."""
+    """Durable media work: process a photo or avatar, make the renditions of a photo processed
+    before they existed, or delete stored objects. Written in the transaction of the change
+    that needs it; claimed by a worker in any process with FOR UPDATE SKIP LOCKED and a lease.
+    Jobs reference their target by id without a foreign key, so a job outlives a deleted post
+    and cleans up what it may have stored."""
 
     __tablename__ = "media_jobs"
 
@@ -448,7 +455,7 @@ class MediaJob(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        CheckConstraint("kind IN ('photo', 'avatar', 'delete')", name="kind"),
+        CheckConstraint("kind IN ('photo', 'avatar', 'delete', 'renditions')", name="kind"),
         Index(
             "ix_media_jobs_pending",
             "next_attempt_at",

@@ -565,7 +565,8 @@ async def test_backup_then_restore_into_an_empty_database_and_bucket_finds_every
             select(Photo.key_prefix).where(Photo.post_id.in_(pictured))
         ):
             mine += [key for key in source_keys if key.startswith(prefix)]
-    assert len(mine) == 6  # two renditions each of two photos and one avatar
+    # display, thumb and one width (300 px: its own) of two photos, and two avatar sizes
+    assert len(mine) == 8
 
     source_env = service_env(database_url, **s3_env(bucket.endpoint, bucket.name))
     folder = tmp_path / "backup"

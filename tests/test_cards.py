@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 from service.app import create_app
-from service.reads.views import PhotoView, PostView, SessionUser, UserSummary
+from service.reads.views import PhotoView, PostView, RenditionView, SessionUser, UserSummary
 from service.settings import load_settings
 from service.web.cards import post_cards
 from service.web.urls import RouteUrls
+from service.workers.media.images import PHOTO_WIDTHS_PX, widths_for
 
 HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2) x="'
 
@@ -40,7 +41,13 @@ def parse(html: str) -> Elements:
 def hostile_post(**changes: object) -> PostView:
     moment = datetime(2026, 11, 21, 8, 18, 58, tzinfo=UTC)
     photo = PhotoView(
-        url=f"/media/{HOSTILE}", thumb_url=f"/media/{HOSTILE}", width=640, height=480, alt=HOSTILE
+        url=f"/media/{HOSTILE}",
+        thumb_url=f"/media/{HOSTILE}",
+        width=640,
+        height=480,
+        alt=HOSTILE,
+        renditions=(RenditionView(f"/media/{HOSTILE}", 640, 480, "image/webp"),),
+        blurhash=HOSTILE,
     )
     fields = {
         "id": 7,
@@ -110,3 +117,121 @@ def test_forms_follow_the_viewer() -> None:
     }
     assert classes[False] == ["avatar", None, None]
     assert classes[True] == ["avatar", "photo-full", "photo-full"]
+
+
+BLURHASH = "LzIOIZxGwxxG4Tr?wxr?%2w{sUso"
+
+
+def photo_of(width: int, height: int) -> PhotoView:
+    """A photo as the worker leaves it: its widths (true sizes), display size and BlurHash."""
+    scale = 1080 / max(width, height)
+    return PhotoView(
+        "/media/photos/a/display.jpg",
+        "/media/photos/a/thumb.jpg",
+        round(width * scale),
+        round(height * scale),
+        "",
+        tuple(
+            RenditionView(
+                f"/media/photos/a/w{kept}.webp", kept, round(height * kept / width), "image/webp"
+            )
+            for kept in widths_for(width, PHOTO_WIDTHS_PX)
+        ),
+        BLURHASH,
+    )
+
+
+def photo_tags(html: str) -> list[dict[str, dict[str, str | None]]]:
+    """Each photo's svg (its box), image (placeholder), source and img, by tag name."""
+    shown: list[dict[str, dict[str, str | None]]] = []
+    for tag, attrs in parse(html).tags:
+        if tag == "svg":
+            shown.append({})
+        if shown and tag in {"svg", "image", "source", "img"} and attrs.get("class") != "avatar":
+            shown[-1][tag] = attrs
+    return shown
+
+
+PHONE_AND_TABLET = "(max-width: 480px) calc(100vw - 46px), (max-width: 720px) calc(100vw - 66px)"
+
+
+def test_a_photo_keeps_its_shape_within_limits_and_tells_browsers_which_width_to_fetch() -> None:
+    posts = [
+        hostile_post(id=1, photos=(photo_of(3000, 1000),)),  # wider than 1.91:1
+        hostile_post(id=2, photos=(photo_of(1000, 3000),)),  # taller than 4:5
+        hostile_post(id=3, photos=(photo_of(1200, 900),)),  # 4:3, within the limits
+        hostile_post(id=4, photos=(photo_of(1200, 900), photo_of(900, 1200))),  # a grid
+    ]
+    html = str(post_cards(URLS, posts, viewer(), "token", in_list=True, eager_first=True))
+    wide, tall, landscape, *grid = photo_tags(html)
+
+    # The box: the placeholder's viewBox, the photo's shape capped, then squares in a grid.
+    boxes = [photo["svg"]["viewbox"] for photo in (wide, tall, landscape, *grid)]
+    assert boxes == [
+        "0 0 1000 524",
+        "0 0 1000 1250",
+        "0 0 1000 750",
+        "0 0 1000 1000",
+        "0 0 1000 1000",
+    ]
+    for photo in (wide, tall, landscape, *grid):
+        assert photo["svg"]["aria-hidden"] == "true"
+        assert photo["image"]["href"].startswith("data:image/png;base64,")
+        assert photo["source"]["type"] == "image/webp"
+        # The img declares the box too, at the widest width's pixels.
+        img = photo["img"]
+        svg_width, svg_height = map(int, photo["svg"]["viewbox"].split()[2:])
+        assert abs(int(img["width"]) / int(img["height"]) - svg_width / svg_height) < 0.01
+        assert img["src"] == "/media/photos/a/display.jpg" and img["decoding"] == "async"
+
+    assert wide["source"]["srcset"] == ", ".join(
+        f"/media/photos/a/w{width}.webp {width}w" for width in (320, 640, 1080, 1600)
+    )
+    assert tall["source"]["srcset"].endswith("/media/photos/a/w1000.webp 1000w")
+    # A panorama covering a 1.91:1 box is drawn 3 / 1.91 times as wide as the box.
+    assert wide["source"]["sizes"] == (
+        "(max-width: 480px) calc((100vw - 46px) * 1.57), "
+        "(max-width: 720px) calc((100vw - 66px) * 1.57), 1028px"
+    )
+    assert tall["source"]["sizes"] == landscape["source"]["sizes"] == f"{PHONE_AND_TABLET}, 654px"
+    # Two columns with a 4 px gap; the 4:3 photo covers its square at 4/3 of its width.
+    assert grid[0]["source"]["sizes"] == (
+        "(max-width: 480px) calc((100vw - 50px) * 0.667), "
+        "(max-width: 720px) calc((100vw - 70px) * 0.667), 434px"
+    )
+    assert grid[1]["source"]["sizes"] == (
+        "(max-width: 480px) calc((100vw - 50px) * 0.5), "
+        "(max-width: 720px) calc((100vw - 70px) * 0.5), 325px"
+    )
+    # The page's first photo is fetched at once and first; the rest when they near the screen.
+    assert wide["img"].get("fetchpriority") == "high" and "loading" not in wide["img"]
+    for photo in (tall, landscape, *grid):
+        assert photo["img"]["loading"] == "lazy" and "fetchpriority" not in photo["img"]
+    # A list appended below a page ("load more", new posts) is all lazy.
+    more = photo_tags(str(post_cards(URLS, posts, viewer(), "token", in_list=True)))
+    assert all(photo["img"]["loading"] == "lazy" for photo in more)
+
+
+def test_a_photo_processed_before_widths_existed_shows_its_display_size() -> None:
+    photo = photo_of(1200, 900)._replace(renditions=(), blurhash=None)
+    html = str(post_cards(URLS, [hostile_post(photos=(photo,))], viewer(), "token"))
+    [shown] = photo_tags(html)
+    assert set(shown) == {"svg", "img"}  # no placeholder, no srcset: the display JPEG alone
+    assert shown["svg"]["viewbox"] == "0 0 1000 750"
+    assert shown["img"]["src"] == "/media/photos/a/display.jpg"
+    assert (shown["img"]["width"], shown["img"]["height"]) == ("1080", "810")
+    assert "<picture>" not in html
+
+
+def test_the_post_page_shows_each_photo_whole_with_its_widths() -> None:
+    post = hostile_post(photos=(photo_of(1000, 3000), photo_of(1200, 900)))
+    html = str(post_cards(URLS, [post], viewer(), "token", detail=True, eager_first=True))
+    tags = parse(html).tags
+    sources = [attrs for tag, attrs in tags if tag == "source"]
+    images = [attrs for tag, attrs in tags if tag == "img" and attrs.get("class") == "photo-full"]
+    assert [attrs["srcset"].rsplit(" ", 1)[1] for attrs in sources] == ["1000w", "1200w"]
+    assert [(attrs["width"], attrs["height"]) for attrs in images] == [
+        ("360", "1080"),
+        ("1080", "810"),
+    ]
+    assert images[0]["fetchpriority"] == "high" and images[1]["loading"] == "lazy"

@@ -5,12 +5,17 @@ blocked by the Content-Security-Policy."""
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import expect
+from PIL import Image
+from playwright.async_api import Page, Request, expect
 
+from service.domain import posts
 from tests.browser import CHROMIUM, WAIT_MS, Browsing, chromium, log_in, outer_html
 from tests.test_uploads import camera_jpeg, encoded, picture, wait_for_status
 
@@ -75,21 +80,187 @@ async def test_composer_previews_photos_and_posts_them(
     live = reader.locator(f"#post-{post_id} .photos-2 img")
     await expect(live).to_have_count(2)
     await expect(live.nth(1)).to_have_attribute("alt", "A dog")
-    await expect(live.nth(0)).to_have_js_property("naturalWidth", 320)
+    # A square cell of the grid is 325 px wide on a desktop at 1x: the upright 900x1200
+    # photo's 640 px width covers it, its 320 px one would not.
+    await expect(live.nth(0)).to_have_js_property("complete", True)
+    assert (await live.nth(0).evaluate("image => image.currentSrc")).endswith("/w640.webp")
     await reader.locator(f"#post-{post_id}").evaluate("card => card.removeAttribute('tabindex')")
     inserted = await outer_html(reader, f".feed > li:has(> #post-{post_id})")
     await reader.reload()
-    assert await outer_html(reader, f".feed > li:has(> #post-{post_id})") == inserted
+    # The same card, but for when its first photo is fetched: inserted above the page it
+    # waits until it nears the screen like every inserted photo; at the top of a page it is
+    # the page's first photo, fetched at once.
+    reloaded = await outer_html(reader, f".feed > li:has(> #post-{post_id})")
+    assert [html.replace(' fetchpriority="high"', ' loading="lazy"') for html in reloaded] == (
+        inserted
+    )
+    assert ' fetchpriority="high"' in reloaded[0] and ' fetchpriority="high"' not in inserted[0]
     await page.goto("/")
     grid = page.locator(f"#post-{post_id} .photos-2 img")
     await expect(grid).to_have_count(2)
     await expect(grid.nth(0)).to_have_attribute("alt", "Waves on the sand")
-    assert await grid.nth(1).evaluate("image => image.complete && image.naturalWidth") == 320
+    # On a 390 px phone at 1x a cell is 170 px: the 320 px width.
+    await expect(grid.nth(1)).to_have_js_property("complete", True)
+    assert (await grid.nth(1).evaluate("image => image.currentSrc")).endswith("/w320.webp")
     await page.screenshot(path=artifacts_dir / "media-timeline-phone.png", full_page=True)
     await page.goto(f"/p/{post_id}")
     full = page.locator("img.photo-full")
     await expect(full.nth(1)).to_have_attribute("alt", "A dog")
-    assert await full.nth(0).evaluate("image => image.complete && image.naturalWidth") == 810
+    # The whole photo, 344 px wide on the phone: its 640 px width.
+    await expect(full.nth(0)).to_have_js_property("complete", True)
+    assert (await full.nth(0).evaluate("image => image.currentSrc")).endswith("/w640.webp")
     await page.set_viewport_size({"width": 1280, "height": 800})
     await page.screenshot(path=artifacts_dir / "media-post-desktop.png", full_page=True)
     assert not blocked, blocked
+
+
+def photo_like(width: int, height: int, seed: int) -> bytes:
+    """A JPEG with a photo's texture (broad patches of colour under fine grain), so that
+    what an encoder makes of it weighs about what it makes of a real photo."""
+    rng = random.Random(seed)
+    coarse = Image.frombytes("RGB", (16, 12), rng.randbytes(16 * 12 * 3))
+    coarse = coarse.resize((width, height), Image.Resampling.BICUBIC)
+    grain = Image.effect_noise((width, height), 24).convert("RGB")
+    return encoded(Image.blend(coarse, grain, 0.15), "JPEG", quality=90)
+
+
+# The home page's photos: landscape, portrait, a panorama past 1.91:1, a square, and a
+# post of two; 20 posts in all.
+HOME_SHAPES = [
+    [(2400, 1800)],
+    [(1800, 2400)],
+    [(3000, 1000)],
+    [(2000, 2000)],
+    [(2400, 1800), (1800, 2400)],
+]
+HOME_POSTS = 20
+
+
+async def home_of_photo_posts(db, author_id: int, directory: Path) -> list[int]:
+    post_ids = []
+    for number in range(HOME_POSTS):
+        shapes = HOME_SHAPES[number % len(HOME_SHAPES)]
+        photos = []
+        for index, (width, height) in enumerate(shapes):
+            original = directory / f"home-{number}-{index}.jpg"
+            original.write_bytes(photo_like(width, height, seed=number * 10 + index))
+            photos.append(posts.NewPhoto(original, f"Photo {number}.{index}"))
+        async with db.begin() as session:
+            post_ids.append(
+                await posts.create_photo_post(session, author_id, f"Post {number}", photos)
+            )
+    for post_id in post_ids:
+        await wait_for_status(db, post_id)
+    return post_ids
+
+
+@dataclasses.dataclass
+class Fetched:
+    url: str
+    bytes: int
+    width: int
+
+
+async def load_whole_page(page: Page, path: str) -> list[Fetched]:
+    """Opens ``path`` and scrolls to its end a screen at a time, so every lazy image loads;
+    returns every photo the browser fetched, with its bytes on the wire."""
+    finished: list[Request] = []
+
+    def record(request: Request) -> None:
+        finished.append(request)
+
+    page.on("requestfinished", record)
+    await page.goto(path)
+    height = await page.evaluate("window.innerHeight")
+    while True:
+        at_end = await page.evaluate(
+            f"""() => {{ window.scrollBy(0, {height});
+                return window.scrollY + window.innerHeight
+                       >= document.documentElement.scrollHeight - 1; }}"""
+        )
+        await page.wait_for_function(
+            "() => [...document.querySelectorAll('.photos img')].every(image => "
+            "image.loading === 'lazy' && image.getBoundingClientRect().top > "
+            "2 * window.innerHeight || image.complete)"
+        )
+        if at_end:
+            break
+    await page.wait_for_load_state("networkidle")
+    page.remove_listener("requestfinished", record)
+    fetched = []
+    for request in finished:
+        if "/media/photos/" not in request.url:
+            continue
+        sizes = await request.sizes()
+        response = await request.response()
+        assert response is not None and response.status == 200, request.url
+        body = await response.body()
+        fetched.append(
+            Fetched(
+                request.url,
+                sizes["responseBodySize"] + sizes["responseHeadersSize"],
+                Image.open(io.BytesIO(body)).width,
+            )
+        )
+    return fetched
+
+
+async def test_home_photos_are_fetched_no_wider_than_the_layout_needs(
+    browsing: Browsing, factory, db, tmp_path: Path, artifacts_dir: Path
+):
+    account = await factory.user()
+    await home_of_photo_posts(db, account.id, tmp_path)
+    photos = sum(len(HOME_SHAPES[number % len(HOME_SHAPES)]) for number in range(HOME_POSTS))
+    for name, viewport, scale in (
+        ("phone", {"width": 390, "height": 844}, 3),
+        ("desktop", {"width": 1280, "height": 800}, 1),
+    ):
+        page = await browsing.page(viewport=viewport, device_scale_factor=scale)
+        await log_in(page, account)
+        fetched = await load_whole_page(page, "/")
+        total = sum(item.bytes for item in fetched)
+        print(
+            f"\n{name} ({viewport['width']} px at {scale}x): {len(fetched)} photos, "
+            f"{total} bytes: " + ", ".join(str(item.width) for item in fetched)
+        )
+        await page.screenshot(path=artifacts_dir / f"media-home-{name}.png")
+        shown = await page.locator(".photos .photo img").evaluate_all(SHOWN_PHOTOS)
+        assert len(shown) == photos
+        # Each photo fetched once, in the width the browser chose for it, and nothing else
+        # (not the JPEG fallback as well).
+        assert sorted(item.url for item in fetched) == sorted(photo["src"] for photo in shown)
+        widths = {item.url: item.width for item in fetched}
+        for photo in shown:
+            assert photo["type"] == "image/webp", photo
+            # Cropped to cover its box, a photo is drawn at least as wide as the box.
+            drawn = max(photo["box"][0], photo["box"][1] * photo["ratio"])
+            wanted = drawn * scale
+            enough = min(
+                [width for width in photo["widths"] if width >= wanted] or [max(photo["widths"])]
+            )
+            assert widths[photo["src"]] <= enough, (name, wanted, photo)
+        # The boxes were there before the photos: nothing moved as they arrived.
+        assert await page.evaluate(LAYOUT_SHIFT) < 0.01
+
+
+# Per photo on the page: what the browser fetched for it, the width descriptors it had to
+# choose from, the box it is drawn in (CSS px) and its own shape.
+SHOWN_PHOTOS = """images => images.map(image => {
+    const box = image.getBoundingClientRect();
+    const source = image.closest("picture").querySelector("source");
+    return {
+        src: image.currentSrc,
+        ratio: image.naturalWidth / image.naturalHeight,
+        box: [box.width, box.height],
+        widths: source.srcset.split(", ").map(candidate => parseInt(candidate.split(" ")[1])),
+        type: source.type,
+    };
+})"""
+# The page's cumulative layout shift so far (0 when nothing ever moved).
+LAYOUT_SHIFT = """() => new Promise(resolve => {
+    let shifted = 0;
+    new PerformanceObserver(list => {
+        for (const entry of list.getEntries()) shifted += entry.value;
+    }).observe({type: "layout-shift", buffered: true});
+    setTimeout(() => resolve(shifted), 300);
+})"""

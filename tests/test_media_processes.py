@@ -168,7 +168,22 @@ async def test_a_killed_process_loses_no_accepted_upload(serve, factory, db, buc
     await second.start()
     await wait_until_published(db, post_ids)
     keys = await bucket.keys()
-    assert len(keys) == len(set(keys)) == 12  # two renditions per photo, none twice
+    # display, thumb and one width (200 px: its own) per photo, none twice; each photo
+    # records the width it has, at its true size, with its BlurHash, whichever process
+    # rendered it and however many times.
+    assert len(keys) == len(set(keys)) == 18
+    async with db() as session:
+        photos = (
+            await session.execute(
+                select(Photo.key_prefix, Photo.renditions, Photo.blurhash).where(
+                    Photo.post_id.in_(post_ids)
+                )
+            )
+        ).all()
+    assert len(photos) == 6
+    for prefix, renditions, blurhash in photos:
+        assert renditions == [{"width": 200, "height": 150, "format": "webp"}]
+        assert f"{prefix}/w200.webp" in keys and blurhash
     assert all(job.failed_at is None for job in await jobs_of(db, post_ids))
     assert await second.terminate() < STOP_TIMEOUT_SECONDS
 
@@ -188,7 +203,7 @@ async def test_two_processes_share_the_jobs_and_do_none_twice(serve, factory, db
     assert [job.attempts for job in jobs] == [1] * 6  # each job claimed and run once
     assert len({job.claimed_by for job in jobs}) == 2  # by both processes
     keys = await bucket.keys()
-    assert len(keys) == len(set(keys)) == 12
+    assert len(keys) == len(set(keys)) == 18  # display, thumb and one width per photo
     stop_times = await asyncio.gather(*(served.terminate() for served in servers))
     assert max(stop_times) < STOP_TIMEOUT_SECONDS
 

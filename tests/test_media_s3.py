@@ -94,8 +94,30 @@ async def test_photos_go_to_the_bucket_upright_and_without_metadata(
     assert thumb.size == (320, 320)
     assert_no_metadata(thumb, raw)
 
+    # The widths for srcset: WebP, upright, bare, each exactly the size the API says; the
+    # upright photo is 1200 px wide, so it is the widest (no 1600 made up from it).
+    sizes = [(item["width"], item["height"]) for item in photo["renditions"]]
+    assert sizes == [(320, 427), (640, 853), (1080, 1440), (1200, 1600)]
+    for item in photo["renditions"]:
+        raw, content_type = await download(item["url"])
+        assert content_type == item["type"] == "image/webp"
+        width = Image.open(io.BytesIO(raw))
+        assert width.size == (item["width"], item["height"])
+        assert is_marker(width.getpixel((width.width - width.width // 20, width.width // 20)))
+        assert_no_metadata(width, raw)
+
     prefix = photo["url"].split(f"/{bucket.name}/", 1)[1].split("/display.jpg", 1)[0]
-    assert await bucket.keys() == [f"{prefix}/display.jpg", f"{prefix}/thumb.jpg"]
+    assert await bucket.keys() == [
+        f"{prefix}/{name}"
+        for name in (
+            "display.jpg",
+            "thumb.jpg",
+            "w1080.webp",
+            "w1200.webp",
+            "w320.webp",
+            "w640.webp",
+        )
+    ]
 
 
 async def test_public_url_setting_names_objects_under_it(
@@ -117,10 +139,11 @@ async def test_public_url_setting_names_objects_under_it(
     post_id = (await response.json())["id"]
     await wait_for_status(db, post_id)
     [photo] = (await Api(client).get(f"/api/snapline/v1/posts/{post_id}"))["photos"]
-    [display, thumb] = await bucket.keys()
-    assert (photo["url"], photo["thumb_url"]) == (
+    [display, thumb, width] = await bucket.keys()  # a 300 px photo has one width: its own
+    assert (photo["url"], photo["thumb_url"], photo["renditions"][0]["url"]) == (
         f"{PUBLIC_BASE}/{display}",
         f"{PUBLIC_BASE}/{thumb}",
+        f"{PUBLIC_BASE}/{width}",
     )
 
 
@@ -170,7 +193,8 @@ async def test_storage_outage_loses_no_upload(
     for post_id in ids:
         await wait_for_status(db, post_id)
     keys = await bucket.keys()
-    assert len(keys) == len(set(keys)) == 10  # display + thumb per photo, nothing else
+    # display, thumb and the one width (400 px: its own) per photo, nothing else
+    assert len(keys) == len(set(keys)) == 15
     async with db() as session:
         published = await session.scalar(
             select(func.count()).where(Post.id.in_(ids), Post.status == "published")
@@ -192,14 +216,14 @@ async def test_deleting_a_post_deletes_its_objects_only_for_its_author(
     response = await api_upload(client, photo_form(photos, "two photos"))
     post_id = (await response.json())["id"]
     await wait_for_status(db, post_id)
-    assert len(await bucket.keys()) == 4
+    assert len(await bucket.keys()) == 6
 
     stranger = await make_client(client)
     await login(stranger, other)
     assert (await Api(stranger).call("DELETE", f"/api/snapline/v1/posts/{post_id}")).status == 403
     assert (await submit(stranger, f"/p/{post_id}/delete")).status == 403
     await wait_for_jobs(db)
-    assert len(await bucket.keys()) == 4
+    assert len(await bucket.keys()) == 6
 
     await Api(client).call("DELETE", f"/api/snapline/v1/posts/{post_id}", expect=204)
     await wait_for_jobs(db)

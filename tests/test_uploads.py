@@ -247,17 +247,73 @@ async def test_photo_post_is_processed_published_and_shown_to_followers(
     assert profile["post_count"] == 1
     page = await (await reader_browser.get(f"/p/{created['id']}")).text()
     assert f'src="{photo["url"]}" alt="Sand" width="810" height="1080"' in page
-    # Originals are gone once processed; only the two renditions are stored.
+    # Originals are gone once processed; only the renditions are stored.
     async with db() as session:
         assert await session.scalar(select(func.count()).select_from(MediaOriginal)) == 0
     names = sorted(
         path.name for path in stored_files(settings) if created_prefix(photo) in str(path)
     )
-    assert names == ["display.jpg", "thumb.jpg"]
+    assert names == ["display.jpg", "thumb.jpg", *sorted(widths_stored(photo))]
 
 
 def created_prefix(photo: dict) -> str:
     return photo["url"].split("/media/", 1)[1].rsplit("/", 1)[0]
+
+
+def widths_stored(photo: dict) -> list[str]:
+    """The file names of a photo's widths for srcset, as the API lists them."""
+    return [item["url"].rsplit("/", 1)[1] for item in photo["renditions"]]
+
+
+# Each shape as uploaded (orientation 1), and the widths it must get: never wider than the
+# photo, and the photo's own width when it is narrower than the widest.
+SHAPES = {
+    "wide": ((3000, 1200), [(320, 128), (640, 256), (1080, 432), (1600, 640)]),
+    "tall": ((1000, 3000), [(320, 960), (640, 1920), (1000, 3000)]),
+    "tiny": ((120, 90), [(120, 90)]),
+}
+
+
+async def test_each_photo_gets_its_widths_at_their_true_sizes_and_never_enlarged(
+    client, factory, login, db, settings
+):
+    await login(client, await factory.user())
+    uploads = [
+        (f"{name}.jpg", camera_jpeg(*size, orientation=1), "image/jpeg")
+        for name, (size, _) in SHAPES.items()
+    ]
+    response = await api_upload(client, photo_form(uploads, "", list(SHAPES)))
+    assert response.status == 202, await response.text()
+    post_id = (await response.json())["id"]
+    await wait_for_status(db, post_id)
+
+    photos = (await Api(client).get(f"/api/v1/posts/{post_id}"))["photos"]
+    for photo, (name, (size, widths)) in zip(photos, SHAPES.items(), strict=True):
+        assert photo["alt"] == name
+        assert [(item["width"], item["height"]) for item in photo["renditions"]] == widths
+        for item in photo["renditions"]:
+            image, answer = await fetch_image(client, item["url"])
+            assert image.format == "WEBP" and answer.headers["Content-Type"] == "image/webp"
+            assert image.size == (item["width"], item["height"])
+            assert_no_metadata(image, await answer.read())
+        # The BlurHash of the photo, kept with it: 4x3 components for a landscape photo, 3x4
+        # for a portrait (the first character says so).
+        assert re.fullmatch(r"[0-9A-Za-z#$%*+,\-.:;=?@\[\]^_{|}~]{28}", photo["blurhash"])
+        assert photo["blurhash"][0] == ("L" if size[0] >= size[1] else "T")
+        names = sorted(
+            path.name for path in stored_files(settings) if created_prefix(photo) in str(path)
+        )
+        assert names == sorted(["display.jpg", "thumb.jpg", *widths_stored(photo)])
+    async with db() as session:
+        recorded = list(
+            await session.scalars(
+                select(Photo.renditions).where(Photo.post_id == post_id).order_by(Photo.position)
+            )
+        )
+    assert recorded == [
+        [{"width": width, "height": height, "format": "webp"} for width, height in widths]
+        for _, widths in SHAPES.values()
+    ]
 
 
 def png_declaring(width: int, height: int) -> bytes:
@@ -438,7 +494,11 @@ async def test_a_path_in_the_file_name_is_ignored(client, factory, login, db, se
         prefix = await session.scalar(select(Photo.key_prefix).where(Photo.post_id == post_id))
     assert re.fullmatch(r"photos/[0-9a-f]{32}", prefix)
     stored = sorted(str(path.relative_to(root)) for path in (root / prefix).iterdir())
-    assert stored == [f"{prefix}/display.jpg", f"{prefix}/thumb.jpg"]
+    assert stored == [
+        f"{prefix}/display.jpg",
+        f"{prefix}/thumb.jpg",
+        f"{prefix}/w48.webp",
+    ]  # upright
     assert not any("passwd" in str(path) for path in stored_files(settings))
 
 

@@ -55,6 +55,18 @@ def photo(view: PhotoView, urls: RouteUrls) -> dict[str, Any]:
         "width": view.width,
         "height": view.height,
         "alt": view.alt,
+        # The widths for srcset, narrowest first (empty for a photo processed before there
+        # were any, until they are made), and a BlurHash to show while the photo loads.
+        "renditions": [
+            {
+                "url": item.url,
+                "width": item.width,
+                "height": item.height,
+                "type": item.content_type,
+            }
+            for item in view.renditions
+        ],
+        "blurhash": view.blurhash,
     }
 
 

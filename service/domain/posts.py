@@ -155,11 +155,19 @@ async def _lock_post_of(session: AsyncSession, photo_id: int) -> tuple[int, str,
 
 
 async def photo_ready(
-    session: AsyncSession, photo_id: int, extension: str, width: int, height: int
+    session: AsyncSession,
+    photo_id: int,
+    extension: str,
+    width: int,
+    height: int,
+    renditions: list[dict] | None = None,
+    blurhash: str | None = None,
 ) -> bool:
-    """Record a photo's stored renditions; when it is the post's last one, publish the post
-    (published_at = now, the author's post count, the live announcement), all in this
-    transaction. False when the photo no longer exists (its post was deleted)."""
+    """Record a photo's stored renditions (the display size's ``extension`` and dimensions,
+    the widths for srcset as ``photos.renditions`` records them, its BlurHash); when it is
+    the post's last one, publish the post (published_at = now, the author's post count, the
+    live announcement), all in this transaction. False when the photo no longer exists (its
+    post was deleted)."""
     post = await _lock_post_of(session, photo_id)
     if post is None:
         return False
@@ -167,7 +175,14 @@ async def photo_ready(
     await session.execute(
         update(Photo)
         .where(Photo.id == photo_id)
-        .values(extension=extension, width=width, height=height, ready_at=func.now())
+        .values(
+            extension=extension,
+            width=width,
+            height=height,
+            renditions=renditions,
+            blurhash=blurhash,
+            ready_at=func.now(),
+        )
     )
     waiting = await session.scalar(
         select(func.count()).where(Photo.post_id == post_id, Photo.ready_at.is_(None))
@@ -185,6 +200,21 @@ async def photo_ready(
     return True
 
 
+async def photo_renditions_ready(
+    session: AsyncSession, photo_id: int, renditions: list[dict], blurhash: str | None
+) -> bool:
+    """Record the widths and BlurHash made for a photo processed before they existed. False
+    when the photo no longer exists (its post was deleted meanwhile): its objects are to be
+    deleted again, since the delete may have run before they were stored."""
+    post = await _lock_post_of(session, photo_id)
+    if post is None:
+        return False
+    await session.execute(
+        update(Photo).where(Photo.id == photo_id).values(renditions=renditions, blurhash=blurhash)
+    )
+    return True
+
+
 async def photo_failed(session: AsyncSession, photo_id: int) -> None:
     """A photo could not be processed: its post is marked failed (the author sees it and can
     delete it; nobody else ever does)."""
@@ -193,6 +223,16 @@ async def photo_failed(session: AsyncSession, photo_id: int) -> None:
         post_id, _, author_id = post
         await session.execute(update(Post).where(Post.id == post_id).values(status="failed"))
         await events.announce(session, events.post_failed(post_id, author_id))
+
+
+async def photo_lacking_renditions(session: AsyncSession, photo_id: int) -> str | None:
+    """The extension of the photo's display size when it is processed, still exists, and
+    has no widths for srcset yet; else None (nothing to make)."""
+    return await session.scalar(
+        select(Photo.extension).where(
+            Photo.id == photo_id, Photo.ready_at.is_not(None), Photo.renditions.is_(None)
+        )
+    )
 
 
 async def photo_is_pending(session: AsyncSession, photo_id: int) -> bool:

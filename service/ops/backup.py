@@ -26,7 +26,7 @@ import asyncpg
 from service import migrate
 from service.db import asyncpg_dsn
 from service.ops.database import Failed, NotFound, Refused
-from service.ops.sweep import AVATAR_RENDITIONS, EXPECTED_OBJECTS, PHOTO_RENDITIONS
+from service.ops.sweep import EXPECTED_OBJECTS, expected_of
 from service.storage.backends import Storage
 from service.storage.urls import CONTENT_TYPES, KEY_PATTERN
 
@@ -134,9 +134,11 @@ async def _dump_tables(connection: asyncpg.Connection, directory: Path) -> dict[
                 }
             )
         expected = {
-            f"{row['key_prefix']}/{name}.{row['extension']}"
+            key
             for row in await connection.fetch(EXPECTED_OBJECTS)
-            for name in (PHOTO_RENDITIONS if row["kind"] == "photo" else AVATAR_RENDITIONS)
+            for key in expected_of(
+                row["kind"], row["key_prefix"], row["extension"], row["renditions"]
+            )
         }
     for table in tables:
         table["sha256"] = await asyncio.to_thread(_sha256_of, directory / table["file"])

@@ -6,6 +6,7 @@ have stored them a moment ago and be about to record them."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
@@ -26,12 +27,25 @@ _OWNED_PREFIXES = """
     UNION SELECT pending_prefix FROM avatars WHERE pending_prefix IS NOT NULL
     UNION SELECT key_prefix FROM media_jobs WHERE done_at IS NULL AND failed_at IS NULL
 """
-# The objects each finished row says exist (with PHOTO_RENDITIONS or AVATAR_RENDITIONS).
+# The objects each finished row says exist (with PHOTO_RENDITIONS or AVATAR_RENDITIONS,
+# and a photo's widths: see expected_of).
 EXPECTED_OBJECTS = """
-    SELECT 'photo' AS kind, key_prefix, extension FROM photos WHERE ready_at IS NOT NULL
+    SELECT 'photo' AS kind, key_prefix, extension, renditions::text AS renditions
+      FROM photos WHERE ready_at IS NOT NULL
     UNION ALL
-    SELECT 'avatar', key_prefix, extension FROM avatars WHERE key_prefix IS NOT NULL
+    SELECT 'avatar', key_prefix, extension, NULL FROM avatars WHERE key_prefix IS NOT NULL
 """
+
+
+def expected_of(kind: str, key_prefix: str, extension: str, renditions: str | None) -> list[str]:
+    """The keys a row of EXPECTED_OBJECTS says exist."""
+    keys = [
+        rendition_key(key_prefix, name, extension)
+        for name in (PHOTO_RENDITIONS if kind == "photo" else AVATAR_RENDITIONS)
+    ]
+    for item in json.loads(renditions) if renditions else ():
+        keys.append(rendition_key(key_prefix, f"w{item['width']}", item["format"]))
+    return keys
 
 
 @dataclasses.dataclass
@@ -61,9 +75,9 @@ async def expected_keys(sessionmaker: async_sessionmaker) -> set[str]:
     async with sessionmaker() as session:
         rows = await session.execute(text(EXPECTED_OBJECTS))
         return {
-            rendition_key(row.key_prefix, name, row.extension)
+            key
             for row in rows
-            for name in (PHOTO_RENDITIONS if row.kind == "photo" else AVATAR_RENDITIONS)
+            for key in expected_of(row.kind, row.key_prefix, row.extension, row.renditions)
         }
 
 

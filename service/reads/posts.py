@@ -12,14 +12,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+import orjson
+
 from service.cursor import Position
 from service.reads.notifications import UNREAD_COUNT, unread_count
 from service.reads.paging import NEWEST_FIRST, page_of
 from service.reads.people import avatar_key
 from service.reads.statements import Reader, register, register_paged
-from service.reads.views import Page, PhotoView, PostView, UserSummary
+from service.reads.views import Page, PhotoView, PostView, RenditionView, UserSummary
 from service.reads.visibility import post_visible_to
-from service.storage.urls import MediaUrls, rendition_key
+from service.storage.urls import CONTENT_TYPES, MediaUrls, rendition_key
 
 # How many of the newest posts overall the home timeline looks through before asking each
 # followed author instead. Big enough that a typical reader's page is found in it: a reader
@@ -155,7 +157,8 @@ def author_rows(rows: int) -> str:
 def cards(source: str, order: str, more_columns: str = "") -> str:
     """Everything a post card shows, for the posts (``id`` column) of the rows ``source``
     names ``page``, in ``order``: the post, its author and their small avatar, whether
-    viewer $1 liked it, and its processed photos as parallel arrays (an aggregate always
+    viewer $1 liked it, and its processed photos as parallel arrays (its widths for srcset
+    are a JSON array each, read with the photo's row; an aggregate always
     gives one row, NULLs when there are none). Each part is a primary-key or index lookup
     per post, so the cost follows the page size, never the tables'. (OFFSET 0 keeps
     PostgreSQL from reading all of the viewer's likes into a hash instead, which a generic
@@ -168,7 +171,8 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
            p.body, p.status, p.created_at, p.published_at, p.like_count, p.comment_count,
            EXISTS (SELECT FROM likes l WHERE l.post_id = p.id AND l.user_id = $1
                     OFFSET 0) AS liked,
-           ph.prefixes, ph.extensions, ph.widths, ph.heights, ph.alts, ph.ids, p.status_id
+           ph.prefixes, ph.extensions, ph.widths, ph.heights, ph.alts, ph.ids, p.status_id,
+           ph.renditions, ph.blurhashes
            {more_columns and f", {more_columns}"}
       FROM {source}
       JOIN posts p ON p.id = page.id
@@ -179,7 +183,9 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
                   array_agg(f.width ORDER BY f.position) AS widths,
                   array_agg(f.height ORDER BY f.position) AS heights,
                   array_agg(f.alt ORDER BY f.position) AS alts,
-                  array_agg(f.id ORDER BY f.position) AS ids
+                  array_agg(f.id ORDER BY f.position) AS ids,
+                  array_agg(f.renditions ORDER BY f.position) AS renditions,
+                  array_agg(f.blurhash ORDER BY f.position) AS blurhashes
              FROM photos f
             WHERE f.post_id = p.id AND f.ready_at IS NOT NULL) AS ph
      WHERE {VISIBLE}
@@ -187,7 +193,7 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
     """
 
 
-CARD_COLUMNS = 19
+CARD_COLUMNS = 21
 
 
 def _list_page(rows_of: str) -> str:
@@ -233,12 +239,28 @@ def _home_first_page(rows: int) -> str:
 HOME_FIRST_PAGE = register_paged("home_first_page", _home_first_page, shows_posts=True)
 
 
+def _renditions(urls: MediaUrls, prefix: str, stored: str | None) -> tuple[RenditionView, ...]:
+    """A photo's widths for srcset from ``photos.renditions`` (JSON, as asyncpg hands it
+    over); none for a photo processed before there were any."""
+    if not stored:
+        return ()
+    return tuple(
+        RenditionView(
+            urls(rendition_key(prefix, f"w{item['width']}", item["format"])),
+            item["width"],
+            item["height"],
+            CONTENT_TYPES[item["format"]],
+        )
+        for item in orjson.loads(stored)
+    )
+
+
 def post_view(row: Sequence, urls: MediaUrls) -> PostView:
     """A row of a card statement as what pages and the API show."""
     (
         post_id, author_id, username, display_name, key,
         body, status, created_at, published_at, like_count, comment_count, liked,
-        prefixes, extensions, widths, heights, alts, photo_ids, status_id,
+        prefixes, extensions, widths, heights, alts, photo_ids, status_id, renditions, blurhashes,
     ) = row[:CARD_COLUMNS]  # fmt: skip
     photos = ()
     if prefixes:
@@ -250,9 +272,12 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
                 height,
                 alt,
                 photo_id,
+                _renditions(urls, prefix, stored),
+                blurhash,
             )
-            for prefix, extension, width, height, alt, photo_id in zip(
-                prefixes, extensions, widths, heights, alts, photo_ids, strict=True
+            for prefix, extension, width, height, alt, photo_id, stored, blurhash in zip(
+                prefixes, extensions, widths, heights, alts, photo_ids, renditions, blurhashes,
+                strict=True,
             )
         )
     return PostView(

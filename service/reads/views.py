@@ -127,6 +127,15 @@ class Profile:
     is_viewer: bool
 
 
+class RenditionView(NamedTuple):
+    """One width of a photo for srcset: its true size in pixels."""
+
+    url: str
+    width: int
+    height: int
+    content_type: str
+
+
 class PhotoView(NamedTuple):
     url: str  # the display size, longest edge 1080 px
     thumb_url: str  # a 320 px square
@@ -134,6 +143,9 @@ class PhotoView(NamedTuple):
     height: int
     alt: str
     id: int = 0
+    # Narrowest first; none until a photo processed before they existed has them made.
+    renditions: tuple[RenditionView, ...] = ()
+    blurhash: str | None = None
 
 
 class PostView(NamedTuple):

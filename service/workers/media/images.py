@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+import blurhash
 from PIL import Image, ImageOps
 
 from service.workers.media import pngstream
@@ -70,6 +71,18 @@ THUMB_EDGE_PX = 320
 AVATAR_EDGES_PX = (400, 64)
 JPEG_QUALITY = 85
 WEBP_QUALITY = 85
+# The widths a photo is stored at for srcset, each ``w<width>.webp``: a 320 px column and a
+# phone at 1x, a phone at 2x, a phone at 3x (390 CSS px) and the desktop column at 1.5x, the
+# desktop column (654 CSS px) at 2x and beyond. docs/media.md has the layouts.
+PHOTO_WIDTHS_PX = (320, 640, 1080, 1600)
+# The widths are WebP, which at this quality looks like JPEG at 85 in about two thirds of the
+# bytes; browsers without WebP get the display JPEG (docs/media.md).
+RENDITION_FORMAT = "webp"
+RENDITION_WEBP_QUALITY = 80
+# The BlurHash is computed from a copy this small (its longer edge, in px): a hash of 4x3
+# components cannot hold more detail, and the pure-Python encoder costs about 8 ms at it.
+BLURHASH_SAMPLE_EDGE_PX = 32
+BLURHASH_COMPONENTS = (4, 3)  # along the longer edge, along the shorter
 
 EXTENSION_FORMATS = {
     "jpg": "JPEG",
@@ -113,14 +126,31 @@ class Checked:
 
 
 @dataclasses.dataclass(frozen=True)
+class Variant:
+    """One stored width of a photo, as the photo row records it (``photos.renditions``)."""
+
+    width: int
+    height: int
+    format: str
+
+    def as_record(self) -> dict[str, int | str]:
+        return {"width": self.width, "height": self.height, "format": self.format}
+
+
+@dataclasses.dataclass(frozen=True)
 class Rendered:
-    """Encoded renditions by name (``display``, ``thumb``, ``400``...), all in one format."""
+    """Encoded files by name with their extension (``display.jpg``, ``thumb.jpg``,
+    ``400.webp``, ``w1080.webp``...). ``extension`` and the dimensions are those of the sizes
+    (``display``, ``thumb``, avatars), which share one format; ``variants`` are the widths
+    for srcset, narrowest first."""
 
     extension: str
     content_type: str
     width: int
     height: int
     files: dict[str, bytes]
+    variants: tuple[Variant, ...] = ()
+    blurhash: str | None = None
 
 
 def declared_format(filename: str, media_type: str) -> str | None:
@@ -283,22 +313,37 @@ def _skip_sub_blocks(source: BinaryIO, position: int) -> int:
 @dataclasses.dataclass(frozen=True)
 class Renditions:
     """The sizes to make of an upload. Each is no larger than ``long_edge`` along the
-    source's longer edge and ``short_edge`` along its shorter one, so the source may be
-    decoded and reduced down to those before the sizes are made from it."""
+    source's longer edge and ``short_edge`` along its shorter one, and each of ``widths`` no
+    wider than that width, so the source may be decoded and reduced down to those before the
+    sizes are made from it. ``blurhash``: compute the image's BlurHash too."""
 
     long_edge: int
     short_edge: int
     sizes: dict[str, Callable[[Image.Image], Image.Image]]
+    widths: tuple[int, ...] = ()
+    blurhash: bool = False
 
 
-def _needed(size: tuple[int, int], renditions: Renditions, gap: int) -> tuple[int, int]:
-    """The least (width, height) a reduced source must keep: ``gap`` times the sizes."""
+# EXIF orientations that turn the stored image a quarter turn: its width is the height shown.
+QUARTER_TURNS = frozenset({5, 6, 7, 8})
+
+
+def _needed(
+    size: tuple[int, int], renditions: Renditions, gap: int, orientation: object = None
+) -> tuple[int, int]:
+    """The least (width, height) a reduced source (of ``size``, as stored, before
+    ``orientation`` turns it upright) must keep: ``gap`` times the sizes."""
+    turned = orientation in QUARTER_TURNS
+    upright = (size[1], size[0]) if turned else size
     long_edge, short_edge = renditions.long_edge * gap, renditions.short_edge * gap
-    return (long_edge, short_edge) if size[0] >= size[1] else (short_edge, long_edge)
+    wanted = (long_edge, short_edge) if upright[0] >= upright[1] else (short_edge, long_edge)
+    if renditions.widths:  # widths bound the upright width only
+        wanted = (max(wanted[0], max(renditions.widths) * gap), wanted[1])
+    return (wanted[1], wanted[0]) if turned else wanted
 
 
-def _reduce_factor(size: tuple[int, int], renditions: Renditions) -> int:
-    wanted = _needed(size, renditions, REDUCING_GAP)
+def _reduce_factor(size: tuple[int, int], renditions: Renditions, orientation: object) -> int:
+    wanted = _needed(size, renditions, REDUCING_GAP, orientation)
     return max(1, min(size[0] // wanted[0], size[1] // wanted[1]))
 
 
@@ -309,17 +354,29 @@ def _opened_for(data: bytes, renditions: Renditions) -> Image.Image:
     try:
         _check_geometry(*image.size, image.format or "")
         image.seek(0)
-        image.draft("RGB", _needed(image.size, renditions, 1))
+        # The orientation is read from the headers (nothing is decoded yet), so the widths
+        # are kept along the edge that is the width once upright.
+        image.draft("RGB", _needed(image.size, renditions, 1, _orientation(image)))
     except BaseException:
         image.close()
         raise
     return image
 
 
+def _orientation(image: Image.Image) -> object:
+    return image.getexif().get(ORIENTATION_TAG)
+
+
 def render_cost(data: bytes, renditions: Renditions) -> int:
-    """Pixels ``render`` decodes at once for ``data``, from its headers alone."""
+    """Pixels ``render`` holds at once for ``data``, from its headers alone: the decoded
+    image, and the widths it makes from it (kept until the sizes are made from them)."""
     with _opened_for(data, renditions) as image:
-        return _decode_cost(image)
+        width, height = image.size
+        if _orientation(image) in QUARTER_TURNS:
+            width, height = height, width
+        widths = widths_for(width, renditions.widths) if renditions.widths else []
+        made = sum(kept * max(1, round(height * kept / width)) for kept in widths)
+        return _decode_cost(image) + made
 
 
 def _target_mode(image: Image.Image) -> str:
@@ -354,13 +411,14 @@ def _prepared(data: bytes, renditions: Renditions) -> tuple[Image.Image, bytes |
     are copied into a new image."""
     with _opened_for(data, renditions) as image:
         image.load()
-        orientation = image.getexif().get(ORIENTATION_TAG)
+        orientation = _orientation(image)
         icc = image.info.get("icc_profile")
         if image.mode not in {"RGB", "RGBA", "L", "LA", "P", "PA"}:
             # A CMYK or 16-bit profile does not describe the converted pixels.
             icc = None
         mode = _target_mode(image)
-        prepared = _reduced_copy(image, _reduce_factor(image.size, renditions), mode)
+        factor = _reduce_factor(image.size, renditions, orientation)
+        prepared = _reduced_copy(image, factor, mode)
     # The decoded image is released here; what follows works on the reduced copy.
     if orientation in EXIF_TRANSPOSES:
         prepared = prepared.transpose(EXIF_TRANSPOSES[orientation])
@@ -379,18 +437,93 @@ def _encode(image: Image.Image, icc: bytes | None) -> tuple[bytes, str, str]:
     return buffer.getvalue(), "jpg", "image/jpeg"
 
 
+def widths_for(source_width: int, widths: tuple[int, ...]) -> list[int]:
+    """The widths to store of an image ``source_width`` wide: those of ``widths`` it
+    covers, never enlarged, and its own width when it is narrower than the widest, so the
+    sharpest copy there can be is always among them."""
+    kept = [width for width in widths if width <= source_width]
+    if source_width < max(widths) and source_width not in kept:
+        kept.append(source_width)
+    return kept
+
+
+def _variants(
+    image: Image.Image, widths: tuple[int, ...], icc: bytes | None
+) -> tuple[list[Variant], dict[str, bytes], list[Image.Image]]:
+    """The widths, each made from the next wider one (LANCZOS over at most a factor of three
+    loses nothing visible, and costs a fraction of starting from the source each time);
+    with their images, narrowest first."""
+    variants: list[Variant] = []
+    files: dict[str, bytes] = {}
+    made: list[Image.Image] = []
+    source = image
+    for width in sorted(widths_for(image.width, widths), reverse=True):
+        height = max(1, round(image.height * width / image.width))
+        if (width, height) != source.size:
+            source = source.resize((width, height), Image.Resampling.LANCZOS)
+        files[f"w{width}.{RENDITION_FORMAT}"] = _encode_webp(source, icc)
+        variants.append(Variant(width, height, RENDITION_FORMAT))
+        made.append(source)
+    return variants[::-1], files, made[::-1]
+
+
+def _covers(candidate: Image.Image, image: Image.Image, renditions: Renditions) -> bool:
+    """Whether the sizes can be made from ``candidate``, a reduced ``image``, as well as
+    from ``image`` itself: it keeps each edge the sizes need, or all of the image's."""
+    long_edge, short_edge = max(candidate.size), min(candidate.size)
+    return long_edge >= min(renditions.long_edge, max(image.size)) and short_edge >= min(
+        renditions.short_edge, min(image.size)
+    )
+
+
+def _encode_webp(image: Image.Image, icc: bytes | None) -> bytes:
+    buffer = io.BytesIO()
+    image.info = {}
+    extra = {"icc_profile": icc} if icc else {}
+    image.save(buffer, "WEBP", quality=RENDITION_WEBP_QUALITY, **extra)
+    return buffer.getvalue()
+
+
+def blurhash_of(image: Image.Image) -> str:
+    """The BlurHash of ``image``, from a copy at most BLURHASH_SAMPLE_EDGE_PX on its longer
+    edge; transparent parts count as white, the page's background."""
+    sample = image.copy()
+    sample.thumbnail((BLURHASH_SAMPLE_EDGE_PX, BLURHASH_SAMPLE_EDGE_PX), Image.Resampling.BOX)
+    if sample.mode != "RGB":
+        flat = Image.new("RGB", sample.size, (255, 255, 255))
+        flat.paste(sample.convert("RGBA"), mask=sample.convert("RGBA"))
+        sample = flat
+    width, height = sample.size
+    pixels = list(sample.get_flattened_data())
+    rows = [pixels[top : top + width] for top in range(0, width * height, width)]
+    along, across = BLURHASH_COMPONENTS
+    x, y = (along, across) if width >= height else (across, along)
+    return blurhash.encode(rows, components_x=x, components_y=y)
+
+
 def render(data: bytes, renditions: Renditions) -> Rendered:
     """Every size of ``renditions``, encoded. Holds ``render_cost(data)`` decoded pixels."""
     image, icc = _prepared(data, renditions)
     files: dict[str, bytes] = {}
-    extension = content_type = ""
+    variants: list[Variant] = []
+    made = [image]
+    if renditions.widths:
+        variants, files, made = _variants(image, renditions.widths, icc)
+    # The sizes come from the widest width when it keeps what they need, so the full
+    # image is resized once rather than once for each.
+    source = made[-1] if _covers(made[-1], image, renditions) else image
+    extension, content_type = RENDITION_FORMAT, "image/webp"
     dimensions = image.size
-    for name, resize in renditions.sizes.items():
-        resized = resize(image)
-        if not files:  # the first size is the one whose dimensions pages declare
+    for index, (name, resize) in enumerate(renditions.sizes.items()):
+        resized = resize(source)
+        if index == 0:  # the first size is the one whose dimensions pages declare
             dimensions = resized.size
-        files[name], extension, content_type = _encode(resized, icc)
-    return Rendered(extension, content_type, dimensions[0], dimensions[1], files)
+        encoded, extension, content_type = _encode(resized, icc)
+        files[f"{name}.{extension}"] = encoded
+    hashed = blurhash_of(made[0]) if renditions.blurhash else None
+    return Rendered(
+        extension, content_type, dimensions[0], dimensions[1], files, tuple(variants), hashed
+    )
 
 
 def _contained(edge: int) -> Callable[[Image.Image], Image.Image]:
@@ -409,12 +542,18 @@ def _square(edge: int) -> Callable[[Image.Image], Image.Image]:
     return resize
 
 
-# A post photo: ``display`` (longest edge 1080 px) and ``thumb`` (320 px square).
+# A post photo: ``display`` (longest edge 1080 px) and ``thumb`` (320 px square), the
+# widths for srcset, and its BlurHash.
 PHOTO = Renditions(
     DISPLAY_EDGE_PX,
     THUMB_EDGE_PX,
     {"display": _contained(DISPLAY_EDGE_PX), "thumb": _square(THUMB_EDGE_PX)},
+    PHOTO_WIDTHS_PX,
+    blurhash=True,
 )
+# The widths and BlurHash alone, made from a photo's display size for a photo processed
+# before they existed (its original is gone by then; the display size is the best copy left).
+PHOTO_WIDTHS = Renditions(1, 1, {}, PHOTO_WIDTHS_PX, blurhash=True)
 # An avatar: squares of 400 and 64 px.
 AVATAR = Renditions(
     AVATAR_EDGES_PX[0], AVATAR_EDGES_PX[0], {str(edge): _square(edge) for edge in AVATAR_EDGES_PX}

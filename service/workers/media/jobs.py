@@ -1,6 +1,8 @@
 """The media worker: every process runs one, on the polling worker (service/workers). It
 claims jobs from ``media_jobs``, renders photos in the CPU executor, stores the renditions,
-and records the result; failures retry with exponential backoff and jitter.
+and records the result; failures retry with exponential backoff and jitter. A
+``renditions`` job makes the widths for srcset of a photo processed before they existed,
+from its stored display size (``admin media renditions`` enqueues them).
 
 Jobs are idempotent: object keys are fixed per job, so a job run twice (after a crash
 between storing and recording) overwrites the same objects and leaves one result.
@@ -21,7 +23,7 @@ from service.domain import avatars, posts
 from service.models import MediaJob, MediaOriginal
 from service.storage import queue
 from service.storage.backends import Storage, StorageError
-from service.storage.urls import rendition_key
+from service.storage.urls import CONTENT_TYPES, rendition_key
 from service.workers.liveness import Liveness
 from service.workers.media import images
 from service.workers.media.budget import PixelBudget
@@ -90,7 +92,9 @@ class MediaWorker(PollingWorker):
 
     async def _render(self, job: Row) -> images.Rendered:
         data = await self._original(job)
-        renditions = images.PHOTO if job.kind == "photo" else images.AVATAR
+        return await self._render_data(data, images.PHOTO if job.kind == "photo" else images.AVATAR)
+
+    async def _render_data(self, data: bytes, renditions: images.Renditions) -> images.Rendered:
         loop = asyncio.get_running_loop()
         try:
             cost = await loop.run_in_executor(self.executor, images.render_cost, data, renditions)
@@ -99,15 +103,15 @@ class MediaWorker(PollingWorker):
             raise PermanentFailure(f"{error.__class__.__name__}: {error}") from error
 
     async def _store(self, job: Row, rendered: images.Rendered) -> None:
-        """Both renditions at once: a slow storage server costs one round trip, not two."""
+        """Every rendition at once: a slow storage server costs one round trip, not six."""
         await asyncio.gather(
             *(
                 self.storage.put(
-                    rendition_key(job.key_prefix, name, rendered.extension),
+                    f"{job.key_prefix}/{filename}",
                     data,
-                    rendered.content_type,
+                    CONTENT_TYPES[filename.rsplit(".", 1)[1]],
                 )
-                for name, data in rendered.files.items()
+                for filename, data in rendered.files.items()
             )
         )
 
@@ -126,9 +130,35 @@ class MediaWorker(PollingWorker):
         await self._store(job, rendered)
         async with self.sessionmaker.begin() as session:
             kept = await posts.photo_ready(
-                session, job.photo_id, rendered.extension, rendered.width, rendered.height
+                session,
+                job.photo_id,
+                rendered.extension,
+                rendered.width,
+                rendered.height,
+                [variant.as_record() for variant in rendered.variants],
+                rendered.blurhash,
             )
             if not kept:  # the post was deleted while we worked
+                await queue.enqueue_delete(session, job.key_prefix)
+            await self._finish(job, session)
+
+    async def _run_renditions(self, job: Row) -> None:
+        async with self.sessionmaker() as session:
+            extension = await posts.photo_lacking_renditions(session, job.photo_id)
+        if extension is None:  # deleted meanwhile, or made already
+            await self._finish(job)
+            return
+        display = await self.storage.get(rendition_key(job.key_prefix, "display", extension))
+        rendered = await self._render_data(display, images.PHOTO_WIDTHS)
+        await self._store(job, rendered)
+        async with self.sessionmaker.begin() as session:
+            kept = await posts.photo_renditions_ready(
+                session,
+                job.photo_id,
+                [variant.as_record() for variant in rendered.variants],
+                rendered.blurhash,
+            )
+            if not kept:  # the post was deleted while we worked, its delete perhaps before
                 await queue.enqueue_delete(session, job.key_prefix)
             await self._finish(job, session)
 
@@ -169,6 +199,8 @@ class MediaWorker(PollingWorker):
                 await self._run_photo(job)
             elif job.kind == "avatar":
                 await self._run_avatar(job)
+            elif job.kind == "renditions":
+                await self._run_renditions(job)
             else:
                 await self._run_delete(job)
         except PermanentFailure as error:
