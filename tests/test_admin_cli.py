@@ -27,7 +27,7 @@ from tests.api import Api
 from tests.s3 import Bucket, s3_env
 from tests.support import admin_execute, asyncpg_dsn, csrf_for, submit, with_database
 from tests.test_cli import assert_one_line_error, run_command, service_env
-from tests.test_uploads import api_upload, photo_form, profile_form, wait_for_status
+from tests.test_uploads import api_upload, camera_jpeg, photo_form, profile_form, wait_for_status
 
 moto_server = s3.moto_server
 bucket = s3.bucket
@@ -478,6 +478,112 @@ async def test_media_sweep_reports_and_deletes_old_orphans_only_with_apply(
     assert kept.exists() and young.exists() and stranger.exists()
 
     async with db.begin() as session:
+        await session.execute(text("DELETE FROM posts WHERE id = :id"), {"id": post_id})
+
+
+async def test_media_renditions_gives_photos_processed_before_widths_their_widths(
+    client, env, db, factory, login, media_root
+):
+    """Photos as they were before widths for srcset existed (display and thumbnail stored,
+    no widths recorded) get them through the media queue, made from the display size; the
+    command queues nothing twice and leaves alone what it is not told to change."""
+    await login(client, await factory.user())
+    uploads = [("wide.jpg", camera_jpeg(1600, 1200, orientation=1), "image/jpeg")]
+    uploads.append(("small.png", png(), "image/png"))
+    response = await api_upload(client, photo_form(uploads, "older photos"))
+    post_id = (await response.json())["id"]
+    await wait_for_status(db, post_id)
+    async with db.begin() as session:
+        made = (
+            await session.execute(
+                select(Photo.id, Photo.key_prefix).where(Photo.post_id == post_id)
+            )
+        ).all()
+        await session.execute(
+            text("UPDATE photos SET renditions = NULL, blurhash = NULL WHERE post_id = :id"),
+            {"id": post_id},
+        )
+    for _, prefix in made:
+        for width in (media_root / prefix).glob("w*.webp"):
+            width.unlink()
+    before = {path: path.read_bytes() for path in media_root.rglob("*") if path.is_file()}
+
+    report = json.loads(ok(await admin("media", "renditions", "--json", env=env)))
+    assert report == {"lacking": 2, "queued": 0, "enqueued": 0}
+    assert "--apply" in ok(await admin("media", "renditions", env=env))
+    async with db() as session:
+        kinds = await session.scalars(select(MediaJob.kind).where(MediaJob.kind == "renditions"))
+        assert list(kinds) == []
+
+    said = ok(await admin("media", "renditions", "--apply", env=env))
+    assert "queued 2 renditions jobs" in said
+
+    async def made_all() -> bool:
+        async with db() as session:
+            return not await session.scalar(
+                select(func.count()).where(Photo.post_id == post_id, Photo.renditions.is_(None))
+            )
+
+    await wait_until(made_all, "the widths")
+    async with db() as session:
+        rows = (
+            await session.execute(
+                select(Photo.key_prefix, Photo.renditions, Photo.blurhash)
+                .where(Photo.post_id == post_id)
+                .order_by(Photo.position)
+            )
+        ).all()
+    # From the 1080x810 display size of the wide photo: never wider than that.
+    assert [row.renditions for row in rows] == [
+        [
+            {"width": w, "height": h, "format": "webp"}
+            for w, h in ((320, 240), (640, 480), (1080, 810))
+        ],
+        [{"width": 300, "height": 200, "format": "webp"}],
+    ]
+    for prefix, renditions, blurhash in rows:
+        assert blurhash
+        for item in renditions:
+            with Image.open(media_root / prefix / f"w{item['width']}.webp") as stored:
+                assert stored.size == (item["width"], item["height"])
+    # What was there is untouched, and the cards now offer the widths.
+    assert all(path.read_bytes() == data for path, data in before.items())
+    card = await (await client.get(f"/p/{post_id}")).text()
+    assert f"/media/{rows[0].key_prefix}/w1080.webp 1080w" in card
+
+    again = json.loads(ok(await admin("media", "renditions", "--apply", "--json", env=env)))
+    assert again == {"lacking": 0, "queued": 0, "enqueued": 0}
+    async with db() as session:
+        jobs = await session.scalar(select(func.count()).where(MediaJob.kind == "renditions"))
+    assert jobs == 2
+
+
+async def test_media_renditions_queues_no_photo_twice(env, db, factory, media_root):
+    """Asked twice before the workers get to them, the command queues each photo once."""
+    author = await factory.user()
+    async with db.begin() as session:
+        post_id = await session.scalar(
+            text(
+                "INSERT INTO posts (author_id, status, published_at)"
+                " VALUES (:a, 'published', now()) RETURNING id"
+            ),
+            {"a": author.id},
+        )
+        await session.execute(
+            text(
+                """INSERT INTO photos (post_id, position, key_prefix, extension, width, height,
+                                       ready_at)
+                   VALUES (:post, 0, :prefix, 'jpg', 10, 10, now())"""
+            ),
+            {"post": post_id, "prefix": f"photos/{secrets.token_hex(16)}"},
+        )
+        # The app's workers are not running here; the jobs wait.
+    first = json.loads(ok(await admin("media", "renditions", "--apply", "--json", env=env)))
+    second = json.loads(ok(await admin("media", "renditions", "--apply", "--json", env=env)))
+    assert first == {"lacking": 1, "queued": 0, "enqueued": 1}
+    assert second == {"lacking": 1, "queued": 1, "enqueued": 0}
+    async with db.begin() as session:
+        await session.execute(text("DELETE FROM media_jobs WHERE kind = 'renditions'"))
         await session.execute(text("DELETE FROM posts WHERE id = :id"), {"id": post_id})
 
 

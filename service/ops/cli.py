@@ -283,6 +283,29 @@ async def media_sweep(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def media_renditions(settings: Settings, args: argparse.Namespace) -> int:
+    from service.ops import renditions
+
+    async with sessions(settings.database.url) as sessionmaker:
+        report = await renditions.backfill(sessionmaker, args.apply)
+    if args.json:
+        _print_json(report.as_dict())
+        return 0
+    waiting = report.lacking - report.queued
+    print(
+        f"{_plural(report.lacking, 'processed photo')} without widths for srcset, "
+        f"{report.queued} of them queued already."
+    )
+    if args.apply:
+        print(
+            f"queued {_plural(report.enqueued, 'renditions job')}; the service's media workers "
+            "make them (admin jobs status shows how far they are)."
+        )
+    elif waiting:
+        print(f"Run again with --apply to queue a job for the other {waiting}.")
+    return 0
+
+
 # Backup and restore
 
 
@@ -401,7 +424,7 @@ def add_admin_commands(
     shown.add_argument("--kind", choices=jobs.QUEUES, help="one queue only")
     shown.add_argument("--yes", action="store_true", help="really delete")
 
-    group = area("media", "stored objects against the database")
+    group = area("media", "stored objects against the database; widths for older photos")
     shown = command(
         group, "media sweep", "sweep", media_sweep,
         "report orphan objects and missing ones; delete orphans with --apply",
@@ -413,6 +436,12 @@ def add_admin_commands(
         default=DEFAULT_GRACE_MINUTES,
         help=f"leave objects younger than this alone (default {DEFAULT_GRACE_MINUTES})",
     )
+    with_json(shown)
+    shown = command(
+        group, "media renditions", "renditions", media_renditions,
+        "count photos processed without widths for srcset; queue jobs for them with --apply",
+    )  # fmt: skip
+    shown.add_argument("--apply", action="store_true", help="queue the jobs")
     with_json(shown)
 
     shown = command(areas, "backup", "backup", run_backup, "database and objects to a directory")
