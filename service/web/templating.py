@@ -111,6 +111,13 @@ def setup_templates(app: web.Application, directory: Path, development: bool) ->
     environment.globals["like_form"] = functools.partial(like_form, app[route_urls_key])
 
 
+def first_page(request: web.Request) -> bool:
+    """Whether a list shown for this request is its first page (no cursor): its first photo
+    is then the top of what a person sees, fetched first. The same for a page and for the
+    fragment of the same URL, which must be the same markup."""
+    return "cursor" not in request.query
+
+
 async def render(
     request: web.Request,
     template: str,
@@ -128,6 +135,7 @@ async def render(
         "flashes": await pop_flashes(request),
         "unread_notifications": unread,
         "section": _section(request, viewer),
+        "first_page": first_page(request),
         **(context or {}),
     }
     return aiohttp_jinja2.render_template(template, request, page, status=status)
@@ -156,6 +164,7 @@ async def render_fragment(
     fragment = {
         "current_user": current_user(request),
         "csrf_token": await csrf_token(request),
+        "first_page": first_page(request),
         **(context or {}),
     }
     response = aiohttp_jinja2.render_template(template, request, fragment, status=status)
