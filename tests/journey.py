@@ -118,9 +118,9 @@ async def same_document(page: Page) -> bool:
     return await page.evaluate("window.__sameDocument === true")
 
 
-async def wait_for_images(page: Page, selector: str, count: int) -> list[int]:
+async def wait_for_images(page: Page, selector: str, count: int) -> list[str]:
     """Waits (bounded) until ``count`` images match ``selector`` and all have loaded;
-    answers their natural widths."""
+    answers the name of the file each shows (the width the browser chose from srcset)."""
     images = page.locator(selector)
     await expect(images).to_have_count(count)
     await page.wait_for_function(
@@ -129,7 +129,9 @@ async def wait_for_images(page: Page, selector: str, count: int) -> list[int]:
         arg=selector,
         timeout=WAIT_MS,
     )
-    return await images.evaluate_all("images => images.map(image => image.naturalWidth)")
+    return await images.evaluate_all(
+        "images => images.map(image => new URL(image.currentSrc).pathname.split('/').pop())"
+    )
 
 
 async def screenshots(

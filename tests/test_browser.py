@@ -225,11 +225,14 @@ async def test_posts_added_by_load_more_are_the_cards_the_server_renders(
         await scroll_to_bottom(scripted)
         await expect(scripted.locator("article.post")).to_have_count(len(order))
         loaded = await outer_html(scripted, card_items(loaded_ids))
-        # The photos of the inserted cards load, each a 320 px thumbnail.
+        # The photos of the inserted cards load, each in its 300 px width (all that an
+        # upright 300x400 photo has).
         thumbnails = scripted.locator(f"#post-{album} .photos-2 img")
         await expect(thumbnails).to_have_count(2)
         for n in range(2):
-            await expect(thumbnails.nth(n)).to_have_js_property("naturalWidth", 320)
+            await expect(thumbnails.nth(n)).to_have_js_property("complete", True)
+            source = await thumbnails.nth(n).evaluate("image => image.currentSrc")
+            assert source.endswith("/w300.webp"), source
         # The same page served whole, in the same session (so with the same CSRF token in
         # its forms): the same markup, byte for byte but for the relative times.
         await scripted.goto(f"{path}{next_page}")

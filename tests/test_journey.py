@@ -234,8 +234,11 @@ async def test_two_people_sign_up_follow_post_photos_interact_and_log_out(
     await expect(thumbs).to_have_count(2)
     for number, alt in enumerate(ALTS):
         await expect(thumbs.nth(number)).to_have_attribute("alt", alt)
-    # The thumbnails load through nginx: 320 px squares.
-    assert await wait_for_images(ann_page, f"#post-{post_id} .photos img", 2) == [320, 320]
+    # The photos load through nginx, each in the width its 325 px square needs at 1x: the
+    # landscape one covers it 4/3 as wide (640 px), the portrait one 480 px (its own width,
+    # as the 320 px one is short of 325).
+    shown = await wait_for_images(ann_page, f"#post-{post_id} .photos img", 2)
+    assert shown == ["w640.webp", "w480.webp"]
     assert await processing_seen(ann_page) == []
 
     # --- Ann likes it in place.
@@ -265,7 +268,7 @@ async def test_two_people_sign_up_follow_post_photos_interact_and_log_out(
     full = ann_page.locator("img.photo-full")
     for number, alt in enumerate(ALTS):
         await expect(full.nth(number)).to_have_attribute("alt", alt)
-    assert await wait_for_images(ann_page, "img.photo-full", 2) == [640, 480]
+    assert await wait_for_images(ann_page, "img.photo-full", 2) == ["w640.webp", "w480.webp"]
     # Where Bob's photos are stored: "/media/photos/<prefix>/" of each.
     photo_folders = {
         src.rsplit("/", 1)[0] + "/" for src in await full.evaluate_all("i => i.map(x => x.src)")
