@@ -403,7 +403,7 @@ class Photo(Base):
     # The widths stored for srcset, ``[{"width", "height", "format"}, ...]`` narrowest first,
     # each the object ``w<width>.<format>``; NULL for a photo processed before there were
     # any, until ``admin media renditions`` has made them.
-    renditions: Mapped[list | None] = mapped_column(JSONB)
+    renditions: Mapped[list | None] = mapped_column(JSONB(none_as_null=True))
     # A BlurHash of the photo, shown blurred while it loads.
     blurhash: Mapped[str | None] = mapped_column(String(100))
 

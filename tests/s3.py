@@ -108,6 +108,10 @@ class Bucket:
             async with answer["Body"] as body:
                 return await body.read(), answer["ContentType"]
 
+    async def delete(self, key: str) -> None:
+        async with self._client() as client:
+            await client.delete_object(Bucket=self.name, Key=key)
+
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:

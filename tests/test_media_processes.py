@@ -15,10 +15,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 from PIL import Image
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 
 from service.embedded_pg import free_port
 from service.models import MediaJob, Photo, Post
+from service.ops import renditions as backfill
 from tests import s3
 from tests.s3 import DelayProxy, s3_env, s3_settings
 from tests.support import CSRF_META
@@ -181,11 +182,62 @@ async def test_a_killed_process_loses_no_accepted_upload(serve, factory, db, buc
             )
         ).all()
     assert len(photos) == 6
-    for prefix, renditions, blurhash in photos:
-        assert renditions == [{"width": 200, "height": 150, "format": "webp"}]
+    for prefix, widths, blurhash in photos:
+        assert widths == [{"width": 200, "height": 150, "format": "webp"}]
         assert f"{prefix}/w200.webp" in keys and blurhash
     assert all(job.failed_at is None for job in await jobs_of(db, post_ids))
     assert await second.terminate() < STOP_TIMEOUT_SECONDS
+
+    # The same photos as if processed before widths existed, their widths queued by the
+    # backfill: a process killed in the middle of making them loses none either.
+    async with db.begin() as session:
+        await session.execute(
+            update(Photo).where(Photo.post_id.in_(post_ids)).values(renditions=None, blurhash=None)
+        )
+    for prefix, _, _ in photos:
+        await bucket.delete(f"{prefix}/w200.webp")
+    queued = await backfill.backfill(db, apply=True)
+    assert queued.enqueued == 6
+    third = serve()
+    await third.start()
+    await wait_for_claims(db)
+    third.kill()
+    backfills = await renditions_jobs(db)
+    assert any(job.done_at is None for job in backfills), "nothing was pending"
+    fourth = serve()
+    await fourth.start()
+    await wait_for_widths(db, post_ids)
+    assert sorted(await bucket.keys()) == sorted(keys)
+    assert all(job.failed_at is None for job in await renditions_jobs(db))
+    assert await fourth.terminate() < STOP_TIMEOUT_SECONDS
+
+
+async def renditions_jobs(db) -> list[MediaJob]:
+    async with db() as session:
+        return list(await session.scalars(select(MediaJob).where(MediaJob.kind == "renditions")))
+
+
+async def wait_for_claims(db) -> None:
+    """Until a worker has claimed a renditions job (and is storing, slowly, what it made)."""
+    deadline = time.monotonic() + PUBLISH_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if any(job.claimed_by is not None for job in await renditions_jobs(db)):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no renditions job was claimed")
+
+
+async def wait_for_widths(db, post_ids: list[int]) -> None:
+    deadline = time.monotonic() + PUBLISH_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        async with db() as session:
+            lacking = await session.scalar(
+                select(func.count()).where(Photo.post_id.in_(post_ids), Photo.renditions.is_(None))
+            )
+        if lacking == 0:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{lacking} photos still without widths")
 
 
 async def test_two_processes_share_the_jobs_and_do_none_twice(serve, factory, db, bucket):
