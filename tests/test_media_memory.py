@@ -156,10 +156,12 @@ def test_costs_come_from_the_headers_and_count_what_decoding_holds(tmp_path: Pat
     assert images.measure(path, "PNG").verify_pixels == 0  # checked as a stream
     jpeg = encoded(Image.new("RGB", (4000, 3000)), "JPEG")
     webp = encoded(Image.new("RGBA", (400, 300)), "WEBP", lossless=True)
-    assert images.render_cost(png, images.PHOTO) == 12_000_000
+    # Rendering holds the decoded image and the widths for srcset made from it.
+    widths = sum(width * width * 3 // 4 for width in images.PHOTO_WIDTHS_PX)  # all 4:3
+    assert images.render_cost(png, images.PHOTO) == 12_000_000 + widths
     # JPEG decodes at the smallest DCT scale still above every size: 1/2 here (at 1/4 the
-    # longer edge, 1000 px, would be below the display size).
-    assert images.render_cost(jpeg, images.PHOTO) == 2000 * 1500
+    # width, 1000 px, would be below the widest width and the display size).
+    assert images.render_cost(jpeg, images.PHOTO) == 2000 * 1500 + widths
     assert images.render_cost(webp, images.AVATAR) == 400 * 300 * images.WEBP_DECODED_COPIES
 
 
@@ -191,7 +193,7 @@ PEAK_SCRIPT = textwrap.dedent(
     images.check(path, "PNG")
     checked = high_water_kib()
     rendered = images.render_photo(data)
-    assert rendered.files["display"] and rendered.width == 1080, rendered.width
+    assert rendered.files["display.webp"] and rendered.width == 1080, rendered.width
     print((checked - before) // 1024, (high_water_kib() - before) // 1024)
     """
 )
