@@ -271,12 +271,19 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
                 width,
                 height,
                 alt,
-                photo_id,
                 _renditions(urls, prefix, stored),
                 blurhash,
+                photo_id,
             )
             for prefix, extension, width, height, alt, photo_id, stored, blurhash in zip(
-                prefixes, extensions, widths, heights, alts, photo_ids, renditions, blurhashes,
+                prefixes,
+                extensions,
+                widths,
+                heights,
+                alts,
+                photo_ids,
+                renditions,
+                blurhashes,
                 strict=True,
             )
         )

@@ -142,10 +142,10 @@ class PhotoView(NamedTuple):
     width: int  # of the display size
     height: int
     alt: str
-    id: int = 0
     # Narrowest first; none until a photo processed before they existed has them made.
     renditions: tuple[RenditionView, ...] = ()
     blurhash: str | None = None
+    id: int = 0
 
 
 class PostView(NamedTuple):
