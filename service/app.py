@@ -103,7 +103,7 @@ def create_app(settings: Settings) -> web.Application:
             current_user_middleware,
             token_limits_middleware,
             csrf_middleware,
-            static_files_middleware(STATIC_DIR),
+            static_files_middleware(STATIC_DIR, remember=settings.app.env != "dev"),
         ]
     )
     app[settings_key] = settings

@@ -137,3 +137,17 @@ async def test_request_id_is_echoed_on_error_pages(client):
     response = await client.get("/nope", headers={"X-Request-Id": "abc12345-test"})
     assert response.headers["X-Request-Id"] == "abc12345-test"
     assert "abc12345-test" in await response.text()
+
+
+async def test_static_files_are_answered_with_their_type_and_revalidated(client):
+    page = await (await client.get("/login")).text()
+    stylesheet = re.search(r'"(/static/style\.css\?v=[^"]+)"', page)
+    assert stylesheet is not None
+    first = await client.get(stylesheet.group(1))
+    assert first.status == 200 and first.headers["Content-Type"] == "text/css; charset=utf-8"
+    assert (await first.read()).startswith(b"/*")
+    etag = first.headers["ETag"]
+    again = await client.get(stylesheet.group(1), headers={"If-None-Match": etag})
+    assert again.status == 304 and await again.read() == b""
+    missing = await client.get("/static/no-such-file.css")
+    assert missing.status == 404 and "text/html" in missing.headers["Content-Type"]
