@@ -91,14 +91,18 @@ async def test_composer_previews_photos_and_posts_them(
     assert await outer_html(reader, f".feed > li:has(> #post-{post_id})") == inserted
     # At the top, inserted or reloaded, its first photo is fetched at once and first.
     assert ' fetchpriority="high"' in inserted[0]
-    await page.goto("/")
-    grid = page.locator(f"#post-{post_id} .photos-2 img")
+    # The author's post page turned into the published post by itself, full size.
+    await expect(page.get_by_text("Processing photos")).to_have_count(0)
+    # A phone that has not fetched the photos yet (a browser reuses a wider one it holds).
+    phone = await browsing.page(viewport={"width": 390, "height": 844})
+    await log_in(phone, account)
+    grid = phone.locator(f"#post-{post_id} .photos-2 img")
     await expect(grid).to_have_count(2)
     await expect(grid.nth(0)).to_have_attribute("alt", "Waves on the sand")
     # On a 390 px phone at 1x a cell is 170 px: the 320 px width.
     await expect(grid.nth(1)).to_have_js_property("complete", True)
     assert (await grid.nth(1).evaluate("image => image.currentSrc")).endswith("/w320.webp")
-    await page.screenshot(path=artifacts_dir / "media-timeline-phone.png", full_page=True)
+    await phone.screenshot(path=artifacts_dir / "media-timeline-phone.png", full_page=True)
     await page.goto(f"/p/{post_id}")
     full = page.locator("img.photo-full")
     await expect(full.nth(1)).to_have_attribute("alt", "A dog")

@@ -287,7 +287,7 @@ async def test_each_photo_gets_its_widths_at_their_true_sizes_and_never_enlarged
     post_id = (await response.json())["id"]
     await wait_for_status(db, post_id)
 
-    photos = (await Api(client).get(f"/api/v1/posts/{post_id}"))["photos"]
+    photos = (await Api(client).get(f"/api/snapline/v1/posts/{post_id}"))["photos"]
     for photo, (name, (size, widths)) in zip(photos, SHAPES.items(), strict=True):
         assert photo["alt"] == name
         assert [(item["width"], item["height"]) for item in photo["renditions"]] == widths
