@@ -344,6 +344,10 @@ async def test_two_people_sign_up_follow_post_photos_interact_and_log_out(
         )
     ]
     assert len(photo_folders) == 2 and media, (photo_folders, stack.nginx.access_log()[-5:])
-    unanswered = [f"{entry['uri']} {entry['status']}" for entry in media if entry["status"] != 200]
+    # 499 is nginx's note that the browser itself stopped waiting (a lazy photo it no longer
+    # needed as a page went away): not an answer that failed.
+    unanswered = [
+        f"{entry['uri']} {entry['status']}" for entry in media if entry["status"] not in {200, 499}
+    ]
     assert not unanswered, "\n".join(unanswered)
     assert not outside, outside

@@ -171,6 +171,8 @@ async def load_whole_page(page: Page, path: str) -> list[Fetched]:
     def record(request: Request) -> None:
         finished.append(request)
 
+    # Start from a blank page, so no photo still arriving for the page before is counted.
+    await page.goto("about:blank")
     page.on("requestfinished", record)
     await page.goto(path)
     height = await page.evaluate("window.innerHeight")
