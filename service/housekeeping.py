@@ -1,4 +1,5 @@
-"""Periodic deletion of rows that only expire: sessions, email tokens, rate-limit windows."""
+"""Periodic deletion of rows that only expire: sessions, email tokens, rate-limit windows,
+idempotency keys."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from service.domain import accounts, oauth, ratelimit, sessions
+from service.domain import accounts, idempotency, oauth, ratelimit, sessions
 from service.keys import scheduler_key, sessionmaker_key
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ async def sweep(app: web.Application) -> None:
         await accounts.forget_expired_tokens(db)
         await oauth.forget_expired_codes(db)
         await ratelimit.forget_expired(db, datetime.now(UTC) - RATE_WINDOW_RETENTION)
+        await idempotency.forget_expired(db)
 
 
 async def _loop(app: web.Application, stop: asyncio.Event) -> None:

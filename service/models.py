@@ -379,6 +379,29 @@ class Notification(Base):
     )
 
 
+class IdempotencyKey(Base):
+    """An ``Idempotency-Key`` a user sent with a new status, and the status it made (a post
+    or a comment). Within IDEMPOTENCY_WINDOW the same key answers that status again; the row
+    goes with its status, and housekeeping removes rows past the window."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), index=True
+    )
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", "key"),
+        Index("ix_idempotency_keys_created_at", "created_at"),
+    )
+
+
 MEDIA_JOB_KINDS = ("photo", "avatar", "delete")
 MAX_ALT_CHARS = 1500
 

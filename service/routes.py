@@ -166,6 +166,11 @@ MASTODON = [
         name="mastodon_relationships",
     ),
     web.get("/api/v1/accounts/lookup", mastodon_accounts.lookup, name="mastodon_account_lookup"),
+    web.patch(
+        "/api/v1/accounts/update_credentials",
+        mastodon_accounts.update_credentials,
+        name="mastodon_update_credentials",
+    ),
     web.get("/api/v1/accounts/{id}", mastodon_accounts.account, name="mastodon_account"),
     web.get(
         "/api/v1/accounts/{id}/statuses",
@@ -182,8 +187,19 @@ MASTODON = [
         mastodon_accounts.following,
         name="mastodon_account_following",
     ),
-    # Statuses: posts, and comments as replies to them.
+    web.post(
+        "/api/v1/accounts/{id}/follow", mastodon_accounts.follow, name="mastodon_account_follow"
+    ),
+    web.post(
+        "/api/v1/accounts/{id}/unfollow",
+        mastodon_accounts.unfollow,
+        name="mastodon_account_unfollow",
+    ),
+    # Statuses: posts, and comments as replies to them. The DELETE shares the GET's name
+    # (and so Mastodon's error bodies): it must stay right after it.
+    web.post("/api/v1/statuses", mastodon_statuses.create, name="mastodon_statuses"),
     web.get("/api/v1/statuses/{id}", mastodon_statuses.status, name="mastodon_status"),
+    web.delete("/api/v1/statuses/{id}", mastodon_statuses.delete, name="mastodon_status"),
     web.get(
         "/api/v1/statuses/{id}/context", mastodon_statuses.context, name="mastodon_status_context"
     ),
@@ -191,6 +207,16 @@ MASTODON = [
         "/api/v1/statuses/{id}/favourited_by",
         mastodon_statuses.favourited_by,
         name="mastodon_status_favourited_by",
+    ),
+    web.post(
+        "/api/v1/statuses/{id}/favourite",
+        mastodon_statuses.favourite,
+        name="mastodon_status_favourite",
+    ),
+    web.post(
+        "/api/v1/statuses/{id}/unfavourite",
+        mastodon_statuses.unfavourite,
+        name="mastodon_status_unfavourite",
     ),
     # What apps ask for at start, for features Snapline does not have: empty answers.
     web.get("/api/v1/preferences", mastodon_defaults.preferences, name="mastodon_preferences"),
@@ -271,6 +297,13 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("GET", "mastodon_status"): "read:statuses",
     ("GET", "mastodon_status_context"): "read:statuses",
     ("GET", "mastodon_status_favourited_by"): "read:accounts",
+    ("POST", "mastodon_statuses"): "write:statuses",
+    ("DELETE", "mastodon_status"): "write:statuses",
+    ("POST", "mastodon_status_favourite"): "write:favourites",
+    ("POST", "mastodon_status_unfavourite"): "write:favourites",
+    ("POST", "mastodon_account_follow"): "write:follows",
+    ("POST", "mastodon_account_unfollow"): "write:follows",
+    ("PATCH", "mastodon_update_credentials"): "write:accounts",
     ("GET", "mastodon_preferences"): "read:accounts",
     ("GET", "mastodon_markers"): "read:statuses",
     ("GET", "mastodon_filters_v1"): "read:filters",

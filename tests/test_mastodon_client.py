@@ -1,7 +1,8 @@
 """The real Mastodon.py client signs in to Snapline: it registers an app, the person
 consents on the page, the client exchanges the code, checks its app, reads Snapline's own
-API with its token, and revokes it. The client is synchronous: it runs in a thread, each
-call bounded in time, against the app served on a real port."""
+API with its token, and revokes it; then two people signed in that way post, reply,
+favourite and delete. The client is synchronous: it runs in a thread, each call bounded in
+time, against the app served on a real port."""
 
 from __future__ import annotations
 
@@ -76,3 +77,49 @@ async def test_mastodon_py_registers_signs_in_reads_and_revokes(
     after = await browser.get("/api/snapline/v1/timeline", headers=bearer(token))
     assert after.status == 401
     assert await after.json() == {"error": "The access token is invalid"}
+
+
+async def signed_in(aiohttp_client, server, base: str, account, login) -> Mastodon:
+    """Mastodon.py signed in as ``account``: the app registers, the person consents on the
+    page in a browser of their own, the client exchanges the code."""
+    browser = await aiohttp_client(server)
+    await login(browser, account)
+    client_id, client_secret = await in_thread(
+        Mastodon.create_app, "Snapline test client", scopes=SCOPES,
+        redirect_uris=OOB, api_base_url=base, request_timeout=10,
+    )  # fmt: skip
+    api = Mastodon(
+        client_id=client_id, client_secret=client_secret, api_base_url=base,
+        mastodon_version="4.3.0", request_timeout=10,
+    )  # fmt: skip
+    url = await in_thread(api.auth_request_url, scopes=SCOPES, allow_http=True)
+    status, _, page = await consent(browser, dict(parse_qsl(urlsplit(url).query)))
+    assert status == 200
+    await in_thread(api.log_in, code=code_on_page(page), scopes=SCOPES, allow_http=True)
+    return api
+
+
+async def test_mastodon_py_posts_replies_favourites_and_deletes(
+    aiohttp_server, aiohttp_client, settings, factory, login
+):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = await aiohttp_server(create_app(settings.replace(app={"public_url": base})), port=port)
+    author, friend = await factory.user(), await factory.user()
+    api = await signed_in(aiohttp_client, server, base, author, login)
+    friend_api = await signed_in(aiohttp_client, server, base, friend, login)
+
+    posted = await in_thread(api.status_post, "a walk by the river")
+    assert "a walk by the river" in posted["content"]
+    favourited = await in_thread(friend_api.status_favourite, posted["id"])
+    assert favourited["favourited"] is True and favourited["favourites_count"] == 1
+    reply = await in_thread(friend_api.status_post, "lovely light", in_reply_to_id=posted["id"])
+    assert reply["in_reply_to_id"] == posted["id"]
+    context = await in_thread(api.status_context, posted["id"])
+    assert [status["id"] for status in context["descendants"]] == [reply["id"]]
+    assert str(context["descendants"][0]["account"]["id"]) == str(friend.id)
+
+    deleted = await in_thread(api.status_delete, posted["id"])
+    assert deleted["id"] == posted["id"]
+    home = await in_thread(friend_api.timeline_home)
+    assert posted["id"] not in [status["id"] for status in home]

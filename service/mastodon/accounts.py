@@ -1,5 +1,6 @@
-"""/api/v1/accounts: the signed-in user, an account, its statuses, followers and following,
-relationships and look-up by name."""
+"""/api/v1/accounts: the signed-in user and changes to their profile, an account, its
+statuses, followers and following, relationships, following and unfollowing, and look-up by
+name."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from aiohttp import web
 
 from service import cursor
 from service.cursor import MAX_ID, Position
-from service.keys import settings_key
+from service.domain import avatars, follows, profiles
+from service.keys import media_worker_key, sessionmaker_key, settings_key
 from service.mastodon import entities
 from service.mastodon.common import (
     PAGING_PARAMETERS,
@@ -20,7 +22,9 @@ from service.mastodon.common import (
     links,
     not_found,
     page_response,
+    read_params,
     statuses,
+    text_of,
     window,
 )
 from service.reads import people
@@ -28,13 +32,18 @@ from service.reads import statuses as status_reads
 from service.reads.paging import NEWEST_FIRST, OLDEST_FIRST
 from service.reads.statements import Reader
 from service.reads.views import Profile
-from service.web.auth import current_user, require_user
+from service.text import trim
+from service.web.auth import current_user, require_confirmed, require_user
 from service.web.params import whole_number
 from service.web.problems import Problem
 from service.web.resources import media_urls, reading
+from service.web.uploads import Spooled, UploadError, received
 
 # Mastodon answers relationships for at most this many accounts at once.
 MAX_RELATIONSHIPS = 40
+# What update_credentials changes, Mastodon's names for Snapline's profile fields.
+CREDENTIAL_FIELDS = {"display_name": "display_name", "note": "bio"}
+AVATAR_FILES = {"avatar": 1}
 
 
 def _viewer_id(request: web.Request) -> int | None:
@@ -156,3 +165,83 @@ async def lookup(request: web.Request) -> web.Response:
             raise not_found()
         profile = await _profile(reader, user_id, viewer_id)
     return json_response(entities.account(profile, links(request)))
+
+
+async def _change_follow(request: web.Request, start: bool) -> web.Response:
+    """Follow or unfollow an account the viewer may see; the Relationship after."""
+    viewer = require_confirmed(request)
+    user_id = id_from_path(request)
+    async with reading(request) as reader:
+        await _profile(reader, user_id, viewer.id)
+    async with request.app[sessionmaker_key].begin() as db:
+        try:
+            if start:
+                await follows.follow(db, viewer.id, user_id)
+            else:
+                await follows.unfollow(db, viewer.id, user_id)
+        except follows.CannotFollowSelf as error:
+            raise Problem(422, "Validation failed: You cannot follow yourself") from error
+        except follows.UserNotFound as error:
+            raise not_found() from error
+    async with reading(request) as reader:
+        profile = await _profile(reader, user_id, viewer.id)
+    return json_response(entities.relationship(profile))
+
+
+async def follow(request: web.Request) -> web.Response:
+    return await _change_follow(request, True)
+
+
+async def unfollow(request: web.Request) -> web.Response:
+    return await _change_follow(request, False)
+
+
+async def _save_credentials(
+    request: web.Request, given: dict[str, str], avatar: Spooled | None
+) -> web.Response:
+    viewer = require_confirmed(request)
+    async with reading(request) as reader:
+        own = await _profile(reader, viewer.id, viewer.id)
+    values = {
+        "display_name": own.summary.display_name,
+        "location": own.location,
+        "bio": own.bio,
+    }
+    for name, field in CREDENTIAL_FIELDS.items():
+        if name in given:
+            values[field] = trim(given[name].replace("\r\n", "\n"))
+    if errors := profiles.profile_errors(values):
+        field, message = next(iter(errors.items()))
+        shown = {value: key for key, value in CREDENTIAL_FIELDS.items()}.get(field, field)
+        raise Problem(422, f"Validation failed: {shown}: {message}")
+    async with request.app[sessionmaker_key].begin() as db:
+        await profiles.update_profile(db, viewer.id, **values)
+        if avatar is not None:
+            await avatars.request_avatar(db, viewer.id, avatar.path)
+    if avatar is not None:
+        request.app[media_worker_key].wake()
+    async with reading(request) as reader:
+        profile = await _profile(reader, viewer.id, viewer.id)
+    return json_response(entities.credential_account(profile, links(request)))
+
+
+async def update_credentials(request: web.Request) -> web.Response:
+    """The display name, the note (the bio) and the avatar, each only when given; the avatar
+    goes through the same checks and jobs as the settings page's, and shows once processed.
+    Mastodon's other settings (header, fields, locked, bot, ...) are not kept here."""
+    require_confirmed(request)
+    if request.content_type != "multipart/form-data":
+        params = await read_params(request)
+        given = {
+            name: value
+            for name in CREDENTIAL_FIELDS
+            if (value := text_of(params, name)) is not None
+        }
+        return await _save_credentials(request, given, None)
+    try:
+        async with received(request, AVATAR_FILES, frozenset(CREDENTIAL_FIELDS)) as form:
+            [avatar] = form.files.get("avatar") or [None]
+            given = {name: form.texts[name] for name in CREDENTIAL_FIELDS if name in form.texts}
+            return await _save_credentials(request, given, avatar)
+    except UploadError as error:
+        raise Problem(error.status, error.message) from error

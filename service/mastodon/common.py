@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import orjson
 from aiohttp import web
 
+from service.api.common import read_json_object
 from service.cursor import MAX_ID
 from service.keys import settings_key
 from service.mastodon import entities
@@ -26,6 +27,8 @@ from service.mastodon.entities import Links
 from service.reads import people
 from service.reads.statements import Reader
 from service.reads.views import CommentView, PostView
+from service.web.auth import current_user
+from service.web.forms import read_form
 from service.web.params import whole_number
 from service.web.problems import Problem
 from service.web.urls import route_urls_key
@@ -33,6 +36,10 @@ from service.web.urls import route_urls_key
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 PAGING_PARAMETERS = ("max_id", "since_id", "min_id")
+# A parameter's text beyond this is no value an endpoint here takes.
+MAX_PARAM_CHARS = 10_000
+# How many values a list parameter (``media_ids[]``) may carry before it is refused.
+MAX_LIST_VALUES = 40
 HEADER_IMAGE = "header.png"
 
 
@@ -149,3 +156,74 @@ async def comment_statuses(
         for comment in comments
         if comment.author.id in accounts
     ]
+
+
+Params = dict[str, str | list[str]]
+
+
+def _param_text(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | str):
+        return str(value)[:MAX_PARAM_CHARS]
+    raise Problem(422, f"{name} is not valid")
+
+
+async def read_params(request: web.Request, lists: frozenset[str] = frozenset()) -> Params:
+    """The parameters of a write, as Mastodon takes them: a url-encoded form (``name[]``
+    repeated for a list) or a JSON object (strings, numbers and booleans, a JSON array for
+    a list); every value as text. A multipart body is read by the endpoints that take
+    files. Raises Problem (4xx)."""
+    params: Params = {}
+    if request.content_type == "application/json":
+        for name, value in (await read_json_object(request, ())).items():
+            key = name.removesuffix("[]")
+            if value is None:
+                continue
+            if key in lists:
+                values = value if isinstance(value, list) else [value]
+                if len(values) > MAX_LIST_VALUES:
+                    raise Problem(422, f"{key} has too many values")
+                params[key] = [_param_text(key, item) for item in values]
+            elif not isinstance(value, list | dict):
+                params[key] = _param_text(key, value)
+        return params
+    form = await read_form(request)
+    for name in form:
+        key = name.removesuffix("[]")
+        values = [value[:MAX_PARAM_CHARS] for value in form.getall(name)]
+        if key in lists:
+            if len(values) > MAX_LIST_VALUES:
+                raise Problem(422, f"{key} has too many values")
+            params[key] = values
+        else:
+            params[key] = values[0]
+    return params
+
+
+def text_of(params: Params, name: str) -> str | None:
+    value = params.get(name)
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def flag_of(params: Params, name: str) -> bool:
+    return (text_of(params, name) or "").lower() in {"true", "1", "on"}
+
+
+def ids_of(params: Params, name: str) -> list[int]:
+    """A list parameter of ids; one that is not an id is 422."""
+    raw = params.get(name) or []
+    ids = []
+    for value in [raw] if isinstance(raw, str) else raw:
+        number = whole_number(value, 1, MAX_ID)
+        if number is None:
+            raise Problem(422, f"{name} must be a list of ids")
+        ids.append(number)
+    return list(dict.fromkeys(ids))
+
+
+def viewer_id_of(request: web.Request) -> int | None:
+    viewer = current_user(request)
+    return viewer.id if viewer else None

@@ -1,0 +1,266 @@
+"""The Mastodon client API's writes, as apps send them with a bearer token: posting (a post,
+or a reply, which is a comment), idempotent retries, deleting, favourites, follows, one's own
+profile; every refusal a clean 4xx in Mastodon's shape, and each route open only to the
+scope Mastodon documents for it."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import aiohttp
+from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select, text
+
+from service.domain import accounts, oauth
+from service.models import Comment, IdempotencyKey, Like, Post
+from tests.oauth import bearer
+from tests.test_uploads import camera_jpeg, wait_for_jobs
+
+
+async def token_for(db, account, scopes: str = "read write follow") -> dict[str, str]:
+    async with db.begin() as session:
+        issued = await oauth.personal_token(session, account.id, "app", frozenset(scopes.split()))
+    return bearer(issued.token)
+
+
+async def call(
+    client: TestClient, method: str, path: str, auth: dict[str, str], status: int = 200, **kw
+):
+    response = await client.request(method, path, headers={**auth, **kw.pop("headers", {})}, **kw)
+    body = await response.json()
+    assert response.status == status, (method, path, response.status, body)
+    if status >= 400:
+        assert isinstance(body["error"], str) and body["error"], body
+    return body
+
+
+async def count(db, model) -> int:
+    async with db() as session:
+        return await session.scalar(select(func.count()).select_from(model))
+
+
+async def test_a_status_is_posted_replied_to_and_deleted(client, factory, db):
+    author, friend = await factory.user(), await factory.user()
+    mine, theirs = await token_for(db, author), await token_for(db, friend)
+
+    posted = await call(client, "POST", "/api/v1/statuses", mine, data={"status": "first light"})
+    assert posted["content"] == "<p>first light</p>"
+    assert posted["account"]["id"] == str(author.id) and posted["in_reply_to_id"] is None
+    assert await call(client, "GET", f"/api/v1/statuses/{posted['id']}", theirs) == {
+        **posted,
+        "account": posted["account"],
+    }
+
+    # A reply to the post is a comment on it; a reply to that comment is another comment on
+    # the same post (comments are flat here).
+    reply = await call(
+        client, "POST", "/api/v1/statuses", theirs,
+        json={"status": "lovely", "in_reply_to_id": posted["id"], "visibility": "unlisted"},
+    )  # fmt: skip
+    assert reply["in_reply_to_id"] == posted["id"]
+    assert reply["in_reply_to_account_id"] == str(author.id)
+    again = await call(
+        client, "POST", "/api/v1/statuses", mine,
+        data={"status": "thanks", "in_reply_to_id": reply["id"]},
+    )  # fmt: skip
+    assert again["in_reply_to_id"] == posted["id"]
+    context = await call(client, "GET", f"/api/v1/statuses/{posted['id']}/context", theirs)
+    assert [s["id"] for s in context["descendants"]] == [reply["id"], again["id"]]
+    shown = await call(client, "GET", f"/api/v1/statuses/{posted['id']}", theirs)
+    assert shown["replies_count"] == 2
+
+    # A comment is deleted by its author, answered with what it was.
+    deleted = await call(client, "DELETE", f"/api/v1/statuses/{reply['id']}", theirs)
+    assert deleted["id"] == reply["id"] and deleted["text"] == "lovely"
+    await call(client, "GET", f"/api/v1/statuses/{reply['id']}", theirs, status=404)
+    # Another's post is not theirs to delete; its author's is.
+    await call(client, "DELETE", f"/api/v1/statuses/{posted['id']}", theirs, status=403)
+    gone = await call(client, "DELETE", f"/api/v1/statuses/{posted['id']}", mine)
+    assert gone["text"] == "first light"
+    await call(client, "GET", f"/api/v1/statuses/{posted['id']}", mine, status=404)
+    async with db() as session:
+        assert await session.scalar(select(func.count()).where(Post.author_id == author.id)) == 0
+
+
+async def test_refused_statuses_change_nothing(client, factory, db):
+    author, suspended = await factory.user(), await factory.user()
+    auth = await token_for(db, author)
+    theirs = await call(
+        client, "POST", "/api/v1/statuses", await token_for(db, suspended), data={"status": "x"}
+    )
+    async with db.begin() as session:
+        await accounts.suspend(session, suspended.id)
+    before = (await count(db, Post), await count(db, Comment), await count(db, Like))
+    refused = [
+        ({"status": ""}, 422),
+        ({"status": "x" * 2001}, 422),
+        ({"status": "to you", "visibility": "direct"}, 422),
+        ({"status": "to you", "visibility": "everyone"}, 422),
+        ({"status": "hi", "in_reply_to_id": "12x"}, 404),
+        ({"status": "hi", "in_reply_to_id": "99999999999"}, 404),
+        # A suspended person's post is seen by nobody: nothing to reply to.
+        ({"status": "hi", "in_reply_to_id": theirs["id"]}, 404),
+    ]
+    for form, status in refused:
+        await call(client, "POST", "/api/v1/statuses", auth, data=form, status=status)
+    for action in ("favourite", "unfavourite"):
+        await call(client, "POST", f"/api/v1/statuses/{theirs['id']}/{action}", auth, status=404)
+    await call(client, "DELETE", f"/api/v1/statuses/{theirs['id']}", auth, status=404)
+    await call(client, "POST", "/api/v1/statuses", auth, json=[1], status=400)
+    await call(
+        client, "POST", "/api/v1/statuses", auth, data=b"\xff",
+        headers={"Content-Type": "text/plain"}, status=415,
+    )  # fmt: skip
+    assert (await count(db, Post), await count(db, Comment), await count(db, Like)) == before
+
+
+async def test_the_same_idempotency_key_makes_one_status(client, factory, db):
+    author, other = await factory.user(), await factory.user()
+    auth = await token_for(db, author)
+    key = {"Idempotency-Key": "retry-7f3a"}
+    first = await call(
+        client, "POST", "/api/v1/statuses", auth, data={"status": "once"}, headers=key
+    )
+    second = await call(
+        client, "POST", "/api/v1/statuses", auth, data={"status": "once"}, headers=key
+    )
+    assert second["id"] == first["id"]
+    async with db() as session:
+        assert await session.scalar(select(func.count()).where(Post.author_id == author.id)) == 1
+    # Another key, or the same key from someone else, makes a status of its own.
+    third = await call(
+        client, "POST", "/api/v1/statuses", auth, data={"status": "once"},
+        headers={"Idempotency-Key": "retry-other"},
+    )  # fmt: skip
+    assert third["id"] != first["id"]
+    theirs = await call(
+        client, "POST", "/api/v1/statuses", await token_for(db, other),
+        data={"status": "once"}, headers=key,
+    )  # fmt: skip
+    assert theirs["id"] not in {first["id"], third["id"]}
+    # A reply is idempotent too.
+    reply = {"status": "re", "in_reply_to_id": first["id"]}
+    reply_key = {"Idempotency-Key": "reply-1"}
+    replies = [
+        await call(client, "POST", "/api/v1/statuses", auth, data=reply, headers=reply_key)
+        for _ in range(2)
+    ]
+    assert replies[0]["id"] == replies[1]["id"]
+    async with db() as session:
+        assert await session.scalar(select(func.count()).where(Comment.author_id == author.id)) == 1
+    # Past its hour a key is free again: it makes a new status.
+    async with db.begin() as session:
+        await session.execute(
+            text("UPDATE idempotency_keys SET created_at = now() - interval '61 minutes'")
+        )
+    later = await call(
+        client, "POST", "/api/v1/statuses", auth, data={"status": "once"}, headers=key
+    )
+    assert later["id"] != first["id"]
+    assert await count(db, IdempotencyKey) == 4
+    long_key = {"Idempotency-Key": "k" * 201}
+    await call(
+        client, "POST", "/api/v1/statuses", auth, data={"status": "x"}, headers=long_key, status=422
+    )
+
+
+async def test_favourites_count_and_notify_and_hidden_posts_are_not_found(
+    client, factory, db, tmp_path
+):
+    author, fan = await factory.user(), await factory.user()
+    post_auth, fan_auth = await token_for(db, author), await token_for(db, fan)
+    posted = await call(client, "POST", "/api/v1/statuses", post_auth, data={"status": "like me"})
+    path = f"/api/v1/statuses/{posted['id']}"
+    liked = await call(client, "POST", f"{path}/favourite", fan_auth)
+    assert liked["favourited"] is True and liked["favourites_count"] == 1
+    again = await call(client, "POST", f"{path}/favourite", fan_auth)
+    assert again["favourites_count"] == 1
+    by = await call(client, "GET", f"{path}/favourited_by", post_auth)
+    assert [account["id"] for account in by] == [str(fan.id)]
+    undone = await call(client, "POST", f"{path}/unfavourite", fan_auth)
+    assert undone["favourited"] is False and undone["favourites_count"] == 0
+    # Nobody favourites a comment; a status one may not see is not found.
+    reply = await call(
+        client, "POST", "/api/v1/statuses", fan_auth,
+        data={"status": "hm", "in_reply_to_id": posted["id"]},
+    )  # fmt: skip
+    await call(client, "POST", f"/api/v1/statuses/{reply['id']}/favourite", fan_auth, status=422)
+    for missing in ("0", "99999999998", "x"):
+        await call(client, "POST", f"/api/v1/statuses/{missing}/favourite", fan_auth, status=404)
+    async with db() as session:
+        assert await session.scalar(select(func.count()).select_from(Like)) == 0
+
+
+async def test_follow_and_unfollow_answer_the_relationship(client, factory, db):
+    reader, writer = await factory.user(), await factory.user()
+    auth = await token_for(db, reader)
+    followed = await call(client, "POST", f"/api/v1/accounts/{writer.id}/follow", auth)
+    assert followed["id"] == str(writer.id) and followed["following"] is True
+    account = await call(client, "GET", f"/api/v1/accounts/{writer.id}", auth)
+    assert account["followers_count"] == 1
+    # Following twice changes nothing; unfollowing ends it.
+    await call(client, "POST", f"/api/v1/accounts/{writer.id}/follow", auth)
+    unfollowed = await call(client, "POST", f"/api/v1/accounts/{writer.id}/unfollow", auth)
+    assert unfollowed["following"] is False
+    account = await call(client, "GET", f"/api/v1/accounts/{writer.id}", auth)
+    assert account["followers_count"] == 0
+    await call(client, "POST", f"/api/v1/accounts/{reader.id}/follow", auth, status=422)
+    await call(client, "POST", "/api/v1/accounts/999999999/follow", auth, status=404)
+
+
+async def test_update_credentials_changes_the_profile_and_the_avatar(client, factory, db):
+    account = await factory.user()
+    auth = await token_for(db, account)
+    changed = await call(
+        client, "PATCH", "/api/v1/accounts/update_credentials", auth,
+        data={"display_name": "Ann Example", "note": "I take pictures"},
+    )  # fmt: skip
+    assert changed["display_name"] == "Ann Example"
+    assert changed["source"]["note"] == "I take pictures"
+    assert "I take pictures" in changed["note"]
+    # Only what is given changes.
+    kept = await call(
+        client, "PATCH", "/api/v1/accounts/update_credentials", auth, json={"note": "new note"}
+    )
+    assert kept["display_name"] == "Ann Example" and kept["source"]["note"] == "new note"
+    await call(
+        client, "PATCH", "/api/v1/accounts/update_credentials", auth,
+        data={"display_name": "x" * 51}, status=422,
+    )  # fmt: skip
+    # The avatar goes through the same checks and jobs as the settings page's.
+    form = aiohttp.FormData()
+    form.add_field("display_name", "Ann")
+    form.add_field(
+        "avatar", io.BytesIO(camera_jpeg(600, 600, 1)), filename="me.jpg", content_type="image/jpeg"
+    )
+    answered = await call(client, "PATCH", "/api/v1/accounts/update_credentials", auth, data=form)
+    assert answered["display_name"] == "Ann"
+    await wait_for_jobs(db)
+    me = await call(client, "GET", "/api/v1/accounts/verify_credentials", auth)
+    assert re.search(r"/media/avatars/[0-9a-f]{32}/400\.jpg$", me["avatar"]), me["avatar"]
+    bad = aiohttp.FormData()
+    bad.add_field("avatar", io.BytesIO(b"<svg/>"), filename="me.svg", content_type="image/svg+xml")
+    await call(client, "PATCH", "/api/v1/accounts/update_credentials", auth, data=bad, status=415)
+
+
+async def test_each_write_needs_its_scope(client, factory, db):
+    author, other = await factory.user(), await factory.user()
+    read_only = await token_for(db, author, "read")
+    media_only = await token_for(db, author, "write:media")
+    statuses_only = await token_for(db, author, "write:statuses")
+    await call(client, "POST", "/api/v1/statuses", read_only, data={"status": "no"}, status=403)
+    await call(client, "POST", f"/api/v1/accounts/{other.id}/follow", media_only, status=403)
+    posted = await call(client, "POST", "/api/v1/statuses", statuses_only, data={"status": "ok"})
+    await call(
+        client, "POST", f"/api/v1/statuses/{posted['id']}/favourite", statuses_only, status=403
+    )
+    await call(
+        client, "PATCH", "/api/v1/accounts/update_credentials", statuses_only,
+        data={"note": "x"}, status=403,
+    )  # fmt: skip
+    await call(client, "DELETE", f"/api/v1/statuses/{posted['id']}", read_only, status=403)
+    # "write" includes them all, "follow" the follows.
+    await call(
+        client, "POST", f"/api/v1/accounts/{other.id}/follow", await token_for(db, author, "follow")
+    )
