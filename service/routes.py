@@ -24,6 +24,7 @@ from service.keys import route_scopes_key
 from service.mastodon import accounts as mastodon_accounts
 from service.mastodon import defaults as mastodon_defaults
 from service.mastodon import instance as mastodon_instance
+from service.mastodon import notifications as mastodon_notifications
 from service.mastodon import statuses as mastodon_statuses
 from service.mastodon import timelines as mastodon_timelines
 from service.oauth import apps as oauth_apps
@@ -218,6 +219,27 @@ MASTODON = [
         mastodon_statuses.unfavourite,
         name="mastodon_status_unfavourite",
     ),
+    # Notifications: follows, favourites, and comments on one's posts as mentions.
+    web.get(
+        "/api/v1/notifications",
+        mastodon_notifications.list_notifications,
+        name="mastodon_notifications",
+    ),
+    web.post(
+        "/api/v1/notifications/clear",
+        mastodon_notifications.clear,
+        name="mastodon_notifications_clear",
+    ),
+    web.get(
+        "/api/v1/notifications/{id}",
+        mastodon_notifications.notification,
+        name="mastodon_notification",
+    ),
+    web.post(
+        "/api/v1/notifications/{id}/dismiss",
+        mastodon_notifications.dismiss,
+        name="mastodon_notification_dismiss",
+    ),
     # What apps ask for at start, for features Snapline does not have: empty answers.
     web.get("/api/v1/preferences", mastodon_defaults.preferences, name="mastodon_preferences"),
     web.get("/api/v1/markers", mastodon_defaults.markers, name="mastodon_markers"),
@@ -304,6 +326,10 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("POST", "mastodon_account_follow"): "write:follows",
     ("POST", "mastodon_account_unfollow"): "write:follows",
     ("PATCH", "mastodon_update_credentials"): "write:accounts",
+    ("GET", "mastodon_notifications"): "read:notifications",
+    ("GET", "mastodon_notification"): "read:notifications",
+    ("POST", "mastodon_notifications_clear"): "write:notifications",
+    ("POST", "mastodon_notification_dismiss"): "write:notifications",
     ("GET", "mastodon_preferences"): "read:accounts",
     ("GET", "mastodon_markers"): "read:statuses",
     ("GET", "mastodon_filters_v1"): "read:filters",

@@ -1,7 +1,7 @@
 """The real Mastodon.py client signs in to Snapline: it registers an app, the person
 consents on the page, the client exchanges the code, checks its app, reads Snapline's own
 API with its token, and revokes it; then two people signed in that way post, reply,
-favourite and delete. The client is synchronous: it runs in a thread, each call bounded in
+favourite, read their notifications and delete. The client is synchronous: it runs in a thread, each call bounded in
 time, against the app served on a real port."""
 
 from __future__ import annotations
@@ -118,6 +118,13 @@ async def test_mastodon_py_posts_replies_favourites_and_deletes(
     context = await in_thread(api.status_context, posted["id"])
     assert [status["id"] for status in context["descendants"]] == [reply["id"]]
     assert str(context["descendants"][0]["account"]["id"]) == str(friend.id)
+
+    notified = await in_thread(api.notifications)
+    assert [(n["type"], n["status"]["id"]) for n in notified] == [
+        ("mention", reply["id"]),
+        ("favourite", posted["id"]),
+    ]
+    assert all(str(n["account"]["id"]) == str(friend.id) for n in notified)
 
     deleted = await in_thread(api.status_delete, posted["id"])
     assert deleted["id"] == posted["id"]

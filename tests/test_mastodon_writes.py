@@ -264,3 +264,71 @@ async def test_each_write_needs_its_scope(client, factory, db):
     await call(
         client, "POST", f"/api/v1/accounts/{other.id}/follow", await token_for(db, author, "follow")
     )
+
+
+async def test_notifications_list_filter_page_dismiss_and_clear(client, factory, db):
+    author, fan = await factory.user(), await factory.user()
+    auth, fan_auth = await token_for(db, author), await token_for(db, fan)
+    posted = await call(client, "POST", "/api/v1/statuses", auth, data={"status": "look"})
+    await call(client, "POST", f"/api/v1/accounts/{author.id}/follow", fan_auth)
+    await call(client, "POST", f"/api/v1/statuses/{posted['id']}/favourite", fan_auth)
+    reply = await call(
+        client, "POST", "/api/v1/statuses", fan_auth,
+        data={"status": "nice", "in_reply_to_id": posted["id"]},
+    )  # fmt: skip
+
+    listed = await call(client, "GET", "/api/v1/notifications", auth)
+    assert [n["type"] for n in listed] == ["mention", "favourite", "follow"]
+    assert all(n["account"]["id"] == str(fan.id) for n in listed)
+    mention, favourite, follow = listed
+    assert mention["status"]["id"] == reply["id"]
+    assert mention["status"]["in_reply_to_id"] == posted["id"]
+    assert favourite["status"]["id"] == posted["id"] and follow["status"] is None
+    assert int(mention["id"]) > int(favourite["id"]) > int(follow["id"])
+    # The fan is told of nothing: one's own actions notify nobody.
+    assert await call(client, "GET", "/api/v1/notifications", fan_auth) == []
+
+    only = await call(client, "GET", "/api/v1/notifications?types[]=favourite", auth)
+    assert [n["id"] for n in only] == [favourite["id"]]
+    rest = await call(
+        client, "GET", "/api/v1/notifications?exclude_types[]=follow&exclude_types[]=mention", auth
+    )
+    assert [n["id"] for n in rest] == [favourite["id"]]
+    assert await call(client, "GET", "/api/v1/notifications?types[]=reblog", auth) == []
+    # Mastodon's paging, with Link headers.
+    first = await client.get("/api/v1/notifications?limit=1", headers=auth)
+    assert [n["id"] for n in await first.json()] == [mention["id"]]
+    assert f"max_id={mention['id']}" in first.headers["Link"]
+    older = await call(client, "GET", f"/api/v1/notifications?max_id={mention['id']}", auth)
+    assert [n["id"] for n in older] == [favourite["id"], follow["id"]]
+    newer = await call(client, "GET", f"/api/v1/notifications?min_id={follow['id']}&limit=1", auth)
+    assert [n["id"] for n in newer] == [favourite["id"]]
+    await call(client, "GET", "/api/v1/notifications?max_id=x", auth, status=422)
+
+    one = await call(client, "GET", f"/api/v1/notifications/{favourite['id']}", auth)
+    assert one == favourite
+    # Another's notification is not found, to read or to dismiss.
+    await call(client, "GET", f"/api/v1/notifications/{favourite['id']}", fan_auth, status=404)
+    await call(
+        client, "POST", f"/api/v1/notifications/{favourite['id']}/dismiss", fan_auth, status=404
+    )
+    assert (
+        await call(client, "POST", f"/api/v1/notifications/{favourite['id']}/dismiss", auth) == {}
+    )
+    await call(client, "GET", f"/api/v1/notifications/{favourite['id']}", auth, status=404)
+    assert len(await call(client, "GET", "/api/v1/notifications", auth)) == 2
+    # A notification of a comment goes with the comment.
+    await call(client, "DELETE", f"/api/v1/statuses/{reply['id']}", fan_auth)
+    assert [n["type"] for n in await call(client, "GET", "/api/v1/notifications", auth)] == [
+        "follow"
+    ]
+    assert await call(client, "POST", "/api/v1/notifications/clear", auth) == {}
+    assert await call(client, "GET", "/api/v1/notifications", auth) == []
+
+    reading_only = await token_for(db, author, "read:notifications")
+    await call(client, "GET", "/api/v1/notifications", reading_only)
+    await call(client, "POST", "/api/v1/notifications/clear", reading_only, status=403)
+    await call(
+        client, "GET", "/api/v1/notifications", await token_for(db, author, "read:statuses"),
+        status=403,
+    )  # fmt: skip

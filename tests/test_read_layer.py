@@ -65,6 +65,7 @@ class World:
     hidden_status_id: int
     hidden_comment_status_id: int
     shown_status_id: int
+    hidden_notification: int  # the reader's, about the hidden post
 
 
 # For each family of statements that shows posts: its arguments for a viewer (None: not
@@ -104,6 +105,7 @@ def _home_first_page(world: World, rows: list[asyncpg.Record]) -> set[str]:
 
 START = (NEWEST_FIRST.at, NEWEST_FIRST.id)
 ANY_STATUS = (0, MAX_ID)
+KINDS = ["follow", "like", "comment"]
 VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
     "home": (lambda w, viewer: (viewer, *START), _posts),
     "home_first_page": (lambda w, viewer: (viewer, *START), _home_first_page),
@@ -133,11 +135,19 @@ VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
     "comment_replies": (lambda w, viewer: (viewer, w.hidden_post), _comments),
     "likers": (lambda w, viewer: (viewer, w.hidden_post, *ANY_STATUS), _likers),
     "likers_oldest": (lambda w, viewer: (viewer, w.hidden_post, *ANY_STATUS), _likers),
+    "comments_by_id": (lambda w, viewer: (viewer, [w.hidden_comment]), _comments),
+    "notification_events": (lambda w, viewer: (viewer, *ANY_STATUS, KINDS), _notifications),
+    "notification_events_oldest": (
+        lambda w, viewer: (viewer, *ANY_STATUS, KINDS),
+        _notifications,
+    ),
+    "notification_event": (lambda w, viewer: (viewer, w.hidden_notification), _notifications),
 }
 # Statements whose viewer must be logged in (their lists are the viewer's own).
 SIGNED_IN_ONLY = {
     "home", "home_first_page", "notifications", "unread_notifications", "pending_posts",
-    "home_statuses", "home_statuses_oldest",
+    "home_statuses", "home_statuses_oldest", "notification_events",
+    "notification_events_oldest", "notification_event",
 }  # fmt: skip
 
 
@@ -188,11 +198,12 @@ async def world(db, factory) -> World:
             ),
             {"post": hidden_post, "author": author.id},
         )
+        notified = {}
         for post_id in (hidden_post, shown_post):
-            await session.execute(
+            notified[post_id] = await session.scalar(
                 text(
                     "INSERT INTO notifications (user_id, actor_id, kind, post_id)"
-                    " VALUES (:user, :actor, 'like', :post)"
+                    " VALUES (:user, :actor, 'like', :post) RETURNING id"
                 ),
                 {"user": reader.id, "actor": author.id, "post": post_id},
             )
@@ -213,7 +224,7 @@ async def world(db, factory) -> World:
         )
     return World(
         author.id, reader.id, hidden_post, shown_post, hidden_comment, hidden_status_id,
-        hidden_comment_status_id, shown_status_id,
+        hidden_comment_status_id, shown_status_id, notified[hidden_post],
     )  # fmt: skip
 
 
@@ -246,12 +257,17 @@ async def test_no_statement_shows_a_post_to_a_viewer_who_may_not_see_it(world, d
 
 
 async def test_only_registered_statements_reach_the_read_pool(
-    client, make_client, factory, login, world
+    client, make_client, factory, login, world, db
 ):
     """Every page and API answer a signed-in admin can ask for, with the statements they run
     on the read pool logged: each must be a registered one. A GET route added without a
     line here fails the test."""
     admin = await factory.user(role="admin")
+    await factory.follow(await factory.user(), admin)
+    async with db() as session:
+        notification_id = await session.scalar(
+            text("SELECT id FROM notifications WHERE user_id = :id"), {"id": admin.id}
+        )
     await login(client, admin)
     registered = await client.post("/api/v1/apps", data={"client_name": "app"})
     client_id = (await registered.json())["client_id"]
@@ -298,6 +314,8 @@ async def test_only_registered_statements_reach_the_read_pool(
         "mastodon_status_favourited_by": (
             f"/api/v1/statuses/{world.shown_status_id}/favourited_by"
         ),
+        "mastodon_notifications": "/api/v1/notifications?types[]=follow",
+        "mastodon_notification": f"/api/v1/notifications/{notification_id}",
         "settings_apps": "/settings/apps",
         "settings_tokens": "/settings/tokens",
         "oauth_authorize": f"/oauth/authorize?response_type=code&client_id={client_id}",
@@ -357,6 +375,7 @@ class Suspension:
     reader: int  # follows the suspended user
     post_status_id: int  # of their post
     comment_status_id: int  # of their comment
+    author_notification: int  # the author's, of the suspended user's comment
 
 
 @pytest.fixture
@@ -388,10 +407,13 @@ async def suspension(db, factory) -> Suspension:
             text("SELECT status_id FROM comments WHERE id = :id"), {"id": comment}
         )
         await oauth.personal_token(session, suspended.id, "bot", frozenset({"read"}))
+        author_notification = await session.scalar(
+            text("SELECT id FROM notifications WHERE comment_id = :id"), {"id": comment}
+        )
     token_hash = await _token_hash_of(db, suspended.id)
     return Suspension(
         suspended.username, suspended.id, session_hash, token_hash, post, comment, author.id,
-        author_post, reader.id, post_status_id, comment_status_id,
+        author_post, reader.id, post_status_id, comment_status_id, author_notification,
     )  # fmt: skip
 
 
@@ -440,6 +462,10 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "own_tokens": lambda s: (s.suspended_id,),
     "oauth_app": lambda s: ("no-such-client",),
     "oauth_app_by_id": lambda s: (0,),
+    "comments_by_id": lambda s: (s.author, [s.comment]),
+    "notification_events": lambda s: (s.author, *ANY_STATUS, KINDS),
+    "notification_events_oldest": lambda s: (s.author, *ANY_STATUS, KINDS),
+    "notification_event": lambda s: (s.author, s.author_notification),
 }
 
 
@@ -463,6 +489,8 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
             if _family(statement) in {
                 "session_user", "user_id_by_name", "profile", "profiles_by_id",
                 "post_by_status_id", "comment_by_status_id", "token_grant",
+                "comments_by_id", "notification_events", "notification_events_oldest",
+                "notification_event",
             }:  # fmt: skip
                 assert rows == [], statement.name
             if statement.name == "unread_notifications":

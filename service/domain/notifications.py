@@ -61,3 +61,22 @@ async def mark_all_read(session: AsyncSession, user_id: int, through_id: int | N
         statement = statement.where(Notification.id <= through_id)
     await session.execute(statement)
     await events.announce(session, events.notification_for(user_id))
+
+
+async def dismiss(session: AsyncSession, user_id: int, notification_id: int) -> bool:
+    """Delete one of the user's notifications; False when they have none by that id."""
+    deleted = await session.scalar(
+        delete(Notification)
+        .where(Notification.id == notification_id, Notification.user_id == user_id)
+        .returning(Notification.id)
+    )
+    if deleted is None:
+        return False
+    await events.announce(session, events.notification_for(user_id))
+    return True
+
+
+async def clear(session: AsyncSession, user_id: int) -> None:
+    """Delete all of the user's notifications (their pages' badges hear of it)."""
+    await session.execute(delete(Notification).where(Notification.user_id == user_id))
+    await events.announce(session, events.notification_for(user_id))

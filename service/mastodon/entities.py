@@ -222,6 +222,24 @@ def comment_status(comment: CommentView, author: dict[str, Any], links: Links) -
     return entity
 
 
+def notification(
+    notification_id: int,
+    kind: str,
+    at: datetime,
+    account: dict[str, Any],
+    status: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A Notification of ``kind`` (Mastodon's type), ungrouped: each is its own group."""
+    return {
+        "id": str(notification_id),
+        "type": kind,
+        "group_key": f"ungrouped-{notification_id}",
+        "created_at": iso(at),
+        "account": account,
+        "status": status,
+    }
+
+
 def relationship(profile: Profile) -> dict[str, Any]:
     return {
         "id": str(profile.summary.id),

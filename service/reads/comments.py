@@ -108,3 +108,21 @@ async def by_status_id(reader: Reader, status_id: int, viewer_id: int | None) ->
 
 async def replies(reader: Reader, post_id: int, viewer_id: int | None) -> list[CommentView]:
     return [comment_view(row) for row in await reader.rows(REPLIES, viewer_id, post_id)]
+
+
+# The comments with ids $2 that viewer $1 may see, in that order.
+BY_IDS = register(
+    "comments_by_id",
+    f"""
+    {_VISIBLE_COMMENTS}
+       AND c.id = ANY($2::bigint[])
+     ORDER BY array_position($2::bigint[], c.id)
+    """,
+    shows_posts=True,
+)
+
+
+async def by_ids(reader: Reader, ids: list[int], viewer_id: int | None) -> list[CommentView]:
+    if not ids:
+        return []
+    return [comment_view(row) for row in await reader.rows(BY_IDS, viewer_id, ids)]

@@ -1,4 +1,5 @@
-"""A user's notifications, newest first, and the unread count every page shows."""
+"""A user's notifications, newest first, and the unread count every page shows; and the
+Mastodon API's lists of them, by notification id."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from service.cursor import Position
 from service.reads.paging import NEWEST_FIRST, page_of
 from service.reads.people import avatar_key
 from service.reads.statements import Reader, register, register_paged
-from service.reads.views import NotificationGroup, NotificationView, Page, UserSummary
+from service.reads.views import (
+    NotificationEvent,
+    NotificationGroup,
+    NotificationView,
+    Page,
+    UserSummary,
+)
 from service.reads.visibility import person_visible, post_visible_to
 from service.storage.urls import MediaUrls, rendition_key
 
@@ -105,3 +112,66 @@ def grouped(items: Sequence[NotificationView]) -> list[NotificationGroup]:
 async def unread_count(reader: Reader, user_id: int) -> int:
     """For the badge every page shows."""
     return await reader.value(UNREAD, user_id)
+
+
+# The notifications user $1 may see (the actor, and the post one is about), as the Mastodon
+# API lists them: by id, one kind among $4.
+_EVENTS = f"""
+    SELECT n.id, n.kind, n.actor_id, n.post_id, n.comment_id, n.created_at
+      FROM notifications n
+      JOIN users u ON u.id = n.actor_id
+      LEFT JOIN posts p ON p.id = n.post_id
+     WHERE n.user_id = $1 AND {person_visible("u")}
+       AND (n.post_id IS NULL OR {post_visible_to("p", "$1")})"""
+
+
+def _events_between(order: str):
+    """Ids strictly between $2 and $3, the newest (or, ascending, the oldest) first."""
+
+    def build(rows: int) -> str:
+        return f"""
+    {_EVENTS}
+       AND n.id > $2 AND n.id < $3 AND n.kind = ANY($4::text[])
+     ORDER BY n.id {order}
+     LIMIT {rows}
+    """
+
+    return build
+
+
+EVENTS = {
+    "DESC": register_paged("notification_events", _events_between("DESC"), shows_posts=True),
+    "ASC": register_paged("notification_events_oldest", _events_between("ASC"), shows_posts=True),
+}
+
+# Notification $2 of user $1, if they may see it.
+EVENT = register("notification_event", f"{_EVENTS}\n       AND n.id = $2", shows_posts=True)
+
+
+def _event(row) -> NotificationEvent:
+    return NotificationEvent(*row)
+
+
+async def events(
+    reader: Reader,
+    user_id: int,
+    kinds: Sequence[str],
+    above: int,
+    below: int,
+    oldest_first: bool,
+    limit: int,
+) -> list[NotificationEvent]:
+    """Up to ``limit`` of the user's notifications of ``kinds`` with ids strictly between
+    ``above`` and ``below``: the newest, or with ``oldest_first`` the oldest; newest first
+    either way."""
+    statement = EVENTS["ASC" if oldest_first else "DESC"].rows(limit)
+    rows = await reader.rows(statement, user_id, above, below, list(kinds))
+    found = [_event(row) for row in rows]
+    if oldest_first:
+        found.reverse()
+    return found
+
+
+async def event(reader: Reader, user_id: int, notification_id: int) -> NotificationEvent | None:
+    row = await reader.row(EVENT, user_id, notification_id)
+    return None if row is None else _event(row)

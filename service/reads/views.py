@@ -204,6 +204,19 @@ class NotificationView:
         return Position(self.created_at, self.id)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class NotificationEvent:
+    """A notification as the Mastodon API shows it: who did what, and to which post or with
+    which comment (each shown through the read layer's own statements)."""
+
+    id: int
+    kind: str
+    actor_id: int
+    post_id: int | None
+    comment_id: int | None
+    created_at: datetime
+
+
 @dataclasses.dataclass(frozen=True)
 class NotificationGroup:
     """One line of the notifications page: a notification, or the likes of one post."""
