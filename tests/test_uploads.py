@@ -354,6 +354,11 @@ BAD_UPLOADS = {
         422,
         "damaged or incomplete",
     ),
+    "JPEG cut inside its headers": (
+        [("cut.jpg", camera_jpeg(800, 600)[:400], "image/jpeg")],
+        422,
+        "damaged or incomplete",
+    ),
     "PNG declaring 30000x30000": (
         [("bomb.png", png_declaring(30000, 30000), "image/png")],
         422,

@@ -202,6 +202,8 @@ def _open(source: BinaryIO) -> Image.Image:
         return Image.open(source, formats=ACCEPTED_FORMATS)
     except Image.UnidentifiedImageError as error:
         raise Rejected(415, "That file is not a JPEG, PNG, WebP or GIF image.") from error
+    except Exception as error:  # a known format whose headers are cut short or damaged
+        raise _damaged() from error
 
 
 def _decode_cost(image: Image.Image) -> int:
