@@ -407,13 +407,17 @@ MAX_ALT_CHARS = 1500
 
 
 class Photo(Base):
-    """One photo of a post. Its renditions live in object storage under ``key_prefix``, a
-    random name: not guessable, and never derived from anything the uploader sent."""
+    """One photo of a post, or an upload not attached to one yet (``post_id`` NULL: the
+    Mastodon API's media, attached by its owner's next status or removed after a day). Its
+    renditions live in object storage under ``key_prefix``, a random name: not guessable,
+    and never derived from anything the uploader sent."""
 
     __tablename__ = "photos"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    # Who uploaded it: the only one who may see it unattached, change it or attach it.
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(SmallInteger)
     alt: Mapped[str] = mapped_column(Text, server_default="")
     key_prefix: Mapped[str] = mapped_column(String(80), unique=True)
@@ -422,6 +426,8 @@ class Photo(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An unattached upload that could not be processed (a post's photo fails its post).
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now_column()
     # The widths stored for srcset, ``[{"width", "height", "format"}, ...]`` narrowest first,
     # each the object ``w<width>.<format>``; NULL for a photo processed before there were
@@ -434,6 +440,7 @@ class Photo(Base):
         UniqueConstraint("post_id", "position", name="uq_photos_post_position"),
         CheckConstraint("position BETWEEN 0 AND 3", name="position"),
         CheckConstraint("char_length(alt) <= 1500", name="alt_length"),
+        Index("ix_photos_unattached", "created_at", postgresql_where=text("post_id IS NULL")),
     )
 
 

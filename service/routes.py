@@ -24,6 +24,7 @@ from service.keys import route_scopes_key
 from service.mastodon import accounts as mastodon_accounts
 from service.mastodon import defaults as mastodon_defaults
 from service.mastodon import instance as mastodon_instance
+from service.mastodon import media as mastodon_media
 from service.mastodon import notifications as mastodon_notifications
 from service.mastodon import statuses as mastodon_statuses
 from service.mastodon import timelines as mastodon_timelines
@@ -219,6 +220,11 @@ MASTODON = [
         mastodon_statuses.unfavourite,
         name="mastodon_status_unfavourite",
     ),
+    # Media: photos uploaded before the status that attaches them. The PUT shares the GET's
+    # name and must stay right after it.
+    web.post("/api/v2/media", mastodon_media.create, name="mastodon_media_upload"),
+    web.get("/api/v1/media/{id}", mastodon_media.show, name="mastodon_media"),
+    web.put("/api/v1/media/{id}", mastodon_media.update, name="mastodon_media"),
     # Notifications: follows, favourites, and comments on one's posts as mentions.
     web.get(
         "/api/v1/notifications",
@@ -326,6 +332,9 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("POST", "mastodon_account_follow"): "write:follows",
     ("POST", "mastodon_account_unfollow"): "write:follows",
     ("PATCH", "mastodon_update_credentials"): "write:accounts",
+    ("POST", "mastodon_media_upload"): "write:media",
+    ("GET", "mastodon_media"): "write:media",
+    ("PUT", "mastodon_media"): "write:media",
     ("GET", "mastodon_notifications"): "read:notifications",
     ("GET", "mastodon_notification"): "read:notifications",
     ("POST", "mastodon_notifications_clear"): "write:notifications",

@@ -450,11 +450,11 @@ async def test_media_sweep_reports_and_deletes_old_orphans_only_with_apply(
         )
         await session.execute(
             text(
-                """INSERT INTO photos (post_id, position, key_prefix, extension, width, height,
-                                       ready_at)
-                   VALUES (:post, 0, :prefix, 'jpg', 10, 10, now())"""
+                """INSERT INTO photos (post_id, owner_id, position, key_prefix, extension, width,
+                                       height, ready_at)
+                   VALUES (:post, :owner, 0, :prefix, 'jpg', 10, 10, now())"""
             ),
-            {"post": post_id, "prefix": kept_prefix},
+            {"post": post_id, "owner": author.id, "prefix": kept_prefix},
         )
     two_hours = 2 * 3600
     kept = plant(media_root, f"{kept_prefix}/display.jpg", age_seconds=two_hours)

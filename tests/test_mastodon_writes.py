@@ -5,17 +5,20 @@ scope Mastodon documents for it."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
+import secrets
 
 import aiohttp
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select, text
 
+from service import housekeeping
 from service.domain import accounts, oauth
-from service.models import Comment, IdempotencyKey, Like, Post
+from service.models import Comment, IdempotencyKey, Like, Photo, Post
 from tests.oauth import bearer
-from tests.test_uploads import camera_jpeg, wait_for_jobs
+from tests.test_uploads import camera_jpeg, spool_files, wait_for_jobs
 
 
 async def token_for(db, account, scopes: str = "read write follow") -> dict[str, str]:
@@ -332,3 +335,156 @@ async def test_notifications_list_filter_page_dismiss_and_clear(client, factory,
         client, "GET", "/api/v1/notifications", await token_for(db, author, "read:statuses"),
         status=403,
     )  # fmt: skip
+
+
+def upload_form(data: bytes, filename: str = "river.jpg", **texts: str) -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    for name, value in texts.items():
+        form.add_field(name, value)
+    form.add_field("file", io.BytesIO(data), filename=filename, content_type="image/jpeg")
+    return form
+
+
+def local(client: TestClient, url: str) -> str:
+    """The path of an absolute URL the app showed (from app.public_url)."""
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+async def processed(client: TestClient, media_id: str, auth: dict[str, str]) -> dict:
+    """Ask for the media as apps do until it is processed (206 until then)."""
+    for _ in range(400):
+        response = await client.get(f"/api/v1/media/{media_id}", headers=auth)
+        assert response.status in {200, 206}, await response.text()
+        if response.status == 200:
+            return await response.json()
+        await asyncio.sleep(0.05)
+    raise AssertionError("the media was never processed")
+
+
+async def unattached_row(db, owner_id: int, ready: bool) -> int:
+    async with db.begin() as session:
+        return await session.scalar(
+            text(
+                "INSERT INTO photos (post_id, owner_id, position, key_prefix, extension, width,"
+                " height, ready_at) VALUES (NULL, :owner, 0, :prefix, 'jpg', 10, 10,"
+                " CASE WHEN :ready THEN now() END) RETURNING id"
+            ),
+            {"owner": owner_id, "prefix": f"photos/{secrets.token_hex(16)}", "ready": ready},
+        )
+
+
+async def test_media_is_uploaded_processed_described_and_attached(client, factory, db):
+    author, other = await factory.user(), await factory.user()
+    auth, other_auth = await token_for(db, author), await token_for(db, other)
+    uploaded = await call(
+        client, "POST", "/api/v2/media", auth,
+        data=upload_form(camera_jpeg(1600, 1200, 1), description="the river"), status=202,
+    )  # fmt: skip
+    assert uploaded["type"] == "image" and uploaded["url"] is None
+    assert uploaded["description"] == "the river" and uploaded["blurhash"] is None
+    ready = await processed(client, uploaded["id"], auth)
+    assert re.search(r"/media/photos/[0-9a-f]{32}/display\.jpg$", ready["url"])
+    assert ready["meta"]["original"] == {
+        "width": 1080, "height": 810, "size": "1080x810", "aspect": 1080 / 810,
+    }  # fmt: skip
+    assert ready["meta"]["small"]["width"] == 320
+    assert (await client.get(local(client, ready["url"]))).status == 200
+    # Until it is attached, only its owner sees it; they may describe it again.
+    await call(client, "GET", f"/api/v1/media/{uploaded['id']}", other_auth, status=404)
+    described = await call(
+        client, "PUT", f"/api/v1/media/{uploaded['id']}", auth, data={"description": "at dusk"}
+    )
+    assert described["description"] == "at dusk" and described["url"] == ready["url"]
+    await call(
+        client, "PUT", f"/api/v1/media/{uploaded['id']}", other_auth,
+        data={"description": "mine"}, status=404,
+    )  # fmt: skip
+
+    # Only one's own, processed, unattached media can be attached, at most four.
+    waiting = await unattached_row(db, author.id, ready=False)
+    theirs = await unattached_row(db, other.id, ready=True)
+    before = await count(db, Post)
+    for ids, status in (
+        ([waiting], 422), ([theirs], 422), ([uploaded["id"]] * 1 + ["0"], 422),
+        (["x"], 422), ([str(n) for n in range(1, 6)], 422),
+    ):  # fmt: skip
+        form = [("status", "hm"), *(("media_ids[]", str(i)) for i in ids)]
+        await call(client, "POST", "/api/v1/statuses", auth, data=form, status=status)
+    assert await count(db, Post) == before
+
+    posted = await call(
+        client, "POST", "/api/v1/statuses", auth,
+        json={"status": "evening", "media_ids": [uploaded["id"]]},
+    )  # fmt: skip
+    [attached] = posted["media_attachments"]
+    assert attached["id"] == uploaded["id"] and attached["url"] == ready["url"]
+    assert attached["description"] == "at dusk"
+    # Published at once (its photo is ready): on the follower's timeline, and no longer
+    # media waiting to be attached.
+    await call(client, "POST", f"/api/v1/accounts/{author.id}/follow", other_auth)
+    [shown] = await call(client, "GET", "/api/v1/timelines/home", other_auth)
+    assert shown["id"] == posted["id"] and shown["media_attachments"] == [attached]
+    await call(client, "GET", f"/api/v1/media/{uploaded['id']}", auth, status=404)
+    await call(
+        client, "POST", "/api/v1/statuses", auth, data={"media_ids[]": uploaded["id"]}, status=422
+    )
+    # A reply is a comment: it carries no media.
+    fresh = await unattached_row(db, author.id, ready=True)
+    await call(
+        client, "POST", "/api/v1/statuses", auth,
+        data={"status": "re", "in_reply_to_id": posted["id"], "media_ids[]": str(fresh)},
+        status=422,
+    )  # fmt: skip
+    # Deleting the post deletes its photo's files through the same durable jobs.
+    await call(client, "DELETE", f"/api/v1/statuses/{posted['id']}", auth)
+    await wait_for_jobs(db)
+    assert (await client.get(local(client, ready["url"]))).status == 404
+
+
+async def test_refused_uploads_leave_nothing_and_old_uploads_are_removed(client, factory, db):
+    account = await factory.user()
+    auth = await token_for(db, account)
+    before = await count(db, Photo)
+    await call(
+        client, "POST", "/api/v2/media", auth,
+        data=upload_form(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "x.svg"), status=415,
+    )  # fmt: skip
+    await call(
+        client, "POST", "/api/v2/media", auth,
+        data=upload_form(camera_jpeg(100, 100, 1)[:400]), status=422,
+    )  # fmt: skip
+    empty = aiohttp.FormData()
+    empty.add_field("description", "nothing")
+    await call(client, "POST", "/api/v2/media", auth, data=empty, status=422)
+    await call(
+        client, "POST", "/api/v2/media", auth,
+        data=upload_form(camera_jpeg(100, 100, 1), description="x" * 1501), status=422,
+    )  # fmt: skip
+    await call(
+        client, "POST", "/api/v2/media", await token_for(db, account, "read write:statuses"),
+        data=upload_form(camera_jpeg(100, 100, 1)), status=403,
+    )  # fmt: skip
+    assert await count(db, Photo) == before
+    assert spool_files(client) == set()
+
+    # An upload never attached is removed after a day, its files with it.
+    kept = await call(
+        client, "POST", "/api/v2/media", await token_for(db, account, "write:media"),
+        data=upload_form(camera_jpeg(300, 200, 1)), status=202,
+    )  # fmt: skip
+    old = await call(
+        client, "POST", "/api/v2/media", auth, data=upload_form(camera_jpeg(300, 200, 1)),
+        status=202,
+    )  # fmt: skip
+    old_url = (await processed(client, old["id"], auth))["url"]
+    await processed(client, kept["id"], auth)
+    async with db.begin() as session:
+        await session.execute(
+            text("UPDATE photos SET created_at = now() - interval '25 hours' WHERE id = :id"),
+            {"id": int(old["id"])},
+        )
+    await housekeeping.sweep(client.server.app)
+    await wait_for_jobs(db)
+    await call(client, "GET", f"/api/v1/media/{old['id']}", auth, status=404)
+    await call(client, "GET", f"/api/v1/media/{kept['id']}", auth)
+    assert (await client.get(local(client, old_url))).status == 404

@@ -264,10 +264,11 @@ async def test_only_registered_statements_reach_the_read_pool(
     line here fails the test."""
     admin = await factory.user(role="admin")
     await factory.follow(await factory.user(), admin)
-    async with db() as session:
+    async with db.begin() as session:
         notification_id = await session.scalar(
             text("SELECT id FROM notifications WHERE user_id = :id"), {"id": admin.id}
         )
+        upload = await _unattached_photo(session, admin.id)
     await login(client, admin)
     registered = await client.post("/api/v1/apps", data={"client_name": "app"})
     client_id = (await registered.json())["client_id"]
@@ -316,6 +317,7 @@ async def test_only_registered_statements_reach_the_read_pool(
         ),
         "mastodon_notifications": "/api/v1/notifications?types[]=follow",
         "mastodon_notification": f"/api/v1/notifications/{notification_id}",
+        "mastodon_media": f"/api/v1/media/{upload}",
         "settings_apps": "/settings/apps",
         "settings_tokens": "/settings/tokens",
         "oauth_authorize": f"/oauth/authorize?response_type=code&client_id={client_id}",
@@ -376,6 +378,7 @@ class Suspension:
     post_status_id: int  # of their post
     comment_status_id: int  # of their comment
     author_notification: int  # the author's, of the suspended user's comment
+    upload: int  # a photo of theirs not attached to a post yet
 
 
 @pytest.fixture
@@ -410,11 +413,24 @@ async def suspension(db, factory) -> Suspension:
         author_notification = await session.scalar(
             text("SELECT id FROM notifications WHERE comment_id = :id"), {"id": comment}
         )
+        upload = await _unattached_photo(session, suspended.id)
     token_hash = await _token_hash_of(db, suspended.id)
     return Suspension(
         suspended.username, suspended.id, session_hash, token_hash, post, comment, author.id,
-        author_post, reader.id, post_status_id, comment_status_id, author_notification,
+        author_post, reader.id, post_status_id, comment_status_id, author_notification, upload,
     )  # fmt: skip
+
+
+async def _unattached_photo(session, owner_id: int) -> int:
+    """A processed photo uploaded before its post, as the media worker leaves it."""
+    return await session.scalar(
+        text(
+            "INSERT INTO photos (post_id, owner_id, position, key_prefix, extension, width,"
+            " height, ready_at) VALUES (NULL, :owner, 0, :prefix, 'jpg', 10, 10, now())"
+            " RETURNING id"
+        ),
+        {"owner": owner_id, "prefix": f"photos/{secrets.token_hex(16)}"},
+    )
 
 
 async def _token_hash_of(db, user_id: int) -> bytes:
@@ -466,6 +482,7 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "notification_events": lambda s: (s.author, *ANY_STATUS, KINDS),
     "notification_events_oldest": lambda s: (s.author, *ANY_STATUS, KINDS),
     "notification_event": lambda s: (s.author, s.author_notification),
+    "unattached_media": lambda s: (s.suspended_id, s.upload),
 }
 
 
@@ -490,7 +507,7 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
                 "session_user", "user_id_by_name", "profile", "profiles_by_id",
                 "post_by_status_id", "comment_by_status_id", "token_grant",
                 "comments_by_id", "notification_events", "notification_events_oldest",
-                "notification_event",
+                "notification_event", "unattached_media",
             }:  # fmt: skip
                 assert rows == [], statement.name
             if statement.name == "unread_notifications":

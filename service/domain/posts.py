@@ -1,9 +1,11 @@
-"""Posts: creating, publishing when their photos are ready, deleting."""
+"""Posts: creating, publishing when their photos are ready, deleting; and photos uploaded
+before their post (the Mastodon API's media), attached when the post is made."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, func, insert, select, update
@@ -35,6 +37,10 @@ def body_error(body: str, has_photos: bool = False) -> str | None:
     if not body and not has_photos:
         return "Write something or add a photo."
     return None
+
+
+# As the form's (handlers/posting.py) and the photos table's position check allow.
+MAX_PHOTOS_PER_POST = 4
 
 
 class PostRefused(ValueError):
@@ -83,7 +89,13 @@ async def create_photo_post(
         prefix = queue.new_prefix("photos")
         photo_id = await session.scalar(
             insert(Photo)
-            .values(post_id=post_id, position=position, alt=photo.alt, key_prefix=prefix)
+            .values(
+                post_id=post_id,
+                owner_id=author_id,
+                position=position,
+                alt=photo.alt,
+                key_prefix=prefix,
+            )
             .returning(Photo.id)
         )
         await queue.enqueue_photo(session, photo_id, prefix, photo.original)
@@ -167,23 +179,28 @@ async def photo_ready(
     the widths for srcset as ``photos.renditions`` records them, its BlurHash); when it is
     the post's last one, publish the post (published_at = now, the author's post count, the
     live announcement), all in this transaction. False when the photo no longer exists (its
-    post was deleted)."""
+    post was deleted). A photo uploaded before its post is only marked ready."""
+    rendered = {
+        "extension": extension,
+        "width": width,
+        "height": height,
+        "renditions": renditions,
+        "blurhash": blurhash,
+        "ready_at": func.now(),
+    }
+    unattached = await session.scalar(
+        update(Photo)
+        .where(Photo.id == photo_id, Photo.post_id.is_(None))
+        .values(**rendered)
+        .returning(Photo.id)
+    )
+    if unattached is not None:
+        return True  # ready to be attached; nothing to publish yet
     post = await _lock_post_of(session, photo_id)
     if post is None:
         return False
     post_id, status, author_id = post
-    await session.execute(
-        update(Photo)
-        .where(Photo.id == photo_id)
-        .values(
-            extension=extension,
-            width=width,
-            height=height,
-            renditions=renditions,
-            blurhash=blurhash,
-            ready_at=func.now(),
-        )
-    )
+    await session.execute(update(Photo).where(Photo.id == photo_id).values(**rendered))
     waiting = await session.scalar(
         select(func.count()).where(Photo.post_id == post_id, Photo.ready_at.is_(None))
     )
@@ -218,6 +235,11 @@ async def photo_renditions_ready(
 async def photo_failed(session: AsyncSession, photo_id: int) -> None:
     """A photo could not be processed: its post is marked failed (the author sees it and can
     delete it; nobody else ever does)."""
+    await session.execute(
+        update(Photo)
+        .where(Photo.id == photo_id, Photo.post_id.is_(None))
+        .values(failed_at=func.now())
+    )
     post = await _lock_post_of(session, photo_id)
     if post is not None and post[1] == "processing":
         post_id, _, author_id = post
@@ -236,9 +258,125 @@ async def photo_lacking_renditions(session: AsyncSession, photo_id: int) -> str 
 
 
 async def photo_is_pending(session: AsyncSession, photo_id: int) -> bool:
-    """Whether the photo still waits to be processed: it exists and its post neither
-    failed nor was deleted."""
-    status = await session.scalar(
-        select(Post.status).join(Photo, Photo.post_id == Post.id).where(Photo.id == photo_id)
-    )
+    """Whether the photo still waits to be processed: it exists, and either waits
+    unattached or its post neither failed nor was deleted."""
+    photo = (
+        await session.execute(
+            select(Photo.post_id, Photo.ready_at, Photo.failed_at).where(Photo.id == photo_id)
+        )
+    ).one_or_none()
+    if photo is None:
+        return False
+    if photo.post_id is None:
+        return photo.ready_at is None and photo.failed_at is None
+    status = await session.scalar(select(Post.status).where(Post.id == photo.post_id))
     return status == "processing"
+
+
+# Unattached uploads older than this are removed by housekeeping (docs/media.md).
+UNATTACHED_MEDIA_LIFETIME = timedelta(days=1)
+
+
+async def upload_media(session: AsyncSession, owner_id: int, photo: NewPhoto) -> int:
+    """A photo with no post yet, processed by the same durable job as a post's; its id.
+    It waits for its owner to attach it to a post (create_post_with_media)."""
+    prefix = queue.new_prefix("photos")
+    photo_id = await session.scalar(
+        insert(Photo)
+        .values(post_id=None, owner_id=owner_id, position=0, alt=photo.alt, key_prefix=prefix)
+        .returning(Photo.id)
+    )
+    await queue.enqueue_photo(session, photo_id, prefix, photo.original)
+    return photo_id
+
+
+async def describe_media(session: AsyncSession, owner_id: int, photo_id: int, alt: str) -> bool:
+    """Set the alt text of one of the owner's unattached photos; False when they have none
+    by that id."""
+    changed = await session.scalar(
+        update(Photo)
+        .where(Photo.id == photo_id, Photo.owner_id == owner_id, Photo.post_id.is_(None))
+        .values(alt=alt)
+        .returning(Photo.id)
+    )
+    return changed is not None
+
+
+class MediaRefused(ValueError):
+    """Media that cannot be attached; the message says why."""
+
+
+async def create_post_with_media(
+    session: AsyncSession, author_id: int, body: str, photo_ids: Sequence[int]
+) -> int:
+    """A post of the author's own unattached, processed photos, in the order given: it is
+    published at once, since its photos are ready. Raises PostRefused or MediaRefused
+    before anything is written."""
+    body = normalize_body(body)
+    if message := body_error(body, has_photos=True):
+        raise PostRefused(message)
+    if len(photo_ids) > MAX_PHOTOS_PER_POST:
+        raise MediaRefused(f"Attach at most {MAX_PHOTOS_PER_POST} photos.")
+    # Locked in id order, as the housekeeping that removes old uploads takes them.
+    rows = {
+        row.id: row
+        for row in await session.execute(
+            select(Photo.id, Photo.ready_at, Photo.failed_at)
+            .where(Photo.id.in_(photo_ids), Photo.owner_id == author_id, Photo.post_id.is_(None))
+            .order_by(Photo.id)
+            .with_for_update()
+        )
+    }
+    if set(rows) != set(photo_ids):
+        raise MediaRefused("No such media: each must be your own and not attached yet.")
+    if any(row.failed_at is not None for row in rows.values()):
+        raise MediaRefused("A photo could not be processed: upload it again.")
+    if any(row.ready_at is None for row in rows.values()):
+        raise MediaRefused("Cannot attach files that have not finished processing. Try again!")
+    post_id = await session.scalar(
+        insert(Post)
+        .values(author_id=author_id, body=body, status="published", published_at=func.now())
+        .returning(Post.id)
+    )
+    for position, photo_id in enumerate(photo_ids):
+        await session.execute(
+            update(Photo).where(Photo.id == photo_id).values(post_id=post_id, position=position)
+        )
+    await session.execute(
+        update(User).where(User.id == author_id).values(post_count=User.post_count + 1)
+    )
+    await events.announce(session, events.post_published(post_id, author_id))
+    return post_id
+
+
+async def forget_unattached_media(session: AsyncSession, older_than: timedelta) -> int:
+    """Remove uploads never attached to a post within ``older_than``, their stored objects
+    through durable delete jobs; how many."""
+    prefixes = list(
+        await session.scalars(
+            delete(Photo)
+            .where(
+                Photo.post_id.is_(None),
+                Photo.created_at < func.now() - older_than,
+            )
+            .returning(Photo.key_prefix)
+        )
+    )
+    for prefix in prefixes:
+        await queue.enqueue_delete(session, prefix)
+    return len(prefixes)
+
+
+async def forget_media_of(session: AsyncSession, owner_id: int) -> list[str]:
+    """Remove the owner's unattached uploads (their account is going); the prefixes whose
+    deletion was recorded."""
+    prefixes = list(
+        await session.scalars(
+            delete(Photo)
+            .where(Photo.owner_id == owner_id, Photo.post_id.is_(None))
+            .returning(Photo.key_prefix)
+        )
+    )
+    for prefix in prefixes:
+        await queue.enqueue_delete(session, prefix)
+    return prefixes

@@ -47,6 +47,8 @@ async def remove_user(session: AsyncSession, username: str) -> Removed | None:
             .where(Post.author_id == user_id)
         )
     )
+    # Uploads not attached to a post yet go with their owner, objects and all.
+    photo_prefixes += await posts.forget_media_of(session, user_id)
 
     post_ids = list(await session.scalars(select(Post.id).where(Post.author_id == user_id)))
     for post_id in post_ids:

@@ -1,6 +1,7 @@
 """Creating a post from a multipart form (``body``, repeatable ``photos`` and ``alt``), as
 the page (views/posts.py) and the API (api/posts.py) both accept it, through the domain's
-one ``posts.create_post`` command. The photos are recorded with the post, in one
+one ``posts.create_post`` command; and a photo before its post (the Mastodon API's media:
+``file`` and ``description``), with the same checks. The photos are recorded, in one
 transaction, before the answer; processing them is left to the media worker."""
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from service.models import MAX_ALT_CHARS
 from service.text import text_error, trim
 from service.web.uploads import UploadError, received
 
-MAX_PHOTOS = 4
+MAX_PHOTOS = posts.MAX_PHOTOS_PER_POST
+MEDIA_FILES = {"file": 1}
+MEDIA_TEXTS = frozenset({"description", "focus"})
 POST_FILES = {"photos": MAX_PHOTOS}
 POST_TEXTS = frozenset({"body", "alt"})
 
@@ -24,6 +27,12 @@ POST_TEXTS = frozenset({"body", "alt"})
 class Created:
     post_id: int
     has_photos: bool
+
+
+def alt_text(alt: str) -> str:
+    """One alt text, normalised and checked; raises UploadError (422)."""
+    [text] = _alt_texts([alt], 1)
+    return text
 
 
 def _alt_texts(alts: list[str], slots: int) -> list[str]:
@@ -58,3 +67,17 @@ async def create_post_from_form(request: web.Request, author_id: int) -> Created
     if photos:
         request.app[media_worker_key].wake()
     return Created(post_id, bool(photos))
+
+
+async def create_media_from_form(request: web.Request, owner_id: int) -> int:
+    """A photo with no post yet, from ``file`` (and ``description``, its alt text): the
+    id of its row. Raises UploadError for anything that is refused."""
+    async with received(request, MEDIA_FILES, MEDIA_TEXTS) as form:
+        [spooled] = form.files.get("file") or [None]
+        if spooled is None:
+            raise UploadError(422, "Attach a file.", "file", "missing_file")
+        photo = posts.NewPhoto(spooled.path, alt_text(form.text("description")))
+        async with request.app[sessionmaker_key].begin() as db:
+            photo_id = await posts.upload_media(db, owner_id, photo)
+    request.app[media_worker_key].wake()
+    return photo_id

@@ -17,7 +17,7 @@ from typing import Any
 
 from markupsafe import escape
 
-from service.reads.views import CommentView, PhotoView, PostView, Profile
+from service.reads.views import CommentView, MediaView, PhotoView, PostView, Profile
 
 # Mastodon's own version this API follows (its entities and endpoints as of 4.3); apps
 # compare it to decide which endpoints to call.
@@ -135,22 +135,47 @@ def _size(width: int, height: int) -> dict[str, Any]:
     }
 
 
-def media_attachment(photo: PhotoView, links: Links) -> dict[str, Any]:
+def _attachment(
+    media_id: int,
+    url: str | None,
+    thumb_url: str | None,
+    width: int | None,
+    height: int | None,
+    alt: str,
+    links: Links,
+) -> dict[str, Any]:
+    """A MediaAttachment of ``type: "image"``; while the photo is processed its URLs are
+    null and its ``meta`` empty, as Mastodon's are."""
+    ready = url is not None and thumb_url is not None and width and height
     return {
-        "id": str(photo.id),
+        "id": str(media_id),
         "type": "image",
-        "url": links.absolute(photo.url),
-        "preview_url": links.absolute(photo.thumb_url),
+        "url": links.absolute(url) if ready else None,
+        "preview_url": links.absolute(thumb_url) if ready else None,
         "remote_url": None,
         "preview_remote_url": None,
         "text_url": None,
-        "meta": {
-            "original": _size(photo.width, photo.height),
-            "small": _size(THUMB_PX, THUMB_PX),
-        },
-        "description": photo.alt or None,
+        "meta": (
+            {"original": _size(width, height), "small": _size(THUMB_PX, THUMB_PX)} if ready else {}
+        ),
+        "description": alt or None,
+        # Snapline computes no BlurHash of its photos yet.
         "blurhash": None,
     }
+
+
+def media_attachment(photo: PhotoView, links: Links) -> dict[str, Any]:
+    """A photo of a published post (always processed)."""
+    return _attachment(
+        photo.id, photo.url, photo.thumb_url, photo.width, photo.height, photo.alt, links
+    )
+
+
+def unattached_media(media: MediaView, links: Links) -> dict[str, Any]:
+    """A photo uploaded before its status, processed or not."""
+    return _attachment(
+        media.id, media.url, media.thumb_url, media.width, media.height, media.alt, links
+    )
 
 
 def _status(

@@ -17,6 +17,7 @@ from service.mastodon.common import (
     accounts_of,
     comment_statuses,
     id_from_path,
+    ids_of,
     json_response,
     not_found,
     page_response,
@@ -180,8 +181,13 @@ async def _make(
 ) -> tuple[int | None, int | None]:
     """Make the post or comment in one unit of work; (post id, comment id)."""
     body = trim((text_of(params, "status") or "").replace("\r\n", "\n"))
+    media_ids = ids_of(params, "media_ids")
+    if len(media_ids) > posts.MAX_PHOTOS_PER_POST:
+        raise Problem(422, f"Cannot attach more than {posts.MAX_PHOTOS_PER_POST} files")
     reply_to = text_of(params, "in_reply_to_id")
     post_id = await _reply_target(request, reply_to, viewer.id) if reply_to else None
+    if post_id is not None and media_ids:
+        raise Problem(422, "Replies are comments here, and comments carry no media")
     if post_id is not None and (message := comment_commands.body_error(body)):
         raise Problem(422, f"Validation failed: {message}")
     try:
@@ -191,12 +197,14 @@ async def _make(
             if post_id is not None:
                 comment_id = await comment_commands.add(db, post_id, viewer.id, body)
                 made = (None, comment_id)
+            elif media_ids:
+                made = (await posts.create_post_with_media(db, viewer.id, body, media_ids), None)
             else:
                 made = (await posts.create_post(db, viewer.id, body), None)
             if key is not None:
                 await idempotency.record(db, viewer.id, key, post_id=made[0], comment_id=made[1])
             return made
-    except posts.PostRefused as refused:
+    except (posts.PostRefused, posts.MediaRefused) as refused:
         raise Problem(422, f"Validation failed: {refused}") from refused
     except likes.PostNotFound as error:
         raise not_found() from error

@@ -136,6 +136,23 @@ class RenditionView(NamedTuple):
     content_type: str
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class MediaView:
+    """A photo uploaded before its post: its URLs and size once processed (None before)."""
+
+    id: int
+    url: str | None  # the display size, longest edge 1080 px
+    thumb_url: str | None  # a 320 px square
+    width: int | None  # of the display size
+    height: int | None
+    alt: str
+    failed: bool  # it could not be processed
+
+    @property
+    def ready(self) -> bool:
+        return self.url is not None
+
+
 class PhotoView(NamedTuple):
     url: str  # the display size, longest edge 1080 px
     thumb_url: str  # a 320 px square
