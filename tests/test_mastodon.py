@@ -189,7 +189,8 @@ async def test_a_status_has_mastodons_shape(client, factory, db, tmp_path):
     assert with_photo["id"] == await status_id_of(db, photo)
     [media] = with_photo["media_attachments"]
     assert media["type"] == "image" and media["description"] == "A red square"
-    assert media["blurhash"] is None
+    # Computed when the photo was processed: a BlurHash of 4 x 3 components.
+    assert isinstance(media["blurhash"], str) and len(media["blurhash"]) == 4 + 2 * 4 * 3
     # The 400x300 camera picture, turned upright by its EXIF orientation.
     assert media["meta"]["original"] == {
         "width": 300, "height": 400, "size": "300x400", "aspect": 300 / 400,

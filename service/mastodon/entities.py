@@ -143,6 +143,7 @@ def _attachment(
     height: int | None,
     alt: str,
     links: Links,
+    blurhash: str | None = None,
 ) -> dict[str, Any]:
     """A MediaAttachment of ``type: "image"``; while the photo is processed its URLs are
     null and its ``meta`` empty, as Mastodon's are."""
@@ -159,16 +160,16 @@ def _attachment(
             {"original": _size(width, height), "small": _size(THUMB_PX, THUMB_PX)} if ready else {}
         ),
         "description": alt or None,
-        # Snapline computes no BlurHash of its photos yet.
-        "blurhash": None,
+        "blurhash": blurhash if ready else None,
     }
 
 
 def media_attachment(photo: PhotoView, links: Links) -> dict[str, Any]:
     """A photo of a published post (always processed)."""
     return _attachment(
-        photo.id, photo.url, photo.thumb_url, photo.width, photo.height, photo.alt, links
-    )
+        photo.id, photo.url, photo.thumb_url, photo.width, photo.height, photo.alt, links,
+        photo.blurhash,
+    )  # fmt: skip
 
 
 def unattached_media(media: MediaView, links: Links) -> dict[str, Any]:

@@ -4,8 +4,8 @@ NULL; ``owner_id`` says whose it is (the uploader; for photos already on posts, 
 author), and ``failed_at`` records that an unattached photo could not be processed (a
 post's photos mark their post failed instead). docs/media.md.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-08
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,8 +3,8 @@ that an app retrying a post with the same key within an hour gets that status ba
 nothing new is made (docs/api.md). Kept in PostgreSQL, so a retry that reaches another
 process, or comes after a restart, is recognised too.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-08
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
