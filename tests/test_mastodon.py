@@ -266,6 +266,7 @@ async def test_suspended_authors_and_unpublished_posts_are_not_statuses(
         assert "<p>from a suspended account</p>" not in contents
         assert "<p>still processing</p>" not in contents
     assert hidden and held and shown
+    await release(db, held)  # leaves no upload waiting for the tests after this one
 
 
 async def comment_status_id(db, comment_id: int) -> str:
@@ -412,6 +413,7 @@ async def test_a_post_one_may_not_see_is_not_found(client, factory, login, db, t
             assert answer == {"error": "Record not found"}
     await get_json(client, f"/api/v1/accounts/{author.id}", status=404)
     await get_json(client, f"/api/v1/accounts/{author.id}/statuses", status=404)
+    await release(db, held)  # leaves no upload waiting for the tests after this one
 
 
 SIGNED_IN_STARTUP = {

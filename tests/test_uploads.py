@@ -247,9 +247,14 @@ async def test_photo_post_is_processed_published_and_shown_to_followers(
     assert profile["post_count"] == 1
     page = await (await reader_browser.get(f"/p/{created['id']}")).text()
     assert f'src="{photo["url"]}" alt="Sand" width="810" height="1080"' in page
-    # Originals are gone once processed; only the renditions are stored.
+    # Its originals are gone once processed (its job stays, done); only the renditions
+    # are stored.
     async with db() as session:
-        assert await session.scalar(select(func.count()).select_from(MediaOriginal)) == 0
+        jobs = select(MediaJob.id).join(Photo, Photo.id == MediaJob.photo_id)
+        jobs = jobs.where(Photo.post_id == created["id"], MediaJob.done_at.is_not(None))
+        assert len((await session.scalars(jobs)).all()) == 1
+        originals = select(func.count()).where(MediaOriginal.job_id.in_(jobs))
+        assert await session.scalar(originals) == 0
     names = sorted(
         path.name for path in stored_files(settings) if created_prefix(photo) in str(path)
     )
