@@ -25,7 +25,6 @@ from typing import Any
 
 import asyncpg
 from aiohttp import web
-from sqlalchemy import select
 
 from service import events
 from service.db import asyncpg_dsn
@@ -40,8 +39,7 @@ from service.keys import (
     settings_key,
     token_cache_key,
 )
-from service.models import Follow
-from service.reads import notifications
+from service.reads import notifications, posts
 from service.reads.session_cache import SessionCache
 from service.reads.statements import reading
 from service.reads.token_cache import TokenCache
@@ -211,14 +209,9 @@ class LiveHub:
             return
         if event.get("type") == "post":
             author = int(event["author_id"])
-            async with self.sessionmaker() as db:
-                readers = set(
-                    await db.scalars(
-                        select(Follow.follower_id).where(
-                            Follow.followed_id == author, Follow.follower_id.in_(connected)
-                        )
-                    )
-                )
+            # The author's followers who may see it: not across a block, nor muting them.
+            async with reading(self.read_pool) as reader:
+                readers = await posts.readers(reader, int(event["post_id"]), connected)
             readers.add(author)
             message = sse("post", {"post_id": event["post_id"], "author_id": author})
             for user_id in readers & set(connected):

@@ -238,6 +238,55 @@ class Follow(Base):
     )
 
 
+class Block(Base):
+    """The blocker sees nothing of the blocked person, nor they of the blocker
+    (service/reads/visibility.py); neither may follow the other."""
+
+    __tablename__ = "blocks"
+
+    blocker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    blocked_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        # Whom the viewer blocked (the rule's first set).
+        PrimaryKeyConstraint("blocker_id", "blocked_id"),
+        CheckConstraint("blocker_id <> blocked_id", name="not_self"),
+        # Who blocked the viewer (the rule's second set).
+        Index("ix_blocks_blocked_id", "blocked_id", "blocker_id"),
+        # The blocker's list, newest first.
+        Index("ix_blocks_blocker_recent", "blocker_id", text("created_at DESC"), "blocked_id"),
+    )
+
+
+class Mute(Base):
+    """The muter sees no posts, comments or notifications of the muted person until
+    ``expires_at`` (never, when NULL); the muted person notices nothing."""
+
+    __tablename__ = "mutes"
+
+    muter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    muted_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = _now_column()
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        PrimaryKeyConstraint("muter_id", "muted_id"),
+        CheckConstraint("muter_id <> muted_id", name="not_self"),
+        # The muter's list, newest first; with the end, so that the rule reads a viewer's
+        # mutes from the index alone.
+        Index(
+            "ix_mutes_muter_recent",
+            "muter_id",
+            text("created_at DESC"),
+            "muted_id",
+            postgresql_include=["expires_at"],
+        ),
+        # A deleted account's mutes of it go by the foreign key's cascade.
+        Index("ix_mutes_muted_id", "muted_id"),
+    )
+
+
 class Post(Base):
     """A post is visible to others once published: ``published_at`` is set exactly then
     (at creation for a text post, when its last photo is ready for a photo post), and the

@@ -22,12 +22,14 @@ import pytest
 from sqlalchemy import text
 
 from service.cursor import MAX_ID
-from service.domain import accounts, oauth
+from service.domain import accounts, blocks, oauth
 from service.keys import read_pool_key
 from service.reads import statements
 from service.reads.paging import NEWEST_FIRST, OLDEST_FIRST
 from service.reads.statements import Statement
 from service.reads.visibility import post_visible_to
+from tests.blocking import BLOCKED as BLOCKED_ROLE
+from tests.blocking import BLOCKER, EXPIRED, MUTED, ROLES, Blocking, blocking_world
 from tests.support import asyncpg_dsn
 from tests.test_cli import run_command, service_env
 
@@ -92,6 +94,10 @@ def _likers(world: World, rows: list[asyncpg.Record]) -> set[str]:
     return {"who liked the hidden post"} if rows else set()
 
 
+def _readers(world: World, rows: list[asyncpg.Record]) -> set[str]:
+    return {"a live event of the hidden post"} if rows else set()
+
+
 def _unread(world: World, rows: list[asyncpg.Record]) -> set[str]:
     # The reader has exactly two unread notifications: one about each of the author's posts.
     return {"notification of the hidden post"} if rows[0][0] != 1 else set()
@@ -142,12 +148,14 @@ VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
         _notifications,
     ),
     "notification_event": (lambda w, viewer: (viewer, w.hidden_notification), _notifications),
+    # The reader follows the author: they must not be told of the hidden post.
+    "post_readers": (lambda w, viewer: ([viewer], w.hidden_post), _readers),
 }
 # Statements whose viewer must be logged in (their lists are the viewer's own).
 SIGNED_IN_ONLY = {
     "home", "home_first_page", "notifications", "unread_notifications", "pending_posts",
     "home_statuses", "home_statuses_oldest", "notification_events",
-    "notification_events_oldest", "notification_event",
+    "notification_events_oldest", "notification_event", "post_readers",
 }  # fmt: skip
 
 
@@ -163,8 +171,8 @@ def test_every_statement_that_reads_posts_applies_the_rule_to_each():
             continue
         assert aliases, f"{statement.name} is marked as showing posts but reads none"
         for alias in set(aliases):
-            # The viewer is $1 in every statement that shows posts.
-            rule = post_visible_to(alias, "$1")
+            # The viewer is $1 in every statement that shows posts, or the column it names.
+            rule = post_visible_to(alias, statement.viewer)
             assert statement.sql.count(rule) >= aliases.count(alias), (
                 f"{statement.name}: a read of posts {alias} is not filtered by the rule"
             )
@@ -379,11 +387,16 @@ class Suspension:
     comment_status_id: int  # of their comment
     author_notification: int  # the author's, of the suspended user's comment
     upload: int  # a photo of theirs not attached to a post yet
+    blocker: int  # blocked and muted the suspended user before the suspension
 
 
 @pytest.fixture
 async def suspension(db, factory) -> Suspension:
     suspended, author, reader = await factory.user(), await factory.user(), await factory.user()
+    blocker = await factory.user()
+    async with db.begin() as session:
+        await blocks.block(session, blocker.id, suspended.id)
+        await blocks.mute(session, blocker.id, suspended.id)
     post = await factory.post(suspended)
     author_post = await factory.post(author)
     comment = await factory.comment(suspended, author_post)
@@ -418,6 +431,7 @@ async def suspension(db, factory) -> Suspension:
     return Suspension(
         suspended.username, suspended.id, session_hash, token_hash, post, comment, author.id,
         author_post, reader.id, post_status_id, comment_status_id, author_notification, upload,
+        blocker.id,
     )  # fmt: skip
 
 
@@ -444,10 +458,10 @@ async def _token_hash_of(db, user_id: int) -> bytes:
 # its arguments, with the suspended user's friends as viewers.
 SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "session_user": lambda s: (s.session_hash,),
-    "user_id_by_name": lambda s: (s.suspended,),
+    "user_id_by_name": lambda s: (s.suspended, s.reader),
     "profile": lambda s: (s.suspended, s.reader),
-    "followers": lambda s: (s.reader, *START),
-    "following": lambda s: (s.reader, *START),
+    "followers": lambda s: (s.reader, *START, s.reader),
+    "following": lambda s: (s.reader, *START, s.reader),
     "home": lambda s: (s.reader, *START),
     # The author's: their own post, and the unread count of notifications all hidden.
     "home_first_page": lambda s: (s.author, *START),
@@ -460,8 +474,14 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "notifications": lambda s: (s.author, *START),
     "unread_notifications": lambda s: (s.author,),
     "profiles_by_id": lambda s: (s.reader, [s.suspended_id]),
-    "followers_oldest": lambda s: (s.reader, OLDEST_FIRST.at, OLDEST_FIRST.id),
-    "following_oldest": lambda s: (s.reader, OLDEST_FIRST.at, OLDEST_FIRST.id),
+    "followers_oldest": lambda s: (s.reader, OLDEST_FIRST.at, OLDEST_FIRST.id, s.reader),
+    "following_oldest": lambda s: (s.reader, OLDEST_FIRST.at, OLDEST_FIRST.id, s.reader),
+    "blocks": lambda s: (s.blocker, *START, s.blocker),
+    "blocks_oldest": lambda s: (s.blocker, OLDEST_FIRST.at, OLDEST_FIRST.id, s.blocker),
+    "mutes": lambda s: (s.blocker, *START, s.blocker),
+    "mutes_oldest": lambda s: (s.blocker, OLDEST_FIRST.at, OLDEST_FIRST.id, s.blocker),
+    "relationships_by_id": lambda s: (s.reader, [s.suspended_id]),
+    "post_readers": lambda s: ([s.reader], s.post),
     "public_statuses": lambda s: (s.reader, *ANY_STATUS),
     "public_statuses_oldest": lambda s: (s.reader, *ANY_STATUS),
     "home_statuses": lambda s: (s.reader, *ANY_STATUS),
@@ -507,7 +527,8 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
                 "session_user", "user_id_by_name", "profile", "profiles_by_id",
                 "post_by_status_id", "comment_by_status_id", "token_grant",
                 "comments_by_id", "notification_events", "notification_events_oldest",
-                "notification_event", "unattached_media",
+                "notification_event", "unattached_media", "relationships_by_id", "post_readers",
+                "blocks", "blocks_oldest", "mutes", "mutes_oldest",
             }:  # fmt: skip
                 assert rows == [], statement.name
             if statement.name == "unread_notifications":
@@ -533,3 +554,150 @@ def test_the_statements_command_prints_what_runs(database_url):
     assert set(names) >= {"home/21", "session_user", "posts_by_id", "comments/21"}
     unknown = run_command("statements", "nope", env=service_env(database_url))
     assert unknown.returncode == 2 and "home/N" in unknown.stderr
+
+
+# Every family, as the viewer of tests/blocking.py asks for it: the arguments of each run
+# (one or more), and whose things must not come through ("content": the blocker's, the
+# blocked person's and the muted person's; "people": the blocker's and the blocked
+# person's; "lookup": the blocker's; None: nothing of a person is shown to a viewer, or
+# the list is the viewer's own and is checked below).
+Runs = Callable[[Blocking], list[tuple[Any, ...]]]
+
+
+def _each(make: Callable[[Blocking, str], tuple[Any, ...]]) -> Runs:
+    return lambda b: [make(b, role) for role in ROLES]
+
+
+def _lists(at: Any) -> Runs:
+    """A list of follows, the third's and the viewer's own, from position ``at``."""
+    return lambda b: [(user.id, at.at, at.id, b.viewer.id) for user in (b.third, b.viewer)]
+
+
+START_ROWS = (NEWEST_FIRST.at, NEWEST_FIRST.id)
+OLDEST_ROWS = (OLDEST_FIRST.at, OLDEST_FIRST.id)
+BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
+    "session_user": (lambda b: [(b.session_hash,)], "content"),
+    "user_id_by_name": (_each(lambda b, role: (b.people[role].username, b.viewer.id)), "lookup"),
+    "profile": (_each(lambda b, role: (b.people[role].username, b.viewer.id)), "lookup"),
+    "profiles_by_id": (lambda b: [(b.viewer.id, [p.id for p in b.people.values()])], "lookup"),
+    "followers": (_lists(NEWEST_FIRST), "people"),
+    "following": (_lists(NEWEST_FIRST), "people"),
+    "followers_oldest": (_lists(OLDEST_FIRST), "people"),
+    "following_oldest": (_lists(OLDEST_FIRST), "people"),
+    "likers": (lambda b: [(b.viewer.id, b.third_post, *ANY_STATUS)], "people"),
+    "likers_oldest": (lambda b: [(b.viewer.id, b.viewer_post, *ANY_STATUS)], "people"),
+    "home": (lambda b: [(b.viewer.id, *START_ROWS)], "content"),
+    "home_first_page": (lambda b: [(b.viewer.id, *START_ROWS)], "content"),
+    "explore": (lambda b: [(b.viewer.id, *START_ROWS)], "content"),
+    "author": (_each(lambda b, role: (b.viewer.id, *START_ROWS, b.people[role].id)), "content"),
+    "posts_by_id": (lambda b: [(b.viewer.id, list(b.posts.values()))], "content"),
+    "pending_posts": (lambda b: [(b.viewer.id,)], "content"),
+    "comments": (
+        lambda b: [(b.viewer.id, post, *OLDEST_ROWS) for post in (b.third_post, b.viewer_post)],
+        "content",
+    ),
+    "comment": (
+        lambda b: [(b.viewer.id, c) for c in (*b.comments.values(), *b.viewer_comments.values())],
+        "content",
+    ),
+    "comment_replies": (
+        lambda b: [(b.viewer.id, post) for post in (b.third_post, b.viewer_post)],
+        "content",
+    ),
+    "notifications": (lambda b: [(b.viewer.id, *START_ROWS)], "content"),
+    "unread_notifications": (lambda b: [(b.viewer.id,)], "content"),
+    "public_statuses": (lambda b: [(b.viewer.id, *ANY_STATUS)], "content"),
+    "public_statuses_oldest": (lambda b: [(b.viewer.id, *ANY_STATUS)], "content"),
+    "home_statuses": (lambda b: [(b.viewer.id, *ANY_STATUS)], "content"),
+    "home_statuses_oldest": (lambda b: [(b.viewer.id, *ANY_STATUS)], "content"),
+    "account_statuses": (
+        _each(lambda b, role: (b.viewer.id, *ANY_STATUS, b.people[role].id, False)),
+        "content",
+    ),
+    "account_statuses_oldest": (
+        _each(lambda b, role: (b.viewer.id, *ANY_STATUS, b.people[role].id, False)),
+        "content",
+    ),
+    "post_by_status_id": (
+        _each(lambda b, role: (b.viewer.id, b.post_status_ids[role])),
+        "content",
+    ),
+    "comment_by_status_id": (
+        _each(lambda b, role: (b.viewer.id, b.comment_status_ids[role])),
+        "content",
+    ),
+    "post_readers": (_each(lambda b, role: ([b.viewer.id], b.posts[role])), "content"),
+    "relationships_by_id": (
+        lambda b: [(b.viewer.id, [p.id for p in b.people.values()])],
+        None,
+    ),
+    "blocks": (lambda b: [(b.viewer.id, *START_ROWS, b.viewer.id)], None),
+    "blocks_oldest": (lambda b: [(b.viewer.id, *OLDEST_ROWS, b.viewer.id)], None),
+    "mutes": (lambda b: [(b.viewer.id, *START_ROWS, b.viewer.id)], None),
+    "mutes_oldest": (lambda b: [(b.viewer.id, *OLDEST_ROWS, b.viewer.id)], None),
+    "instance_counts": (lambda b: [()], None),
+    "accounts": (lambda b: [START_ROWS], None),
+    "token_grant": (lambda b: [(b"\0" * 32,)], None),
+    "own_tokens": (lambda b: [(b.viewer.id,)], None),
+    "oauth_app": (lambda b: [("no-such-client",)], None),
+    "oauth_app_by_id": (lambda b: [(0,)], None),
+}
+
+
+@pytest.fixture
+async def blocked_world(db, factory) -> Blocking:
+    return await blocking_world(db, factory)
+
+
+async def test_no_statement_shows_a_viewer_what_blocks_and_mutes_hide(blocked_world, database_url):
+    """Every statement, as the viewer asks for it, with the people they blocked, who blocked
+    them and whom they muted all present in it (posts, comments, likes, follows both ways,
+    notifications): none of theirs comes through where the rule hides it, and what an
+    expired mute no longer hides does."""
+    world = blocked_world
+    every = statements.every_statement(SAMPLE_ROWS)
+    assert {_family(s) for s in every} == set(BLOCK_CASES), "a statement has no line here"
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    ran: dict[str, list[list[asyncpg.Record]]] = {}
+    try:
+        await connection.execute("SET plan_cache_mode = force_generic_plan")
+        for statement in every:
+            runs, hides = BLOCK_CASES[_family(statement)]
+            ran[statement.name] = results = []
+            for arguments in runs(world):
+                rows = await connection.fetch(statement.sql, *arguments)
+                results.append(rows)
+                if hides is None:
+                    continue
+                # Every row of a person, a post, a comment or a notification names its person.
+                names = {value for row in rows for value in row.values() if isinstance(value, str)}
+                assert not names & world.names(hides), (statement.name, arguments)
+    finally:
+        await connection.close()
+    people, viewer = world.people, world.viewer
+
+    def usernames(name: str, run: int = 0) -> set[str]:
+        return {row["username"] for row in ran[name][run]}
+
+    # Looked up by name, the blocker is nobody; whom the viewer blocked is there, to unblock.
+    by_name = [rows[0][0] if rows else None for rows in ran["user_id_by_name"]]
+    assert by_name == [None, *(people[role].id for role in ROLES[1:])]
+    # What an expired mute hid is back: their post in home and explore, their comment,
+    # their notification; the muted person's place in lists of people stays.
+    for name in (f"home/{SAMPLE_ROWS}", f"explore/{SAMPLE_ROWS}", f"comments/{SAMPLE_ROWS}"):
+        assert people[EXPIRED].username in usernames(name), name
+    assert people[EXPIRED].username in usernames(f"notifications/{SAMPLE_ROWS}")
+    assert usernames(f"followers/{SAMPLE_ROWS}") >= {people[MUTED].username}
+    # The badge counts the notifications the page shows: the third's none, the muted and
+    # the expired person's follow, like and comment, of which only the expired one's show.
+    assert ran["unread_notifications"][0][0][0] == 3
+    # A live event of each one's post reaches the viewer only from the expired mute.
+    assert [[row[0] for row in rows] for rows in ran["post_readers"]] == [[], [], [], [viewer.id]]
+    # The viewer's own lists and relationships.
+    assert usernames(f"blocks/{SAMPLE_ROWS}") == {people[BLOCKED_ROLE].username}
+    assert usernames(f"mutes/{SAMPLE_ROWS}") == {people[MUTED].username}
+    flags = {row["id"]: row for row in ran["relationships_by_id"][0]}
+    assert flags[people[BLOCKER].id]["blocked_by"] and not flags[people[BLOCKER].id]["blocking"]
+    assert flags[people[BLOCKED_ROLE].id]["blocking"]
+    assert flags[people[MUTED].id]["muting"] and flags[people[MUTED].id]["following"]
+    assert not flags[people[EXPIRED].id]["muting"]

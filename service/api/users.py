@@ -29,7 +29,7 @@ async def user(request: web.Request) -> web.Response:
 
 async def user_posts(request: web.Request) -> web.Response:
     after, limit = page_request(request)
-    author_id = await user_id_for(request, request.match_info["username"])
+    author_id = await user_id_for(request, request.match_info["username"], _viewer_id(request))
     async with reading(request) as reader:
         page = await posts.by_author(
             reader, media_urls(request), author_id, _viewer_id(request), after, limit
@@ -39,9 +39,10 @@ async def user_posts(request: web.Request) -> web.Response:
 
 async def _relationships(request: web.Request, direction: str) -> web.Response:
     after, limit = page_request(request)
-    user_id = await user_id_for(request, request.match_info["username"])
+    viewer_id = _viewer_id(request)
+    user_id = await user_id_for(request, request.match_info["username"], viewer_id)
     async with reading(request) as reader:
-        page = await people.relationships(reader, user_id, direction, after, limit)
+        page = await people.relationships(reader, user_id, direction, after, limit, viewer_id)
     return page_json(request, page, serialize.relationship)
 
 

@@ -7,7 +7,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain import notifications
-from service.models import Follow, User
+from service.models import Block, Follow, User
+from service.reads.visibility import may_interact
 
 
 class CannotFollowSelf(ValueError):
@@ -18,7 +19,15 @@ class UserNotFound(LookupError):
     pass
 
 
-async def _lock_both(session: AsyncSession, follower_id: int, followed_id: int) -> None:
+class Blocked(PermissionError):
+    """One of the two blocked the other: ``by_target`` when the person to be followed did."""
+
+    def __init__(self, by_target: bool) -> None:
+        super().__init__("blocked")
+        self.by_target = by_target
+
+
+async def lock_both(session: AsyncSession, follower_id: int, followed_id: int) -> None:
     """Lock both accounts before touching the follow between them: parents before children,
     the order a deletion of an account takes, so that the follow either lands before it
     (and goes with the account) or finds the account gone, never a foreign key violation
@@ -53,7 +62,19 @@ async def follow(session: AsyncSession, follower_id: int, followed_id: int) -> b
     UserNotFound if either account is gone."""
     if follower_id == followed_id:
         raise CannotFollowSelf("you cannot follow yourself")
-    await _lock_both(session, follower_id, followed_id)
+    await lock_both(session, follower_id, followed_id)
+    # The rule for interactions (service/reads/visibility.py); a block takes the same locks.
+    allowed = await session.scalar(
+        text(f"SELECT {may_interact(':follower', ':followed')}"),
+        {"follower": follower_id, "followed": followed_id},
+    )
+    if not allowed:
+        blocked_by_target = await session.scalar(
+            select(Block.blocker_id).where(
+                Block.blocker_id == followed_id, Block.blocked_id == follower_id
+            )
+        )
+        raise Blocked(by_target=blocked_by_target is not None)
     inserted = await session.scalar(
         insert(Follow)
         .values(follower_id=follower_id, followed_id=followed_id)
@@ -70,7 +91,13 @@ async def follow(session: AsyncSession, follower_id: int, followed_id: int) -> b
 async def unfollow(session: AsyncSession, follower_id: int, followed_id: int) -> bool:
     """Stop following; False (and nothing changed) if not following. Raises UserNotFound if
     either account is gone."""
-    await _lock_both(session, follower_id, followed_id)
+    await lock_both(session, follower_id, followed_id)
+    return await end_follow(session, follower_id, followed_id)
+
+
+async def end_follow(session: AsyncSession, follower_id: int, followed_id: int) -> bool:
+    """End a follow, its counts and its notification, with both accounts locked (lock_both)
+    by the caller; False if there was none."""
     deleted = await session.scalar(
         delete(Follow)
         .where(Follow.follower_id == follower_id, Follow.followed_id == followed_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.domain import comments, follows, likes, posts
+from service.domain import blocks, comments, follows, likes, posts
 from service.keys import sessionmaker_key
 from service.reads import people
 from service.reads.views import SessionUser
@@ -15,11 +15,15 @@ from service.web.resources import reading
 
 NO_POST = "There is no such post."
 NO_USER = "There is no user by that name."
+CANNOT_FOLLOW = "You cannot follow this account."
+MUTE_DURATION = "The duration is a whole number of seconds, 0 for until unmuted."
 
 
-async def user_id_for(request: web.Request, username: str) -> int:
+async def user_id_for(request: web.Request, username: str, viewer_id: int | None = None) -> int:
+    """The id of the user named, if the viewer may look them up (no viewer: whoever is not
+    suspended, for actions, whose commands say what may be done to whom); else 404."""
     async with reading(request) as reader:
-        user_id = await people.user_id_by_name(reader, username)
+        user_id = await people.user_id_by_name(reader, username, viewer_id)
     if user_id is None:
         raise Problem(404, NO_USER)
     return user_id
@@ -47,9 +51,62 @@ async def change_follow(request: web.Request, start: bool) -> int:
                 await follows.unfollow(db, viewer.id, target_id)
         except follows.CannotFollowSelf as error:
             raise Problem(422, "You cannot follow yourself.", "cannot_follow_self") from error
+        except follows.Blocked as error:
+            raise _follow_refused(error) from error
         except follows.UserNotFound as error:
             raise Problem(404, NO_USER) from error
         return await follows.followers_count(db, target_id)
+
+
+def _follow_refused(error: follows.Blocked) -> Problem:
+    if error.by_target:
+        return Problem(403, CANNOT_FOLLOW, "blocked")
+    return Problem(403, "You blocked this account: unblock it to follow it.", "blocking")
+
+
+async def change_block(request: web.Request, target_id: int, start: bool) -> None:
+    """Block or unblock the user ``target_id`` as the viewer."""
+    viewer = require_confirmed(request)
+    async with request.app[sessionmaker_key].begin() as db:
+        try:
+            if start:
+                await blocks.block(db, viewer.id, target_id)
+            else:
+                await blocks.unblock(db, viewer.id, target_id)
+        except blocks.CannotBlockSelf as error:
+            raise Problem(422, "You cannot block yourself.", "cannot_block_self") from error
+        except follows.UserNotFound as error:
+            raise Problem(404, NO_USER) from error
+
+
+async def change_mute(
+    request: web.Request, target_id: int, start: bool, duration_seconds: int | None = None
+) -> None:
+    """Mute (for ``duration_seconds``; None or 0: until unmuted) or unmute the user
+    ``target_id`` as the viewer."""
+    viewer = require_confirmed(request)
+    async with request.app[sessionmaker_key].begin() as db:
+        try:
+            if start:
+                await blocks.mute(db, viewer.id, target_id, duration_seconds)
+            else:
+                await blocks.unmute(db, viewer.id, target_id)
+        except blocks.CannotMuteSelf as error:
+            raise Problem(422, "You cannot mute yourself.", "cannot_mute_self") from error
+        except blocks.BadDuration as error:
+            raise Problem(422, MUTE_DURATION, "invalid_duration") from error
+        except follows.UserNotFound as error:
+            raise Problem(404, NO_USER) from error
+
+
+async def remove_follower(request: web.Request, follower_id: int) -> None:
+    """End the follow of the viewer by ``follower_id``."""
+    viewer = require_confirmed(request)
+    async with request.app[sessionmaker_key].begin() as db:
+        try:
+            await blocks.remove_follower(db, viewer.id, follower_id)
+        except follows.UserNotFound as error:
+            raise Problem(404, NO_USER) from error
 
 
 async def set_like(request: web.Request, viewer: SessionUser, post_id: int, liked: bool) -> int:

@@ -116,7 +116,7 @@ async def _follows(request: web.Request, direction: str) -> web.Response:
     async with reading(request) as reader:
         await _profile(reader, user_id, viewer_id)
         found = await people.relationships_between(
-            reader, user_id, direction, before, after, oldest_first, limit_of(request)
+            reader, user_id, direction, before, after, oldest_first, limit_of(request), viewer_id
         )
         profiles = await people.profiles_by_id(reader, [r.user.id for r in found], viewer_id)
     by_id = {profile.summary.id: profile for profile in profiles}
@@ -145,10 +145,10 @@ async def relationships(request: web.Request) -> web.Response:
     asked = request.query.getall("id[]", []) + request.query.getall("id", [])
     ids = [value for raw in asked if (value := whole_number(raw, 1, MAX_ID)) is not None]
     async with reading(request) as reader:
-        profiles = await people.profiles_by_id(
+        found = await people.relationships_by_id(
             reader, list(dict.fromkeys(ids))[:MAX_RELATIONSHIPS], viewer.id
         )
-    return json_response([entities.relationship(profile) for profile in profiles])
+    return json_response([entities.relationship(flags) for flags in found])
 
 
 async def lookup(request: web.Request) -> web.Response:
@@ -160,7 +160,7 @@ async def lookup(request: web.Request) -> web.Response:
         raise not_found()
     viewer_id = _viewer_id(request)
     async with reading(request) as reader:
-        user_id = await people.user_id_by_name(reader, username)
+        user_id = await people.user_id_by_name(reader, username, viewer_id)
         if user_id is None:
             raise not_found()
         profile = await _profile(reader, user_id, viewer_id)
@@ -181,11 +181,13 @@ async def _change_follow(request: web.Request, start: bool) -> web.Response:
                 await follows.unfollow(db, viewer.id, user_id)
         except follows.CannotFollowSelf as error:
             raise Problem(422, "Validation failed: You cannot follow yourself") from error
+        except follows.Blocked as error:
+            raise Problem(403, "You are not allowed to follow this account") from error
         except follows.UserNotFound as error:
             raise not_found() from error
     async with reading(request) as reader:
-        profile = await _profile(reader, user_id, viewer.id)
-    return json_response(entities.relationship(profile))
+        [flags] = await people.relationships_by_id(reader, [user_id], viewer.id)
+    return json_response(entities.relationship(flags))
 
 
 async def follow(request: web.Request) -> web.Response:

@@ -17,7 +17,14 @@ from typing import Any
 
 from markupsafe import escape
 
-from service.reads.views import CommentView, MediaView, PhotoView, PostView, Profile
+from service.reads.views import (
+    CommentView,
+    MediaView,
+    PhotoView,
+    PostView,
+    Profile,
+    RelationshipFlags,
+)
 
 # Mastodon's own version this API follows (its entities and endpoints as of 4.3); apps
 # compare it to decide which endpoints to call.
@@ -266,18 +273,19 @@ def notification(
     }
 
 
-def relationship(profile: Profile) -> dict[str, Any]:
+def relationship(flags: RelationshipFlags) -> dict[str, Any]:
+    """A mute always hides the muted person's notifications too (docs/moderation.md)."""
     return {
-        "id": str(profile.summary.id),
-        "following": profile.following,
-        "showing_reblogs": profile.following,
+        "id": str(flags.id),
+        "following": flags.following,
+        "showing_reblogs": flags.following,
         "notifying": False,
         "languages": None,
-        "followed_by": profile.follows_you,
-        "blocking": False,
-        "blocked_by": False,
-        "muting": False,
-        "muting_notifications": False,
+        "followed_by": flags.followed_by,
+        "blocking": flags.blocking,
+        "blocked_by": flags.blocked_by,
+        "muting": flags.muting,
+        "muting_notifications": flags.muting,
         "requested": False,
         "requested_by": False,
         "domain_blocking": False,

@@ -7,9 +7,10 @@ from service.reads.paging import OLDEST_FIRST, page_of
 from service.reads.people import avatar_key
 from service.reads.statements import Reader, register, register_paged
 from service.reads.views import CommentView, Page, UserSummary
-from service.reads.visibility import person_visible, post_visible_to
+from service.reads.visibility import author_visible_to, post_visible_to
 
-# The comments viewer $1 may see (its post, and its author), with all a comment shows.
+# The comments viewer $1 may see (its post, and what its author wrote), with all a comment
+# shows.
 _VISIBLE_COMMENTS = f"""
     SELECT c.id, c.post_id, p.author_id, c.author_id, u.username, u.display_name,
            {avatar_key("c.author_id")} AS avatar_key, c.body, c.created_at,
@@ -17,7 +18,7 @@ _VISIBLE_COMMENTS = f"""
       FROM comments c
       JOIN posts p ON p.id = c.post_id
       JOIN users u ON u.id = c.author_id
-     WHERE {post_visible_to("p", "$1")} AND {person_visible("u")}"""
+     WHERE {post_visible_to("p", "$1")} AND {author_visible_to("u", "$1")}"""
 
 # The comments of post $2 that viewer $1 may see, after the position ($3 time, $4 id).
 PAGE = register_paged(

@@ -16,7 +16,7 @@ from service.reads.views import (
     Page,
     UserSummary,
 )
-from service.reads.visibility import person_visible, post_visible_to
+from service.reads.visibility import author_visible_to, post_visible_to
 from service.storage.urls import MediaUrls, rendition_key
 
 # How much of a comment a notification quotes: its first line, cut to this many characters.
@@ -42,7 +42,7 @@ PAGE = register_paged(
            SELECT f.key_prefix, f.extension FROM photos f
             WHERE f.post_id = n.post_id AND f.ready_at IS NOT NULL
             ORDER BY f.position LIMIT 1) AS first_photo ON true
-     WHERE n.user_id = $1 AND {person_visible("u")}
+     WHERE n.user_id = $1 AND {author_visible_to("u", "$1")}
        AND (n.post_id IS NULL OR {post_visible_to("p", "$1")})
        AND (n.created_at, n.id) < ($2, $3)
      ORDER BY n.created_at DESC, n.id DESC
@@ -59,7 +59,7 @@ UNREAD_COUNT = f"""
       FROM notifications n
       JOIN users u ON u.id = n.actor_id
       LEFT JOIN posts p ON p.id = n.post_id
-     WHERE n.user_id = $1 AND n.read_at IS NULL AND {person_visible("u")}
+     WHERE n.user_id = $1 AND n.read_at IS NULL AND {author_visible_to("u", "$1")}
        AND (n.post_id IS NULL OR {post_visible_to("p", "$1")})
     """
 
@@ -121,7 +121,7 @@ _EVENTS = f"""
       FROM notifications n
       JOIN users u ON u.id = n.actor_id
       LEFT JOIN posts p ON p.id = n.post_id
-     WHERE n.user_id = $1 AND {person_visible("u")}
+     WHERE n.user_id = $1 AND {author_visible_to("u", "$1")}
        AND (n.post_id IS NULL OR {post_visible_to("p", "$1")})"""
 
 

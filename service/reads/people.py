@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from service.cursor import Position
@@ -16,10 +17,16 @@ from service.reads.views import (
     Page,
     Profile,
     Relationship,
+    RelationshipFlags,
     SessionUser,
     UserSummary,
 )
-from service.reads.visibility import person_visible, post_visible_to
+from service.reads.visibility import (
+    person_visible,
+    person_visible_to,
+    post_visible_to,
+    profile_visible_to,
+)
 
 
 def could_be_username(name: str) -> bool:
@@ -58,28 +65,54 @@ async def session_user(reader: Reader, session_hash: bytes) -> tuple[SessionUser
     return SessionUser(*user), expires_at
 
 
+# The user named $1 (in any case), if viewer $2 may look them up.
 USER_ID_BY_NAME = register(
     "user_id_by_name",
-    f"SELECT u.id FROM users u WHERE lower(u.username) = lower($1) AND {person_visible('u')}",
+    f"""
+    SELECT u.id FROM users u
+     WHERE lower(u.username) = lower($1) AND {person_visible("u")}
+       AND {profile_visible_to("u", "$2")}
+    """,
 )
 
 
-async def user_id_by_name(reader: Reader, username: str) -> int | None:
+async def user_id_by_name(reader: Reader, username: str, viewer_id: int | None) -> int | None:
+    """The user's id, if the viewer may look them up. Commands pass no viewer: whether one
+    may act on the account is theirs to say (a blocked person is told they cannot follow)."""
     if not could_be_username(username):
         return None
-    return await reader.value(USER_ID_BY_NAME, username)
+    return await reader.value(USER_ID_BY_NAME, username, viewer_id)
+
+
+def _relationship_columns(viewer: str) -> str:
+    """Both directions of the relationship between user ``u`` and the viewer: follows,
+    blocks, and the viewer's mute of them while it lasts (with its end, NULL if none)."""
+    return f"""EXISTS (SELECT FROM follows f
+                    WHERE f.follower_id = {viewer} AND f.followed_id = u.id) AS following,
+           EXISTS (SELECT FROM follows f
+                    WHERE f.follower_id = u.id AND f.followed_id = {viewer}) AS follows_you,
+           EXISTS (SELECT FROM blocks b
+                    WHERE b.blocker_id = {viewer} AND b.blocked_id = u.id) AS blocking,
+           EXISTS (SELECT FROM blocks b
+                    WHERE b.blocker_id = u.id AND b.blocked_id = {viewer}) AS blocked_by,
+           mute.muting, mute.expires_at AS mute_expires_at"""
+
+
+def _mute_of(viewer: str) -> str:
+    """The viewer's mute of user ``u`` while it lasts, as one row (false and NULL without)."""
+    return f"""LEFT JOIN LATERAL (
+           SELECT true AS muting, m.expires_at FROM mutes m
+            WHERE m.muter_id = {viewer} AND m.muted_id = u.id
+              AND (m.expires_at IS NULL OR m.expires_at > now())) AS mute ON true"""
 
 
 # What a profile shows of user ``u`` to viewer {viewer}: their counters and large avatar,
-# and both directions of their relationship with the viewer.
+# and their relationship with the viewer.
 def _profile_columns(viewer: str) -> str:
     return f"""u.id, u.username, u.display_name,
            {avatar_key("u.id", AVATAR_LARGE)} AS avatar_key,
            u.bio, u.location, u.created_at, u.post_count, u.followers_count, u.following_count,
-           EXISTS (SELECT FROM follows f
-                    WHERE f.follower_id = {viewer} AND f.followed_id = u.id) AS following,
-           EXISTS (SELECT FROM follows f
-                    WHERE f.follower_id = u.id AND f.followed_id = {viewer}) AS follows_you"""
+           {_relationship_columns(viewer)}"""
 
 
 # The user named $1 (in any case), as viewer $2 sees them.
@@ -88,7 +121,9 @@ PROFILE = register(
     f"""
     SELECT {_profile_columns("$2")}
       FROM users u
+      {_mute_of("$2")}
      WHERE lower(u.username) = lower($1) AND {person_visible("u")}
+       AND {profile_visible_to("u", "$2")}
     """,
 )
 
@@ -99,21 +134,54 @@ PROFILES_BY_ID = register(
     SELECT {_profile_columns("$1")}
       FROM unnest($2::bigint[]) WITH ORDINALITY AS asked(id, position)
       JOIN users u ON u.id = asked.id
-     WHERE {person_visible("u")}
+      {_mute_of("$1")}
+     WHERE {person_visible("u")} AND {profile_visible_to("u", "$1")}
      ORDER BY asked.position
     """,
 )
 
 
 def _profile(row, viewer_id: int | None) -> Profile:
-    user_id, username, display_name, key, *counts, following, follows_you = row
+    user_id, username, display_name, key, *counts = row[:10]
+    following, follows_you, blocking, _, muting, mute_expires_at = row[10:]
     return Profile(
         UserSummary.of(user_id, username, display_name, key),
         *counts,
         following=following,
         follows_you=follows_you,
         is_viewer=user_id == viewer_id,
+        blocking=blocking,
+        muting=bool(muting),
+        mute_expires_at=mute_expires_at,
     )
+
+
+# Viewer $1's relationship with each of the users with ids $2 who exist and are not
+# suspended, in that order: the Mastodon API's Relationship, which tells a blocked person
+# that they are (as the refusal of a follow would). It shows nothing of the person.
+RELATIONSHIPS_BY_ID = register(
+    "relationships_by_id",
+    f"""
+    SELECT u.id, {_relationship_columns("$1")}
+      FROM unnest($2::bigint[]) WITH ORDINALITY AS asked(id, position)
+      JOIN users u ON u.id = asked.id
+      {_mute_of("$1")}
+     WHERE {person_visible("u")}
+     ORDER BY asked.position
+    """,
+)
+
+
+async def relationships_by_id(
+    reader: Reader, user_ids: Sequence[int], viewer_id: int
+) -> list[RelationshipFlags]:
+    if not user_ids:
+        return []
+    rows = await reader.rows(RELATIONSHIPS_BY_ID, viewer_id, list(user_ids))
+    return [
+        RelationshipFlags(user_id, following, follows_you, blocking, blocked_by, bool(muting))
+        for user_id, following, follows_you, blocking, blocked_by, muting, _ in rows
+    ]
 
 
 async def profile(reader: Reader, username: str, viewer_id: int | None) -> Profile | None:
@@ -133,47 +201,88 @@ async def profiles_by_id(
     return [_profile(row, viewer_id) for row in rows]
 
 
-def _relationships(mine: str, theirs: str, order: str = "DESC"):
+def _seen_in_lists(user: str) -> str:
+    return f"{person_visible(user)} AND {person_visible_to(user, '$4')}"
+
+
+def _anyone(user: str) -> str:
+    """In one's own lists of blocks and mutes, everyone not suspended; and only to their
+    owner (viewer $4 is $1)."""
+    return f"{person_visible(user)} AND $4::bigint = $1"
+
+
+@dataclasses.dataclass(frozen=True)
+class _List:
+    """A list of people kept in one table: whose list it is (``mine``), who is in it
+    (``theirs``), and which of them viewer $4 may see there."""
+
+    table: str
+    mine: str
+    theirs: str
+    shown: Callable[[str], str]
+    extra: str = "NULL::timestamptz"  # what the list tells of each besides since when
+    lasting: str = "true"  # which rows count still
+
+
+_LISTS = {
+    # The viewer ($4) sees in them the people not hidden from them.
+    "followers": _List("follows", "followed_id", "follower_id", _seen_in_lists),
+    "following": _List("follows", "follower_id", "followed_id", _seen_in_lists),
+    "blocks": _List("blocks", "blocker_id", "blocked_id", _anyone),
+    "mutes": _List(
+        "mutes", "muter_id", "muted_id", _anyone, "r.expires_at",
+        "(r.expires_at IS NULL OR r.expires_at > now())",
+    ),
+}  # fmt: skip
+
+
+def _relationships(kind: _List, order: str = "DESC"):
     # Newest relationship first (or, ASC, oldest first), past the position ($2 time, $3 id)
     # of user $1's list.
     past = "<" if order == "DESC" else ">"
 
     def build(rows: int) -> str:
         return f"""
-    SELECT f.created_at, u.id, u.username, u.display_name, {avatar_key("u.id")} AS avatar_key
-      FROM follows f JOIN users u ON u.id = f.{theirs}
-     WHERE f.{mine} = $1 AND {person_visible("u")}
-       AND (f.created_at, f.{theirs}) {past} ($2, $3)
-     ORDER BY f.created_at {order}, f.{theirs} {order}
+    SELECT r.created_at, u.id, u.username, u.display_name, {avatar_key("u.id")} AS avatar_key,
+           {kind.extra} AS until
+      FROM {kind.table} r JOIN users u ON u.id = r.{kind.theirs}
+     WHERE r.{kind.mine} = $1 AND {kind.lasting} AND {kind.shown("u")}
+       AND (r.created_at, r.{kind.theirs}) {past} ($2, $3)
+     ORDER BY r.created_at {order}, r.{kind.theirs} {order}
      LIMIT {rows}
     """
 
     return build
 
 
-FOLLOWERS = register_paged("followers", _relationships("followed_id", "follower_id"))
-FOLLOWING = register_paged("following", _relationships("follower_id", "followed_id"))
-# The same lists read the other way, for the Mastodon API's ``min_id``.
-FOLLOWERS_OLDEST = register_paged(
-    "followers_oldest", _relationships("followed_id", "follower_id", "ASC")
-)
-FOLLOWING_OLDEST = register_paged(
-    "following_oldest", _relationships("follower_id", "followed_id", "ASC")
-)
+# Each list, and the same read the other way, for the Mastodon API's ``min_id``.
+LISTS = {
+    name: {
+        "DESC": register_paged(name, _relationships(kind)),
+        "ASC": register_paged(f"{name}_oldest", _relationships(kind, "ASC")),
+    }
+    for name, kind in _LISTS.items()
+}
 
 
 def _relationship(row) -> Relationship:
-    since, user_id, username, display_name, key = row
-    return Relationship(UserSummary.of(user_id, username, display_name, key), since)
+    since, user_id, username, display_name, key, until = row
+    return Relationship(UserSummary.of(user_id, username, display_name, key), since, until)
 
 
 async def relationships(
-    reader: Reader, user_id: int, direction: str, after: Position | None, limit: int
+    reader: Reader,
+    user_id: int,
+    direction: str,
+    after: Position | None,
+    limit: int,
+    viewer_id: int | None,
 ) -> Page[Relationship]:
-    """``followers``: who follows ``user_id``; ``following``: whom they follow."""
-    statement = (FOLLOWERS if direction == "followers" else FOLLOWING).rows(limit + 1)
+    """``followers``: who follows ``user_id``; ``following``: whom they follow, as the viewer
+    may see them; ``blocks``, ``mutes``: whom they blocked, or muted (their own lists)."""
+    statement = LISTS[direction]["DESC"].rows(limit + 1)
     start = after or NEWEST_FIRST
-    rows = await reader.rows(statement, user_id, start.at, start.id)
+    rows = await reader.rows(statement, user_id, start.at, start.id, viewer_id)
     return page_of([_relationship(row) for row in rows], limit)
 
 
@@ -185,17 +294,18 @@ async def relationships_between(
     after: Position,
     oldest_first: bool,
     limit: int,
+    viewer_id: int | None,
 ) -> list[Relationship]:
-    """Up to ``limit`` of ``user_id``'s followers (or following) whose relationship lies
+    """Up to ``limit`` of ``user_id``'s followers (or another list) whose relationship lies
     strictly between the positions ``after`` (older) and ``before`` (newer): the newest of
     them, or with ``oldest_first`` the oldest; newest first either way."""
     if oldest_first:
-        statement = FOLLOWERS_OLDEST if direction == "followers" else FOLLOWING_OLDEST
-        rows = await reader.rows(statement.rows(limit), user_id, after.at, after.id)
+        statement = LISTS[direction]["ASC"].rows(limit)
+        rows = await reader.rows(statement, user_id, after.at, after.id, viewer_id)
         found = [_relationship(row) for row in rows if (row[0], row[1]) < (before.at, before.id)]
         return found[::-1]
-    statement = FOLLOWERS if direction == "followers" else FOLLOWING
-    rows = await reader.rows(statement.rows(limit), user_id, before.at, before.id)
+    statement = LISTS[direction]["DESC"].rows(limit)
+    rows = await reader.rows(statement, user_id, before.at, before.id, viewer_id)
     return [_relationship(row) for row in rows if (row[0], row[1]) > (after.at, after.id)]
 
 
@@ -209,6 +319,7 @@ def _likers(order: str):
       JOIN posts p ON p.id = l.post_id
       JOIN users u ON u.id = l.user_id
      WHERE l.post_id = $2 AND {post_visible_to("p", "$1")} AND {person_visible("u")}
+       AND {person_visible_to("u", "$1")}
        AND l.user_id > $3 AND l.user_id < $4
      ORDER BY l.user_id {order}
      LIMIT {rows}

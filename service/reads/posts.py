@@ -222,6 +222,27 @@ PENDING = register(
 )
 
 
+# Of the readers $1 (those with a live stream open), the followers of the author of post $2
+# who may see it: whom the live hub tells of the post. The rule is asked for each reader.
+POST_READERS = register(
+    "post_readers",
+    f"""
+    SELECT f.follower_id
+      FROM posts p
+      JOIN follows f ON f.followed_id = p.author_id
+     WHERE p.id = $2 AND f.follower_id = ANY($1::bigint[])
+       AND {post_visible_to("p", "f.follower_id")}
+    """,
+    shows_posts=True,
+    viewer="f.follower_id",
+)
+
+
+async def readers(reader: Reader, post_id: int, connected: Sequence[int]) -> set[int]:
+    """Which of the ``connected`` follow the post's author and may see it."""
+    return {row[0] for row in await reader.rows(POST_READERS, list(connected), post_id)}
+
+
 def _home_first_page(rows: int) -> str:
     """Everything the home page shows from the database in one round trip: the first page
     of the timeline, the viewer's own unpublished posts before it (flagged ``pending``),

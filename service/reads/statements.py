@@ -30,20 +30,23 @@ MAX_PAGE_ROWS = 51
 @dataclasses.dataclass(frozen=True)
 class Statement:
     """One complete statement of the read layer. ``shows_posts``: its rows are posts (or
-    carry them), so it must be built with visibility.post_visible_to."""
+    carry them), so it must be built with visibility.post_visible_to for ``viewer``: the
+    parameter $1, or, for a statement that asks on behalf of many readers at once, the
+    column naming each."""
 
     name: str
     sql: str
     shows_posts: bool = False
+    viewer: str = "$1"
 
 
 REGISTRY: dict[str, Statement] = {}
 
 
-def register(name: str, sql: str, *, shows_posts: bool = False) -> Statement:
+def register(name: str, sql: str, *, shows_posts: bool = False, viewer: str = "$1") -> Statement:
     if name in REGISTRY:
         raise ValueError(f"a read statement is already named {name!r}")
-    statement = Statement(name, sql, shows_posts)
+    statement = Statement(name, sql, shows_posts, viewer)
     REGISTRY[name] = statement
     return statement
 

@@ -125,6 +125,21 @@ class Profile:
     following: bool  # the viewer follows them
     follows_you: bool  # they follow the viewer
     is_viewer: bool
+    blocking: bool = False  # the viewer blocked them
+    muting: bool = False  # the viewer muted them, and the mute lasts
+    mute_expires_at: datetime | None = None  # when it ends; None: until unmuted
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RelationshipFlags:
+    """The viewer's relationship with one person, both ways."""
+
+    id: int
+    following: bool
+    followed_by: bool
+    blocking: bool
+    blocked_by: bool
+    muting: bool
 
 
 class RenditionView(NamedTuple):
@@ -257,8 +272,11 @@ class NotificationGroup:
 
 @dataclasses.dataclass(frozen=True)
 class Relationship:
+    """One person in a list of follows, blocks or mutes, since when, and (mutes) until."""
+
     user: UserSummary
     since: datetime
+    until: datetime | None = None
 
     @property
     def position(self) -> Position:

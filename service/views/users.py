@@ -43,10 +43,13 @@ async def profile(request: web.Request) -> web.Response:
 
 
 async def _relationship_list(request: web.Request, direction: str) -> web.Response:
+    viewer = current_user(request)
     after, limit = page_request(request)
     async with reading(request) as reader:
         found = await _profile(reader, request)
-        page = await people.relationships(reader, found.summary.id, direction, after, limit)
+        page = await people.relationships(
+            reader, found.summary.id, direction, after, limit, viewer.id if viewer else None
+        )
     context = {"profile": found, "page": page, "direction": direction}
     return await render(
         request, "users/relationships.html", context, fragment="fragments/people.html"
