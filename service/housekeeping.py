@@ -1,5 +1,5 @@
 """Periodic deletion of rows that only expire: sessions, email tokens, rate-limit windows,
-idempotency keys, uploads never attached to a post."""
+idempotency keys, uploads never attached to a post, mutes that have ended."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from service.domain import accounts, idempotency, oauth, posts, ratelimit, sessions
+from service.domain import accounts, blocks, idempotency, oauth, posts, ratelimit, sessions
 from service.keys import scheduler_key, sessionmaker_key
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ async def sweep(app: web.Application) -> None:
         await ratelimit.forget_expired(db, datetime.now(UTC) - RATE_WINDOW_RETENTION)
         await idempotency.forget_expired(db)
         await posts.forget_unattached_media(db, posts.UNATTACHED_MEDIA_LIFETIME)
+        await blocks.forget_expired_mutes(db)
 
 
 async def _loop(app: web.Application, stop: asyncio.Event) -> None:

@@ -45,12 +45,23 @@ class Blocking:
     post_status_ids: dict[str, int] = field(default_factory=dict)
     comment_status_ids: dict[str, int] = field(default_factory=dict)
     session_hash: bytes = b""  # of a session of the viewer's
+    third_status_id: int = 0
+    # The words of each one's post and comments: seen anywhere, something of theirs leaked.
+    words: dict[str, str] = field(default_factory=dict)
 
     def hidden(self, what: str) -> list[Account]:
         return [self.people[role] for role in HIDDEN[what]]
 
     def names(self, what: str) -> set[str]:
         return {person.username for person in self.hidden(what)}
+
+    def leaks(self, text: str, named: tuple[str, ...] = ()) -> set[str]:
+        """What of the people hidden from the viewer's every sight is in ``text``: their
+        words, and their names but for the roles ``named`` (a page about them, or a list
+        of people that a mute leaves them in)."""
+        found = {role for role in HIDDEN["content"] if self.words[role] in text}
+        names = {role for role in HIDDEN["content"] if role not in named}
+        return found | {role for role in names if self.people[role].username in text}
 
 
 async def blocking_world(db, factory: Factory) -> Blocking:
@@ -62,15 +73,18 @@ async def blocking_world(db, factory: Factory) -> Blocking:
     world = Blocking(viewer, third, await factory.post(third), await factory.post(viewer))
     for role in ROLES:
         person = world.people[role] = await factory.user(username=factory.unique(role))
-        world.posts[role] = await factory.post(person)
+        words = world.words[role] = f"words of the {role} {secrets.token_hex(4)}"
+        world.posts[role] = await factory.post(person, f"{words} in a post")
         for other in (viewer, third):
             await factory.follow(person, other)
             await factory.follow(other, person)
         for post in (world.third_post, world.viewer_post):
             await factory.like(person, post)
         await factory.like(viewer, world.posts[role])
-        world.comments[role] = await factory.comment(person, world.third_post)
-        world.viewer_comments[role] = await factory.comment(person, world.viewer_post)
+        world.comments[role] = await factory.comment(person, world.third_post, f"{words}, 1")
+        world.viewer_comments[role] = await factory.comment(
+            person, world.viewer_post, f"{words}, 2"
+        )
     people = world.people
     async with db.begin() as session:
         await blocks.block(session, people[BLOCKER].id, viewer.id)
@@ -104,6 +118,9 @@ async def blocking_world(db, factory: Factory) -> Blocking:
                 text("SELECT status_id FROM comments WHERE id = :id"),
                 {"id": world.comments[role]},
             )
+        world.third_status_id = await session.scalar(
+            text("SELECT status_id FROM posts WHERE id = :id"), {"id": world.third_post}
+        )
         world.session_hash = secrets.token_bytes(32)
         await session.execute(
             text(

@@ -420,3 +420,31 @@ async def test_post_times_show_relative_text_and_exact_title(
     await expect(plain.locator(f"#post-{older['id']} time")).to_have_attribute(
         "title", exact(older["published_at"])
     )
+
+
+async def test_blocking_from_the_profile_menu_hides_them_and_unblocking_from_settings(
+    browsing, factory
+):
+    """The profile's "..." menu opens, "Block" blocks: their posts go, the follow ends and
+    the menu offers "Unblock"; the settings list unblocks them again."""
+    me, them = await factory.user(), await factory.user()
+    await factory.follow(me, them)
+    await factory.post(them, "words to be blocked")
+    page = await browsing.page()
+    await log_in(page, me)
+    await page.goto(browsing.url(f"/@{them.username}"))
+    await expect(page.get_by_text("words to be blocked")).to_be_visible()
+    block = page.get_by_role("button", name=f"Block @{them.username}")
+    await expect(block).to_be_hidden()  # inside the closed menu
+    await page.get_by_label(f"More for @{them.username}").click()
+    await block.click()
+    await expect(page.get_by_text(f"You blocked @{them.username}.")).to_be_visible()
+    await expect(page.get_by_text("words to be blocked")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Unfollow")).to_have_count(0)
+    await page.goto(browsing.url("/settings/blocks"))
+    await page.get_by_role("button", name=f"Unblock @{them.username}").click()
+    await expect(page.get_by_text(f"You unblocked @{them.username}.")).to_be_visible()
+    await expect(page.get_by_text("You have not blocked anyone.")).to_be_visible()
+    await page.goto(browsing.url(f"/@{them.username}"))
+    # Unblocking restores no follow.
+    await expect(page.get_by_role("button", name="Follow", exact=True)).to_be_visible()

@@ -327,6 +327,10 @@ async def test_only_registered_statements_reach_the_read_pool(
         "mastodon_notification": f"/api/v1/notifications/{notification_id}",
         "mastodon_media": f"/api/v1/media/{upload}",
         "settings_apps": "/settings/apps",
+        "settings_blocks": "/settings/blocks",
+        "settings_mutes": "/settings/mutes",
+        "mastodon_blocks": "/api/v1/blocks",
+        "mastodon_mutes": "/api/v1/mutes",
         "settings_tokens": "/settings/tokens",
         "oauth_authorize": f"/oauth/authorize?response_type=code&client_id={client_id}",
     }

@@ -9,6 +9,8 @@ import orjson
 from aiohttp import web
 
 from service.reads.views import Page
+from service.web.forms import read_form
+from service.web.params import whole_number
 from service.web.problems import Problem
 from service.web.urls import RouteUrls, route_urls_key
 
@@ -74,3 +76,28 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
         children = item.values() if isinstance(item, dict) else item
         pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
+
+
+# The longest mute with an end, in seconds (service.domain.blocks.MAX_MUTE); longer ones,
+# like 0, last until unmuted.
+MAX_DURATION_SECONDS = 2**31 - 1
+
+
+async def duration_param(request: web.Request) -> int:
+    """A mute's ``duration`` in seconds (0: until unmuted, as Mastodon): from a JSON body (a
+    number, or digits in a string), a form, or the query; 0 when none is given, 422 for
+    anything but a whole number of seconds."""
+    raw: Any
+    if request.content_type == "application/json":
+        raw = (await read_json_object(request, ())).get("duration")
+    elif request.content_type in {"", "application/x-www-form-urlencoded"}:
+        raw = (await read_form(request)).get("duration") or request.query.get("duration")
+    else:
+        raise Problem(415, "Send a JSON body or a form.")
+    if raw is None or raw == "":
+        return 0
+    if isinstance(raw, str):
+        raw = whole_number(raw, 0, MAX_DURATION_SECONDS)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_DURATION_SECONDS:
+        raise Problem(422, "duration must be a whole number of seconds", "invalid_duration")
+    return raw

@@ -45,6 +45,9 @@ def user(profile: Profile, urls: RouteUrls) -> dict[str, Any]:
         "post_count": profile.post_count,
         "following": profile.following,
         "follows_you": profile.follows_you,
+        "blocking": profile.blocking,
+        "muting": profile.muting,
+        "mute_expires_at": iso(profile.mute_expires_at) if profile.mute_expires_at else None,
     }
 
 

@@ -1,14 +1,21 @@
-"""/api/snapline/v1/users: profiles, their posts, relationships, follow and unfollow."""
+"""/api/snapline/v1/users: profiles, their posts, relationships, follow and unfollow, block,
+mute and remove a follower."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from service.api import serialize
-from service.api.common import json_response, page_json, urls
-from service.handlers.actions import change_follow, user_id_for
+from service.api.common import duration_param, json_response, page_json, urls
+from service.handlers.actions import (
+    change_block,
+    change_follow,
+    change_mute,
+    remove_follower,
+    user_id_for,
+)
 from service.reads import people, posts
-from service.web.auth import current_user
+from service.web.auth import current_user, require_confirmed
 from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import media_urls, reading
@@ -62,3 +69,49 @@ async def follow(request: web.Request) -> web.Response:
 async def unfollow(request: web.Request) -> web.Response:
     count = await change_follow(request, start=False)
     return json_response({"following": False, "followers_count": count})
+
+
+async def _as_seen_now(request: web.Request, username: str) -> web.Response:
+    """The user as the viewer sees them after an action: the answer of every action here."""
+    async with reading(request) as reader:
+        profile = await people.profile(reader, username, _viewer_id(request))
+    if profile is None:
+        raise Problem(404, "There is no user by that name.")
+    return json_response(serialize.user(profile, urls(request)))
+
+
+async def _target(request: web.Request) -> tuple[str, int]:
+    require_confirmed(request)
+    username = request.match_info["username"]
+    return username, await user_id_for(request, username)
+
+
+async def block(request: web.Request) -> web.Response:
+    username, target_id = await _target(request)
+    await change_block(request, target_id, start=True)
+    return await _as_seen_now(request, username)
+
+
+async def unblock(request: web.Request) -> web.Response:
+    username, target_id = await _target(request)
+    await change_block(request, target_id, start=False)
+    return await _as_seen_now(request, username)
+
+
+async def mute(request: web.Request) -> web.Response:
+    """Mute; a JSON body ``{"duration": seconds}`` makes it end (0 or none: until unmuted)."""
+    username, target_id = await _target(request)
+    await change_mute(request, target_id, True, await duration_param(request))
+    return await _as_seen_now(request, username)
+
+
+async def unmute(request: web.Request) -> web.Response:
+    username, target_id = await _target(request)
+    await change_mute(request, target_id, start=False)
+    return await _as_seen_now(request, username)
+
+
+async def remove_from_followers(request: web.Request) -> web.Response:
+    username, target_id = await _target(request)
+    await remove_follower(request, target_id)
+    return await _as_seen_now(request, username)

@@ -116,7 +116,8 @@ async def unmute(session: AsyncSession, muter_id: int, muted_id: int) -> bool:
 
 
 async def forget_expired_mutes(session: AsyncSession) -> int:
-    """Delete the mutes that have ended (the rule already ignores them); how many."""
+    """Delete the mutes that have ended (the rule already ignores them, so this only keeps
+    the table small; housekeeping runs it); how many."""
     result = await session.execute(delete(Mute).where(Mute.expires_at <= func.now()))
     return result.rowcount or 0
 

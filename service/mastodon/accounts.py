@@ -1,6 +1,7 @@
 """/api/v1/accounts: the signed-in user and changes to their profile, an account, its
 statuses, followers and following, relationships, following and unfollowing, and look-up by
-name."""
+name; block, mute and remove from followers, and the lists of blocks and mutes
+(/api/v1/blocks, /api/v1/mutes)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from service import cursor
+from service.api.common import duration_param
 from service.cursor import MAX_ID, Position
 from service.domain import avatars, follows, profiles
+from service.handlers.actions import change_block, change_mute, remove_follower
 from service.keys import media_worker_key, sessionmaker_key, settings_key
 from service.mastodon import entities
 from service.mastodon.common import (
@@ -110,24 +113,41 @@ def _follow_positions(request: web.Request) -> tuple[Position, Position, bool]:
     return positions.get("max_id", NEWEST_FIRST), after, "min_id" in positions
 
 
-async def _follows(request: web.Request, direction: str) -> web.Response:
-    user_id, viewer_id = id_from_path(request), _viewer_id(request)
+async def _people(
+    request: web.Request, user_id: int, direction: str, viewer_id: int | None
+) -> web.Response:
+    """A page of a list of people (follows, blocks, mutes) as Accounts, with Mastodon's
+    paging and Link headers; a mute's Account tells when it ends (``mute_expires_at``)."""
     before, after, oldest_first = _follow_positions(request)
     async with reading(request) as reader:
-        await _profile(reader, user_id, viewer_id)
         found = await people.relationships_between(
             reader, user_id, direction, before, after, oldest_first, limit_of(request), viewer_id
         )
         profiles = await people.profiles_by_id(reader, [r.user.id for r in found], viewer_id)
     by_id = {profile.summary.id: profile for profile in profiles}
     shown = links(request)
-    items = [entities.account(by_id[r.user.id], shown) for r in found if r.user.id in by_id]
+    items = []
+    for relationship in found:
+        if relationship.user.id not in by_id:
+            continue
+        item = entities.account(by_id[relationship.user.id], shown)
+        if direction == "mutes":
+            until = relationship.until
+            item["mute_expires_at"] = entities.iso(until) if until else None
+        items.append(item)
     first, last = (
         (cursor.encode(found[0].position), cursor.encode(found[-1].position))
         if found
         else (None, None)
     )
     return json_response(items, headers=link_header(request, first, last))
+
+
+async def _follows(request: web.Request, direction: str) -> web.Response:
+    user_id, viewer_id = id_from_path(request), _viewer_id(request)
+    async with reading(request) as reader:
+        await _profile(reader, user_id, viewer_id)
+    return await _people(request, user_id, direction, viewer_id)
 
 
 async def followers(request: web.Request) -> web.Response:
@@ -247,3 +267,59 @@ async def update_credentials(request: web.Request) -> web.Response:
             return await _save_credentials(request, given, avatar)
     except UploadError as error:
         raise Problem(error.status, error.message) from error
+
+
+async def blocks(request: web.Request) -> web.Response:
+    """Whom the user blocked, newest first."""
+    viewer = require_user(request)
+    return await _people(request, viewer.id, "blocks", viewer.id)
+
+
+async def mutes(request: web.Request) -> web.Response:
+    """Whom the user muted, while the mutes last, newest first."""
+    viewer = require_user(request)
+    return await _people(request, viewer.id, "mutes", viewer.id)
+
+
+async def _relationship_with(request: web.Request, target_id: int, viewer_id: int):
+    async with reading(request) as reader:
+        [found] = await people.relationships_by_id(reader, [target_id], viewer_id) or [None]
+    if found is None:
+        raise not_found()
+    return found
+
+
+async def _changed(request: web.Request, change) -> web.Response:
+    """Do ``change`` to the account in the path, and answer the Relationship after it."""
+    viewer, target_id = require_user(request), id_from_path(request)
+    await _relationship_with(request, target_id, viewer.id)  # 404 for nobody
+    await change(request, target_id)
+    return json_response(
+        entities.relationship(await _relationship_with(request, target_id, viewer.id))
+    )
+
+
+async def block(request: web.Request) -> web.Response:
+    return await _changed(request, lambda r, target: change_block(r, target, start=True))
+
+
+async def unblock(request: web.Request) -> web.Response:
+    return await _changed(request, lambda r, target: change_block(r, target, start=False))
+
+
+async def mute(request: web.Request) -> web.Response:
+    """``duration`` in seconds, 0 or none for until unmuted. ``notifications`` is read as
+    true whatever it says: a mute here always hides the muted person's notifications."""
+
+    async def muting(r: web.Request, target: int) -> None:
+        await change_mute(r, target, True, await duration_param(r))
+
+    return await _changed(request, muting)
+
+
+async def unmute(request: web.Request) -> web.Response:
+    return await _changed(request, lambda r, target: change_mute(r, target, start=False))
+
+
+async def remove_from_followers(request: web.Request) -> web.Response:
+    return await _changed(request, remove_follower)

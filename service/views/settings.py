@@ -1,4 +1,5 @@
-"""The signed-in user's own settings: profile fields, avatar and password."""
+"""The signed-in user's own settings: profile fields, avatar, password, and the accounts they
+blocked or muted."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from service.views.common import redirect, render
 from service.web.auth import current_session_secret, require_user
 from service.web.flash import flash
 from service.web.forms import read_form
+from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import reading
 from service.web.uploads import Spooled, UploadError, received
@@ -121,3 +123,21 @@ async def password(request: web.Request) -> web.Response:
         request, "Your password has been changed. Other sessions were logged out.", "success"
     )
     raise redirect(str(request.app.router["settings_password"].url_for()))
+
+
+async def _people_list(request: web.Request, kind: str, template: str) -> web.Response:
+    user = require_user(request)
+    after, limit = page_request(request)
+    async with reading(request) as reader:
+        page = await people.relationships(reader, user.id, kind, after, limit, user.id)
+    return await render(request, template, {"page": page})
+
+
+async def blocked_accounts(request: web.Request) -> web.Response:
+    """Whom the user blocked, newest first, each with a way to unblock."""
+    return await _people_list(request, "blocks", "settings/blocks.html")
+
+
+async def muted_accounts(request: web.Request) -> web.Response:
+    """Whom the user muted (while the mute lasts), newest first, each with a way to unmute."""
+    return await _people_list(request, "mutes", "settings/mutes.html")

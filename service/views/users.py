@@ -4,16 +4,31 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.handlers.actions import change_follow
+from service.handlers.actions import (
+    change_block,
+    change_follow,
+    change_mute,
+    remove_follower,
+    user_id_for,
+)
 from service.reads import notifications, people, posts
 from service.reads.statements import Reader
 from service.reads.views import Profile
+from service.security import safe_next
 from service.views.common import redirect, render
-from service.web.auth import current_user
+from service.web.auth import current_user, require_confirmed
+from service.web.flash import flash
+from service.web.forms import read_form
 from service.web.paging import page_request
+from service.web.params import whole_number
 from service.web.problems import Problem
 from service.web.resources import media_urls, reading
 from service.web.urls import url_for
+
+# The durations the profile menu offers a mute for, in seconds (0: until unmuted).
+DAY_SECONDS = 86_400
+MUTE_DURATIONS = (("Until I unmute", 0), ("1 day", DAY_SECONDS), ("7 days", 7 * DAY_SECONDS))
+MAX_MUTE_SECONDS = 10 * 365 * DAY_SECONDS
 
 
 async def _profile(reader: Reader, request: web.Request) -> Profile:
@@ -36,7 +51,7 @@ async def profile(request: web.Request) -> web.Response:
             reader, media_urls(request), found.summary.id, viewer_id, after, limit
         )
         unread = await notifications.unread_count(reader, viewer_id) if viewer else 0
-    context = {"profile": found, "page": page}
+    context = {"profile": found, "page": page, "mute_durations": MUTE_DURATIONS}
     return await render(
         request, "users/profile.html", context, unread=unread, fragment="fragments/posts.html"
     )
@@ -50,7 +65,12 @@ async def _relationship_list(request: web.Request, direction: str) -> web.Respon
         page = await people.relationships(
             reader, found.summary.id, direction, after, limit, viewer.id if viewer else None
         )
-    context = {"profile": found, "page": page, "direction": direction}
+    context = {
+        "profile": found,
+        "page": page,
+        "direction": direction,
+        "mute_durations": MUTE_DURATIONS,
+    }
     return await render(
         request, "users/relationships.html", context, fragment="fragments/people.html"
     )
@@ -72,3 +92,54 @@ async def follow(request: web.Request) -> web.Response:
 async def unfollow(request: web.Request) -> web.Response:
     await change_follow(request, start=False)
     raise redirect(url_for(request, "profile", username=request.match_info["username"]))
+
+
+def _username(request: web.Request) -> str:
+    """The user in the URL, once the one asking may act at all (signed in, confirmed)."""
+    require_confirmed(request)
+    return request.match_info["username"]
+
+
+async def _back(request: web.Request, default: str) -> web.HTTPSeeOther:
+    """Where the form says to go next (a path of ours: the settings lists), else ``default``."""
+    return redirect(safe_next((await read_form(request)).get("next"), default))
+
+
+async def block(request: web.Request) -> web.Response:
+    username = _username(request)
+    await change_block(request, await user_id_for(request, username), start=True)
+    await flash(request, f"You blocked @{username}. Neither of you follows the other now.")
+    raise await _back(request, url_for(request, "profile", username=username))
+
+
+async def unblock(request: web.Request) -> web.Response:
+    username = _username(request)
+    await change_block(request, await user_id_for(request, username), start=False)
+    await flash(request, f"You unblocked @{username}.")
+    raise await _back(request, url_for(request, "profile", username=username))
+
+
+async def mute(request: web.Request) -> web.Response:
+    username = _username(request)
+    raw = (await read_form(request)).get("duration", "")
+    seconds = whole_number(raw, 0, MAX_MUTE_SECONDS) if raw else 0
+    if seconds is None:
+        raise Problem(422, "Choose how long to mute for.", "invalid_duration")
+    await change_mute(request, await user_id_for(request, username), True, seconds)
+    await flash(request, f"You muted @{username}. They will not know.")
+    raise await _back(request, url_for(request, "profile", username=username))
+
+
+async def unmute(request: web.Request) -> web.Response:
+    username = _username(request)
+    await change_mute(request, await user_id_for(request, username), start=False)
+    await flash(request, f"You unmuted @{username}.")
+    raise await _back(request, url_for(request, "profile", username=username))
+
+
+async def remove_from_followers(request: web.Request) -> web.Response:
+    """Back to one's own followers, without the one removed."""
+    viewer, username = require_confirmed(request), _username(request)
+    await remove_follower(request, await user_id_for(request, username))
+    await flash(request, f"@{username} no longer follows you.")
+    raise redirect(url_for(request, "followers", username=viewer.username))
