@@ -631,6 +631,15 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
         "content",
     ),
     "post_readers": (_each(lambda b, role: ([b.viewer.id], b.posts[role])), "content"),
+    "comments_by_id": (
+        lambda b: [(b.viewer.id, [*b.comments.values(), *b.viewer_comments.values()])],
+        "content",
+    ),
+    # Rows of ids alone: their actors are checked below, and each one by id too.
+    "notification_events": (lambda b: [(b.viewer.id, *ANY_STATUS, KINDS)], "content"),
+    "notification_events_oldest": (lambda b: [(b.viewer.id, *ANY_STATUS, KINDS)], "content"),
+    "notification_event": (lambda b: [(b.viewer.id, 0)], None),
+    "unattached_media": (lambda b: [(b.viewer.id, 0)], None),  # one's own uploads alone
     "relationships_by_id": (
         lambda b: [(b.viewer.id, [p.id for p in b.people.values()])],
         None,
@@ -695,6 +704,21 @@ async def test_no_statement_shows_a_viewer_what_blocks_and_mutes_hide(blocked_wo
     # The badge counts the notifications the page shows: the third's none, the muted and
     # the expired person's follow, like and comment, of which only the expired one's show.
     assert ran["unread_notifications"][0][0][0] == 3
+    # The Mastodon API's notifications come from nobody the rule hides, listed or by id.
+    hidden_ids = {person.id for person in world.hidden("content")}
+    listed = {row["actor_id"] for row in ran[f"notification_events/{SAMPLE_ROWS}"][0]}
+    assert listed and not listed & hidden_ids
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        every_notification = await connection.fetch(
+            "SELECT id, actor_id FROM notifications WHERE user_id = $1", viewer.id
+        )
+        by_id = statements.REGISTRY["notification_event"]
+        for notification_id, actor_id in every_notification:
+            rows = await connection.fetch(by_id.sql, viewer.id, notification_id)
+            assert bool(rows) == (actor_id not in hidden_ids), (notification_id, actor_id)
+    finally:
+        await connection.close()
     # A live event of each one's post reaches the viewer only from the expired mute.
     assert [[row[0] for row in rows] for rows in ran["post_readers"]] == [[], [], [], [viewer.id]]
     # The viewer's own lists and relationships.
