@@ -571,11 +571,11 @@ async def test_media_renditions_queues_no_photo_twice(env, db, factory, media_ro
         )
         await session.execute(
             text(
-                """INSERT INTO photos (post_id, position, key_prefix, extension, width, height,
-                                       ready_at)
-                   VALUES (:post, 0, :prefix, 'jpg', 10, 10, now())"""
+                """INSERT INTO photos (post_id, owner_id, position, key_prefix, extension, width,
+                                       height, ready_at)
+                   VALUES (:post, :owner, 0, :prefix, 'jpg', 10, 10, now())"""
             ),
-            {"post": post_id, "prefix": f"photos/{secrets.token_hex(16)}"},
+            {"post": post_id, "owner": author.id, "prefix": f"photos/{secrets.token_hex(16)}"},
         )
         # The app's workers are not running here; the jobs wait.
     first = json.loads(ok(await admin("media", "renditions", "--apply", "--json", env=env)))
