@@ -27,71 +27,20 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from service.reads.announced_cache import MAX_ENTRIES, AnnouncedCache
 from service.reads.views import SessionUser
 
-# The longest an entry is trusted without a word from the database: a bound on what a lost
-# announcement could cost, not the way changes arrive.
-ENTRY_SECONDS = 60.0
-# Past this many sessions, the oldest entries go first (dicts keep insertion order).
-MAX_ENTRIES = 50_000
 
-
-class SessionCache:
+class SessionCache(AnnouncedCache[SessionUser]):
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self._entries: dict[bytes, tuple[SessionUser, float]] = {}
-        self._by_user: dict[int, set[bytes]] = {}
-        self._max_entries = max_entries
-        self._listening = False
-        self.generation = 0
-
-    def get(self, session_hash: bytes) -> SessionUser | None:
-        entry = self._entries.get(session_hash)
-        if entry is None:
-            return None
-        user, until = entry
-        if time.monotonic() >= until:
-            self._drop(session_hash)
-            return None
-        return user
+        super().__init__(lambda user: user.id, max_entries)
 
     def put(
         self, session_hash: bytes, user: SessionUser, expires_at: datetime, generation: int
     ) -> None:
-        """Remember a lookup made when the generation was ``generation``."""
-        if not self._listening or generation != self.generation:
-            return
-        seconds_left = expires_at.timestamp() - time.time()
-        until = time.monotonic() + min(ENTRY_SECONDS, seconds_left)
-        if len(self._entries) >= self._max_entries:
-            self._drop(next(iter(self._entries)))
-        self._entries[session_hash] = (user, until)
-        self._by_user.setdefault(user.id, set()).add(session_hash)
-
-    def _drop(self, session_hash: bytes) -> None:
-        entry = self._entries.pop(session_hash, None)
-        if entry is not None:
-            hashes = self._by_user.get(entry[0].id)
-            if hashes is not None:
-                hashes.discard(session_hash)
-                if not hashes:
-                    del self._by_user[entry[0].id]
+        """Remember a lookup made when the generation was ``generation``, until the session
+        expires at the latest."""
+        self._remember(session_hash, user, generation, expires_at.timestamp() - time.time())
 
     def session_ended(self, session_hash: bytes) -> None:
-        self.generation += 1
-        self._drop(session_hash)
-
-    def user_changed(self, user_id: int) -> None:
-        self.generation += 1
-        for session_hash in list(self._by_user.get(user_id, ())):
-            self._drop(session_hash)
-
-    def listening(self, connected: bool) -> None:
-        """The listener connected (again), or lost its connection: either way, what was
-        remembered may have missed an announcement."""
-        self.generation += 1
-        self._entries.clear()
-        self._by_user.clear()
-        self._listening = connected
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        self.forget(session_hash)
