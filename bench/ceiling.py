@@ -46,12 +46,27 @@ def post_json(row: asyncpg.Record) -> dict[str, object]:
     (
         post_id, _author_id, username, display_name, avatar_key,
         body, status, created_at, published_at, like_count, comment_count, liked,
-        prefixes, extensions, widths, heights, alts,
-    ) = row  # fmt: skip
+        prefixes, extensions, widths, heights, alts, _photo_ids, _status_id,
+        renditions, blurhashes,
+    ) = row[: posts.CARD_COLUMNS]  # fmt: skip
     photos = [
-        {"key": f"{prefix}.{extension}", "width": width, "height": height, "alt": alt}
-        for prefix, extension, width, height, alt in zip(
-            prefixes or (), extensions or (), widths or (), heights or (), alts or (), strict=True
+        {
+            "key": f"{prefix}.{extension}",
+            "width": width,
+            "height": height,
+            "alt": alt,
+            "renditions": widths_json,  # as stored: the least a process can do with them
+            "blurhash": blurhash,
+        }
+        for prefix, extension, width, height, alt, widths_json, blurhash in zip(
+            prefixes or (),
+            extensions or (),
+            widths or (),
+            heights or (),
+            alts or (),
+            renditions or (),
+            blurhashes or (),
+            strict=True,
         )
     ]
     return {
