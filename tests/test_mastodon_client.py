@@ -46,22 +46,8 @@ async def test_mastodon_py_registers_signs_in_reads_and_revokes(
     browser = await aiohttp_client(server)
     account = await factory.user()
     await factory.post(account, "hello from the timeline")
-    await login(browser, account)
-
-    client_id, client_secret = await in_thread(
-        Mastodon.create_app, "Snapline test client", scopes=SCOPES,
-        redirect_uris=OOB, api_base_url=base, request_timeout=10,
-    )  # fmt: skip
-    api = Mastodon(
-        client_id=client_id, client_secret=client_secret, api_base_url=base,
-        mastodon_version="4.3.0", request_timeout=10,
-    )  # fmt: skip
-    url = await in_thread(api.auth_request_url, scopes=SCOPES, allow_http=True)
-    parts = urlsplit(url)
-    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{base}/oauth/authorize"
-    status, _, page = await consent(browser, dict(parse_qsl(parts.query)))
-    assert status == 200
-    token = await in_thread(api.log_in, code=code_on_page(page), scopes=SCOPES, allow_http=True)
+    api = await signed_in(aiohttp_client, server, base, account, login)
+    token = api.access_token
 
     app = await in_thread(api.app_verify_credentials)
     assert app["name"] == "Snapline test client"
@@ -82,8 +68,9 @@ async def test_mastodon_py_registers_signs_in_reads_and_revokes(
 
 
 async def signed_in(aiohttp_client, server, base: str, account, login) -> Mastodon:
-    """Mastodon.py signed in as ``account``: the app registers, the person consents on the
-    page in a browser of their own, the client exchanges the code."""
+    """Mastodon.py signed in as ``account``: the app registers, is sent to Snapline's
+    consent page, the person consents there in a browser of their own, the client exchanges
+    the code."""
     browser = await aiohttp_client(server)
     await login(browser, account)
     client_id, client_secret = await in_thread(
@@ -95,7 +82,9 @@ async def signed_in(aiohttp_client, server, base: str, account, login) -> Mastod
         mastodon_version="4.3.0", request_timeout=10,
     )  # fmt: skip
     url = await in_thread(api.auth_request_url, scopes=SCOPES, allow_http=True)
-    status, _, page = await consent(browser, dict(parse_qsl(urlsplit(url).query)))
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{base}/oauth/authorize"
+    status, _, page = await consent(browser, dict(parse_qsl(parts.query)))
     assert status == 200
     await in_thread(api.log_in, code=code_on_page(page), scopes=SCOPES, allow_http=True)
     return api
