@@ -1,4 +1,5 @@
-"""Pieces of markup pages keep per process: a moment's <time> tag and constant parts."""
+"""How moments are written, and pieces of markup pages keep per process: a moment's <time>
+tag and constant parts."""
 
 from __future__ import annotations
 
@@ -22,6 +23,19 @@ def test_a_time_element_is_the_same_however_the_moment_is_written():
     assert times.time_element(moment, now) == expected
     assert times.time_element(elsewhere, now) == expected  # remembered or not
     assert times.time_element(moment, now + timedelta(days=1)).endswith(">1 d ago</time>")
+
+
+def test_api_times_are_utc_to_the_millisecond_with_a_z():
+    moment = datetime(2026, 11, 21, 8, 18, 58, 123456, tzinfo=UTC)
+    assert times.iso_millis(moment) == "2026-11-21T08:18:58.123Z"
+    assert times.iso_millis(moment.astimezone(timezone(timedelta(hours=-5)))) == (
+        "2026-11-21T08:18:58.123Z"
+    )
+    assert times.iso_millis(moment.replace(microsecond=0)) == "2026-11-21T08:18:58.000Z"
+    assert times.iso_millis(moment.replace(microsecond=999)) == "2026-11-21T08:18:58.000Z"
+    assert times.exact_time(moment.astimezone(timezone(timedelta(hours=8)))) == (
+        "2026-11-21 08:18 UTC"
+    )
 
 
 def test_remembered_time_tags_are_bounded():

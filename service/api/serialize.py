@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from service.reads.views import (
@@ -14,15 +13,8 @@ from service.reads.views import (
     Relationship,
     UserSummary,
 )
+from service.web.times import iso_millis
 from service.web.urls import RouteUrls
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 in UTC to the millisecond, with a Z ("2026-11-21T08:18:58.123Z"). A page
-    shows two for each post: they are cut from isoformat's text, the cheapest way."""
-    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    text = utc.isoformat()  # ...T08:18:58.123456+00:00, or ...T08:18:58+00:00
-    return text[:23] + "Z" if utc.microsecond else text[:19] + ".000Z"
 
 
 def user_summary(user: UserSummary, urls: RouteUrls) -> dict[str, Any]:
@@ -39,7 +31,7 @@ def user(profile: Profile, urls: RouteUrls) -> dict[str, Any]:
         **user_summary(profile.summary, urls),
         "bio": profile.bio,
         "location": profile.location,
-        "created_at": iso(profile.created_at),
+        "created_at": iso_millis(profile.created_at),
         "followers_count": profile.followers_count,
         "following_count": profile.following_count,
         "post_count": profile.post_count,
@@ -47,7 +39,7 @@ def user(profile: Profile, urls: RouteUrls) -> dict[str, Any]:
         "follows_you": profile.follows_you,
         "blocking": profile.blocking,
         "muting": profile.muting,
-        "mute_expires_at": iso(profile.mute_expires_at) if profile.mute_expires_at else None,
+        "mute_expires_at": iso_millis(profile.mute_expires_at) if profile.mute_expires_at else None,
     }
 
 
@@ -74,10 +66,10 @@ def photo(view: PhotoView, urls: RouteUrls) -> dict[str, Any]:
 
 
 def post(view: PostView, urls: RouteUrls) -> dict[str, Any]:
-    created_at = iso(view.created_at)
+    created_at = iso_millis(view.created_at)
     # A text post is published as it is created: the same moment, formatted once.
     published_at = view.published_at and (
-        created_at if view.published_at == view.created_at else iso(view.published_at)
+        created_at if view.published_at == view.created_at else iso_millis(view.published_at)
     )
     return {
         "id": view.id,
@@ -95,7 +87,7 @@ def post(view: PostView, urls: RouteUrls) -> dict[str, Any]:
 
 
 def relationship(item: Relationship, urls: RouteUrls) -> dict[str, Any]:
-    return {"user": user_summary(item.user, urls), "since": iso(item.since)}
+    return {"user": user_summary(item.user, urls), "since": iso_millis(item.since)}
 
 
 def comment(view: CommentView, urls: RouteUrls) -> dict[str, Any]:
@@ -104,7 +96,7 @@ def comment(view: CommentView, urls: RouteUrls) -> dict[str, Any]:
         "post_id": view.post_id,
         "author": user_summary(view.author, urls),
         "body": view.body,
-        "created_at": iso(view.created_at),
+        "created_at": iso_millis(view.created_at),
     }
 
 
@@ -114,6 +106,6 @@ def notification(view: NotificationView, urls: RouteUrls) -> dict[str, Any]:
         "kind": view.kind,
         "actor": user_summary(view.actor, urls),
         "post_id": view.post_id,
-        "created_at": iso(view.created_at),
+        "created_at": iso_millis(view.created_at),
         "read": view.read,
     }

@@ -21,6 +21,7 @@ from aiohttp.typedefs import Handler
 from service.domain import ratelimit
 from service.keys import scheduler_key, sessionmaker_key, settings_key, token_limits_key
 from service.web.auth import current_token
+from service.web.times import iso_millis
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,7 @@ class TokenLimits:
 
 
 def _reset_at(seconds_left: float) -> str:
-    moment = datetime.now(UTC) + timedelta(seconds=seconds_left)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_millis(datetime.now(UTC) + timedelta(seconds=seconds_left))
 
 
 @web.middleware

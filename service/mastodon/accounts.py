@@ -40,6 +40,7 @@ from service.web.auth import current_user, require_confirmed, require_user
 from service.web.params import whole_number
 from service.web.problems import Problem
 from service.web.resources import media_urls, reading
+from service.web.times import iso_millis
 from service.web.uploads import Spooled, UploadError, received
 
 # Mastodon answers relationships for at most this many accounts at once.
@@ -133,7 +134,7 @@ async def _people(
         item = entities.account(by_id[relationship.user.id], shown)
         if direction == "mutes":
             until = relationship.until
-            item["mute_expires_at"] = entities.iso(until) if until else None
+            item["mute_expires_at"] = iso_millis(until) if until else None
         items.append(item)
     first, last = (
         (cursor.encode(found[0].position), cursor.encode(found[-1].position))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from markupsafe import escape
@@ -25,6 +25,7 @@ from service.reads.views import (
     Profile,
     RelationshipFlags,
 )
+from service.web.times import iso_millis
 
 # Mastodon's own version this API follows (its entities and endpoints as of 4.3); apps
 # compare it to decide which endpoints to call.
@@ -34,12 +35,6 @@ THUMB_PX = 320
 
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 _PARAGRAPHS = re.compile(r"\n{2,}")
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 in UTC to the millisecond, with a Z ("2026-11-21T08:18:58.123Z")."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def content_html(text: str) -> str:
@@ -98,7 +93,7 @@ def account(profile: Profile, links: Links) -> dict[str, Any]:
         "discoverable": True,
         "indexable": True,
         "group": False,
-        "created_at": iso(profile.created_at),
+        "created_at": iso_millis(profile.created_at),
         "note": content_html(profile.bio),
         "url": url,
         "uri": url,
@@ -195,7 +190,7 @@ def _status(
 ) -> dict[str, Any]:
     return {
         "id": str(status_id),
-        "created_at": iso(at),
+        "created_at": iso_millis(at),
         "in_reply_to_id": None,
         "in_reply_to_account_id": None,
         "sensitive": False,
@@ -267,7 +262,7 @@ def notification(
         "id": str(notification_id),
         "type": kind,
         "group_key": f"ungrouped-{notification_id}",
-        "created_at": iso(at),
+        "created_at": iso_millis(at),
         "account": account,
         "status": status,
     }

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import orjson
 from markupsafe import Markup
 
 
-# A feed shows three strings of time for each of its twenty posts: they are cut from one
-# isoformat() ("2026-11-21T08:18:58[.ffffff]+00:00"), several times cheaper than strftime.
-def _iso_utc(moment: datetime) -> str:
-    return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat()
+# A page or an API answer shows two or three moments for each of its twenty posts. They are
+# cut from orjson's RFC 3339 text ('"2026-11-21T08:18:58[.ffffff]Z"'), three times cheaper
+# than isoformat() and ten times cheaper than strftime.
+def _rfc3339_utc(moment: datetime) -> bytes:
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return orjson.dumps(utc, option=orjson.OPT_UTC_Z)
 
 
 def iso_time(moment: datetime) -> str:
     """ISO 8601 in UTC to the second, with a Z, as <time datetime> uses."""
-    return _iso_utc(moment)[:19] + "Z"
+    return _rfc3339_utc(moment)[1:20].decode() + "Z"
+
+
+def iso_millis(moment: datetime) -> str:
+    """ISO 8601 in UTC to the millisecond, with a Z ("2026-11-21T08:18:58.123Z"), as both
+    APIs show times."""
+    text = _rfc3339_utc(moment)
+    return text[1:24].decode() + "Z" if moment.microsecond else text[1:20].decode() + ".000Z"
 
 
 def relative_time(moment: datetime, now: datetime | None = None) -> str:
@@ -37,12 +47,12 @@ def relative_time(moment: datetime, now: datetime | None = None) -> str:
 
 def exact_time(moment: datetime) -> str:
     """For people: "2026-11-21 08:18 UTC"."""
-    iso = _iso_utc(moment)
+    iso = _rfc3339_utc(moment)[1:20].decode()
     return f"{iso[:10]} {iso[11:16]} UTC"
 
 
 # The opening tags of recent moments' <time> elements. A post is shown on many pages to
-# many readers, and formatting its moment (isoformat, ~3.5 us) cost more than the rest of
+# many readers, and formatting its moment (~1 us) cost more than the rest of
 # its time element; a moment's tag never changes. Oldest first out past this many.
 REMEMBERED_MOMENTS = 10_000
 _time_tags: dict[datetime, str] = {}
@@ -51,7 +61,7 @@ _time_tags: dict[datetime, str] = {}
 def _time_tag_open(moment: datetime) -> str:
     tag = _time_tags.get(moment)
     if tag is None:
-        iso = _iso_utc(moment)
+        iso = _rfc3339_utc(moment)[1:20].decode()
         tag = f'<time datetime="{iso[:19]}Z" title="{iso[:10]} {iso[11:16]} UTC" data-relative>'
         if len(_time_tags) >= REMEMBERED_MOMENTS:
             del _time_tags[next(iter(_time_tags))]
