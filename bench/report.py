@@ -14,6 +14,7 @@ MAX_DEEP_OVER_FIRST = 1.2
 MAX_LARGE_OVER_SMALL = 1.2
 MAX_HEAVY_OVER_MEDIAN = 3.0
 MIN_SHARE_OF_CEILING_HOME = 0.50
+MIN_SHARE_OF_CEILING_MASTODON_HOME = 0.50
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +80,8 @@ def _load_table(loads: list[Load], ceilings: list[Load]) -> list[str]:
     lines += [
         "",
         "Shares are of the ceiling measured in turns with the same rows (the median "
-        "timeline's, the home page's), else of its mean over the run. Its two measurements "
+        "timeline's, the home page's, the Mastodon home timeline's), else of its mean over "
+        "the run. Its first and last measurements "
         f"differ by {drift} connections (the machine's own drift during the run).",
     ]
     return lines
@@ -120,6 +122,7 @@ def verdicts(
     for endpoint, floor in (
         ("timeline page 1", MIN_SHARE_OF_CEILING_TIMELINE),
         ("home page", MIN_SHARE_OF_CEILING_HOME),
+        ("Mastodon home timeline", MIN_SHARE_OF_CEILING_MASTODON_HOME),
     ):
         load = _find(loads, endpoint, "median")
         shares = {c: share(load, ceilings, c) for c in connections}
