@@ -28,6 +28,7 @@ from service.mastodon import media as mastodon_media
 from service.mastodon import notifications as mastodon_notifications
 from service.mastodon import statuses as mastodon_statuses
 from service.mastodon import timelines as mastodon_timelines
+from service.mastodon.common import set_links
 from service.oauth import apps as oauth_apps
 from service.oauth import authorize as oauth_authorize
 from service.oauth import tokens as oauth_tokens
@@ -416,3 +417,4 @@ def add_routes(app: web.Application, settings: Settings) -> None:
         name="metrics",
     )
     app[route_scopes_key] = RouteScopes(TOKEN_SCOPES, CLIENT_ROUTES, app.router)
+    set_links(app)

@@ -42,11 +42,19 @@ MAX_PARAM_CHARS = 10_000
 MAX_LIST_VALUES = 40
 HEADER_IMAGE = "header.png"
 
+links_key = web.AppKey("mastodon_links", Links)
+
+
+def set_links(app: web.Application) -> None:
+    """Made once, with every route added: the static header image's URL carries a hash of
+    the file, which aiohttp computes by reading it (per account of a page, it was a fifth
+    of a home timeline's time)."""
+    header = str(app.router["static"].url_for(filename=HEADER_IMAGE))
+    app[links_key] = Links(app[settings_key].app.public_url, app[route_urls_key].template, header)
+
 
 def links(request: web.Request) -> Links:
-    app = request.app
-    header = str(app.router["static"].url_for(filename=HEADER_IMAGE))
-    return Links(app[settings_key].app.public_url, app[route_urls_key].template, header)
+    return request.app[links_key]
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None):
@@ -130,7 +138,8 @@ async def accounts_of(
     """The Account entities of these users (those that may be seen), by id."""
     unique = list(dict.fromkeys(user_ids))
     profiles = await people.profiles_by_id(reader, unique, viewer_id)
-    return {p.summary.id: entities.account(p, links(request)) for p in profiles}
+    found = links(request)
+    return {p.summary.id: entities.account(p, found) for p in profiles}
 
 
 async def statuses(
