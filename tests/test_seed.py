@@ -20,9 +20,9 @@ import pytest
 from argon2 import PasswordHasher
 
 from service import migrate
-from service.cursor import Position
+from service.cursor import MAX_ID, Position
 from service.db import create_read_pool
-from service.reads import posts
+from service.reads import posts, statuses
 from service.reads.statements import reading
 from service.seed import (
     HEAVY_FOLLOWS_MAX,
@@ -222,6 +222,56 @@ async def test_home_timeline_is_own_and_followed_posts_newest_first(connection, 
                     assert [(p.id, p.published_at) for p in page.items] == expected[:PAGE]
                     assert (page.next_cursor is not None) == (len(expected) > PAGE)
                     rows = await small_window.fetch(user_id, at, post_id)
+                    assert [tuple(row) for row in rows] == expected
+    finally:
+        await pool.close()
+
+
+# Plainly the Mastodon API's home timeline: the same posts, by status id between two bounds.
+PLAIN_STATUSES = """
+    SELECT p.id, p.status_id FROM posts p
+     WHERE p.status_id IS NOT NULL AND p.status_id > $2 AND p.status_id < $3
+       AND (p.author_id = $1
+            OR p.author_id IN (SELECT followed_id FROM follows WHERE follower_id = $1))
+     ORDER BY p.status_id {order}
+     LIMIT $4
+"""
+
+
+async def test_home_statuses_are_the_same_posts_in_status_id_order(connection, seeded):
+    """For every seeded reader, from the newest, after their 30th status (max_id) and from
+    their sixth-oldest forwards (min_id), the page is exactly the plain definition's,
+    whichever way the statement finds it."""
+    small_windows = {
+        order: await connection.prepare(
+            posts.home_rows(PAGE, window=SMALL_WINDOW_POSTS, by=statuses.in_status_order(order))
+        )
+        for order in (statuses.NEWEST, statuses.OLDEST)
+    }
+    newest = PLAIN_STATUSES.format(order=statuses.NEWEST)
+    oldest = PLAIN_STATUSES.format(order=statuses.OLDEST)
+    pool = await create_read_pool(seeded[0], 1)
+    try:
+        async with reading(pool) as reader:
+            for (user_id,) in await connection.fetch("SELECT id FROM users ORDER BY id"):
+                thirtieth = await connection.fetch(newest, user_id, 0, MAX_ID, 30)
+                sixth_oldest = await connection.fetch(oldest, user_id, 0, MAX_ID, 6)
+                windows = [(0, MAX_ID, False)]
+                windows += [(0, row["status_id"], False) for row in thirtieth[-1:]]
+                windows += [(row["status_id"], MAX_ID, True) for row in sixth_oldest[-1:]]
+                for above, below, oldest_first in windows:
+                    plain = oldest if oldest_first else newest
+                    expected = [
+                        tuple(row)
+                        for row in await connection.fetch(plain, user_id, above, below, PAGE)
+                    ]
+                    found = await statuses.home(
+                        reader, app_url, user_id, above, below, oldest_first, PAGE
+                    )
+                    shown = [(item.post.id, item.post.status_id) for item in found]
+                    assert shown == (expected[::-1] if oldest_first else expected)
+                    order = statuses.OLDEST if oldest_first else statuses.NEWEST
+                    rows = await small_windows[order].fetch(user_id, above, below)
                     assert [tuple(row) for row in rows] == expected
     finally:
         await pool.close()

@@ -23,10 +23,10 @@ from service.mastodon.common import (
     limit_of,
     link_header,
     links,
+    listed_statuses,
     not_found,
     page_response,
     read_params,
-    statuses,
     text_of,
     window,
 )
@@ -87,12 +87,11 @@ async def account_statuses(request: web.Request) -> web.Response:
         await _profile(reader, user_id, viewer_id)
         if _flag(request, "pinned"):
             return page_response(request, [])
-        posts = await status_reads.by_account(
+        listed = await status_reads.by_account(
             reader, media_urls(request), viewer_id, user_id, _flag(request, "only_media"),
             paging.above, paging.below, paging.oldest_first, paging.limit,
         )  # fmt: skip
-        items = await statuses(reader, request, posts, viewer_id)
-    return page_response(request, items)
+    return page_response(request, listed_statuses(request, listed))
 
 
 def _follow_positions(request: web.Request) -> tuple[Position, Position, bool]:

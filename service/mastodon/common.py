@@ -26,7 +26,7 @@ from service.mastodon import entities
 from service.mastodon.entities import Links
 from service.reads import people
 from service.reads.statements import Reader
-from service.reads.views import CommentView, PostView
+from service.reads.views import CommentView, PostView, StatusView
 from service.web.auth import current_user
 from service.web.forms import read_form
 from service.web.params import whole_number
@@ -153,6 +153,20 @@ async def statuses(
         for post in posts
         if post.author.id in accounts
     ]
+
+
+def listed_statuses(request: web.Request, listed: Sequence[StatusView]) -> list[dict[str, Any]]:
+    """Status entities of a list's posts, each with the account read beside it (one entity
+    per author, however many of their posts the list holds)."""
+    found = links(request)
+    accounts: dict[int, dict[str, Any]] = {}
+    items = []
+    for post, author in listed:
+        account = accounts.get(author.summary.id)
+        if account is None:
+            account = accounts[author.summary.id] = entities.account(author, found)
+        items.append(entities.status(post, account, found))
+    return items
 
 
 async def comment_statuses(

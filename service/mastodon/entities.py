@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import escape
 
 from service.reads.views import (
+    AuthorFacts,
     CommentView,
     MediaView,
     PhotoView,
@@ -79,7 +80,7 @@ class Links:
         return self.base + self.template(name).format(**parts)
 
 
-def account(profile: Profile, links: Links) -> dict[str, Any]:
+def account(profile: Profile | AuthorFacts, links: Links) -> dict[str, Any]:
     user = profile.summary
     url = links.route("profile", username=user.username)
     avatar = links.absolute(user.avatar_url)

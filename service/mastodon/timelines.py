@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.mastodon.common import page_response, statuses, window
+from service.mastodon.common import listed_statuses, page_response, window
 from service.reads import statuses as status_reads
 from service.web.auth import current_user, require_user
 from service.web.resources import media_urls, reading
@@ -23,12 +23,11 @@ async def public(request: web.Request) -> web.Response:
     if _flag(request, "remote"):
         return page_response(request, [])
     async with reading(request) as reader:
-        posts = await status_reads.public(
+        listed = await status_reads.public(
             reader, media_urls(request), viewer_id, paging.above, paging.below,
             paging.oldest_first, paging.limit,
         )  # fmt: skip
-        items = await statuses(reader, request, posts, viewer_id)
-    return page_response(request, items)
+    return page_response(request, listed_statuses(request, listed))
 
 
 async def home(request: web.Request) -> web.Response:
@@ -36,9 +35,8 @@ async def home(request: web.Request) -> web.Response:
     viewer = require_user(request)
     paging = window(request)
     async with reading(request) as reader:
-        posts = await status_reads.home(
+        listed = await status_reads.home(
             reader, media_urls(request), viewer.id, paging.above, paging.below,
             paging.oldest_first, paging.limit,
         )  # fmt: skip
-        items = await statuses(reader, request, posts, viewer.id)
-    return page_response(request, items)
+    return page_response(request, listed_statuses(request, listed))

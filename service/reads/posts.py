@@ -48,83 +48,103 @@ HOME_PROBE_MIN_FOLLOWS = 1000
 VISIBLE = post_visible_to("p", "$1")
 
 
-def home_rows(rows: int, window: int = HOME_WINDOW_POSTS) -> str:
+@dataclasses.dataclass(frozen=True)
+class Ordering:
+    """How a list of posts is ordered, and which of them a page may hold: ``bounds`` is
+    the condition on ``p`` (at least "published", and the page's position), ``order`` the
+    order on ``p``'s columns, and ``merged`` the same order on the ``names`` that
+    ``columns`` give the rows."""
+
+    columns: str
+    names: str
+    bounds: str
+    order: str
+    merged: str
+
+
+# The timeline's own order: by publication, after the position ($2, $3).
+BY_PUBLICATION = Ordering(
+    columns="p.id, p.published_at",
+    names="id, published_at",
+    bounds="p.published_at IS NOT NULL AND (p.published_at, p.id) < ($2, $3)",
+    order="p.published_at DESC, p.id DESC",
+    merged="published_at DESC, id DESC",
+)
+
+
+def home_rows(rows: int, window: int = HOME_WINDOW_POSTS, by: Ordering = BY_PUBLICATION) -> str:
     """The posts of the home timeline of viewer $1: their own and everyone's they follow.
 
     One statement, two ways to the same rows, of which exactly one runs:
-    - "newest": walk the newest ``window`` (HOME_WINDOW_POSTS) rows of ix_posts_published after the
-      position, keeping the viewer's and followed authors' posts, tested as the walk
+    - "newest": walk the first ``window`` (HOME_WINDOW_POSTS) rows of all posts in the
+      list's order (ix_posts_published, or the status ids' index) after the position,
+      keeping the viewer's and followed authors' posts, tested as the walk
       streams so that it stops as soon as the page is full: against a hash of the accounts
       followed, or, for readers following HOME_PROBE_MIN_FOLLOWS or more, one primary-key
       probe of follows per row (OFFSET 0 keeps PostgreSQL from turning that EXISTS into a
       hash as well). The CASE picks one; the other subplan never runs. Its cost does not
       grow with the posts table, nor with the number of accounts followed.
     - otherwise (few accounts followed, a sparse timeline, or its last page), for each
-      followed author that author's newest posts before the position (a LATERAL top-N,
-      each one short descent of ix_posts_author_published), merged. Its cost follows the
+      followed author that author's first posts after the position (a LATERAL top-N,
+      each one short descent of the author's index), merged. Its cost follows the
       number of authors followed, never the size of the posts table.
     A full page from the window is the right answer: the window is a prefix of all posts in
-    timeline order, so no qualifying post outside it can come before its rows. Both
+    the list's order, so no qualifying post outside it can come before its rows. Both
     branches are gated on one count of the window's rows (one-time filters), so only one
     executes."""
     return f"""
     WITH newest AS (
-        SELECT w.id, w.published_at
-          FROM (SELECT p.id, p.published_at, p.author_id
+        SELECT {by.names}
+          FROM (SELECT {by.columns}, p.author_id AS window_author
                   FROM posts p
-                 WHERE p.published_at IS NOT NULL AND {VISIBLE}
-                   AND (p.published_at, p.id) < ($2, $3)
-                 ORDER BY p.published_at DESC, p.id DESC
+                 WHERE {by.bounds} AND {VISIBLE}
+                 ORDER BY {by.order}
                  LIMIT {window}) AS w
-         WHERE (w.author_id = $1
+         WHERE (w.window_author = $1
                 OR CASE WHEN (SELECT u.following_count FROM users u WHERE u.id = $1)
                              >= {HOME_PROBE_MIN_FOLLOWS}
                         THEN EXISTS (SELECT FROM follows f
                                       WHERE f.follower_id = $1
-                                        AND f.followed_id = w.author_id
+                                        AND f.followed_id = w.window_author
                                      OFFSET 0)
-                        ELSE w.author_id IN (SELECT f.followed_id FROM follows f
-                                              WHERE f.follower_id = $1)
+                        ELSE w.window_author IN (SELECT f.followed_id FROM follows f
+                                                  WHERE f.follower_id = $1)
                    END)
            AND EXISTS (SELECT FROM follows f WHERE f.follower_id = $1
                         OFFSET {HOME_WINDOW_MIN_FOLLOWS - 1})
-         ORDER BY w.published_at DESC, w.id DESC
+         ORDER BY {by.merged}
          LIMIT {rows}
     )
-    SELECT id, published_at FROM newest
+    SELECT {by.names} FROM newest
      WHERE (SELECT count(*) FROM newest) >= {rows}
     UNION ALL
-    SELECT id, published_at FROM ({followed_rows(rows)}) AS followed
+    SELECT {by.names} FROM ({followed_rows(rows, by)}) AS followed
      WHERE (SELECT count(*) FROM newest) < {rows}
-    ORDER BY published_at DESC, id DESC
+    ORDER BY {by.merged}
     LIMIT {rows}
     """
 
 
-def followed_rows(rows: int) -> str:
+def followed_rows(rows: int, by: Ordering = BY_PUBLICATION) -> str:
     """The home timeline's second way: for the viewer and each author they follow, that
-    author's newest posts before the position, merged."""
+    author's first posts after the position, merged."""
     return f"""
-        (SELECT p.id, p.published_at
+        (SELECT {by.columns}
            FROM posts p
-          WHERE p.author_id = $1
-            AND p.published_at IS NOT NULL AND {VISIBLE}
-            AND (p.published_at, p.id) < ($2, $3)
-          ORDER BY p.published_at DESC, p.id DESC
+          WHERE p.author_id = $1 AND {by.bounds} AND {VISIBLE}
+          ORDER BY {by.order}
           LIMIT {rows})
         UNION ALL
-        (SELECT recent.id, recent.published_at
+        (SELECT recent.*
            FROM follows f
           CROSS JOIN LATERAL (
-                SELECT p.id, p.published_at
+                SELECT {by.columns}
                   FROM posts p
-                 WHERE p.author_id = f.followed_id
-                   AND p.published_at IS NOT NULL AND {VISIBLE}
-                   AND (p.published_at, p.id) < ($2, $3)
-                 ORDER BY p.published_at DESC, p.id DESC
+                 WHERE p.author_id = f.followed_id AND {by.bounds} AND {VISIBLE}
+                 ORDER BY {by.order}
                  LIMIT {rows}) AS recent
           WHERE f.follower_id = $1)
-        ORDER BY published_at DESC, id DESC
+        ORDER BY {by.merged}
         LIMIT {rows}
     """
 

@@ -203,6 +203,25 @@ class PostView(NamedTuple):
         return Position(self.shown_at, self.id)
 
 
+class AuthorFacts(NamedTuple):
+    """What an app is shown of a post's author beside the post (the Mastodon API's
+    Account), read with the post."""
+
+    summary: UserSummary
+    bio: str
+    created_at: datetime
+    post_count: int
+    followers_count: int
+    following_count: int
+
+
+class StatusView(NamedTuple):
+    """A post in a Mastodon API list, with its author's account."""
+
+    post: PostView
+    author: AuthorFacts
+
+
 @dataclasses.dataclass(frozen=True)
 class CommentView:
     id: int
