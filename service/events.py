@@ -37,5 +37,20 @@ def post_failed(post_id: int, author_id: int) -> dict[str, Any]:
     return {"type": "post_failed", "post_id": post_id, "author_id": author_id}
 
 
-def notification_for(user_id: int) -> dict[str, Any]:
-    return {"type": "notification", "user_id": user_id}
+def post_deleted(post_id: int, author_id: int, status_id: int) -> dict[str, Any]:
+    """A published post was deleted: apps showing it drop it by its status id."""
+    return {
+        "type": "post_deleted",
+        "post_id": post_id,
+        "author_id": author_id,
+        "status_id": status_id,
+    }
+
+
+def notification_for(user_id: int, notification_id: int | None = None) -> dict[str, Any]:
+    """The user's notifications changed: one was made (``notification_id``, which apps are
+    sent), or some were read, dismissed or cleared (the pages' badges count again)."""
+    event: dict[str, Any] = {"type": "notification", "user_id": user_id}
+    if notification_id is not None:
+        event["notification_id"] = notification_id
+    return event

@@ -31,7 +31,7 @@ async def notify(
         .returning(Notification.id)
     )
     if inserted is not None:
-        await events.announce(session, events.notification_for(user_id))
+        await events.announce(session, events.notification_for(user_id, inserted))
 
 
 async def withdraw(

@@ -136,18 +136,22 @@ async def delete_post(session: AsyncSession, post_id: int) -> bool:
     prefixes = list(await session.scalars(select(Photo.key_prefix).where(Photo.post_id == post_id)))
     deleted = (
         await session.execute(
-            delete(Post).where(Post.id == post_id).returning(Post.author_id, Post.published_at)
+            delete(Post)
+            .where(Post.id == post_id)
+            .returning(Post.author_id, Post.published_at, Post.status_id)
         )
     ).one_or_none()
     if deleted is None:
         return False
     for prefix in prefixes:
         await queue.enqueue_delete(session, prefix)
-    author_id, published_at = deleted
+    author_id, published_at, status_id = deleted
     if published_at is not None:
         await session.execute(
             update(User).where(User.id == author_id).values(post_count=User.post_count - 1)
         )
+    if status_id is not None:
+        await events.announce(session, events.post_deleted(post_id, author_id, status_id))
     return True
 
 
