@@ -27,6 +27,7 @@ from service.mastodon import instance as mastodon_instance
 from service.mastodon import media as mastodon_media
 from service.mastodon import notifications as mastodon_notifications
 from service.mastodon import statuses as mastodon_statuses
+from service.mastodon import streaming as mastodon_streaming
 from service.mastodon import timelines as mastodon_timelines
 from service.mastodon.common import set_links
 from service.oauth import apps as oauth_apps
@@ -280,6 +281,17 @@ MASTODON = [
         mastodon_notifications.dismiss,
         name="mastodon_notification_dismiss",
     ),
+    # The streaming API: Server-Sent Events of the home timeline and notifications.
+    web.get(
+        "/api/v1/streaming/health", mastodon_streaming.health, name="mastodon_streaming_health"
+    ),
+    web.get("/api/v1/streaming/user", mastodon_streaming.user, name="mastodon_streaming_user"),
+    web.get(
+        "/api/v1/streaming/user/notification",
+        mastodon_streaming.user_notification,
+        name="mastodon_streaming_user_notification",
+    ),
+    web.get("/api/v1/streaming", mastodon_streaming.by_name, name="mastodon_streaming"),
     # What apps ask for at start, for features Snapline does not have: empty answers.
     web.get("/api/v1/preferences", mastodon_defaults.preferences, name="mastodon_preferences"),
     web.get("/api/v1/markers", mastodon_defaults.markers, name="mastodon_markers"),
@@ -385,6 +397,13 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("GET", "mastodon_notification"): "read:notifications",
     ("POST", "mastodon_notifications_clear"): "write:notifications",
     ("POST", "mastodon_notification_dismiss"): "write:notifications",
+    # Mastodon's streaming server: `read` or `read:statuses` for the user stream (which
+    # carries notifications only for `read:notifications` too), `read:notifications` for
+    # the notifications alone; by name, whichever the stream named needs.
+    ("GET", "mastodon_streaming_health"): scopes.ANY_TOKEN,
+    ("GET", "mastodon_streaming_user"): "read:statuses",
+    ("GET", "mastodon_streaming_user_notification"): "read:notifications",
+    ("GET", "mastodon_streaming"): ("read:statuses", "read:notifications"),
     ("GET", "mastodon_preferences"): "read:accounts",
     ("GET", "mastodon_markers"): "read:statuses",
     ("GET", "mastodon_filters_v1"): "read:filters",
@@ -400,6 +419,12 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
 # Routes where the app authenticates itself (client id and secret, or nothing at all):
 # no bearer token, no session cookie, no CSRF token.
 CLIENT_ROUTES = frozenset({"oauth_apps", "oauth_token", "oauth_revoke"})
+# Routes that also take the token as the ``access_token`` query parameter, as Mastodon's
+# streaming server does (a browser's EventSource cannot send a header). Nowhere else: a
+# token in a URL ends up in logs and browser history.
+QUERY_TOKEN_ROUTES = frozenset(
+    {"mastodon_streaming", "mastodon_streaming_user", "mastodon_streaming_user_notification"}
+)
 
 
 def add_routes(app: web.Application, settings: Settings) -> None:
@@ -416,5 +441,5 @@ def add_routes(app: web.Application, settings: Settings) -> None:
         only_from(settings.server.metrics_allow, observability.metrics),
         name="metrics",
     )
-    app[route_scopes_key] = RouteScopes(TOKEN_SCOPES, CLIENT_ROUTES, app.router)
+    app[route_scopes_key] = RouteScopes(TOKEN_SCOPES, CLIENT_ROUTES, app.router, QUERY_TOKEN_ROUTES)
     set_links(app)

@@ -141,9 +141,10 @@ ROUTES: dict[str, Asks] = {
 CHECKED_BY_ID = {"mastodon_notification"}
 # GET routes that show nothing of other people: files and probes, forms, the viewer's own
 # account and settings, the instance, what apps ask for at start, the admin's list of
-# accounts (every account, on purpose), one's own uploads (mastodon_media), and the live
+# accounts (every account, on purpose), one's own uploads (mastodon_media), the live
 # stream (its post events are checked below, its notification events carry the count the
-# badge statements give).
+# badge statements give), and the Mastodon streams (for bearer tokens only: what they tell
+# a blocked or muting reader is checked in tests/test_mastodon_streaming.py).
 NOTHING_OF_OTHERS = {
     "healthz", "readyz", "signup", "login", "password_forgot", "password_reset", "confirm",
     "settings_profile", "settings_password", "settings_apps", "settings_tokens", "identicon",
@@ -154,7 +155,8 @@ NOTHING_OF_OTHERS = {
     "mastodon_markers", "mastodon_filters_v1", "mastodon_filters_v2", "mastodon_lists",
     "mastodon_announcements", "mastodon_followed_tags", "mastodon_custom_emojis",
     "mastodon_trends_tags", "mastodon_trends_statuses", "mastodon_trends_links",
-    "mastodon_media",
+    "mastodon_media", "mastodon_streaming", "mastodon_streaming_user",
+    "mastodon_streaming_user_notification", "mastodon_streaming_health",
 }  # fmt: skip
 
 

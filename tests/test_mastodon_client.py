@@ -1,19 +1,22 @@
 """The real Mastodon.py client signs in to Snapline: it registers an app, the person
 consents on the page, the client exchanges the code, checks its app, reads Snapline's own
 API with its token, and revokes it; then two people signed in that way upload a photo, post
-it, reply, favourite, read their notifications and delete. The client is synchronous: it
-runs in a thread, each call bounded in time, against the app served on a real port."""
+it, reply, favourite, read their notifications and delete, and one streams their home
+timeline. The client is synchronous: it runs in a thread, each call bounded in time, against
+the app served on a real port."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import queue
 import socket
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from mastodon import Mastodon
+from mastodon import Mastodon, StreamListener
 
 from service.app import create_app
 from tests.oauth import OOB, bearer, code_on_page, consent
@@ -139,3 +142,49 @@ async def test_mastodon_py_posts_replies_favourites_and_deletes(
     assert deleted["id"] == posted["id"]
     home = await in_thread(friend_api.timeline_home)
     assert posted["id"] not in [status["id"] for status in home]
+
+
+class Listener(StreamListener):
+    """What the stream told, handed from the client's thread to the test."""
+
+    def __init__(self) -> None:
+        self.opened = threading.Event()
+        self.updates: queue.Queue[dict] = queue.Queue()
+
+    def handle_heartbeat(self) -> None:
+        self.opened.set()  # the stream's opening comment: it hears every event from here
+
+    def on_update(self, status) -> None:
+        self.updates.put(status)
+
+
+async def test_mastodon_py_streams_the_home_timeline(
+    aiohttp_server, aiohttp_client, settings, factory, login
+):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = await aiohttp_server(create_app(settings.replace(app={"public_url": base})), port=port)
+    reader, author = await factory.user(), await factory.user()
+    await factory.follow(reader, author)
+    api = await signed_in(aiohttp_client, server, base, reader, login)
+
+    listener = Listener()
+    # The client finds the stream at the instance's streaming URL, then reads it in a
+    # thread of its own.
+    handle = await in_thread(
+        api.stream_user, listener, run_async=True, timeout=CALL_TIMEOUT_SECONDS
+    )
+    try:
+        assert await in_thread(listener.opened.wait, CALL_TIMEOUT_SECONDS)
+        await factory.post(author, "streamed to the app")
+        status = await in_thread(listener.updates.get, timeout=CALL_TIMEOUT_SECONDS)
+        assert "streamed to the app" in status["content"]
+        assert str(status["account"]["id"]) == str(author.id)
+        [listed] = await in_thread(api.timeline_home)
+        assert listed["id"] == status["id"]
+    finally:
+        # Revoking the token ends the stream on the server; the client's thread then stops.
+        await in_thread(api.revoke_access_token, allow_http=True)
+        await in_thread(handle._thread.join, CALL_TIMEOUT_SECONDS)
+        handle.close()
+    assert not handle.is_alive()

@@ -344,6 +344,10 @@ async def test_only_registered_statements_reach_the_read_pool(
         "oauth_metadata",
         # Bearer tokens only; its statements run in tests/test_oauth.py.
         "oauth_app_verify",
+        # Streams for bearer tokens only, and a probe; what a stream reads runs in
+        # tests/test_mastodon_streaming.py.
+        "mastodon_streaming", "mastodon_streaming_user", "mastodon_streaming_user_notification",
+        "mastodon_streaming_health",
     }  # fmt: skip
     app = client.server.app
     routes = {
@@ -486,6 +490,8 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "mutes_oldest": lambda s: (s.blocker, OLDEST_FIRST.at, OLDEST_FIRST.id, s.blocker),
     "relationships_by_id": lambda s: (s.reader, [s.suspended_id]),
     "post_readers": lambda s: ([s.reader], s.post),
+    "author_readers": lambda s: ([s.reader], s.suspended_id),
+    "live_tokens": lambda s: ([s.token_hash],),
     "public_statuses": lambda s: (s.reader, *ANY_STATUS),
     "public_statuses_oldest": lambda s: (s.reader, *ANY_STATUS),
     "home_statuses": lambda s: (s.reader, *ANY_STATUS),
@@ -532,7 +538,8 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
                 "post_by_status_id", "comment_by_status_id", "token_grant",
                 "comments_by_id", "notification_events", "notification_events_oldest",
                 "notification_event", "unattached_media", "relationships_by_id", "post_readers",
-                "blocks", "blocks_oldest", "mutes", "mutes_oldest",
+                "blocks", "blocks_oldest", "mutes", "mutes_oldest", "author_readers",
+                "live_tokens",
             }:  # fmt: skip
                 assert rows == [], statement.name
             if statement.name == "unread_notifications":
@@ -631,6 +638,7 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
         "content",
     ),
     "post_readers": (_each(lambda b, role: ([b.viewer.id], b.posts[role])), "content"),
+    "author_readers": (_each(lambda b, role: ([b.viewer.id], b.people[role].id)), "content"),
     "comments_by_id": (
         lambda b: [(b.viewer.id, [*b.comments.values(), *b.viewer_comments.values()])],
         "content",
@@ -651,6 +659,7 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
     "instance_counts": (lambda b: [()], None),
     "accounts": (lambda b: [START_ROWS], None),
     "token_grant": (lambda b: [(b"\0" * 32,)], None),
+    "live_tokens": (lambda b: [([b"\0" * 32],)], None),
     "own_tokens": (lambda b: [(b.viewer.id,)], None),
     "oauth_app": (lambda b: [("no-such-client",)], None),
     "oauth_app_by_id": (lambda b: [(0,)], None),
@@ -721,6 +730,10 @@ async def test_no_statement_shows_a_viewer_what_blocks_and_mutes_hide(blocked_wo
         await connection.close()
     # A live event of each one's post reaches the viewer only from the expired mute.
     assert [[row[0] for row in rows] for rows in ran["post_readers"]] == [[], [], [], [viewer.id]]
+    # And that one of theirs was deleted, the same.
+    assert [[row[0] for row in rows] for rows in ran["author_readers"]] == [
+        [], [], [], [viewer.id]
+    ]  # fmt: skip
     # The viewer's own lists and relationships.
     assert usernames(f"blocks/{SAMPLE_ROWS}") == {people[BLOCKED_ROLE].username}
     assert usernames(f"mutes/{SAMPLE_ROWS}") == {people[MUTED].username}

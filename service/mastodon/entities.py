@@ -349,7 +349,8 @@ def instance_v2(facts: InstanceFacts, links: Links) -> dict[str, Any]:
         "icon": [],
         "languages": ["en"],
         "configuration": {
-            "urls": {"streaming": None, "status": None},
+            # Where apps stream from (Server-Sent Events only: no WebSocket is served).
+            "urls": {"streaming": links.base, "status": None},
             "vapid": {"public_key": ""},
             "translation": {"enabled": False},
             **_limits(facts),
@@ -374,7 +375,7 @@ def instance_v1(facts: InstanceFacts, links: Links) -> dict[str, Any]:
         "description": "Photos and posts from the people you follow.",
         "email": "",
         "version": facts.version,
-        "urls": {"streaming_api": None},
+        "urls": {"streaming_api": links.base},
         "stats": {
             "user_count": facts.user_count,
             "status_count": facts.post_count,

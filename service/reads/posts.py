@@ -20,7 +20,7 @@ from service.reads.paging import NEWEST_FIRST, page_of
 from service.reads.people import avatar_key
 from service.reads.statements import Reader, register, register_paged
 from service.reads.views import Page, PhotoView, PostView, RenditionView, UserSummary
-from service.reads.visibility import post_visible_to
+from service.reads.visibility import author_visible_to, post_visible_to
 from service.storage.urls import CONTENT_TYPES, MediaUrls, rendition_key
 
 # How many of the newest posts overall the home timeline looks through before asking each
@@ -261,6 +261,26 @@ POST_READERS = register(
 async def readers(reader: Reader, post_id: int, connected: Sequence[int]) -> set[int]:
     """Which of the ``connected`` follow the post's author and may see it."""
     return {row[0] for row in await reader.rows(POST_READERS, list(connected), post_id)}
+
+
+# Of the readers $1 (those with a live stream open), the followers of user $2 who may see
+# what $2 writes: whom the live hub tells that a post of theirs was deleted (the post is
+# gone by then, so the rule is asked of its author).
+AUTHOR_READERS = register(
+    "author_readers",
+    f"""
+    SELECT f.follower_id
+      FROM follows f
+      JOIN users a ON a.id = f.followed_id
+     WHERE f.followed_id = $2 AND f.follower_id = ANY($1::bigint[])
+       AND {author_visible_to("a", "f.follower_id")}
+    """,
+)
+
+
+async def author_readers(reader: Reader, author_id: int, connected: Sequence[int]) -> set[int]:
+    """Which of the ``connected`` follow the author and may see what they write."""
+    return {row[0] for row in await reader.rows(AUTHOR_READERS, list(connected), author_id)}
 
 
 def _home_first_page(rows: int) -> str:

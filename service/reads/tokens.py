@@ -1,8 +1,11 @@
 """Bearer tokens and the apps they were given to: what a token grants (every bearer
 request asks, through reads.token_cache), an app by its client id (the consent page) or by
-its id (an app's own credentials), and a user's own tokens (the settings pages)."""
+its id (an app's own credentials), a user's own tokens (the settings pages), and which of
+the tokens of open streams still grant anything (the live hub)."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from service import scopes
 from service.reads.statements import Reader, register
@@ -29,6 +32,24 @@ async def token_grant(reader: Reader, token_hash: bytes) -> TokenGrant | None:
     token_id, app_id, scope_text, user_id, *user = row
     user_view = SessionUser(user_id, *user) if user_id is not None else None
     return TokenGrant(token_id, app_id, user_view, frozenset(scope_text.split()))
+
+
+# Of the token hashes $1, those that still grant something: not revoked, and not of a
+# suspended user. The live hub asks it of its open streams' tokens.
+LIVE_TOKENS = register(
+    "live_tokens",
+    f"""
+    SELECT t.token_hash
+      FROM access_tokens t LEFT JOIN users u ON u.id = t.user_id
+     WHERE t.token_hash = ANY($1::bytea[]) AND (t.user_id IS NULL OR {person_visible("u")})
+    """,
+)
+
+
+async def live_tokens(reader: Reader, token_hashes: Collection[bytes]) -> set[bytes]:
+    if not token_hashes:
+        return set()
+    return {bytes(row[0]) for row in await reader.rows(LIVE_TOKENS, list(token_hashes))}
 
 
 def _app_view(row) -> OAuthAppView:

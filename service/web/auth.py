@@ -108,10 +108,21 @@ BEARER_SCHEME = "bearer"
 MAX_TOKEN_CHARS = 256
 
 
+# The query parameter Mastodon's streaming API takes a token in (RFC 6750 §2.3), for the
+# routes that declare it (routes.QUERY_TOKEN_ROUTES): a browser's EventSource cannot send
+# an Authorization header.
+ACCESS_TOKEN_PARAMETER = "access_token"
+
+
 def bearer_token(request: web.Request) -> str | None:
-    """The token of an ``Authorization: Bearer`` header (RFC 6750 §2.1), if one was sent."""
+    """The token of an ``Authorization: Bearer`` header (RFC 6750 §2.1), if one was sent;
+    else, where the route takes one, the ``access_token`` query parameter's."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == BEARER_SCHEME else None
+    if scheme.lower() == BEARER_SCHEME:
+        return token.strip()
+    if request.app[route_scopes_key].takes_query_token(request):
+        return request.query.get(ACCESS_TOKEN_PARAMETER)
+    return None
 
 
 @web.middleware

@@ -22,20 +22,23 @@ class RouteScopes:
     out refuses every token: a new route is closed to apps until someone decides which
     scope it needs. A POST beside a named GET of the same path goes by the GET's name.
     ``client_routes`` authenticate the app itself (its client secret), never a user: they
-    read neither a bearer token nor the session cookie, and need no CSRF token."""
+    read neither a bearer token nor the session cookie, and need no CSRF token.
+    ``query_token_routes`` also take the token as the ``access_token`` query parameter."""
 
     def __init__(
         self,
         required: Mapping[tuple[str, str], Requirement],
         client_routes: Collection[str],
         router: web.UrlDispatcher,
+        query_token_routes: Collection[str] = (),
     ) -> None:
         self._names: dict[str, str] = {}
         for resource in router.resources():
             if resource.name is not None:
                 self._names.setdefault(resource.canonical, resource.name)
         known = set(self._names.values())
-        unknown = sorted(({name for _, name in required} | set(client_routes)) - known)
+        declared = {name for _, name in required} | set(client_routes) | set(query_token_routes)
+        unknown = sorted(declared - known)
         if unknown:
             raise ValueError(f"scopes declared for routes that do not exist: {unknown}")
         for requirement in required.values():
@@ -47,6 +50,7 @@ class RouteScopes:
             for key, value in required.items()
         }
         self._client_routes = frozenset(client_routes)
+        self._query_token_routes = frozenset(query_token_routes)
 
     def route_name(self, request: web.Request) -> str | None:
         resource = request.match_info.route.resource
@@ -62,6 +66,9 @@ class RouteScopes:
 
     def is_client_route(self, request: web.Request) -> bool:
         return self.route_name(request) in self._client_routes
+
+    def takes_query_token(self, request: web.Request) -> bool:
+        return self.route_name(request) in self._query_token_routes
 
     def declared(self) -> dict[tuple[str, str], tuple[str, ...]]:
         return dict(self._required)
