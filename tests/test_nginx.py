@@ -42,6 +42,7 @@ from tests.nginx import (
 from tests.support import CSRF_META, LINK, csrf_for
 from tests.test_deploy import compose
 from tests.test_live import next_event, session_for
+from tests.test_mastodon_streaming import Events, token_for
 
 # No silent skip: without nginx these tests fail and say what to install (make test does).
 assert NGINX.exists(), f"no nginx at {NGINX}: apt-get install nginx"
@@ -403,6 +404,36 @@ async def test_live_events_arrive_through_nginx_within_a_second(stack: Stack, fa
     finally:
         await reader_http.close()
         await author_http.close()
+
+
+async def test_apps_stream_through_nginx_and_their_token_stays_out_of_its_log(
+    stack: Stack, factory, db
+) -> None:
+    base = stack.nginx.base
+    reader, author = await factory.user(), await factory.user()
+    await factory.follow(reader, author)
+    token = await token_for(db, reader, {"read"})
+    query = {"stream": "user", "access_token": token}
+    async with browser() as http, http.get(f"{base}/api/v1/streaming", params=query) as stream:
+        assert stream.status == 200
+        assert stream.headers["Content-Type"].startswith("text/event-stream")
+        assert await asyncio.wait_for(stream.content.readline(), LOG_WAIT_SECONDS) == b":)\n"
+        started = time.monotonic()
+        await factory.post(author, "streamed through nginx")
+        name, data = await Events(stream).next(EVENT_WITHIN_SECONDS)
+        assert name == "update" and "streamed through nginx" in data
+        assert time.monotonic() - started < EVENT_WITHIN_SECONDS
+    # nginx logs the stream once it is closed.
+    deadline = time.monotonic() + LOG_WAIT_SECONDS
+    while not (
+        logged := [e for e in stack.nginx.access_log() if e["uri"].startswith("/api/v1/streaming")]
+    ):
+        assert time.monotonic() < deadline, "the stream was not logged"
+        await asyncio.sleep(0.05)
+    assert [entry["uri"] for entry in logged] == [
+        "/api/v1/streaming?stream=user&access_token=[filtered]"
+    ]
+    assert token not in (stack.nginx.prefix / "access.log").read_text()
 
 
 async def test_nginx_refuses_an_oversized_upload_before_the_app_sees_it(stack: Stack) -> None:
