@@ -68,6 +68,8 @@ class User(Base):
     email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set by an admin: the account cannot log in and is seen by nobody (reads/visibility.py).
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Why, as the moderator wrote it for the account's owner: shown when they try to log in.
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _now_column()
     # Kept in step with the rows they count, in the same transaction as each change.
     post_count: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -77,6 +79,7 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("role IN ('user', 'moderator', 'admin')", name="role"),
         CheckConstraint("username ~ '^[A-Za-z0-9_]{3,30}$'", name="username_format"),
+        CheckConstraint("char_length(suspension_reason) <= 1000", name="suspension_reason_length"),
         # Usernames and emails are unique regardless of case: "Ann" and "ann" are one person.
         Index("uq_users_username_lower", func.lower(text("username")), unique=True),
         Index("uq_users_email_lower", func.lower(text("email")), unique=True),
@@ -555,3 +558,87 @@ class MediaOriginal(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (PrimaryKeyConstraint("job_id", "part"),)
+
+
+REPORT_KINDS = ("post", "comment", "account")
+REPORT_CATEGORIES = ("spam", "harassment", "illegal", "sensitive", "other")
+REPORT_RESOLUTIONS = ("dismissed", "content_deleted", "account_suspended")
+MODERATION_ACTIONS = ("dismiss", "delete_content", "suspend", "unsuspend", "reopen")
+# A reporter's comment, a suspension's reason, a decision's note: a few paragraphs at most.
+MAX_MODERATION_TEXT_CHARS = 1000
+
+
+def _set_null(table: str, index: bool = True) -> Mapped[int | None]:
+    return mapped_column(ForeignKey(f"{table}.id", ondelete="SET NULL"), index=index)
+
+
+class Report(Base):
+    """Someone's report of a post, a comment or an account, with a copy of what it showed
+    then (``username``, ``body``, ``photo_keys``): a later edit or deletion takes no evidence
+    away. Open while ``resolution`` is NULL; links to what is gone are NULL."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    reporter_id: Mapped[int | None] = _set_null("users", index=False)
+    kind: Mapped[str] = mapped_column(String(16))
+    # The account reported, or the author of the post or comment.
+    account_id: Mapped[int | None] = _set_null("users")
+    post_id: Mapped[int | None] = _set_null("posts")
+    comment_id: Mapped[int | None] = _set_null("comments")
+    category: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, server_default="")
+    username: Mapped[str] = mapped_column(String(30))
+    body: Mapped[str] = mapped_column(Text, server_default="")
+    photo_keys: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    created_at: Mapped[datetime] = _now_column()
+    resolution: Mapped[str | None] = mapped_column(String(24))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[int | None] = _set_null("users")
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('post', 'comment', 'account')", name="kind"),
+        CheckConstraint(
+            "category IN ('spam', 'harassment', 'illegal', 'sensitive', 'other')",
+            name="category",
+        ),
+        CheckConstraint("char_length(comment) <= 1000", name="comment_length"),
+        CheckConstraint(
+            "resolution IN ('dismissed', 'content_deleted', 'account_suspended')",
+            name="resolution",
+        ),
+        CheckConstraint("(resolution IS NULL) = (resolved_at IS NULL)", name="resolved"),
+        # The queue, oldest first, and the count moderators see: the open few alone.
+        Index("ix_reports_open", "created_at", "id", postgresql_where=text("resolution IS NULL")),
+        # A reporter's own reports, newest first.
+        Index(
+            "ix_reports_reporter_recent", "reporter_id", text("created_at DESC"), text("id DESC")
+        ),
+    )
+
+
+class ModerationAction(Base):
+    """The audit log: one row per moderator decision (or command-line suspension, with no
+    moderator), never changed afterwards. ``username`` is the account's name then."""
+
+    __tablename__ = "moderation_actions"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    moderator_id: Mapped[int | None] = _set_null("users")
+    # Their name then, kept when their account goes; NULL for the command line.
+    moderator_username: Mapped[str | None] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(24))
+    report_id: Mapped[int | None] = _set_null("reports")
+    account_id: Mapped[int | None] = _set_null("users")
+    username: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint(
+            "action IN ('dismiss', 'delete_content', 'suspend', 'unsuspend', 'reopen')",
+            name="action",
+        ),
+        CheckConstraint("char_length(reason) <= 1000", name="reason_length"),
+        Index("ix_moderation_actions_recent", text("created_at DESC"), text("id DESC")),
+    )

@@ -229,15 +229,24 @@ async def set_role(session: AsyncSession, user_id: int, role: str) -> None:
     await session.execute(update(User).where(User.id == user_id).values(role=role))
 
 
-async def suspend(session: AsyncSession, user_id: int) -> datetime | None:
+async def suspend(session: AsyncSession, user_id: int, reason: str = "") -> datetime | None:
     """Suspend the account and end its sessions (their live streams close with them); when
-    it was suspended already, since when, and nothing changes."""
+    it was suspended already, since when, and nothing changes but the reason, when one is
+    given. ``reason`` is shown to the account's owner when they try to log in."""
     since = await session.scalar(
         select(User.suspended_at).where(User.id == user_id).with_for_update()
     )
     if since is not None:
+        if reason:
+            await session.execute(
+                update(User).where(User.id == user_id).values(suspension_reason=reason)
+            )
         return since
-    await session.execute(update(User).where(User.id == user_id).values(suspended_at=func.now()))
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(suspended_at=func.now(), suspension_reason=reason or None)
+    )
     await session.execute(delete(AuthSession).where(AuthSession.user_id == user_id))
     return None
 
@@ -247,7 +256,7 @@ async def unsuspend(session: AsyncSession, user_id: int) -> bool:
     lifted = await session.scalar(
         update(User)
         .where(User.id == user_id, User.suspended_at.is_not(None))
-        .values(suspended_at=None)
+        .values(suspended_at=None, suspension_reason=None)
         .returning(User.id)
     )
     return lifted is not None

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import events
-from service.models import MAX_POST_BODY_CHARS, Photo, Post, User
+from service.models import MAX_POST_BODY_CHARS, Photo, Post, Report, User
 from service.storage import queue
 from service.text import text_error, trim
 
@@ -132,8 +132,15 @@ async def delete_as(
 
 async def delete_post(session: AsyncSession, post_id: int) -> bool:
     """Delete the post; its stored photos are deleted by jobs recorded here, so they go
-    even if storage is down right now."""
+    even if storage is down right now. Photos a report keeps as evidence stay stored
+    (domain/reports.py); the storage sweep counts them as owned."""
     prefixes = list(await session.scalars(select(Photo.key_prefix).where(Photo.post_id == post_id)))
+    # Read before the post goes: its deletion sets the reports' post_id to NULL.
+    kept = set(
+        await session.scalars(
+            select(func.unnest(Report.photo_keys)).where(Report.post_id == post_id)
+        )
+    )
     deleted = (
         await session.execute(
             delete(Post)
@@ -144,7 +151,8 @@ async def delete_post(session: AsyncSession, post_id: int) -> bool:
     if deleted is None:
         return False
     for prefix in prefixes:
-        await queue.enqueue_delete(session, prefix)
+        if not any(key.startswith(prefix + "/") for key in kept):
+            await queue.enqueue_delete(session, prefix)
     author_id, published_at, status_id = deleted
     if published_at is not None:
         await session.execute(

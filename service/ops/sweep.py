@@ -20,12 +20,14 @@ PHOTO_RENDITIONS = ("display", "thumb")
 AVATAR_RENDITIONS = tuple(str(edge) for edge in AVATAR_EDGES_PX)
 
 # Every prefix something still owns: a photo or avatar row, an avatar upload in progress,
-# or a job not finished (a photo job about to record, a delete job about to delete).
+# a job not finished (a photo job about to record, a delete job about to delete), or a
+# report that keeps the photos of a deleted post as evidence.
 _OWNED_PREFIXES = """
     SELECT key_prefix FROM photos
     UNION SELECT key_prefix FROM avatars WHERE key_prefix IS NOT NULL
     UNION SELECT pending_prefix FROM avatars WHERE pending_prefix IS NOT NULL
     UNION SELECT key_prefix FROM media_jobs WHERE done_at IS NULL AND failed_at IS NULL
+    UNION SELECT regexp_replace(k.key, '/[^/]*$', '') FROM reports r, unnest(r.photo_keys) k(key)
 """
 # The objects each finished row says exist (with PHOTO_RENDITIONS or AVATAR_RENDITIONS,
 # and a photo's widths: see expected_of).
