@@ -17,6 +17,7 @@ from service import observability, scopes
 from service.api import comments as api_comments
 from service.api import notifications as api_notifications
 from service.api import posts as api_posts
+from service.api import reports as api_reports
 from service.api import stream as api_stream
 from service.api import timelines as api_timelines
 from service.api import users as api_users
@@ -26,6 +27,7 @@ from service.mastodon import defaults as mastodon_defaults
 from service.mastodon import instance as mastodon_instance
 from service.mastodon import media as mastodon_media
 from service.mastodon import notifications as mastodon_notifications
+from service.mastodon import reports as mastodon_reports
 from service.mastodon import statuses as mastodon_statuses
 from service.mastodon import streaming as mastodon_streaming
 from service.mastodon import timelines as mastodon_timelines
@@ -43,8 +45,10 @@ from service.views import (
     home,
     identicons,
     media,
+    moderation,
     notifications,
     posts,
+    reports,
     settings,
     tokens,
     users,
@@ -87,6 +91,7 @@ PAGES = [
     web.post("/settings/tokens/{id}/revoke", tokens.revoke_token, name="settings_token_revoke"),
     web.get("/settings/blocks", settings.blocked_accounts, name="settings_blocks"),
     web.get("/settings/mutes", settings.muted_accounts, name="settings_mutes"),
+    web.get("/settings/reports", reports.own_reports, name="settings_reports"),
     # People.
     web.get("/@{username}", users.profile, name="profile"),
     web.get("/@{username}/followers", users.followers, name="followers"),
@@ -98,6 +103,8 @@ PAGES = [
     web.post("/@{username}/mute", users.mute, name="mute"),
     web.post("/@{username}/unmute", users.unmute, name="unmute"),
     web.post("/@{username}/remove_follower", users.remove_from_followers, name="remove_follower"),
+    web.get("/@{username}/report", reports.report_account_form, name="report_account"),
+    web.post("/@{username}/report", reports.report_account),
     web.get("/identicons/{digest:[0-9a-f]{16}}.svg", identicons.identicon, name="identicon"),
     # Posts, their likes and comments.
     web.post("/posts", posts.create, name="create_post"),
@@ -106,7 +113,11 @@ PAGES = [
     web.post("/p/{id}/like", posts.like, name="like"),
     web.post("/p/{id}/unlike", posts.unlike, name="unlike"),
     web.post("/p/{id}/comments", posts.comment, name="comment"),
+    web.get("/p/{id}/report", reports.report_post_form, name="report_post"),
+    web.post("/p/{id}/report", reports.report_post),
     web.post("/comments/{id}/delete", comments.remove_comment, name="delete_comment"),
+    web.get("/comments/{id}/report", reports.report_comment_form, name="report_comment"),
+    web.post("/comments/{id}/report", reports.report_comment),
     web.get("/notifications", notifications.notifications_page, name="notifications"),
     web.post("/notifications/read", notifications.read_all, name="notifications_read"),
     # The cards of given posts, for the live "new posts" banner.
@@ -114,6 +125,15 @@ PAGES = [
     # Administration.
     web.get("/admin/users", admin.users, name="admin_users"),
     web.post("/admin/users/{username}/role", admin.set_role, name="admin_set_role"),
+    # Moderation: the queue of open reports, a report and the decisions on it, the audit log.
+    web.get("/admin/reports", moderation.queue, name="admin_reports"),
+    web.get("/admin/reports/{id}", moderation.report, name="admin_report"),
+    web.post(
+        "/admin/reports/{id}/{action:dismiss|delete|suspend|unsuspend|reopen}",
+        moderation.decide,
+        name="admin_report_action",
+    ),
+    web.get("/admin/audit", moderation.audit_log, name="admin_audit"),
 ]
 
 API = [
@@ -157,6 +177,7 @@ API = [
         name="api_notifications_read",
     ),
     web.get("/api/snapline/v1/stream", api_stream.stream, name="api_stream"),
+    web.post("/api/snapline/v1/reports", api_reports.create, name="api_reports"),
 ]
 
 # The Mastodon client API (docs/api.md): every route named mastodon_*, which gives it
@@ -292,6 +313,8 @@ MASTODON = [
         name="mastodon_streaming_user_notification",
     ),
     web.get("/api/v1/streaming", mastodon_streaming.by_name, name="mastodon_streaming"),
+    # Reports to the moderators: an account, with any of its statuses.
+    web.post("/api/v1/reports", mastodon_reports.create, name="mastodon_reports"),
     # What apps ask for at start, for features Snapline does not have: empty answers.
     web.get("/api/v1/preferences", mastodon_defaults.preferences, name="mastodon_preferences"),
     web.get("/api/v1/markers", mastodon_defaults.markers, name="mastodon_markers"),
@@ -355,6 +378,7 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("POST", "api_remove_follower"): "write:follows",
     ("GET", "api_notifications"): "read:notifications",
     ("POST", "api_notifications_read"): "write:notifications",
+    ("POST", "api_reports"): "write:reports",
     ("GET", "oauth_app_verify"): scopes.ANY_TOKEN,
     ("GET", "oauth_metadata"): scopes.ANY_TOKEN,
     # The Mastodon client API, with the scopes Mastodon's documentation gives each call.
@@ -404,6 +428,7 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("GET", "mastodon_streaming_user"): "read:statuses",
     ("GET", "mastodon_streaming_user_notification"): "read:notifications",
     ("GET", "mastodon_streaming"): ("read:statuses", "read:notifications"),
+    ("POST", "mastodon_reports"): "write:reports",
     ("GET", "mastodon_preferences"): "read:accounts",
     ("GET", "mastodon_markers"): "read:statuses",
     ("GET", "mastodon_filters_v1"): "read:filters",

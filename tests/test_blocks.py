@@ -132,6 +132,18 @@ ROUTES: dict[str, Asks] = {
     "mastodon_status_favourited_by": lambda b: [
         Ask(f"/api/v1/statuses/{b.third_status_id}/favourited_by", named=(MUTED,))
     ],
+    "report_post": lambda b: [
+        *(Ask(f"/p/{b.posts[role]}/report", 404) for role in (BLOCKER, BLOCKED, MUTED)),
+        Ask(f"/p/{b.third_post}/report"),
+        Ask(f"/p/{b.viewer_post}/report", 422),
+    ],
+    "report_comment": lambda b: [
+        *(Ask(f"/comments/{b.comments[role]}/report", 404) for role in (BLOCKER, BLOCKED, MUTED)),
+        *(Ask(f"/comments/{b.viewer_comments[r]}/report", 404) for r in (BLOCKER, BLOCKED, MUTED)),
+        Ask(f"/comments/{b.comments[EXPIRED]}/report"),
+    ],
+    "report_account": _each_person(lambda b, role: f"/@{b.people[role].username}/report"),
+    "settings_reports": _one("/settings/reports"),
     "mastodon_blocks": _one("/api/v1/blocks", (BLOCKED,)),
     "mastodon_mutes": _one("/api/v1/mutes", (MUTED,)),
 }
@@ -141,7 +153,8 @@ ROUTES: dict[str, Asks] = {
 CHECKED_BY_ID = {"mastodon_notification"}
 # GET routes that show nothing of other people: files and probes, forms, the viewer's own
 # account and settings, the instance, what apps ask for at start, the admin's list of
-# accounts (every account, on purpose), one's own uploads (mastodon_media), the live
+# accounts and the moderators' reports and audit log (every account, on purpose: the viewer
+# here is no moderator and is refused them), one's own uploads (mastodon_media), the live
 # stream (its post events are checked below, its notification events carry the count the
 # badge statements give), and the Mastodon streams (for bearer tokens only: what they tell
 # a blocked or muting reader is checked in tests/test_mastodon_streaming.py).
@@ -157,6 +170,7 @@ NOTHING_OF_OTHERS = {
     "mastodon_trends_tags", "mastodon_trends_statuses", "mastodon_trends_links",
     "mastodon_media", "mastodon_streaming", "mastodon_streaming_user",
     "mastodon_streaming_user_notification", "mastodon_streaming_health",
+    "admin_reports", "admin_report", "admin_audit",
 }  # fmt: skip
 
 

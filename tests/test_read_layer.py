@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import text
 
 from service.cursor import MAX_ID
-from service.domain import accounts, blocks, oauth
+from service.domain import accounts, blocks, oauth, reports
 from service.keys import read_pool_key
 from service.reads import statements
 from service.reads.paging import NEWEST_FIRST, OLDEST_FIRST
@@ -277,6 +277,11 @@ async def test_only_registered_statements_reach_the_read_pool(
             text("SELECT id FROM notifications WHERE user_id = :id"), {"id": admin.id}
         )
         upload = await _unattached_photo(session, admin.id)
+        report_id = await reports.file_report(session, admin.id, "post", world.shown_post, "spam")
+        await reports.decide(session, report_id, admin.id, "dismiss")
+        reader_comment = await session.scalar(
+            text("SELECT id FROM comments WHERE post_id = :id"), {"id": world.shown_post}
+        )
     await login(client, admin)
     registered = await client.post("/api/v1/apps", data={"client_name": "app"})
     client_id = (await registered.json())["client_id"]
@@ -333,6 +338,13 @@ async def test_only_registered_statements_reach_the_read_pool(
         "mastodon_mutes": "/api/v1/mutes",
         "settings_tokens": "/settings/tokens",
         "oauth_authorize": f"/oauth/authorize?response_type=code&client_id={client_id}",
+        "report_post": f"/p/{world.shown_post}/report",
+        "report_comment": f"/comments/{reader_comment}/report",
+        "report_account": f"/@{username}/report",
+        "settings_reports": "/settings/reports",
+        "admin_reports": "/admin/reports",
+        "admin_report": f"/admin/reports/{report_id}",
+        "admin_audit": "/admin/audit",
     }
     # What Mastodon apps ask for at start, answered without reading anything but the user.
     asked |= STARTUP_ENDPOINTS
@@ -516,16 +528,25 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
 }
 
 
+# Families that show suspended people on purpose: the admin's list of accounts, the
+# moderators' reports and audit log (they decide about the suspended, and lift
+# suspensions), and a reporter's own reports (what they reported, whatever became of it).
+SHOW_THE_SUSPENDED = {
+    "accounts", "report_queue", "report", "reports_about", "open_report_count",
+    "report_history", "audit_log", "own_reports",
+}  # fmt: skip
+
+
 async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
     suspension, database_url
 ):
     every = statements.every_statement(SAMPLE_ROWS)
-    assert {_family(s) for s in every} - {"accounts"} == set(SUSPENSION_CASES)
+    assert {_family(s) for s in every} - SHOW_THE_SUSPENDED == set(SUSPENSION_CASES)
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         await connection.execute("SET plan_cache_mode = force_generic_plan")
         for statement in every:
-            if _family(statement) == "accounts":
+            if _family(statement) in SHOW_THE_SUSPENDED:
                 continue
             rows = await connection.fetch(
                 statement.sql, *SUSPENSION_CASES[_family(statement)](suspension)
@@ -663,6 +684,14 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
     "own_tokens": (lambda b: [(b.viewer.id,)], None),
     "oauth_app": (lambda b: [("no-such-client",)], None),
     "oauth_app_by_id": (lambda b: [(0,)], None),
+    # Reports: for moderators, who see every account on purpose, and the viewer's own.
+    "report_queue": (lambda b: [()], None),
+    "report": (lambda b: [(0,)], None),
+    "reports_about": (lambda b: [(b.viewer.id, 0)], None),
+    "open_report_count": (lambda b: [()], None),
+    "report_history": (lambda b: [(0,)], None),
+    "audit_log": (lambda b: [START_ROWS], None),
+    "own_reports": (lambda b: [(b.viewer.id, *START_ROWS)], None),
 }
 
 

@@ -319,6 +319,62 @@ class AccountView:
         return Position(self.created_at, self.id)
 
 
+@dataclasses.dataclass(frozen=True)
+class ReportView:
+    """A report as moderators see it: the copy of what was reported, who reported it, and
+    the decision. ``post_id``, ``comment_id`` and ``account_id`` are None once those are
+    gone; for a comment, ``post_id`` is the post it is under."""
+
+    id: int
+    kind: str
+    category: str
+    comment: str
+    username: str
+    body: str
+    photo_keys: tuple[str, ...]
+    created_at: datetime
+    account_id: int | None
+    post_id: int | None
+    comment_id: int | None
+    resolution: str | None
+    resolved_at: datetime | None
+    reporter: str | None  # their username; None once their account is gone
+    resolver: str | None
+    account_suspended: bool
+    suspension_reason: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolution is None
+
+    @property
+    def content_exists(self) -> bool:
+        return (self.comment_id if self.kind == "comment" else self.post_id) is not None
+
+    @property
+    def position(self) -> Position:
+        return Position(self.created_at, self.id)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModerationEntry:
+    """A line of the audit log. ``moderator`` is their username then, None for the
+    command line."""
+
+    id: int
+    created_at: datetime
+    moderator: str | None
+    action: str
+    username: str
+    account_id: int | None
+    report_id: int | None
+    reason: str
+
+    @property
+    def position(self) -> Position:
+        return Position(self.created_at, self.id)
+
+
 Item = TypeVar("Item")
 
 

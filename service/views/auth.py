@@ -152,9 +152,12 @@ async def login(request: web.Request) -> web.Response:
     # The right password is no guess: the limits count failures only.
     await refund_attempt(request, attempt)
     if user.suspended_at is not None:
-        return await render(
-            request, "auth/login.html", {"form": keep, "errors": {"login": SUSPENDED}}, 403
-        )
+        context = {
+            "form": keep,
+            "errors": {"login": SUSPENDED},
+            "suspension_reason": user.suspension_reason,
+        }
+        return await render(request, "auth/login.html", context, 403)
     if passwords.needs_rehash(user.password_hash):
         new_hash = await passwords.hash(password)
         async with request.app[sessionmaker_key].begin() as db:

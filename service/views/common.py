@@ -12,7 +12,7 @@ from service.domain import ratelimit
 from service.domain import sessions as auth_sessions
 from service.keys import session_cache_key, sessionmaker_key, settings_key
 from service.models import User
-from service.reads import notifications
+from service.reads import notifications, reports
 from service.reads.views import SessionUser
 from service.security import token_hash
 from service.web import templating
@@ -40,11 +40,17 @@ async def render(
     if fragment is not None and templating.wants_fragment(request):
         return await templating.render_fragment(request, fragment, context, status)
     viewer = current_user(request)
+    open_reports = 0
     if viewer is None:
         unread = 0
-    elif unread is None:
+    elif unread is None or viewer.is_moderator:
         async with reading(request) as reader:
-            unread = await notifications.unread_count(reader, viewer.id)
+            if unread is None:
+                unread = await notifications.unread_count(reader, viewer.id)
+            # Moderators see how many reports wait for them on every page.
+            if viewer.is_moderator:
+                open_reports = await reports.open_count(reader)
+    context = {**(context or {}), "open_reports": open_reports}
     response = await templating.render(request, template, context, status, unread)
     if fragment is not None:
         # The same URL answers a fragment too: no cache may hand one for the other.

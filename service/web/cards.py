@@ -70,10 +70,11 @@ class _Paths(NamedTuple):
     like: _Path
     unlike: _Path
     delete: _Path
+    report: _Path
 
     @classmethod
     def of(cls, urls: RouteUrls) -> _Paths:
-        names = ("post", "profile", "like", "unlike", "delete_post")
+        names = ("post", "profile", "like", "unlike", "delete_post", "report_post")
         return cls(*(_Path.of(urls, name) for name in names))
 
 
@@ -263,6 +264,11 @@ def _card(
     parts.append(
         f'    <a class="post-stat" href="{post_url}#comments">{post.comment_count} {comments}</a>\n'
     )
+    if viewer is not None and viewer.id != author.id and published:
+        parts.append(
+            f'    <a class="post-stat post-report" href="{paths.report.to(post.id)}">Report'
+            f'<span class="visually-hidden"> post {post.id}</span></a>\n'
+        )
     if viewer is not None and (viewer.id == author.id or viewer.is_moderator):
         parts.append(_delete_form(paths, post, token))
     parts.append("  </footer>\n</article>\n")

@@ -1,0 +1,121 @@
+"""/admin/reports and /admin/audit: the moderation queue, a report and the decisions on it
+(moderators and admins), and the audit log of every decision (admins)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.domain import reports as commands
+from service.domain.reports import CATEGORY_LABELS
+from service.keys import sessionmaker_key
+from service.models import MAX_MODERATION_TEXT_CHARS
+from service.reads import reports
+from service.reads.views import ReportView, SessionUser
+from service.views.admin import require_admin
+from service.views.common import redirect, render
+from service.web.auth import require_user
+from service.web.flash import flash
+from service.web.forms import read_form
+from service.web.paging import page_request
+from service.web.params import path_id
+from service.web.problems import Problem
+from service.web.resources import media_urls, reading
+from service.web.urls import url_for
+
+# The decisions, by the last part of their URL: the domain's action and what the moderator
+# is told once it is taken.
+ACTIONS = {
+    "dismiss": ("dismiss", "Report dismissed."),
+    "delete": ("delete_content", "Deleted; the reports about it are resolved."),
+    "suspend": ("suspend", "Account suspended; the reports about it are resolved."),
+    "unsuspend": ("unsuspend", "Suspension lifted."),
+    "reopen": ("reopen", "Report reopened."),
+}
+NO_REPORT = "There is no such report."
+
+
+def require_moderator(request: web.Request) -> SessionUser:
+    user = require_user(request)
+    if not user.is_moderator:
+        raise Problem(403, "Only moderators can do that.")
+    return user
+
+
+def _groups(open_reports: list[ReportView]) -> list[list[ReportView]]:
+    """The reports by the account they are about, each group where its oldest report
+    stands (the reports come oldest first)."""
+    groups: dict[object, list[ReportView]] = {}
+    for report in open_reports:
+        key = report.account_id if report.account_id is not None else ("gone", report.username)
+        groups.setdefault(key, []).append(report)
+    return list(groups.values())
+
+
+async def queue(request: web.Request) -> web.Response:
+    require_moderator(request)
+    async with reading(request) as reader:
+        open_reports, more = await reports.queue(reader)
+    context = {"groups": _groups(open_reports), "more": more, "categories": CATEGORY_LABELS}
+    return await render(request, "admin/reports.html", context)
+
+
+def _report_id(request: web.Request) -> int:
+    return path_id(request, NO_REPORT)
+
+
+async def _report_page(
+    request: web.Request, report_id: int, error: str | None = None, reason: str = ""
+) -> web.Response:
+    async with reading(request) as reader:
+        found = await reports.report(reader, report_id)
+        if found is None:
+            raise Problem(404, NO_REPORT)
+        related = []
+        if found.account_id is not None:
+            related = await reports.about_account(reader, found.account_id, found.id)
+        history = await reports.history(reader, found.id)
+    photo_urls = [media_urls(request)(key) for key in found.photo_keys]
+    context = {
+        "report": found,
+        "related": related,
+        "history": history,
+        "photo_urls": photo_urls,
+        "categories": CATEGORY_LABELS,
+        "max_reason": MAX_MODERATION_TEXT_CHARS,
+        "error": error,
+        "reason": reason,
+    }
+    return await render(request, "admin/report.html", context, 422 if error else 200)
+
+
+async def report(request: web.Request) -> web.Response:
+    require_moderator(request)
+    return await _report_page(request, _report_id(request))
+
+
+async def decide(request: web.Request) -> web.Response:
+    moderator = require_moderator(request)
+    report_id = _report_id(request)
+    action, done = ACTIONS[request.match_info["action"]]
+    reason = (await read_form(request)).get("reason", "")
+    async with request.app[sessionmaker_key].begin() as db:
+        try:
+            await commands.decide(db, report_id, moderator.id, action, reason)
+        except commands.ReportNotFound as error:
+            raise Problem(404, NO_REPORT) from error
+        except commands.DecisionRefused as error:
+            refused = str(error)
+        else:
+            refused = None
+    if refused is not None:
+        return await _report_page(request, report_id, refused, reason)
+    await flash(request, done, "success")
+    raise redirect(url_for(request, "admin_report", id=str(report_id)))
+
+
+async def audit_log(request: web.Request) -> web.Response:
+    require_admin(request)
+    after, limit = page_request(request)
+    async with reading(request) as reader:
+        page = await reports.audit_log(reader, after, limit)
+    return await render(request, "admin/audit.html", {"page": page})
