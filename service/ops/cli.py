@@ -151,7 +151,7 @@ async def users_suspend(settings: Settings, args: argparse.Namespace) -> int:
     from service.ops import users
 
     async with sessions(settings.database.url) as sessionmaker:
-        since = await users.suspend(sessionmaker, args.username)
+        since = await users.suspend(sessionmaker, args.username, args.reason)
     if since is None:
         print(f"{args.username} is suspended: logged out everywhere, and hidden from everyone.")
     else:
@@ -400,6 +400,9 @@ def add_admin_commands(
         "log the account out everywhere and hide it and all it wrote until unsuspended",
     )  # fmt: skip
     shown.add_argument("username")
+    shown.add_argument(
+        "--reason", default="", help="why, shown to the account's owner when they try to log in"
+    )
     shown = command(group, "users unsuspend", "unsuspend", users_unsuspend, "lift a suspension")
     shown.add_argument("username")
     shown = command(

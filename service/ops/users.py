@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.domain import accounts, admin, removal
+from service.domain import accounts, admin, removal, reports
 from service.models import AuthSession, Comment, Like, MediaJob, OutboxMail, Photo, Post, User
-from service.ops.database import NotFound
+from service.ops.database import NotFound, Refused
+from service.text import trim
 
 if TYPE_CHECKING:
     from service.storage.backends import Storage
@@ -89,6 +90,7 @@ async def show_user(sessionmaker: async_sessionmaker, username: str) -> dict[str
         "display_name": user.display_name,
         "confirmed_at": _stamp(user.email_confirmed_at),
         "suspended_at": _stamp(user.suspended_at),
+        "suspension_reason": user.suspension_reason,
         "followers": user.followers_count,
         "following": user.following_count,
         "comments": comments,
@@ -119,16 +121,31 @@ async def set_role(sessionmaker: async_sessionmaker, username: str, role: str) -
     return before
 
 
-async def suspend(sessionmaker: async_sessionmaker, username: str) -> datetime | None:
-    """Suspend the account; when it had been suspended already, since when, else None."""
+async def suspend(
+    sessionmaker: async_sessionmaker, username: str, reason: str = ""
+) -> datetime | None:
+    """Suspend the account, with the reason its owner is shown when they try to log in (a
+    new reason replaces the old one of an account suspended already); when it had been
+    suspended already, since when, else None. Written to the audit log."""
+    reason = trim(reason)
+    if message := reports.moderation_text_error(reason, "The reason"):
+        raise Refused(message)
     async with sessionmaker.begin() as session:
-        return await accounts.suspend(session, (await _user(session, username)).id)
+        user = await _user(session, username)
+        since = await accounts.suspend(session, user.id, reason)
+        if since is None or reason:
+            await reports.record_action(session, None, "suspend", user.id, user.username, reason)
+    return since
 
 
 async def unsuspend(sessionmaker: async_sessionmaker, username: str) -> bool:
-    """Lift the suspension; False when there was none."""
+    """Lift the suspension; False when there was none. Written to the audit log."""
     async with sessionmaker.begin() as session:
-        return await accounts.unsuspend(session, (await _user(session, username)).id)
+        user = await _user(session, username)
+        lifted = await accounts.unsuspend(session, user.id)
+        if lifted:
+            await reports.record_action(session, None, "unsuspend", user.id, user.username)
+    return lifted
 
 
 async def delete(sessionmaker: async_sessionmaker, username: str) -> removal.Removed:
