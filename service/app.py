@@ -36,7 +36,7 @@ from service.web.headers import hide_server_software, security_headers
 from service.web.readable import readable_headers_middleware
 from service.web.static import static_files_middleware
 from service.web.templating import setup_templates
-from service.workers import mail
+from service.workers import accounts, mail
 from service.workers.liveness import liveness_ctx
 from service.workers.media import context as media_context
 
@@ -131,6 +131,10 @@ def create_app(settings: Settings) -> web.Application:
             logged(
                 "media worker stopped; unfinished photo jobs handed back",
                 media_context.media_worker_ctx,
+            ),
+            logged(
+                "account worker stopped; unfinished archives and removals handed back",
+                accounts.account_worker_ctx,
             ),
         ]
     )

@@ -1,5 +1,6 @@
 """Periodic deletion of rows that only expire: sessions, email tokens, rate-limit windows,
-idempotency keys, uploads never attached to a post, mutes that have ended."""
+idempotency keys, uploads never attached to a post, mutes that have ended; and of archives
+past their time (their stored files, through durable delete jobs)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,17 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from service.domain import accounts, blocks, idempotency, oauth, posts, ratelimit, sessions
-from service.keys import scheduler_key, sessionmaker_key
+from service.domain import (
+    accounts,
+    blocks,
+    exports,
+    idempotency,
+    oauth,
+    posts,
+    ratelimit,
+    sessions,
+)
+from service.keys import media_worker_key, scheduler_key, sessionmaker_key
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +40,9 @@ async def sweep(app: web.Application) -> None:
         await idempotency.forget_expired(db)
         await posts.forget_unattached_media(db, posts.UNATTACHED_MEDIA_LIFETIME)
         await blocks.forget_expired_mutes(db)
+        removed_archives = await exports.remove_expired(db)
+    if removed_archives and media_worker_key in app:
+        app[media_worker_key].wake()
 
 
 async def _loop(app: web.Application, stop: asyncio.Event) -> None:

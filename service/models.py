@@ -70,6 +70,9 @@ class User(Base):
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Why, as the moderator wrote it for the account's owner: shown when they try to log in.
     suspension_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when the owner asked to delete the account: when its removal job runs. Until
+    # then the account is hidden as a suspended one is, and logging in cancels it.
+    deletion_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now_column()
     # Kept in step with the rows they count, in the same transaction as each change.
     post_count: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -83,7 +86,12 @@ class User(Base):
         # Usernames and emails are unique regardless of case: "Ann" and "ann" are one person.
         Index("uq_users_username_lower", func.lower(text("username")), unique=True),
         Index("uq_users_email_lower", func.lower(text("email")), unique=True),
-        Index("ix_users_suspended", "id", postgresql_where=text("suspended_at IS NOT NULL")),
+        # The accounts hidden from everyone (reads/visibility.py): suspended or leaving.
+        Index(
+            "ix_users_hidden",
+            "id",
+            postgresql_where=text("suspended_at IS NOT NULL OR deletion_due_at IS NOT NULL"),
+        ),
     )
 
     @property
@@ -617,6 +625,49 @@ class Report(Base):
     )
 
 
+class RetiredUsername(Base):
+    """The name of a deleted account: nobody may take it again (a trigger on ``users``
+    refuses it), so nobody can pass for the person who left."""
+
+    __tablename__ = "retired_usernames"
+
+    username_lower: Mapped[str] = mapped_column(String(30), primary_key=True)
+    retired_at: Mapped[datetime] = _now_column()
+
+
+class Export(Base):
+    """An archive of an account asked for by its owner: built by an account job, stored
+    under ``key_prefix``, downloadable by its owner until ``expires_at``, then removed from
+    storage by housekeeping (``removed_at``); the row stays so the link answers 410."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key_prefix: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = _now_column()
+    ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_exports_user_id", "user_id", text("created_at DESC")),
+        Index(
+            "uq_exports_pending",
+            "user_id",
+            unique=True,
+            postgresql_where=text("ready_at IS NULL AND failed_at IS NULL"),
+        ),
+        Index(
+            "ix_exports_expiring",
+            "expires_at",
+            postgresql_where=text("removed_at IS NULL AND expires_at IS NOT NULL"),
+        ),
+    )
+
+
 class ModerationAction(Base):
     """The audit log: one row per moderator decision (or command-line suspension, with no
     moderator), never changed afterwards. ``username`` is the account's name then."""
@@ -641,4 +692,40 @@ class ModerationAction(Base):
         ),
         CheckConstraint("char_length(reason) <= 1000", name="reason_length"),
         Index("ix_moderation_actions_recent", text("created_at DESC"), text("id DESC")),
+    )
+
+
+ACCOUNT_JOB_KINDS = ("export", "removal")
+
+
+class AccountJob(Base):
+    """Durable work on a whole account, on the polling worker as media jobs are: build an
+    archive, or delete the account once its grace period is over (``next_attempt_at`` is
+    then the end of the grace period). A removal job has no foreign key to its account: it
+    deletes that account, and its own row with it."""
+
+    __tablename__ = "account_jobs"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    export_id: Mapped[int | None] = mapped_column(
+        ForeignKey("exports.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = _now_column()
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = _now_column()
+    claimed_by: Mapped[int | None] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('export', 'removal')", name="kind"),
+        Index(
+            "ix_account_jobs_pending",
+            "next_attempt_at",
+            postgresql_where=text("done_at IS NULL AND failed_at IS NULL"),
+        ),
     )

@@ -60,6 +60,9 @@ QUEUE_QUERIES = {
     " WHERE sent_at IS NULL AND failed_at IS NULL",
     "media": "SELECT count(*), extract(epoch FROM now() - min(created_at)) FROM media_jobs"
     " WHERE done_at IS NULL AND failed_at IS NULL",
+    # Due ones only: a removal waits out its owner's grace period, which is no backlog.
+    "account": "SELECT count(*), extract(epoch FROM now() - min(next_attempt_at))"
+    " FROM account_jobs WHERE done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()",
 }
 
 

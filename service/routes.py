@@ -44,6 +44,7 @@ from service.views import (
     health,
     home,
     identicons,
+    leaving,
     media,
     moderation,
     notifications,
@@ -92,6 +93,12 @@ PAGES = [
     web.get("/settings/blocks", settings.blocked_accounts, name="settings_blocks"),
     web.get("/settings/mutes", settings.muted_accounts, name="settings_mutes"),
     web.get("/settings/reports", reports.own_reports, name="settings_reports"),
+    # Leaving: an archive of one's data, and deleting one's account.
+    web.get("/settings/export", leaving.export_page, name="settings_export"),
+    web.post("/settings/export", leaving.request_export),
+    web.get("/settings/export/{id}", leaving.download, name="settings_export_download"),
+    web.get("/settings/delete", leaving.delete_form, name="settings_delete"),
+    web.post("/settings/delete", leaving.delete_account),
     # People.
     web.get("/@{username}", users.profile, name="profile"),
     web.get("/@{username}/followers", users.followers, name="followers"),

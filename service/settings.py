@@ -115,6 +115,15 @@ class MediaSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class AccountSettings:
+    # How long an account its owner asked to delete stays hidden, and comes back when they
+    # log in, before everything of it is deleted.
+    deletion_grace_seconds: int = 30 * 24 * 3600
+    # How long the link to an archive of one's data works; then the archive is deleted.
+    export_lifetime_seconds: int = 7 * 24 * 3600
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     app: AppSettings = AppSettings()
     server: ServerSettings = ServerSettings()
@@ -123,6 +132,7 @@ class Settings:
     mail: MailSettings = MailSettings()
     security: SecuritySettings = SecuritySettings()
     media: MediaSettings = MediaSettings()
+    accounts: AccountSettings = AccountSettings()
 
     @property
     def is_https(self) -> bool:
@@ -305,6 +315,8 @@ def validate(settings: Settings) -> None:
     security = settings.security
     for key in ("api_requests_per_token", "api_requests_per_address", "api_rate_window_seconds"):
         _require(getattr(security, key) >= 1, f"security.{key} must be at least 1")
+    for key, value in dataclasses.asdict(settings.accounts).items():
+        _require(value >= 0, f"accounts.{key} must not be negative")
 
 
 def _require_production_services(settings: Settings) -> None:

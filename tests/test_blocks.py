@@ -171,6 +171,7 @@ NOTHING_OF_OTHERS = {
     "mastodon_media", "mastodon_streaming", "mastodon_streaming_user",
     "mastodon_streaming_user_notification", "mastodon_streaming_health",
     "admin_reports", "admin_report", "admin_audit",
+    "settings_export", "settings_export_download", "settings_delete",
 }  # fmt: skip
 
 

@@ -8,6 +8,7 @@ import calendar
 import io
 import re
 import time
+import zipfile
 
 import aiohttp
 import pytest
@@ -15,14 +16,15 @@ from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from service.models import MediaJob, Post
+from service.models import AccountJob, MediaJob, Post, User
 from service.storage.urls import Presigner
 from tests import s3
 from tests.api import Api
 from tests.s3 import s3_settings
 from tests.support import submit
+from tests.test_leaving import archive_link, upload, wait_until_gone
 from tests.test_uploads import (
     api_upload,
     assert_no_metadata,
@@ -243,3 +245,40 @@ def test_presigned_urls_are_the_ones_botocore_would_sign():
             endpoint, "my-bucket", "eu-west-1", credentials.access_key, credentials.secret_key
         ).url_at("photos/ab/display.jpg", signed_at, 7200)
         assert ours == theirs
+
+
+async def test_an_archive_is_made_from_the_bucket_and_kept_in_it_until_its_owner_leaves(
+    client, factory, login, db, mailbox, bucket
+):
+    me = await factory.user()
+    await login(client, me)
+    await upload(client, db, [("pic.jpg", camera_jpeg(1600, 1200), "image/jpeg")], "", ["A"])
+    link = await archive_link(client, mailbox, me)
+    [archive_key] = [key for key in await bucket.keys() if key.startswith("archives/")]
+    stored, content_type = await bucket.get(archive_key)
+    assert content_type == "application/zip"
+
+    response = await client.get(link)
+    assert response.status == 200
+    assert await response.read() == stored  # streamed from the bucket as it is there
+    archive = zipfile.ZipFile(io.BytesIO(stored))
+    [photo_name] = [name for name in archive.namelist() if name.startswith("photos/")]
+    widest = max(
+        (key for key in await bucket.keys() if re.search(r"/w\d+\.webp$", key)),
+        key=lambda key: int(re.search(r"/w(\d+)\.", key).group(1)),
+    )
+    assert archive.read(photo_name) == (await bucket.get(widest))[0]
+    # Upright: the phone's 1600 x 1200 turned by its EXIF orientation.
+    assert Image.open(io.BytesIO(archive.read(photo_name))).size == (1200, 1600)
+
+    assert (await submit(client, "/settings/delete", {"password": me.password})).status == 303
+    async with db.begin() as session:
+        await session.execute(
+            update(AccountJob).where(AccountJob.user_id == me.id).values(next_attempt_at=func.now())
+        )
+        await session.execute(
+            update(User).where(User.id == me.id).values(deletion_due_at=func.now())
+        )
+    await wait_until_gone(db, me.id)
+    await wait_for_jobs(db)
+    assert await bucket.keys() == []

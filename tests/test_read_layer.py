@@ -15,6 +15,7 @@ import secrets
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -22,7 +23,7 @@ import pytest
 from sqlalchemy import text
 
 from service.cursor import MAX_ID
-from service.domain import accounts, blocks, oauth, reports
+from service.domain import accounts, blocks, deletion, oauth, reports
 from service.keys import read_pool_key
 from service.reads import statements
 from service.reads.paging import NEWEST_FIRST, OLDEST_FIRST
@@ -334,6 +335,8 @@ async def test_only_registered_statements_reach_the_read_pool(
         "settings_apps": "/settings/apps",
         "settings_blocks": "/settings/blocks",
         "settings_mutes": "/settings/mutes",
+        "settings_export": "/settings/export",
+        "settings_delete": "/settings/delete",
         "mastodon_blocks": "/api/v1/blocks",
         "mastodon_mutes": "/api/v1/mutes",
         "settings_tokens": "/settings/tokens",
@@ -360,6 +363,8 @@ async def test_only_registered_statements_reach_the_read_pool(
         # tests/test_mastodon_streaming.py.
         "mastodon_streaming", "mastodon_streaming_user", "mastodon_streaming_user_notification",
         "mastodon_streaming_health",
+        # One's own archive, a file (tests/test_leaving.py).
+        "settings_export_download",
     }  # fmt: skip
     app = client.server.app
     routes = {
@@ -410,8 +415,10 @@ class Suspension:
     blocker: int  # blocked and muted the suspended user before the suspension
 
 
-@pytest.fixture
-async def suspension(db, factory) -> Suspension:
+@pytest.fixture(params=["suspended", "leaving"])
+async def suspension(request, db, factory) -> Suspension:
+    """A suspended account, or one whose owner asked to delete it (in its grace period):
+    both are hidden from everyone by the same rule."""
     suspended, author, reader = await factory.user(), await factory.user(), await factory.user()
     blocker = await factory.user()
     async with db.begin() as session:
@@ -426,7 +433,10 @@ async def suspension(db, factory) -> Suspension:
     await factory.follow(suspended, reader)
     session_hash = secrets.token_bytes(32)
     async with db.begin() as session:
-        await accounts.suspend(session, suspended.id)
+        if request.param == "suspended":
+            await accounts.suspend(session, suspended.id)
+        else:
+            await deletion.request_deletion(session, suspended.id, timedelta(days=30))
         # A session that outlived the suspension (it ends them all): the rule must hold
         # even so.
         await session.execute(

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import USERNAME_PATTERN, AuthSession, EmailToken, User
+from service.models import USERNAME_PATTERN, AuthSession, EmailToken, RetiredUsername, User
 from service.security import new_token, token_hash
 
 MIN_PASSWORD_CHARS = 8
@@ -78,6 +78,13 @@ def password_error(password: str, *, username: str = "", email: str = "") -> str
 
 
 async def taken_fields(session: AsyncSession, username: str, email: str) -> set[str]:
+    """Which of the two an account has already; a username is taken too when it belonged
+    to a deleted account (retired_usernames; a trigger on users refuses it as well)."""
+    retired = await session.scalar(
+        select(RetiredUsername.username_lower).where(
+            RetiredUsername.username_lower == username.lower()
+        )
+    )
     rows = await session.execute(
         select(
             func.lower(User.username) == username.lower(), func.lower(User.email) == email.lower()
@@ -88,7 +95,7 @@ async def taken_fields(session: AsyncSession, username: str, email: str) -> set[
             )
         )
     )
-    taken: set[str] = set()
+    taken: set[str] = {"username"} if retired is not None else set()
     for same_username, same_email in rows:
         if same_username:
             taken.add("username")

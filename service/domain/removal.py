@@ -1,16 +1,32 @@
 """Removing an account and everything it made, through the same functions that undo each
 thing one at a time (deleting a post, a comment, unliking, unfollowing), so every counter
-they keep stays equal to what it counts."""
+they keep stays equal to what it counts. The one way an account goes: the admin command
+``users delete`` and the removal job that ends an owner's grace period both come here."""
 
 from __future__ import annotations
 
 import dataclasses
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain import comments, follows, likes, posts
-from service.models import AuthSession, Avatar, Comment, Follow, Like, MediaJob, Photo, Post, User
+from service.models import (
+    AccountJob,
+    AuthSession,
+    Avatar,
+    Comment,
+    Export,
+    Follow,
+    Like,
+    MediaJob,
+    OutboxMail,
+    Photo,
+    Post,
+    RetiredUsername,
+    User,
+)
 from service.storage import queue
 
 
@@ -29,16 +45,22 @@ class Removed:
 
 
 async def remove_user(session: AsyncSession, username: str) -> Removed | None:
-    """Delete the account named ``username`` (any case) with its posts, comments, likes and
-    follows, its sessions, and (through durable delete jobs) its stored photos and avatar.
-    None if there is no such account. Run in one transaction: all of it happens or none."""
+    """Delete the account named ``username`` (any case): see ``remove``. None if there is
+    no such account."""
     # Locked first: from here on nobody can follow, like or comment as or towards this
     # account (their foreign key check waits for this row, then finds it gone).
     user = await session.scalar(
         select(User).where(func.lower(User.username) == username.lower()).with_for_update()
     )
-    if user is None:
-        return None
+    return None if user is None else await remove(session, user)
+
+
+async def remove(session: AsyncSession, user: User) -> Removed:
+    """Delete ``user`` (locked by the caller, FOR UPDATE) with its posts, comments, likes
+    and follows, its sessions, tokens, blocks, mutes, notifications, archives and jobs, the
+    mail addressed to it, and (through durable delete jobs) its stored photos, avatar and
+    archives. Its name is retired: nobody may sign up with it again. Run in one
+    transaction: all of it happens or none."""
     user_id = user.id
     photo_prefixes = list(
         await session.scalars(
@@ -84,10 +106,36 @@ async def remove_user(session: AsyncSession, username: str) -> Removed | None:
     for prefix in avatar_prefixes:
         await queue.enqueue_delete(session, prefix)
 
+    archive_prefixes = list(
+        await session.scalars(
+            select(Export.key_prefix).where(Export.user_id == user_id, Export.removed_at.is_(None))
+        )
+    )
+    for prefix in archive_prefixes:
+        await queue.enqueue_delete(session, prefix)
+
     sessions = await session.scalar(
         select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user_id)
     )
-    # Sessions, email tokens, notifications and the avatar row go by foreign key cascade.
+    # Their account jobs (this very removal among them, if a job runs it) have no foreign
+    # key; the mail addressed to them, sent or not, names them.
+    await session.execute(delete(AccountJob).where(AccountJob.user_id == user_id))
+    await session.execute(
+        delete(OutboxMail).where(func.lower(OutboxMail.recipient) == user.email.lower())
+    )
+    await session.execute(
+        delete(MediaJob).where(
+            MediaJob.user_id == user_id,
+            (MediaJob.done_at.is_not(None)) | (MediaJob.failed_at.is_not(None)),
+        )
+    )
+    await session.execute(
+        insert(RetiredUsername)
+        .values(username_lower=user.username.lower())
+        .on_conflict_do_nothing()
+    )
+    # Sessions, tokens, email tokens, notifications, blocks, mutes, archives' rows and the
+    # avatar row go by foreign key cascade.
     await session.execute(delete(User).where(User.id == user_id))
     # The jobs recorded above (by delete_post and here): now() is this transaction's start.
     jobs = list(
@@ -95,7 +143,7 @@ async def remove_user(session: AsyncSession, username: str) -> Removed | None:
             select(MediaJob.id, MediaJob.key_prefix)
             .where(
                 MediaJob.kind == "delete",
-                MediaJob.key_prefix.in_(photo_prefixes + avatar_prefixes),
+                MediaJob.key_prefix.in_(photo_prefixes + avatar_prefixes + archive_prefixes),
                 MediaJob.created_at == func.now(),
             )
             .order_by(MediaJob.id)

@@ -217,7 +217,7 @@ async def jobs_status(settings: Settings, args: argparse.Namespace) -> int:
     for queue, state in report.items():
         oldest = _age(state["oldest_pending_seconds"])
         print(
-            f"{queue:6} pending {state['pending']}  running {state['running']}  "
+            f"{queue:7} pending {state['pending']}  running {state['running']}  "
             f"failed {state['failed']}  done {state['done']}  "
             f"(retrying {state['retrying']}; oldest pending {oldest})"
         )
@@ -232,7 +232,7 @@ async def jobs_status(settings: Settings, args: argparse.Namespace) -> int:
 
 async def jobs_retry(settings: Settings, args: argparse.Namespace) -> int:
     if args.ids and not args.kind:
-        raise Refused("job ids are per queue: say which with --kind media or --kind mail")
+        raise Refused("job ids are per queue: say which with --kind media, mail or account")
     async with sessions(settings.database.url) as sessionmaker:
         retried = await jobs.retry(sessionmaker, _queues(args), args.ids)
     for queue, count in retried.items():

@@ -1,5 +1,6 @@
-"""The two durable queues, media (``media_jobs``) and mail (``outbox_mail``): how many jobs
-are in each state, the latest errors, failed jobs sent round again or purged."""
+"""The durable queues, media (``media_jobs``), mail (``outbox_mail``) and account
+(``account_jobs``: archives and account removals): how many jobs are in each state, the
+latest errors, failed jobs sent round again or purged."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from service.ops.database import NotFound, Refused
 
-QUEUES = ("media", "mail")
+QUEUES = ("media", "mail", "account")
 # Each queue's table and the column that marks a job finished.
-_TABLES = {"media": ("media_jobs", "done_at"), "mail": ("outbox_mail", "sent_at")}
+_TABLES = {
+    "media": ("media_jobs", "done_at"),
+    "mail": ("outbox_mail", "sent_at"),
+    "account": ("account_jobs", "done_at"),
+}
 # Only a delete job can succeed on a second run: a photo or avatar job that failed for good
 # had its upload dropped with it, and its post marked failed for the author to see.
 RETRYABLE_MEDIA_KINDS = ("delete",)
+# A failed removal still has its account to remove; a failed archive was marked failed for
+# its owner, who asks for a new one.
+RETRYABLE_ACCOUNT_KINDS = ("removal",)
 LAST_ERRORS = 5
 
 _COUNTS = """
@@ -48,7 +56,7 @@ async def status(sessionmaker: async_sessionmaker) -> dict[str, Any]:
     async with sessionmaker() as session:
         for queue, (table, done) in _TABLES.items():
             counts = (await session.execute(text(_COUNTS.format(table=table, done=done)))).one()
-            what = "kind" if queue == "media" else "recipient"
+            what = "recipient" if queue == "mail" else "kind"
             errors = await session.execute(
                 text(_ERRORS.format(table=table, done=done, what=what)), {"limit": LAST_ERRORS}
             )
@@ -76,10 +84,11 @@ async def status(sessionmaker: async_sessionmaker) -> dict[str, Any]:
 
 
 def _retryable(queue: str) -> str:
-    if queue == "media":
-        kinds = ", ".join(f"'{kind}'" for kind in RETRYABLE_MEDIA_KINDS)
-        return f"kind IN ({kinds})"
-    return "true"
+    retryable = {"media": RETRYABLE_MEDIA_KINDS, "account": RETRYABLE_ACCOUNT_KINDS}.get(queue)
+    if retryable is None:
+        return "true"
+    kinds = ", ".join(f"'{kind}'" for kind in retryable)
+    return f"kind IN ({kinds})"
 
 
 async def retry(sessionmaker: async_sessionmaker, queues: tuple[str, ...], ids: list[int]) -> dict:
@@ -124,8 +133,12 @@ async def _check_ids(session, queue: str, ids: list[int]) -> None:
             raise Refused(f"{queue} job {job_id} has not failed")
         if not row.retryable:
             raise Refused(
-                f"{queue} job {job_id} cannot be retried: only delete jobs can "
-                "(a failed photo or avatar job no longer has its upload)"
+                f"{queue} job {job_id} cannot be retried: "
+                + (
+                    "only delete jobs can (a failed photo or avatar job no longer has its upload)"
+                    if queue == "media"
+                    else "only removals can (ask for a new archive instead)"
+                )
             )
 
 

@@ -13,19 +13,20 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from service.storage.backends import Storage, StoredObject
-from service.storage.urls import KEY_PATTERN, rendition_key
+from service.storage.urls import ARCHIVE_KEY_PATTERN, KEY_PATTERN, rendition_key
 from service.workers.media.images import AVATAR_EDGES_PX
 
 PHOTO_RENDITIONS = ("display", "thumb")
 AVATAR_RENDITIONS = tuple(str(edge) for edge in AVATAR_EDGES_PX)
 
 # Every prefix something still owns: a photo or avatar row, an avatar upload in progress,
-# a job not finished (a photo job about to record, a delete job about to delete), or a
-# report that keeps the photos of a deleted post as evidence.
+# an archive not yet removed, a job not finished (a photo job about to record, a delete job
+# about to delete), or a report that keeps the photos of a deleted post as evidence.
 _OWNED_PREFIXES = """
     SELECT key_prefix FROM photos
     UNION SELECT key_prefix FROM avatars WHERE key_prefix IS NOT NULL
     UNION SELECT pending_prefix FROM avatars WHERE pending_prefix IS NOT NULL
+    UNION SELECT key_prefix FROM exports WHERE removed_at IS NULL
     UNION SELECT key_prefix FROM media_jobs WHERE done_at IS NULL AND failed_at IS NULL
     UNION SELECT regexp_replace(k.key, '/[^/]*$', '') FROM reports r, unnest(r.photo_keys) k(key)
 """
@@ -95,7 +96,7 @@ async def sweep(
     report = SweepReport(objects=len(objects))
     young_after = datetime.now(UTC) - grace
     for item in objects:
-        if not KEY_PATTERN.match(item.key):
+        if not (KEY_PATTERN.match(item.key) or ARCHIVE_KEY_PATTERN.match(item.key)):
             report.unrecognised.append(item)
         elif item.key.rsplit("/", 1)[0] not in owned:
             (report.too_young if item.modified > young_after else report.orphans).append(item)

@@ -5,7 +5,8 @@ A post may be seen by anyone once it is published, and by its author before that
 photos are processed, or after they failed), unless its author is hidden from the viewer.
 Who is hidden from a viewer is decided by one fragment, ``_hidden_from``:
 
-- a suspended person, from everyone;
+- a suspended person, and one whose account is being deleted (in its grace period), from
+  everyone;
 - across a block, each from the other: the blocker sees nothing of whom they blocked and
   the blocked person nothing of the blocker (their posts, comments, likes, notifications,
   places in lists of people), and the blocked person cannot even look the blocker up: their
@@ -26,8 +27,11 @@ one lets something hidden through or is not built with these rules.
 
 from __future__ import annotations
 
-# The suspended few, by id: the partial index ix_users_suspended holds only them.
-_SUSPENDED = "SELECT s.id FROM users s WHERE s.suspended_at IS NOT NULL"
+# Who is hidden from everyone: the suspended, and those leaving (their account is to be
+# deleted when its grace period ends). A few, by id: the partial index ix_users_hidden
+# holds only them.
+_HIDDEN_ACCOUNT = "s.suspended_at IS NOT NULL OR s.deletion_due_at IS NOT NULL"
+_HIDDEN_ACCOUNTS = f"SELECT s.id FROM users s WHERE {_HIDDEN_ACCOUNT}"
 
 
 def _blocked_by(viewer: str) -> str:
@@ -65,7 +69,7 @@ def _hidden_from(viewer: str, what: str) -> str:
     per statement into a hash (a hashed NOT IN over a subquery), so the rule costs one hash
     probe per row wherever it stands, however large the tables. None of the ids is NULL
     (every column is NOT NULL), which NOT IN needs to mean "not among"."""
-    parts = [_SUSPENDED, *(part(viewer) for part in _HIDDEN_SETS[what])]
+    parts = [_HIDDEN_ACCOUNTS, *(part(viewer) for part in _HIDDEN_SETS[what])]
     return "(" + " UNION ALL ".join(parts) + ")"
 
 
@@ -100,8 +104,9 @@ def profile_visible_to(user: str, viewer: str) -> str:
 def person_visible(user: str) -> str:
     """A condition, true when the user under the alias ``user`` (a row of users) may be seen
     by anyone, whoever asks: the signed-in user themselves, the lists that are the viewer's
-    own (whom they blocked or muted), the instance's counts."""
-    return f"({user}.suspended_at IS NULL)"
+    own (whom they blocked or muted), the instance's counts. Neither suspended nor
+    leaving."""
+    return f"({user}.suspended_at IS NULL AND {user}.deletion_due_at IS NULL)"
 
 
 def may_interact(actor: str, target: str) -> str:

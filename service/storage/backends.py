@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from service.settings import Settings, StorageSettings
 from service.storage.urls import (
+    ARCHIVE_KEY_PATTERN,
     KEY_PATTERN,
     PREFIX_PATTERN,
     MediaUrls,
@@ -42,6 +43,10 @@ S3_READ_TIMEOUT_SECONDS = 30
 S3_MAX_ATTEMPTS = 3
 # How long the start-up bucket check may take before the service starts without it.
 PROBE_TIMEOUT_SECONDS = 10
+# Large objects (archives) are read and written in pieces this size, never whole.
+CHUNK_BYTES = 1024 * 1024
+# An archive is personal: no shared cache may keep it.
+PRIVATE_CACHE_CONTROL = "private, no-store"
 
 
 class StorageError(Exception):
@@ -54,6 +59,11 @@ class Storage(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
     async def delete_prefix(self, prefix: str) -> None: ...
+
+    # Large objects: stored from a file on disk, read back a chunk at a time.
+    async def put_file(self, key: str, path: Path, content_type: str) -> None: ...
+
+    def chunks(self, key: str) -> AsyncIterator[bytes]: ...
 
     async def probe(self) -> None: ...
 
@@ -76,7 +86,7 @@ class StoredObject:
 
 
 def _checked_key(key: str) -> str:
-    if not KEY_PATTERN.match(key):
+    if not (KEY_PATTERN.match(key) or ARCHIVE_KEY_PATTERN.match(key)):
         raise ValueError(f"not a media key: {key!r}")
     return key
 
@@ -114,6 +124,38 @@ class LocalStorage:
             await asyncio.to_thread(self._write, key, data)
         except OSError as error:
             raise StorageError(f"writing {key}: {error}") from error
+
+    def _copy_in(self, key: str, source: Path) -> None:
+        target = self.path_of(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as handle, source.open("rb") as original:
+                shutil.copyfileobj(original, handle, CHUNK_BYTES)
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+    async def put_file(self, key: str, path: Path, content_type: str) -> None:
+        try:
+            await asyncio.to_thread(self._copy_in, key, path)
+        except OSError as error:
+            raise StorageError(f"writing {key}: {error}") from error
+
+    async def chunks(self, key: str) -> AsyncIterator[bytes]:
+        try:
+            handle = await asyncio.to_thread(self.path_of(key).open, "rb")
+        except OSError as error:
+            raise StorageError(f"reading {key}: {error}") from error
+        try:
+            while chunk := await asyncio.to_thread(handle.read, CHUNK_BYTES):
+                yield chunk
+        except OSError as error:
+            raise StorageError(f"reading {key}: {error}") from error
+        finally:
+            await asyncio.to_thread(handle.close)
 
     async def delete_prefix(self, prefix: str) -> None:
         directory = self.root / _checked_prefix(prefix)
@@ -187,6 +229,28 @@ class S3Storage:
             )
         except S3_ERRORS as error:
             raise StorageError(f"storing {key}: {error}") from error
+
+    async def put_file(self, key: str, path: Path, content_type: str) -> None:
+        # A managed transfer: read from disk in parts (multipart past 8 MB), never whole.
+        try:
+            await self.client.upload_file(
+                str(path),
+                self.bucket,
+                _checked_key(key),
+                ExtraArgs={"ContentType": content_type, "CacheControl": PRIVATE_CACHE_CONTROL},
+            )
+        except S3_ERRORS as error:
+            raise StorageError(f"storing {key}: {error}") from error
+
+    async def chunks(self, key: str) -> AsyncIterator[bytes]:
+        try:
+            answer = await self.client.get_object(Bucket=self.bucket, Key=_checked_key(key))
+            body = answer["Body"]  # entered, it is the bare HTTP response, without chunks
+            async with body:
+                async for chunk in body.iter_chunks(CHUNK_BYTES):
+                    yield chunk
+        except S3_ERRORS as error:
+            raise StorageError(f"reading {key}: {error}") from error
 
     async def delete_prefix(self, prefix: str) -> None:
         # One DeleteObject per key rather than DeleteObjects: the batch call needs a

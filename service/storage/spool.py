@@ -14,6 +14,8 @@ from service.settings import Settings
 STALE_SPOOL_SECONDS = 3600
 SPOOL_DIR = "var/spool"
 SPOOL_SUFFIX = ".upload"
+# An archive being built (service/workers/accounts.py) before it is stored.
+ARCHIVE_SUFFIX = ".archive"
 
 
 def spool_dir(settings: Settings) -> Path:
@@ -24,7 +26,8 @@ def prepare_spool(directory: Path) -> None:
     """Create the spool directory and remove what crashed processes left in it."""
     directory.mkdir(parents=True, exist_ok=True)
     cutoff = time.time() - STALE_SPOOL_SECONDS
-    for path in directory.glob(f"*{SPOOL_SUFFIX}"):
-        with contextlib.suppress(OSError):
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
+    for suffix in (SPOOL_SUFFIX, ARCHIVE_SUFFIX):
+        for path in directory.glob(f"*{suffix}"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()

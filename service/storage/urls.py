@@ -20,9 +20,13 @@ from urllib.parse import quote, urlsplit
 
 # A stored object's key: a kind, a random prefix, and a rendition name. Nothing else is
 # ever stored or served, which also rules out path traversal.
-PREFIX_PATTERN = re.compile(r"^(photos|avatars)/[0-9a-f]{32}$")
+PREFIX_PATTERN = re.compile(r"^(photos|avatars|archives)/[0-9a-f]{32}$")
 KEY_PATTERN = re.compile(r"^(photos|avatars)/[0-9a-f]{32}/[a-z0-9]{1,16}\.(jpg|webp)$")
 CONTENT_TYPES = {"jpg": "image/jpeg", "webp": "image/webp"}
+# An archive of an account (docs/operations.md): never served under /media/, only to its
+# owner, and left out of backups (it lives a week and holds nothing the database lacks).
+ARCHIVE_KEY_PATTERN = re.compile(r"^archives/[0-9a-f]{32}/[a-z0-9-]{1,40}\.zip$")
+ARCHIVE_FILENAME = "archive.zip"
 
 PRESIGN_EXPIRES_SECONDS = 2 * 3600
 PRESIGN_REUSE_SECONDS = 3600

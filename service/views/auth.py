@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.domain import accounts, ratelimit
+from service.domain import accounts, deletion, ratelimit
 from service.domain import sessions as auth_sessions
 from service.keys import mail_templates_key, mail_worker_key, passwords_key, sessionmaker_key
 from service.security import safe_next
@@ -29,6 +29,9 @@ from service.workers.mail import compose, enqueue
 BAD_LOGIN = "That login and password do not match an account."
 # Said only to whoever knows the password: nobody else learns that the account exists.
 SUSPENDED = "This account is suspended. Contact the people who run this site."
+DELETION_CANCELLED = (
+    "Welcome back! Your account is no longer going to be deleted: everything is as you left it."
+)
 
 
 def _fields(form, *names: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -158,11 +161,22 @@ async def login(request: web.Request) -> web.Response:
             "suspension_reason": user.suspension_reason,
         }
         return await render(request, "auth/login.html", context, 403)
+    came_back = False
+    if user.deletion_due_at is not None:
+        # Logging in is how an owner takes back the deletion they asked for.
+        async with request.app[sessionmaker_key].begin() as db:
+            came_back = await deletion.cancel_deletion(db, user.id)
+        if came_back is None:  # its grace period ended while this login was checked
+            return await render(
+                request, "auth/login.html", {"form": keep, "errors": {"login": BAD_LOGIN}}, 422
+            )
     if passwords.needs_rehash(user.password_hash):
         new_hash = await passwords.hash(password)
         async with request.app[sessionmaker_key].begin() as db:
             await accounts.store_password_hash(db, user.id, new_hash)
     await log_in(request, user)
+    if came_back:
+        await flash(request, DELETION_CANCELLED, "success")
     raise redirect(next_path)
 
 
