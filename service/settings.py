@@ -124,6 +124,28 @@ class AccountSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class LimitSettings:
+    """Posts, comments, likes and follows per account and per client address in each
+    window (service/handlers/flood.py); an account younger than ``new_account_seconds``
+    gets the stricter ``*_per_new_account`` instead of ``*_per_account``."""
+
+    window_seconds: int = 3600
+    new_account_seconds: int = 24 * 3600
+    posts_per_account: int = 60
+    posts_per_new_account: int = 10
+    posts_per_address: int = 300
+    comments_per_account: int = 200
+    comments_per_new_account: int = 30
+    comments_per_address: int = 1000
+    likes_per_account: int = 600
+    likes_per_new_account: int = 100
+    likes_per_address: int = 3000
+    follows_per_account: int = 200
+    follows_per_new_account: int = 40
+    follows_per_address: int = 1000
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     app: AppSettings = AppSettings()
     server: ServerSettings = ServerSettings()
@@ -133,6 +155,7 @@ class Settings:
     security: SecuritySettings = SecuritySettings()
     media: MediaSettings = MediaSettings()
     accounts: AccountSettings = AccountSettings()
+    limits: LimitSettings = LimitSettings()
 
     @property
     def is_https(self) -> bool:
@@ -317,6 +340,8 @@ def validate(settings: Settings) -> None:
         _require(getattr(security, key) >= 1, f"security.{key} must be at least 1")
     for key, value in dataclasses.asdict(settings.accounts).items():
         _require(value >= 0, f"accounts.{key} must not be negative")
+    for key, value in dataclasses.asdict(settings.limits).items():
+        _require(value >= 1 or key == "new_account_seconds", f"limits.{key} must be at least 1")
 
 
 def _require_production_services(settings: Settings) -> None:

@@ -37,6 +37,13 @@ LOCAL_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 # Cheap Argon2 parameters: the suite hashes hundreds of passwords.
 TEST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
 TEST_PASSWORD = "correct horse battery staple"
+# Every account of the suite is a new one, and every request comes from one address: the
+# posting limits are out of reach but where a test sets its own (tests/test_posting_limits.py).
+TEST_LIMITS = {
+    f"{action}_per_{kind}": 1_000_000
+    for action in ("posts", "comments", "likes", "follows")
+    for kind in ("account", "new_account", "address")
+}
 
 
 # Every test belongs to exactly one tier, by what it needs (docs/testing.md). A test marked
@@ -160,6 +167,7 @@ def base_settings(
         },
         storage={"local_path": str(tmp_path_factory.mktemp("media"))},
         security=TEST_ARGON2,
+        limits=TEST_LIMITS,
         server={"access_log": False},
     )
 

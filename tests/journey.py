@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, LAUNCH_TIMEOUT_MS, WAIT_MS
+from tests.conftest import TEST_LIMITS
 from tests.nginx import Stack, nginx_stack
 
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
@@ -28,6 +29,8 @@ def smtp_nginx_stack(database_url: str, smtp_port: int):
         SNAPLINE_MAIL_SMTP_TLS="none",
         SNAPLINE_MAIL_SMTP_TIMEOUT_SECONDS="3",
         SNAPLINE_MAIL_RETRY_BASE_SECONDS="0.2",
+        # Bob writes his older posts all at once, faster than a new account may.
+        **{f"SNAPLINE_LIMITS_{name.upper()}": str(value) for name, value in TEST_LIMITS.items()},
     )
 
 

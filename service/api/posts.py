@@ -9,6 +9,7 @@ from service.api.common import json_response, page_json, read_json_object, urls
 from service.domain import posts
 from service.handlers import posting
 from service.handlers.actions import add_comment, delete_post, set_like
+from service.handlers.flood import count_action
 from service.keys import sessionmaker_key
 from service.reads import comments
 from service.reads import posts as post_reads
@@ -47,6 +48,7 @@ async def create(request: web.Request) -> web.Response:
     if request.content_type == "multipart/form-data":
         return await _create_from_form(request, viewer.id)
     body = (await read_json_object(request, ["body"])).get("body", "")
+    await count_action(request, viewer.id, "posts")
     try:
         async with request.app[sessionmaker_key].begin() as db:
             post_id = await posts.create_post(db, viewer.id, body)

@@ -7,11 +7,11 @@ import math
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import RateLimitCounter
+from service.models import RateLimitCounter, User
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +103,30 @@ async def reserve(session: AsyncSession, *uses: tuple[Limit, str]) -> Reservatio
             raise LimitReached(window.seconds_left)
         windows.append(window)
     return Reservation(tuple(windows))
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionLimits:
+    """How often one kind of action that reaches other people (posting, commenting,
+    liking, following) may be done: per account, more strictly while the account is young
+    (where most floods come from: accounts made for them), and per client address."""
+
+    per_account: Limit
+    per_new_account: Limit
+    per_address: Limit
+    new_account: timedelta
+
+
+async def reserve_action(
+    session: AsyncSession, limits: ActionLimits, user_id: int, address: str
+) -> Reservation:
+    """Count one action by ``user_id`` from ``address``, or raise LimitReached. A young
+    account counts in the same window as it will when older, against a smaller number."""
+    young = await session.scalar(
+        select(User.created_at > func.now() - limits.new_account).where(User.id == user_id)
+    )
+    per_account = limits.per_new_account if young else limits.per_account
+    return await reserve(session, (limits.per_address, address), (per_account, str(user_id)))
 
 
 async def refund(session: AsyncSession, reservation: Reservation) -> None:

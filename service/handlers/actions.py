@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.domain import blocks, comments, follows, likes, posts
+from service.handlers.flood import count_action
 from service.keys import sessionmaker_key
 from service.reads import people
 from service.reads.views import SessionUser
@@ -43,6 +44,8 @@ async def change_follow(request: web.Request, start: bool) -> int:
     """Follow or unfollow the user in the URL as the viewer; their follower count after."""
     viewer = require_confirmed(request)
     target_id = await user_id_for(request, request.match_info["username"])
+    if start:
+        await count_action(request, viewer.id, "follows")
     async with request.app[sessionmaker_key].begin() as db:
         try:
             if start:
@@ -111,6 +114,8 @@ async def remove_follower(request: web.Request, follower_id: int) -> None:
 
 async def set_like(request: web.Request, viewer: SessionUser, post_id: int, liked: bool) -> int:
     """Like or unlike; the post's like count after."""
+    if liked:
+        await count_action(request, viewer.id, "likes")
     async with request.app[sessionmaker_key].begin() as db:
         try:
             if liked:
@@ -124,6 +129,7 @@ async def add_comment(request: web.Request, viewer: SessionUser, post_id: int, b
     """The new comment's id."""
     if message := comments.body_error(body):
         raise Problem(422, message, "invalid_body")
+    await count_action(request, viewer.id, "comments")
     async with request.app[sessionmaker_key].begin() as db:
         try:
             return await comments.add(db, post_id, viewer.id, body)

@@ -11,6 +11,7 @@ import dataclasses
 from aiohttp import web
 
 from service.domain import posts
+from service.handlers.flood import count_action
 from service.keys import media_worker_key, sessionmaker_key
 from service.models import MAX_ALT_CHARS
 from service.text import text_error, trim
@@ -50,7 +51,9 @@ def _alt_texts(alts: list[str], slots: int) -> list[str]:
 
 
 async def create_post_from_form(request: web.Request, author_id: int) -> Created:
-    """Raises UploadError (with the text read so far) for anything that is refused."""
+    """Raises UploadError (with the text read so far) for anything that is refused, and
+    answers 429 before reading anything when the author posts too fast."""
+    await count_action(request, author_id, "posts")
     async with received(request, POST_FILES, POST_TEXTS) as form:
         slots = form.files.get("photos", [])
         alts = _alt_texts(form.texts.getall("alt", []), len(slots))

@@ -14,6 +14,7 @@ from service.api.common import duration_param
 from service.cursor import MAX_ID, Position
 from service.domain import avatars, follows, profiles
 from service.handlers.actions import change_block, change_mute, remove_follower
+from service.handlers.flood import count_action
 from service.keys import media_worker_key, sessionmaker_key, settings_key
 from service.mastodon import entities
 from service.mastodon.common import (
@@ -193,6 +194,8 @@ async def _change_follow(request: web.Request, start: bool) -> web.Response:
     user_id = id_from_path(request)
     async with reading(request) as reader:
         await _profile(reader, user_id, viewer.id)
+    if start:
+        await count_action(request, viewer.id, "follows")
     async with request.app[sessionmaker_key].begin() as db:
         try:
             if start:

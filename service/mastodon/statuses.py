@@ -11,6 +11,7 @@ from aiohttp import web
 from service.cursor import MAX_ID
 from service.domain import comments as comment_commands
 from service.domain import idempotency, likes, posts
+from service.handlers.flood import count_action
 from service.keys import sessionmaker_key
 from service.mastodon.common import (
     Params,
@@ -190,6 +191,7 @@ async def _make(
         raise Problem(422, "Replies are comments here, and comments carry no media")
     if post_id is not None and (message := comment_commands.body_error(body)):
         raise Problem(422, f"Validation failed: {message}")
+    await count_action(request, viewer.id, "posts" if post_id is None else "comments")
     try:
         async with request.app[sessionmaker_key].begin() as db:
             if key is not None and (earlier := await idempotency.claim(db, viewer.id, key)):
@@ -247,6 +249,8 @@ async def _favourite(request: web.Request, liked: bool) -> web.Response:
         found = await _find(reader, request, viewer.id)
     if isinstance(found, CommentView):
         raise Problem(422, "Replies cannot be favourited on this server")
+    if liked:
+        await count_action(request, viewer.id, "likes")
     async with request.app[sessionmaker_key].begin() as db:
         try:
             if liked:

@@ -9,6 +9,7 @@ from aiohttp import web
 from service.domain import comments, posts
 from service.handlers import posting
 from service.handlers.actions import add_comment, delete_post, set_like
+from service.handlers.flood import count_action
 from service.keys import sessionmaker_key
 from service.reads import comments as comment_reads
 from service.reads import notifications
@@ -49,6 +50,7 @@ async def create(request: web.Request) -> web.Response:
             return await _form_again(request, viewer.id, errors, draft, error.status)
         raise redirect(url_for(request, "post", id=created.post_id))
     body = (await read_form(request)).get("body", "")
+    await count_action(request, viewer.id, "posts")
     try:
         async with request.app[sessionmaker_key].begin() as db:
             post_id = await posts.create_post(db, viewer.id, body)

@@ -1,0 +1,67 @@
+"""Limits against floods: posts, comments, likes and follows, per account and per client
+address in each window (settings ``[limits]``), stricter for accounts younger than
+``limits.new_account_seconds``. Past one, 429 with ``Retry-After``: an error page for
+pages, the error envelope for the JSON API, ``{"error": ...}`` for the Mastodon API (the
+same Problem, answered by service/web/errors.py). Counted in PostgreSQL before the action
+(service/domain/ratelimit.py), so every process shares one count and concurrent requests
+cannot slip past together."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Literal
+
+from aiohttp import web
+
+from service.domain import ratelimit
+from service.keys import sessionmaker_key, settings_key
+from service.settings import LimitSettings
+from service.web.problems import Problem
+
+Action = Literal["posts", "comments", "likes", "follows"]
+# What a person is told, by action: what they did too often.
+DOING = {
+    "posts": "posting",
+    "comments": "commenting",
+    "likes": "liking posts",
+    "follows": "following people",
+}
+
+
+def action_limits(settings: LimitSettings, action: Action) -> ratelimit.ActionLimits:
+    window = settings.window_seconds
+    per = {
+        kind: getattr(settings, f"{action}_per_{kind}")
+        for kind in ("account", "new_account", "address")
+    }
+    return ratelimit.ActionLimits(
+        # One count per account whatever its age: a young account's limit is only smaller.
+        per_account=ratelimit.Limit(f"{action}-account", per["account"], window),
+        per_new_account=ratelimit.Limit(f"{action}-account", per["new_account"], window),
+        per_address=ratelimit.Limit(f"{action}-address", per["address"], window),
+        new_account=timedelta(seconds=settings.new_account_seconds),
+    )
+
+
+def _wait(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} seconds"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
+async def count_action(request: web.Request, user_id: int, action: Action) -> None:
+    """Count one action by ``user_id``, before it is done; 429 with Retry-After, counting
+    nothing, once the account or its address has done it as often as allowed."""
+    limits = action_limits(request.app[settings_key].limits, action)
+    try:
+        async with request.app[sessionmaker_key].begin() as db:
+            await ratelimit.reserve_action(db, limits, user_id, request.remote or "unknown")
+    except ratelimit.LimitReached as full:
+        seconds = math.ceil(full.retry_after)
+        raise Problem(
+            429,
+            f"You are {DOING[action]} too fast. Try again in {_wait(seconds)}.",
+            "rate_limited",
+            headers={"Retry-After": str(seconds)},
+        ) from None
