@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import (  # noqa: E402
+    UNLIMITED_POSTING,
     Processes,
     ScratchDatabases,
     clean_env,
@@ -246,6 +247,7 @@ async def run(args: argparse.Namespace) -> dict:
             SNAPLINE_MAIL_BACKEND="file",
             SNAPLINE_MAIL_FILE_PATH=str(scratch / "mail"),
             SNAPLINE_STORAGE_LOCAL_PATH=str(scratch / "media"),
+            **UNLIMITED_POSTING,
         )
         await create_admin(env, PASSWORD)
         rounds, done = [], 0

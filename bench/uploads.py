@@ -40,7 +40,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import create_admin, post_photos  # noqa: E402
+from bench.harness import UNLIMITED_POSTING, create_admin, post_photos  # noqa: E402
 from service import migrate  # noqa: E402
 from service.embedded_pg import free_port  # noqa: E402
 from service.workers.media import images  # noqa: E402
@@ -150,6 +150,7 @@ async def run(args: argparse.Namespace) -> dict:
             SNAPLINE_MAIL_BACKEND="file",
             SNAPLINE_MAIL_FILE_PATH=str(ROOT / "var" / "bench-mail"),
             **s3_env(proxy.url, bucket.name),
+            **UNLIMITED_POSTING,
         )
         await create_admin(env, PASSWORD)
         # Popen only forks; waiting for the server to answer is done without blocking.
