@@ -126,7 +126,21 @@ class EmailToken(Base):
     __table_args__ = (CheckConstraint("purpose IN ('confirm', 'reset')", name="purpose"),)
 
 
-class OutboxMail(Base):
+class Claimable:
+    """The columns of a queue the polling worker claims (service/workers/polling.py), beside
+    each table's own: when a row is due and how often it was tried, the worker that claimed
+    it last (each process's worker holds an advisory lock on its id while it lives) and
+    until when the claim holds even if that cannot be seen, and how it failed."""
+
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = _now_column()
+    claimed_by: Mapped[int | None] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxMail(Claimable, Base):
     """A message waiting for delivery. Written in the request's transaction, so a request
     that succeeded always has its mail; sent by the mail worker with retries."""
 
@@ -138,14 +152,7 @@ class OutboxMail(Base):
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _now_column()
-    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
-    next_attempt_at: Mapped[datetime] = _now_column()
-    # As for media jobs: the worker that claimed it last, and until when the claim holds.
-    claimed_by: Mapped[int | None] = mapped_column(Integer)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         Index(
@@ -519,7 +526,7 @@ class Avatar(Base):
     updated_at: Mapped[datetime] = _now_column()
 
 
-class MediaJob(Base):
+class MediaJob(Claimable, Base):
     """Durable media work: process a photo or avatar, make the renditions of a photo processed
     before they existed, or delete stored objects. Written in the transaction of the change
     that needs it; claimed by a worker in any process with FOR UPDATE SKIP LOCKED and a lease.
@@ -534,15 +541,7 @@ class MediaJob(Base):
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     key_prefix: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = _now_column()
-    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
-    next_attempt_at: Mapped[datetime] = _now_column()
-    # The worker that claimed it last (each process's worker holds an advisory lock on its
-    # id while it lives) and until when the claim holds even if that cannot be seen.
-    claimed_by: Mapped[int | None] = mapped_column(Integer)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("kind IN ('photo', 'avatar', 'delete', 'renditions')", name="kind"),
@@ -698,7 +697,7 @@ class ModerationAction(Base):
 ACCOUNT_JOB_KINDS = ("export", "removal")
 
 
-class AccountJob(Base):
+class AccountJob(Claimable, Base):
     """Durable work on a whole account, on the polling worker as media jobs are: build an
     archive, or delete the account once its grace period is over (``next_attempt_at`` is
     then the end of the grace period). A removal job has no foreign key to its account: it
@@ -713,13 +712,7 @@ class AccountJob(Base):
         ForeignKey("exports.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = _now_column()
-    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
-    next_attempt_at: Mapped[datetime] = _now_column()
-    claimed_by: Mapped[int | None] = mapped_column(Integer)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("kind IN ('export', 'removal')", name="kind"),

@@ -29,7 +29,6 @@ from aiohttp import web
 from sqlalchemy import Row, delete, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db import is_database_unavailable
 from service.domain import deletion, exports
 from service.keys import (
     account_worker_key,
@@ -214,12 +213,7 @@ class AccountWorker(PollingWorker):
                 await self._export(job)
             else:
                 await self._remove(job)
-        except StorageError as error:
-            await self.failed(job, error)
-        except Exception as error:
-            if is_database_unavailable(error):
-                raise  # the lane waits; the claim is picked up again when it lapses
-            log.exception("account job %s (%s) raised", job.id, job.kind)
+        except StorageError as error:  # storage down: no traceback, only a retry
             await self.failed(job, error)
 
     async def on_give_up(self, session: AsyncSession, job: Row) -> None:

@@ -200,12 +200,20 @@ class PollingWorker:
             await session.execute(self.table.release(), {"id": job.id, "worker": self.worker_id})
 
     async def run_job(self, job: Row) -> None:
+        """``handle`` decides what the failures it knows mean; any other is this attempt's
+        failure, retried later, except the database's own: then the lane waits, and the
+        claim is picked up again when it lapses."""
         try:
             await self.handle(job)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self.release(job))
             raise
+        except Exception as error:
+            if is_database_unavailable(error):
+                raise
+            log.exception("%s job %s raised", self.name, job.id)
+            await self.failed(job, error)
 
     async def run_pending(self) -> int:
         """Run jobs until none is due; returns how many were run. Nothing is claimed while

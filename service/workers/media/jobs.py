@@ -18,7 +18,6 @@ from concurrent.futures import Executor
 from sqlalchemy import Row, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db import is_database_unavailable
 from service.domain import avatars, posts
 from service.models import MediaJob, MediaOriginal
 from service.storage import queue
@@ -205,12 +204,7 @@ class MediaWorker(PollingWorker):
                 await self._run_delete(job)
         except PermanentFailure as error:
             await self.give_up(job, error)
-        except StorageError as error:
-            await self.failed(job, error)
-        except Exception as error:
-            if is_database_unavailable(error):
-                raise  # the lane waits; the claim is picked up again when it lapses
-            log.exception("media job %s (%s) raised", job.id, job.kind)
+        except StorageError as error:  # storage down: no traceback, only a retry
             await self.failed(job, error)
 
     async def housekeeping(self) -> None:
