@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     FetchedValue,
@@ -40,6 +41,9 @@ ROLES = ("user", "moderator", "admin")
 # Roles that may delete anyone's posts and comments.
 MODERATING_ROLES = frozenset({"moderator", "admin"})
 TOKEN_PURPOSES = ("confirm", "reset")
+# How people may sign up (docs/moderation.md): anyone; anyone, once an admin approves;
+# with an invite only; nobody.
+REGISTRATION_MODES = ("open", "approval", "invite", "closed")
 
 
 class Base(DeclarativeBase):
@@ -92,6 +96,8 @@ class User(Base):
             "id",
             postgresql_where=text("suspended_at IS NOT NULL OR deletion_due_at IS NOT NULL"),
         ),
+        # The about page's admins, without reading every account.
+        Index("ix_users_admins", "id", postgresql_where=text("role = 'admin'")),
     )
 
     @property
@@ -124,6 +130,99 @@ class EmailToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (CheckConstraint("purpose IN ('confirm', 'reset')", name="purpose"),)
+
+
+# What the instance is until an admin says otherwise (no row in instance_settings yet).
+DEFAULT_REGISTRATION_MODE = "open"
+DEFAULT_INSTANCE_NAME = "Snapline"
+DEFAULT_INSTANCE_DESCRIPTION = "Photos and posts from the people you follow."
+MAX_INSTANCE_NAME_CHARS = 60
+MAX_INSTANCE_DESCRIPTION_CHARS = 1000
+MAX_RULE_CHARS = 500
+MAX_APPLICATION_REASON_CHARS = 1000
+
+
+class InstanceSettings(Base):
+    """What an admin sets for the whole instance, in its one row (id 1), written when an
+    admin first saves (the DEFAULT_* constants apply until then): read on each request that
+    needs it, so a change shows at once everywhere."""
+
+    __tablename__ = "instance_settings"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default="1")
+    registration_mode: Mapped[str] = mapped_column(String(16), server_default="open")
+    # Whether people who are not admins may invite others.
+    invites_by_users: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    name: Mapped[str] = mapped_column(String(60), server_default="Snapline")
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    contact_email: Mapped[str] = mapped_column(String(254), server_default="")
+    updated_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("id = 1", name="one_row"),
+        CheckConstraint(
+            "registration_mode IN ('open', 'approval', 'invite', 'closed')",
+            name="registration_mode",
+        ),
+        CheckConstraint("char_length(name) BETWEEN 1 AND 60", name="name_length"),
+        CheckConstraint("char_length(description) <= 1000", name="description_length"),
+    )
+
+
+class InstanceRule(Base):
+    """One of the instance's rules, shown in ``position`` order on /about and the sign-up
+    page, where a newcomer accepts them."""
+
+    __tablename__ = "instance_rules"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (CheckConstraint("char_length(text) BETWEEN 1 AND 500", name="text_length"),)
+
+
+class AccountApplication(Base):
+    """A sign-up waiting for an admin (registration mode "approval"): while the row lasts
+    the account cannot log in and nobody sees it (service/reads/visibility.py). Approval
+    deletes the row; rejection deletes the account with it."""
+
+    __tablename__ = "account_applications"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("char_length(reason) BETWEEN 1 AND 1000", name="reason_length"),
+        Index("ix_account_applications_created", "created_at", "user_id"),
+    )
+
+
+class Invite(Base):
+    """An invite link (``/invite/<code>``): good for ``max_uses`` sign-ups (any number when
+    NULL) until ``expires_at`` (for ever when NULL), while its creator may still invite.
+    The code is kept as it is, not hashed: its creator's settings page shows it again, and
+    it opens nothing but the sign-up form."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    max_uses: Mapped[int | None] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, server_default="0")
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("max_uses IS NULL OR max_uses >= 1", name="max_uses"),
+        CheckConstraint("max_uses IS NULL OR uses <= max_uses", name="uses"),
+        Index("ix_invites_creator_recent", "creator_id", text("created_at DESC")),
+    )
 
 
 class Claimable:

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import text
 
 from service.cursor import MAX_ID
-from service.domain import accounts, blocks, deletion, oauth, reports
+from service.domain import accounts, blocks, deletion, oauth, registration, reports
 from service.keys import read_pool_key
 from service.reads import statements
 from service.reads.paging import NEWEST_FIRST, OLDEST_FIRST
@@ -283,6 +283,7 @@ async def test_only_registered_statements_reach_the_read_pool(
         reader_comment = await session.scalar(
             text("SELECT id FROM comments WHERE post_id = :id"), {"id": world.shown_post}
         )
+        invite = await registration.create_invite(session, admin.id, None, None)
     await login(client, admin)
     registered = await client.post("/api/v1/apps", data={"client_name": "app"})
     client_id = (await registered.json())["client_id"]
@@ -297,6 +298,13 @@ async def test_only_registered_statements_reach_the_read_pool(
         "post": f"/p/{world.shown_post}",
         "notifications": "/notifications",
         "admin_users": "/admin/users",
+        "admin_applications": "/admin/applications",
+        "admin_settings": "/admin/settings",
+        "about": "/about",
+        "signup": "/signup",
+        "invite": f"/invite/{invite}",
+        "settings_invites": "/settings/invites",
+        "mastodon_instance_rules": "/api/v1/instance/rules",
         "settings_profile": "/settings/profile",
         "settings_password": "/settings/password",
         "api_timeline": "/api/snapline/v1/timeline",
@@ -354,7 +362,7 @@ async def test_only_registered_statements_reach_the_read_pool(
     # Files and probes, the stream, and forms whose only reads (the session, the unread
     # badge) every page here runs too.
     reads_no_statement = {
-        "login", "signup", "password_forgot", "password_reset", "confirm", "static",
+        "login", "signup_pending", "password_forgot", "password_reset", "confirm", "static",
         "media", "identicon", "healthz", "readyz", "metrics", "api_stream", "logout",
         "oauth_metadata",
         # Bearer tokens only; its statements run in tests/test_oauth.py.
@@ -399,6 +407,10 @@ def _driver_introspection(query: str) -> bool:
 
 @dataclass(frozen=True)
 class Suspension:
+    """Someone nobody may see: suspended, leaving, or an applicant an admin has not approved
+    yet (who could not have done all this, but whom the rule must hide all the same)."""
+
+    kind: str  # "suspended", "leaving" or "applicant"
     suspended: str  # their username
     suspended_id: int
     session_hash: bytes  # a session of theirs that is still in the table
@@ -415,10 +427,10 @@ class Suspension:
     blocker: int  # blocked and muted the suspended user before the suspension
 
 
-@pytest.fixture(params=["suspended", "leaving"])
+@pytest.fixture(params=["suspended", "leaving", "applicant"])
 async def suspension(request, db, factory) -> Suspension:
-    """A suspended account, or one whose owner asked to delete it (in its grace period):
-    both are hidden from everyone by the same rule."""
+    """A suspended account, one whose owner asked to delete it (in its grace period), or an
+    applicant waiting for approval: all are hidden from everyone by the same rule."""
     suspended, author, reader = await factory.user(), await factory.user(), await factory.user()
     blocker = await factory.user()
     async with db.begin() as session:
@@ -435,8 +447,10 @@ async def suspension(request, db, factory) -> Suspension:
     async with db.begin() as session:
         if request.param == "suspended":
             await accounts.suspend(session, suspended.id)
-        else:
+        elif request.param == "leaving":
             await deletion.request_deletion(session, suspended.id, timedelta(days=30))
+        else:
+            await registration.apply(session, suspended.id, "Let me in.")
         # A session that outlived the suspension (it ends them all): the rule must hold
         # even so.
         await session.execute(
@@ -459,9 +473,9 @@ async def suspension(request, db, factory) -> Suspension:
         upload = await _unattached_photo(session, suspended.id)
     token_hash = await _token_hash_of(db, suspended.id)
     return Suspension(
-        suspended.username, suspended.id, session_hash, token_hash, post, comment, author.id,
-        author_post, reader.id, post_status_id, comment_status_id, author_notification, upload,
-        blocker.id,
+        request.param, suspended.username, suspended.id, session_hash, token_hash, post,
+        comment, author.id, author_post, reader.id, post_status_id, comment_status_id,
+        author_notification, upload, blocker.id,
     )  # fmt: skip
 
 
@@ -484,8 +498,9 @@ async def _token_hash_of(db, user_id: int) -> bytes:
         )
 
 
-# Every family but the admin's list of accounts, which shows suspended accounts on purpose:
-# its arguments, with the suspended user's friends as viewers.
+# Every family but the admins' lists of accounts and of applications, which show suspended
+# accounts and applicants on purpose: its arguments, with the suspended user's friends as
+# viewers.
 SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "session_user": lambda s: (s.session_hash,),
     "user_id_by_name": lambda s: (s.suspended, s.reader),
@@ -535,14 +550,18 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "notification_events_oldest": lambda s: (s.author, *ANY_STATUS, KINDS),
     "notification_event": lambda s: (s.author, s.author_notification),
     "unattached_media": lambda s: (s.suspended_id, s.upload),
+    "instance": lambda s: (),
+    "instance_admins": lambda s: (s.reader,),
+    "usable_invite": lambda s: ("no-such-invite",),
+    "own_invites": lambda s: (s.suspended_id,),
 }
 
 
-# Families that show suspended people on purpose: the admin's list of accounts, the
-# moderators' reports and audit log (they decide about the suspended, and lift
+# Families that show suspended people on purpose: the admin's lists of accounts and of
+# applications, the moderators' reports and audit log (they decide about the suspended, and lift
 # suspensions), and a reporter's own reports (what they reported, whatever became of it).
 SHOW_THE_SUSPENDED = {
-    "accounts", "report_queue", "report", "reports_about", "open_report_count",
+    "accounts", "applications", "report_queue", "report", "reports_about", "open_report_count",
     "report_history", "audit_log", "own_reports",
 }  # fmt: skip
 
@@ -582,6 +601,17 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
         accounts_page = statements.PAGED["accounts"].rows(SAMPLE_ROWS)
         listed = await connection.fetch(accounts_page.sql, *START)
         assert suspension.suspended in [row["username"] for row in listed]
+        # The admins' queue, from just before where the applicant would stand in it.
+        queue = statements.PAGED["applications"].rows(SAMPLE_ROWS)
+        asked_at = await connection.fetchval(
+            "SELECT created_at FROM account_applications WHERE user_id = $1",
+            suspension.suspended_id,
+        )
+        waiting = await connection.fetch(
+            queue.sql, asked_at or NEWEST_FIRST.at, suspension.suspended_id + 1
+        )
+        shown = suspension.suspended in [row["username"] for row in waiting]
+        assert shown is (suspension.kind == "applicant")
     finally:
         await connection.close()
 
@@ -702,6 +732,11 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
     "report_history": (lambda b: [(0,)], None),
     "audit_log": (lambda b: [START_ROWS], None),
     "own_reports": (lambda b: [(b.viewer.id, *START_ROWS)], None),
+    "instance": (lambda b: [()], None),
+    "instance_admins": (lambda b: [(b.viewer.id,)], "people"),
+    "applications": (lambda b: [START_ROWS], None),
+    "usable_invite": (lambda b: [("no-such-invite",)], None),
+    "own_invites": (lambda b: [(b.viewer.id,)], None),
 }
 
 

@@ -382,3 +382,68 @@ Item = TypeVar("Item")
 class Page(Generic[Item]):
     items: list[Item]
     next_cursor: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleView:
+    id: int
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class InstanceView:
+    """The instance as its admins set it: how people may sign up, what it is called, its
+    contact and its rules, in order."""
+
+    registration_mode: str
+    invites_by_users: bool
+    name: str
+    description: str
+    contact_email: str
+    rules: tuple[RuleView, ...]
+
+    @property
+    def approval_required(self) -> bool:
+        return self.registration_mode == "approval"
+
+    @property
+    def open_to_all(self) -> bool:
+        """Anyone may ask for an account without an invite (some wait for approval)."""
+        return self.registration_mode in {"open", "approval"}
+
+
+@dataclasses.dataclass(frozen=True)
+class ApplicationView:
+    """A sign-up waiting for an admin, as the queue shows it."""
+
+    id: int
+    username: str
+    email: str
+    is_confirmed: bool
+    reason: str
+    created_at: datetime
+
+    @property
+    def position(self) -> Position:
+        return Position(self.created_at, self.id)
+
+
+@dataclasses.dataclass(frozen=True)
+class InviteView:
+    """One of a person's invites, as their settings page lists it."""
+
+    id: int
+    code: str
+    max_uses: int | None
+    uses: int
+    expires_at: datetime | None
+    created_at: datetime
+    expired: bool
+
+    @property
+    def used_up(self) -> bool:
+        return self.max_uses is not None and self.uses >= self.max_uses
+
+    @property
+    def usable(self) -> bool:
+        return not self.expired and not self.used_up

@@ -5,8 +5,8 @@ A post may be seen by anyone once it is published, and by its author before that
 photos are processed, or after they failed), unless its author is hidden from the viewer.
 Who is hidden from a viewer is decided by one fragment, ``_hidden_from``:
 
-- a suspended person, and one whose account is being deleted (in its grace period), from
-  everyone;
+- a suspended person, one whose account is being deleted (in its grace period), and an
+  applicant an admin has not approved yet (registration mode "approval"), from everyone;
 - across a block, each from the other: the blocker sees nothing of whom they blocked and
   the blocked person nothing of the blocker (their posts, comments, likes, notifications,
   places in lists of people), and the blocked person cannot even look the blocker up: their
@@ -32,6 +32,8 @@ from __future__ import annotations
 # holds only them.
 _HIDDEN_ACCOUNT = "s.suspended_at IS NOT NULL OR s.deletion_due_at IS NOT NULL"
 _HIDDEN_ACCOUNTS = f"SELECT s.id FROM users s WHERE {_HIDDEN_ACCOUNT}"
+# Applicants waiting for an admin: the whole of a small table, read by its primary key.
+_APPLICANTS = "SELECT a.user_id FROM account_applications a"
 
 
 def _blocked_by(viewer: str) -> str:
@@ -69,7 +71,7 @@ def _hidden_from(viewer: str, what: str) -> str:
     per statement into a hash (a hashed NOT IN over a subquery), so the rule costs one hash
     probe per row wherever it stands, however large the tables. None of the ids is NULL
     (every column is NOT NULL), which NOT IN needs to mean "not among"."""
-    parts = [_HIDDEN_ACCOUNTS, *(part(viewer) for part in _HIDDEN_SETS[what])]
+    parts = [_HIDDEN_ACCOUNTS, _APPLICANTS, *(part(viewer) for part in _HIDDEN_SETS[what])]
     return "(" + " UNION ALL ".join(parts) + ")"
 
 
@@ -104,9 +106,12 @@ def profile_visible_to(user: str, viewer: str) -> str:
 def person_visible(user: str) -> str:
     """A condition, true when the user under the alias ``user`` (a row of users) may be seen
     by anyone, whoever asks: the signed-in user themselves, the lists that are the viewer's
-    own (whom they blocked or muted), the instance's counts. Neither suspended nor
-    leaving."""
-    return f"({user}.suspended_at IS NULL AND {user}.deletion_due_at IS NULL)"
+    own (whom they blocked or muted), the instance's counts. Neither suspended, nor leaving,
+    nor waiting for approval."""
+    return (
+        f"({user}.suspended_at IS NULL AND {user}.deletion_due_at IS NULL"
+        f" AND {user}.id NOT IN ({_APPLICANTS}))"
+    )
 
 
 def may_interact(actor: str, target: str) -> str:
