@@ -37,13 +37,16 @@ from service.oauth import authorize as oauth_authorize
 from service.oauth import tokens as oauth_tokens
 from service.settings import PROJECT_ROOT, Settings
 from service.views import (
+    about,
     admin,
+    admin_instance,
     auth,
     comments,
     fragments,
     health,
     home,
     identicons,
+    invites,
     leaving,
     media,
     moderation,
@@ -51,6 +54,7 @@ from service.views import (
     posts,
     reports,
     settings,
+    signup,
     tokens,
     users,
 )
@@ -68,9 +72,12 @@ PAGES = [
     # Timelines.
     web.get("/", home.home, name="home"),
     web.get("/explore", home.explore, name="explore"),
-    # Accounts: signing up, in and out, confirming, resetting a password.
-    web.get("/signup", auth.signup_form, name="signup"),
-    web.post("/signup", auth.signup),
+    # Accounts: signing up (as the registration mode allows), in and out, confirming,
+    # resetting a password.
+    web.get("/signup", signup.signup_form, name="signup"),
+    web.post("/signup", signup.signup),
+    web.get("/signup/pending", signup.pending, name="signup_pending"),
+    web.get("/invite/{code:[A-Za-z0-9_-]{8,32}}", signup.invite_form, name="invite"),
     web.get("/login", auth.login_form, name="login"),
     web.post("/login", auth.login),
     web.post("/logout", auth.logout, name="logout"),
@@ -90,6 +97,9 @@ PAGES = [
     web.get("/settings/tokens", tokens.personal_tokens, name="settings_tokens"),
     web.post("/settings/tokens", tokens.create_token),
     web.post("/settings/tokens/{id}/revoke", tokens.revoke_token, name="settings_token_revoke"),
+    web.get("/settings/invites", invites.invites_page, name="settings_invites"),
+    web.post("/settings/invites", invites.create_invite),
+    web.post("/settings/invites/{id}/revoke", invites.revoke_invite, name="settings_invite_revoke"),
     web.get("/settings/blocks", settings.blocked_accounts, name="settings_blocks"),
     web.get("/settings/mutes", settings.muted_accounts, name="settings_mutes"),
     web.get("/settings/reports", reports.own_reports, name="settings_reports"),
@@ -129,6 +139,8 @@ PAGES = [
     web.post("/notifications/read", notifications.read_all, name="notifications_read"),
     # The cards of given posts, for the live "new posts" banner.
     web.get("/fragments/posts", fragments.post_cards, name="fragments_posts"),
+    # The instance: what it is, its rules, who runs it.
+    web.get("/about", about.about, name="about"),
     # Administration.
     web.get("/admin/users", admin.users, name="admin_users"),
     web.post("/admin/users/{username}/role", admin.set_role, name="admin_set_role"),
@@ -141,6 +153,15 @@ PAGES = [
         name="admin_report_action",
     ),
     web.get("/admin/audit", moderation.audit_log, name="admin_audit"),
+    web.get("/admin/applications", admin.applications, name="admin_applications"),
+    web.post("/admin/applications/{username}/approve", admin.approve, name="admin_approve"),
+    web.post("/admin/applications/{username}/reject", admin.reject, name="admin_reject"),
+    web.get("/admin/settings", admin_instance.settings_page, name="admin_settings"),
+    web.post("/admin/settings", admin_instance.save_settings),
+    web.post("/admin/rules", admin_instance.add_rule, name="admin_rules"),
+    web.post("/admin/rules/{id}", admin_instance.edit_rule, name="admin_rule"),
+    web.post("/admin/rules/{id}/move", admin_instance.move_rule, name="admin_rule_move"),
+    web.post("/admin/rules/{id}/delete", admin_instance.delete_rule, name="admin_rule_delete"),
 ]
 
 API = [
@@ -194,6 +215,7 @@ MASTODON = [
     web.get("/api/v1/instance/", mastodon_instance.instance_v1, name="mastodon_instance_v1_"),
     web.get("/api/v2/instance", mastodon_instance.instance_v2, name="mastodon_instance_v2"),
     web.get("/api/v2/instance/", mastodon_instance.instance_v2, name="mastodon_instance_v2_"),
+    web.get("/api/v1/instance/rules", mastodon_instance.rules, name="mastodon_instance_rules"),
     web.get(
         "/.well-known/nodeinfo", mastodon_instance.nodeinfo_links, name="mastodon_nodeinfo_links"
     ),
@@ -393,6 +415,7 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("GET", "mastodon_instance_v1_"): scopes.ANY_TOKEN,
     ("GET", "mastodon_instance_v2"): scopes.ANY_TOKEN,
     ("GET", "mastodon_instance_v2_"): scopes.ANY_TOKEN,
+    ("GET", "mastodon_instance_rules"): scopes.ANY_TOKEN,
     ("GET", "mastodon_nodeinfo_links"): scopes.ANY_TOKEN,
     ("GET", "mastodon_nodeinfo"): scopes.ANY_TOKEN,
     ("GET", "mastodon_timelines_home"): "read:statuses",

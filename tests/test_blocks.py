@@ -144,6 +144,7 @@ ROUTES: dict[str, Asks] = {
     ],
     "report_account": _each_person(lambda b, role: f"/@{b.people[role].username}/report"),
     "settings_reports": _one("/settings/reports"),
+    "about": _one("/about"),
     "mastodon_blocks": _one("/api/v1/blocks", (BLOCKED,)),
     "mastodon_mutes": _one("/api/v1/mutes", (MUTED,)),
 }
@@ -153,11 +154,12 @@ ROUTES: dict[str, Asks] = {
 CHECKED_BY_ID = {"mastodon_notification"}
 # GET routes that show nothing of other people: files and probes, forms, the viewer's own
 # account and settings, the instance, what apps ask for at start, the admin's list of
-# accounts and the moderators' reports and audit log (every account, on purpose: the viewer
-# here is no moderator and is refused them), one's own uploads (mastodon_media), the live
-# stream (its post events are checked below, its notification events carry the count the
-# badge statements give), and the Mastodon streams (for bearer tokens only: what they tell
-# a blocked or muting reader is checked in tests/test_mastodon_streaming.py).
+# accounts, of sign-ups and the moderators' reports and audit log (every account, on
+# purpose: the viewer here is no moderator and is refused them), one's own uploads
+# (mastodon_media) and invites, the live stream (its post events are checked below, its
+# notification events carry the count the badge statements give), and the Mastodon streams
+# (for bearer tokens only: what they tell a blocked or muting reader is checked in
+# tests/test_mastodon_streaming.py).
 NOTHING_OF_OTHERS = {
     "healthz", "readyz", "signup", "login", "password_forgot", "password_reset", "confirm",
     "settings_profile", "settings_password", "settings_apps", "settings_tokens", "identicon",
@@ -172,6 +174,8 @@ NOTHING_OF_OTHERS = {
     "mastodon_streaming_user_notification", "mastodon_streaming_health",
     "admin_reports", "admin_report", "admin_audit",
     "settings_export", "settings_export_download", "settings_delete",
+    "signup_pending", "invite", "settings_invites", "admin_settings",
+    "admin_applications", "mastodon_instance_rules",
 }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from service.reads.views import (
     PostView,
     Profile,
     RelationshipFlags,
+    RuleView,
 )
 from service.web.times import iso_millis
 
@@ -305,10 +306,27 @@ class InstanceFacts:
     max_photo_pixels: int
     max_alt_chars: int
     photo_types: tuple[str, ...]
+    # As the admins set them (service/reads/instance.py).
+    description: str
+    contact_email: str
+    registration_mode: str
+    invites_by_users: bool
+    rules: tuple[RuleView, ...]
 
     @property
     def version(self) -> str:
         return f"{MASTODON_VERSION} (compatible; Snapline {self.software_version})"
+
+    @property
+    def registrations_enabled(self) -> bool:
+        """Whether anyone may ask for an account, as Mastodon means it: with an invite
+        only, or not at all, is closed to apps."""
+        return self.registration_mode in {"open", "approval"}
+
+
+def rule(rule_view: RuleView) -> dict[str, Any]:
+    """A Rule entity; Snapline's rules have no hint."""
+    return {"id": str(rule_view.id), "text": rule_view.text, "hint": ""}
 
 
 def _limits(facts: InstanceFacts) -> dict[str, Any]:
@@ -343,7 +361,7 @@ def instance_v2(facts: InstanceFacts, links: Links) -> dict[str, Any]:
         "title": facts.title,
         "version": facts.version,
         "source_url": links.base,
-        "description": "Photos and posts from the people you follow.",
+        "description": facts.description,
         "usage": {"users": {"active_month": facts.user_count}},
         "thumbnail": {"url": links.header, "blurhash": None, "versions": {}},
         "icon": [],
@@ -356,14 +374,14 @@ def instance_v2(facts: InstanceFacts, links: Links) -> dict[str, Any]:
             **_limits(facts),
         },
         "registrations": {
-            "enabled": True,
-            "approval_required": False,
+            "enabled": facts.registrations_enabled,
+            "approval_required": facts.registration_mode == "approval",
             "message": None,
             "url": None,
         },
         "api_versions": {"mastodon": 2},
-        "contact": {"email": "", "account": None},
-        "rules": [],
+        "contact": {"email": facts.contact_email, "account": None},
+        "rules": [rule(each) for each in facts.rules],
     }
 
 
@@ -371,9 +389,9 @@ def instance_v1(facts: InstanceFacts, links: Links) -> dict[str, Any]:
     return {
         "uri": facts.domain,
         "title": facts.title,
-        "short_description": "Photos and posts from the people you follow.",
-        "description": "Photos and posts from the people you follow.",
-        "email": "",
+        "short_description": facts.description,
+        "description": facts.description,
+        "email": facts.contact_email,
         "version": facts.version,
         "urls": {"streaming_api": links.base},
         "stats": {
@@ -383,12 +401,12 @@ def instance_v1(facts: InstanceFacts, links: Links) -> dict[str, Any]:
         },
         "thumbnail": links.header,
         "languages": ["en"],
-        "registrations": True,
-        "approval_required": False,
-        "invites_enabled": False,
+        "registrations": facts.registrations_enabled,
+        "approval_required": facts.registration_mode == "approval",
+        "invites_enabled": facts.invites_by_users and facts.registration_mode != "closed",
         "configuration": _limits(facts),
         "contact_account": None,
-        "rules": [],
+        "rules": [rule(each) for each in facts.rules],
     }
 
 
@@ -406,6 +424,6 @@ def nodeinfo(facts: InstanceFacts) -> dict[str, Any]:
         "protocols": [],
         "services": {"inbound": [], "outbound": []},
         "usage": {"users": {"total": facts.user_count}, "localPosts": facts.post_count},
-        "openRegistrations": True,
+        "openRegistrations": facts.registrations_enabled,
         "metadata": {"nodeName": facts.title},
     }

@@ -1,5 +1,5 @@
-"""Instance discovery: /api/v1/instance, /api/v2/instance, /.well-known/nodeinfo and
-/nodeinfo/2.0."""
+"""Instance discovery: /api/v1/instance, /api/v2/instance, /api/v1/instance/rules,
+/.well-known/nodeinfo and /nodeinfo/2.0."""
 
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ from service.keys import settings_key
 from service.mastodon import entities
 from service.mastodon.common import json_response, links
 from service.models import MAX_ALT_CHARS, MAX_POST_BODY_CHARS
-from service.reads import people
+from service.reads import instance, people
 from service.web.resources import reading
 from service.web.uploads import MAX_PHOTO_BYTES
 from service.workers.media.images import MAX_PIXELS, MEDIA_TYPE_FORMATS
 
 SOFTWARE_VERSION = metadata.version("snapline")
-TITLE = "Snapline"
 
 
 def _canonical_types() -> tuple[str, ...]:
@@ -36,9 +35,10 @@ PHOTO_TYPES = _canonical_types()
 async def _facts(request: web.Request) -> entities.InstanceFacts:
     async with reading(request) as reader:
         users, posts = await people.instance_counts(reader)
+        site = await instance.instance(reader)
     return entities.InstanceFacts(
         domain=urlsplit(request.app[settings_key].app.public_url).netloc,
-        title=TITLE,
+        title=site.name,
         software_version=SOFTWARE_VERSION,
         user_count=users,
         post_count=posts,
@@ -48,6 +48,11 @@ async def _facts(request: web.Request) -> entities.InstanceFacts:
         max_photo_pixels=MAX_PIXELS,
         max_alt_chars=MAX_ALT_CHARS,
         photo_types=PHOTO_TYPES,
+        description=site.description,
+        contact_email=site.contact_email,
+        registration_mode=site.registration_mode,
+        invites_by_users=site.invites_by_users,
+        rules=site.rules,
     )
 
 
@@ -57,6 +62,12 @@ async def instance_v1(request: web.Request) -> web.Response:
 
 async def instance_v2(request: web.Request) -> web.Response:
     return json_response(entities.instance_v2(await _facts(request), links(request)))
+
+
+async def rules(request: web.Request) -> web.Response:
+    async with reading(request) as reader:
+        site = await instance.instance(reader)
+    return json_response([entities.rule(each) for each in site.rules])
 
 
 async def nodeinfo_links(request: web.Request) -> web.Response:

@@ -1,15 +1,16 @@
-"""The admin page: users and their roles. Admins only."""
+"""The admin pages: users and their roles, and the sign-ups waiting for approval. Admins
+only."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from service.domain import admin
-from service.keys import sessionmaker_key
+from service.domain import admin, registration
+from service.keys import mail_templates_key, mail_worker_key, sessionmaker_key
 from service.models import ROLES
-from service.reads import people
+from service.reads import instance, people
 from service.reads.views import SessionUser
-from service.views.common import redirect, render
+from service.views.common import absolute_url, redirect, render
 from service.web.auth import require_user
 from service.web.flash import flash
 from service.web.forms import read_form
@@ -17,6 +18,7 @@ from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import reading
 from service.web.urls import url_for
+from service.workers.mail import compose, enqueue
 
 
 def require_admin(request: web.Request) -> SessionUser:
@@ -47,3 +49,45 @@ async def set_role(request: web.Request) -> web.Response:
             raise Problem(404, "There is no user by that name.")
     await flash(request, f"@{username} is now {role}.", "success")
     raise redirect(url_for(request, "admin_users"))
+
+
+async def applications(request: web.Request) -> web.Response:
+    """The queue of sign-ups waiting for an admin, newest first."""
+    require_admin(request)
+    after, limit = page_request(request)
+    async with reading(request) as reader:
+        page = await instance.applications(reader, after, limit)
+    return await render(request, "admin/applications.html", {"page": page})
+
+
+async def _decide(request: web.Request, approved: bool) -> web.Response:
+    require_admin(request)
+    username = request.match_info["username"]
+    async with reading(request) as reader:
+        site = await instance.instance(reader)
+    decide = registration.approve if approved else registration.reject
+    async with request.app[sessionmaker_key].begin() as db:
+        user = await decide(db, username)
+        if user is None:
+            raise Problem(404, "No sign-up by that name is waiting.")
+        template = "application_approved" if approved else "application_rejected"
+        message = compose(
+            request.app[mail_templates_key],
+            template,
+            username=user.username,
+            instance_name=site.name,
+            login_link=absolute_url(request, "login"),
+        )
+        enqueue(db, user.email, message)
+    request.app[mail_worker_key].wake()
+    outcome = "approved: they may log in now" if approved else "rejected and the account removed"
+    await flash(request, f"@{user.username} was {outcome}. We emailed them.", "success")
+    raise redirect(url_for(request, "admin_applications"))
+
+
+async def approve(request: web.Request) -> web.Response:
+    return await _decide(request, approved=True)
+
+
+async def reject(request: web.Request) -> web.Response:
+    return await _decide(request, approved=False)

@@ -1,10 +1,10 @@
-"""Sign up, confirm, log in and out, forgotten passwords."""
+"""Confirm, log in and out, forgotten passwords (signing up: views/signup.py)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from service.domain import accounts, deletion, ratelimit
+from service.domain import accounts, deletion, ratelimit, registration
 from service.domain import sessions as auth_sessions
 from service.keys import mail_templates_key, mail_worker_key, passwords_key, sessionmaker_key
 from service.security import safe_next
@@ -34,7 +34,7 @@ DELETION_CANCELLED = (
 )
 
 
-def _fields(form, *names: str) -> tuple[dict[str, str], dict[str, str]]:
+def form_fields(form, *names: str) -> tuple[dict[str, str], dict[str, str]]:
     """The named fields as strings, and an error for each one with characters user text
     may not have (a username is a name: no invisible formatting either)."""
     values = {field: form.get(field, "") for field in names}
@@ -46,7 +46,7 @@ def _fields(form, *names: str) -> tuple[dict[str, str], dict[str, str]]:
     return values, errors
 
 
-async def _send_link(request: web.Request, db, user, purpose: str) -> None:
+async def send_link(request: web.Request, db, user, purpose: str) -> None:
     token = await accounts.issue_token(db, user.id, purpose)
     route = "confirm" if purpose == "confirm" else "password_reset"
     template = "confirm" if purpose == "confirm" else "reset"
@@ -55,72 +55,13 @@ async def _send_link(request: web.Request, db, user, purpose: str) -> None:
     enqueue(db, user.email, message)
 
 
-async def signup_form(request: web.Request) -> web.Response:
-    return await render(request, "auth/signup.html", {"form": {}, "errors": {}})
-
-
-async def signup(request: web.Request) -> web.Response:
-    form, errors = _fields(await read_form(request), "username", "email", "password")
-    username = form["username"].strip()
-    email, email_error = accounts.normalize_email(form["email"].strip())
-    errors.setdefault("username", accounts.username_error(username))
-    errors.setdefault("email", email_error)
-    errors.setdefault(
-        "password",
-        accounts.password_error(form["password"], username=username, email=form["email"].strip()),
-    )
-    errors = {field: message for field, message in errors.items() if message}
-    keep = {"username": username, "email": form["email"]}
-    if errors:
-        return await render(request, "auth/signup.html", {"form": keep, "errors": errors}, 422)
-    await count_hit(request, ratelimit.SIGNUPS_PER_ADDRESS, client_address(request))
-    # Hashed whether or not the address turns out to be taken: both answers take as long.
-    password_hash = await request.app[passwords_key].hash(form["password"])
-    try:
-        async with request.app[sessionmaker_key].begin() as db:
-            user = await accounts.create_user(db, username, email, password_hash)
-            await _send_link(request, db, user, "confirm")
-    except accounts.DuplicateAccount as duplicate:
-        # Usernames are public (every profile shows one); email addresses are not.
-        if duplicate.field == "username":
-            errors = {"username": "That username is taken."}
-            return await render(request, "auth/signup.html", {"form": keep, "errors": errors}, 422)
-        await _tell_owner_of_signup(request, email)
-    request.app[mail_worker_key].wake()
-    # The same answer for a taken address as for a new account, and no login (being signed
-    # in or not would tell the two apart): the inbox is where they differ.
-    await flash(
-        request,
-        f"Welcome, {username}! Check your email to confirm your address, then log in.",
-        "success",
-    )
-    raise redirect(url_for(request, "home"))
-
-
-async def _tell_owner_of_signup(request: web.Request, email: str) -> None:
-    """Someone signed up with an address that has an account: tell its owner, at most a few
-    times an hour (a stranger could otherwise fill their inbox)."""
-    async with request.app[sessionmaker_key].begin() as db:
-        owner = await accounts.user_by_email(db, email)
-        if owner is None or await ratelimit.hit(db, ratelimit.SIGNUP_NOTICES_PER_EMAIL, email):
-            return
-        message = compose(
-            request.app[mail_templates_key],
-            "signup_taken",
-            user=owner,
-            login_link=absolute_url(request, "login"),
-            reset_link=absolute_url(request, "password_forgot"),
-        )
-        enqueue(db, owner.email, message)
-
-
 async def login_form(request: web.Request) -> web.Response:
     next_path = safe_next(request.query.get("next"))
     return await render(request, "auth/login.html", {"form": {"next": next_path}, "errors": {}})
 
 
 async def login(request: web.Request) -> web.Response:
-    form, errors = _fields(await read_form(request), "login", "password", "next")
+    form, errors = form_fields(await read_form(request), "login", "password", "next")
     login_name = form["login"].strip()
     next_path = safe_next(form["next"])
     keep = {"login": login_name, "next": next_path}
@@ -161,6 +102,10 @@ async def login(request: web.Request) -> web.Response:
             "suspension_reason": user.suspension_reason,
         }
         return await render(request, "auth/login.html", context, 403)
+    async with request.app[sessionmaker_key]() as db:
+        waiting = await registration.awaiting_approval(db, user.id)
+    if waiting:
+        return await render(request, "auth/pending.html", {"username": user.username}, 403)
     came_back = False
     if user.deletion_due_at is not None:
         # Logging in is how an owner takes back the deletion they asked for.
@@ -190,8 +135,12 @@ async def confirm(request: web.Request) -> web.Response:
     # The one GET that changes state: a link in an email can only be followed with GET.
     async with request.app[sessionmaker_key].begin() as db:
         user = await accounts.confirm_email(db, request.match_info["token"])
+        waiting = user is not None and await registration.awaiting_approval(db, user.id)
     if user is None:
         return await render(request, "auth/link_invalid.html", {"purpose": "confirm"}, 400)
+    if waiting:
+        await flash(request, "Your email address is confirmed.", "success")
+        raise redirect(url_for(request, "signup_pending"))
     if current_user(request) is None:
         await flash(request, "Your email address is confirmed. Log in to start.", "success")
         raise redirect(str(request.app.router["login"].url_for()))
@@ -206,7 +155,7 @@ async def confirm_resend(request: web.Request) -> web.Response:
         raise redirect(url_for(request, "home"))
     await count_hit(request, ratelimit.CONFIRM_MAILS_PER_USER, str(user.id))
     async with request.app[sessionmaker_key].begin() as db:
-        await _send_link(request, db, user, "confirm")
+        await send_link(request, db, user, "confirm")
     request.app[mail_worker_key].wake()
     await flash(request, f"We sent a new confirmation link to {user.email}.", "success")
     raise redirect(url_for(request, "home"))
@@ -217,7 +166,7 @@ async def forgot_form(request: web.Request) -> web.Response:
 
 
 async def forgot(request: web.Request) -> web.Response:
-    form, errors = _fields(await read_form(request), "email")
+    form, errors = form_fields(await read_form(request), "email")
     email, email_error = accounts.normalize_email(form["email"].strip())
     if email_error:
         errors.setdefault("email", email_error)
@@ -228,7 +177,7 @@ async def forgot(request: web.Request) -> web.Response:
     async with request.app[sessionmaker_key].begin() as db:
         user = await accounts.user_by_email(db, email)
         if user is not None:
-            await _send_link(request, db, user, "reset")
+            await send_link(request, db, user, "reset")
     request.app[mail_worker_key].wake()
     # The same answer whether or not the address has an account: no enumeration.
     await flash(
@@ -248,7 +197,7 @@ async def reset_form(request: web.Request) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
-    form, errors = _fields(await read_form(request), "password")
+    form, errors = form_fields(await read_form(request), "password")
     async with request.app[sessionmaker_key]() as db:
         owner = await accounts.token_user(db, request.match_info["token"], "reset")
     if owner is None:
