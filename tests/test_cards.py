@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from service.app import create_app
 from service.reads.views import PhotoView, PostView, RenditionView, SessionUser, UserSummary
 from service.settings import load_settings
-from service.web.cards import post_cards
+from service.web.cards import photo_tiles, post_cards
 from service.web.urls import RouteUrls
 from service.workers.media.images import PHOTO_WIDTHS_PX, widths_for
 
@@ -142,9 +142,12 @@ def photo_of(width: int, height: int) -> PhotoView:
 
 
 def photo_tags(html: str) -> list[dict[str, dict[str, str | None]]]:
-    """Each photo's svg (its box), image (placeholder), source and img, by tag name."""
+    """Each photo's svg (its box), image (placeholder), source and img, by tag name (the
+    icons of a carousel's buttons aside)."""
     shown: list[dict[str, dict[str, str | None]]] = []
     for tag, attrs in parse(html).tags:
+        if tag == "svg" and attrs.get("class") != "photo-space":
+            continue
         if tag == "svg":
             shown.append({})
         if shown and tag in {"svg", "image", "source", "img"} and attrs.get("class") != "avatar":
@@ -160,21 +163,22 @@ def test_a_photo_keeps_its_shape_within_limits_and_tells_browsers_which_width_to
         hostile_post(id=1, photos=(photo_of(3000, 1000),)),  # wider than 1.91:1
         hostile_post(id=2, photos=(photo_of(1000, 3000),)),  # taller than 4:5
         hostile_post(id=3, photos=(photo_of(1200, 900),)),  # 4:3, within the limits
-        hostile_post(id=4, photos=(photo_of(1200, 900), photo_of(900, 1200))),  # a grid
+        hostile_post(id=4, photos=(photo_of(1200, 900), photo_of(900, 1200))),  # a carousel
     ]
     html = str(post_cards(URLS, posts, viewer(), "token", in_list=True, eager_first=True))
-    wide, tall, landscape, *grid = photo_tags(html)
+    wide, tall, landscape, *carousel = photo_tags(html)
 
-    # The box: the placeholder's viewBox, the photo's shape capped, then squares in a grid.
-    boxes = [photo["svg"]["viewbox"] for photo in (wide, tall, landscape, *grid)]
+    # The box: the placeholder's viewBox, the photo's shape capped; a carousel's photos all
+    # in the first one's.
+    boxes = [photo["svg"]["viewbox"] for photo in (wide, tall, landscape, *carousel)]
     assert boxes == [
         "0 0 1000 524",
         "0 0 1000 1250",
         "0 0 1000 750",
-        "0 0 1000 1000",
-        "0 0 1000 1000",
+        "0 0 1000 750",
+        "0 0 1000 750",
     ]
-    for photo in (wide, tall, landscape, *grid):
+    for photo in (wide, tall, landscape, *carousel):
         assert photo["svg"]["aria-hidden"] == "true"
         assert photo["image"]["href"].startswith("data:image/png;base64,")
         assert photo["source"]["type"] == "image/webp"
@@ -194,18 +198,13 @@ def test_a_photo_keeps_its_shape_within_limits_and_tells_browsers_which_width_to
         "(max-width: 720px) calc((100vw - 66px) * 1.57), 1028px"
     )
     assert tall["source"]["sizes"] == landscape["source"]["sizes"] == f"{PHONE_AND_TABLET}, 654px"
-    # Two columns with a 4 px gap; the 4:3 photo covers its square at 4/3 of its width.
-    assert grid[0]["source"]["sizes"] == (
-        "(max-width: 480px) calc((100vw - 50px) * 0.667), "
-        "(max-width: 720px) calc((100vw - 70px) * 0.667), 434px"
-    )
-    assert grid[1]["source"]["sizes"] == (
-        "(max-width: 480px) calc((100vw - 50px) * 0.5), "
-        "(max-width: 720px) calc((100vw - 70px) * 0.5), 325px"
-    )
+    # A carousel shows one photo at a time, each the card's whole width: the upright photo
+    # covers the first one's 4:3 box at the box's width.
+    for photo in carousel:
+        assert photo["source"]["sizes"] == f"{PHONE_AND_TABLET}, 654px"
     # The page's first photo is fetched at once and first; the rest when they near the screen.
     assert wide["img"].get("fetchpriority") == "high" and "loading" not in wide["img"]
-    for photo in (tall, landscape, *grid):
+    for photo in (tall, landscape, *carousel):
         assert photo["img"]["loading"] == "lazy" and "fetchpriority" not in photo["img"]
     # A list appended below a page ("load more", new posts) is all lazy.
     more = photo_tags(str(post_cards(URLS, posts, viewer(), "token", in_list=True)))
@@ -235,3 +234,90 @@ def test_the_post_page_shows_each_photo_whole_with_its_widths() -> None:
         ("1080", "810"),
     ]
     assert images[0]["fetchpriority"] == "high" and images[1]["loading"] == "lazy"
+
+
+def with_class(found: Elements, name: str) -> list[dict[str, str | None]]:
+    """The attributes of each element that has the class ``name``."""
+    return [attrs for _, attrs in found.tags if name in (attrs.get("class") or "").split()]
+
+
+def test_several_photos_are_a_carousel_whose_controls_wait_for_the_script() -> None:
+    post = hostile_post(photos=(photo_of(1200, 900), photo_of(900, 1200), photo_of(1000, 1000)))
+    for detail in (False, True):
+        found = parse(str(post_cards(URLS, [post], viewer(), "token", detail=detail)))
+        [carousel] = with_class(found, "carousel")
+        assert carousel["aria-roledescription"] == "carousel"
+        assert carousel["aria-label"] == "3 photos" and "data-carousel" in carousel
+        slides = with_class(found, "carousel-slide")
+        assert [slide["aria-label"] for slide in slides] == ["1 of 3", "2 of 3", "3 of 3"]
+        assert {slide["aria-roledescription"] for slide in slides} == {"slide"}
+        # Buttons with names, dots and a status line to announce the position: hidden until
+        # the script runs, so without it the strip that scrolls is all there is.
+        [previous], [following] = (
+            with_class(found, "carousel-prev"),
+            with_class(found, "carousel-next"),
+        )
+        assert (previous["aria-label"], previous["aria-disabled"]) == ("Previous photo", "true")
+        assert (following["aria-label"], following["aria-disabled"]) == ("Next photo", "false")
+        assert "hidden" in previous and "hidden" in following
+        [dots] = with_class(found, "carousel-dots")
+        assert "hidden" in dots and dots["aria-hidden"] == "true"
+        current = [dot["data-current"] for dot in with_class(found, "carousel-dot")]
+        assert current == ["true", "false", "false"]
+        [status] = with_class(found, "carousel-status")
+        assert status["aria-live"] == "polite"
+    # One photo is no carousel.
+    single = str(post_cards(URLS, [hostile_post(photos=(photo_of(1200, 900),))], None, ""))
+    assert "carousel" not in single
+
+
+def test_on_its_page_each_photo_links_to_its_sharpest_copy() -> None:
+    old = photo_of(1200, 900)._replace(renditions=(), blurhash=None)
+    post = hostile_post(photos=(photo_of(3000, 2000), old))
+    found = parse(str(post_cards(URLS, [post], viewer(), "token", detail=True)))
+    links = [attrs["href"] for tag, attrs in found.tags if attrs.get("class") == "photo-open"]
+    # Without a script, the widest width; a photo processed before widths, its display size.
+    assert links == ["/media/photos/a/w1600.webp", "/media/photos/a/display.jpg"]
+    assert "View full size" in "".join(found.text)
+    # In a list, a photo links to its post.
+    listed = parse(str(post_cards(URLS, [post], viewer(), "token")))
+    assert {attrs["href"] for _, attrs in listed.tags if attrs.get("class") == "photo"} == {"/p/7"}
+
+
+def test_tiles_show_each_photo_posts_first_photo_square_and_leave_text_posts_out() -> None:
+    posts = [
+        hostile_post(id=1, photos=(photo_of(1200, 900)._replace(alt=HOSTILE), photo_of(9, 12))),
+        hostile_post(id=2, photos=()),
+        hostile_post(id=3, photos=(photo_of(3000, 1000)._replace(alt=""),), body="Seen " * 40),
+        hostile_post(id=4, photos=(photo_of(900, 1200)._replace(alt=""),), body=""),
+    ]
+    html = str(photo_tiles(URLS, posts, eager_first=True))
+    found = parse(html)
+    links = [attrs for tag, attrs in found.tags if tag == "a"]
+    assert [(attrs["id"], attrs["href"]) for attrs in links] == [
+        ("tile-1", "/p/1"),
+        ("tile-3", "/p/3"),
+        ("tile-4", "/p/4"),
+    ]
+    shown = photo_tags(html)
+    assert [photo["svg"]["viewbox"] for photo in shown] == ["0 0 1000 1000"] * 3
+    # A third of the content column less the gaps; a 3:1 panorama covers its square 3 times
+    # as wide, a 4:3 photo 4/3 as wide, an upright one at the square's own width.
+    assert [photo["source"]["sizes"] for photo in shown] == [
+        "(max-width: 480px) calc((100vw - 28px) * 0.444), "
+        "(max-width: 720px) calc((100vw - 40px) * 0.444), 303px",
+        "(max-width: 480px) calc((100vw - 28px) * 1), "
+        "(max-width: 720px) calc((100vw - 40px) * 1), 681px",
+        "(max-width: 480px) calc((100vw - 28px) * 0.333), "
+        "(max-width: 720px) calc((100vw - 40px) * 0.333), 227px",
+    ]
+    assert shown[0]["img"]["fetchpriority"] == "high"
+    assert all(photo["img"]["loading"] == "lazy" for photo in shown[1:])
+    # Only the post of two photos is marked, in words for a screen reader too.
+    assert html.count('class="tile-more"') == 1 and "(2 photos)" in html
+    # A tile without alt text is named by the start of its post's text, else "Photo"; the
+    # hostile alt text stays an attribute's text.
+    text = "".join(found.text)
+    assert ("Seen " * 16).strip() in text and "Photo" in text
+    assert shown[0]["img"]["alt"] == HOSTILE
+    assert "<script>" not in html

@@ -234,9 +234,8 @@ async def test_two_people_sign_up_follow_post_photos_interact_and_log_out(
     await expect(thumbs).to_have_count(2)
     for number, alt in enumerate(ALTS):
         await expect(thumbs.nth(number)).to_have_attribute("alt", alt)
-    # The photos load through nginx, each in the width its 325 px square needs at 1x: the
-    # landscape one covers it 4/3 as wide (640 px), the portrait one 480 px (its own width,
-    # as the 320 px one is short of 325).
+    # The photos load through nginx, each in the width the carousel's 654 px needs at 1x:
+    # each its own widest (640 px and 480 px), as the 320 px ones are short of it.
     shown = await wait_for_images(ann_page, f"#post-{post_id} .photos img", 2)
     assert shown == ["w640.webp", "w480.webp"]
     assert await processing_seen(ann_page) == []
@@ -298,17 +297,19 @@ async def test_two_people_sign_up_follow_post_photos_interact_and_log_out(
 
     # --- Screenshots: the home timeline, a profile and the post page, at both widths.
     photo_thumbs = (f"#post-{post_id} .photos img", 2)
+    # A profile opens on its grid: the post's tile, its first photo.
+    photo_tile = (f"#tile-{post_id} img", 1)
     overflowing |= await screenshots(ann_page, artifacts_dir, "home", "/", photo_thumbs)
-    overflowing |= await screenshots(ann_page, artifacts_dir, "profile", f"/@{bob}", photo_thumbs)
+    overflowing |= await screenshots(ann_page, artifacts_dir, "profile", f"/@{bob}", photo_tile)
     overflowing |= await screenshots(
         ann_page, artifacts_dir, "post", post_path, ("img.photo-full", 2)
     )
     # Nothing may push a page sideways: on a phone that means scrolling left and right.
     assert not overflowing, overflowing
     # The README's pictures: what a visitor sees first of the timeline and of a profile.
-    for name, path in (("home", "/"), ("profile", f"/@{bob}")):
+    for name, path, images in (("home", "/", photo_thumbs), ("profile", f"/@{bob}", photo_tile)):
         await ann_page.goto(path)
-        await wait_for_images(ann_page, *photo_thumbs)
+        await wait_for_images(ann_page, *images)
         await ann_page.screenshot(path=str(readme_images_dir / f"{name}.png"))
 
     # --- Ann logs out from her home timeline; going back shows nothing private. Pages

@@ -1,5 +1,5 @@
 """The composer in a real browser: choosing photos shows previews and the next slot, the
-post is sent as a streamed multipart form, and its photos show in a grid once processed (on
+post is sent as a streamed multipart form, and its photos show in a carousel once processed (on
 the page, and in the card a follower's open timeline inserts live), with no script or style
 blocked by the Content-Security-Policy."""
 
@@ -81,10 +81,10 @@ async def test_composer_previews_photos_and_posts_them(
     live = reader.locator(f"#post-{post_id} .photos-2 img")
     await expect(live).to_have_count(2)
     await expect(live.nth(1)).to_have_attribute("alt", "A dog")
-    # A square cell of the grid is 325 px wide on a desktop at 1x: the upright 900x1200
-    # photo's 640 px width covers it, its 320 px one would not.
+    # A carousel shows each photo the card's whole width, 654 px on a desktop at 1x: the
+    # upright 900x1200 photo (its 4:5 box) needs its 900 px width, as 640 px is short of it.
     await expect(live.nth(0)).to_have_js_property("complete", True)
-    assert (await live.nth(0).evaluate("image => image.currentSrc")).endswith("/w640.webp")
+    assert (await live.nth(0).evaluate("image => image.currentSrc")).endswith("/w900.webp")
     await reader.locator(f"#post-{post_id}").evaluate("card => card.removeAttribute('tabindex')")
     inserted = await outer_html(reader, f".feed > li:has(> #post-{post_id})")
     await reader.reload()
@@ -99,9 +99,11 @@ async def test_composer_previews_photos_and_posts_them(
     grid = phone.locator(f"#post-{post_id} .photos-2 img")
     await expect(grid).to_have_count(2)
     await expect(grid.nth(0)).to_have_attribute("alt", "Waves on the sand")
-    # On a 390 px phone at 1x a cell is 170 px: the 320 px width.
+    # On a 390 px phone at 1x a photo is 344 px wide; the square one covers the first
+    # photo's 4:5 box at 430 px: its own 600 px width, the next photo loaded before it is
+    # swiped to.
     await expect(grid.nth(1)).to_have_js_property("complete", True)
-    assert (await grid.nth(1).evaluate("image => image.currentSrc")).endswith("/w320.webp")
+    assert (await grid.nth(1).evaluate("image => image.currentSrc")).endswith("/w600.webp")
     await phone.screenshot(path=artifacts_dir / "media-timeline-phone.png", full_page=True)
     await page.goto(f"/p/{post_id}")
     full = page.locator("img.photo-full")

@@ -12,11 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from service import cursor
+from service.cursor import MAX_ID, Position
 from service.reads.people import avatar_key
 from service.reads.posts import CARD_COLUMNS, VISIBLE, Ordering, cards, post_view
 from service.reads.posts import home_rows as posts_home_rows
 from service.reads.statements import PagedStatement, Reader, register, register_paged
-from service.reads.views import AVATAR_LARGE, AuthorFacts, PostView, StatusView, UserSummary
+from service.reads.views import (
+    AVATAR_LARGE,
+    AuthorFacts,
+    Page,
+    PostView,
+    StatusView,
+    UserSummary,
+)
 from service.storage.urls import MediaUrls
 
 NEWEST, OLDEST = "DESC", "ASC"
@@ -176,6 +185,27 @@ async def by_account(
     return await _list(
         reader, urls, ACCOUNT, viewer_id, above, below, oldest_first, limit, author_id, only_media
     )
+
+
+async def photos_of(
+    reader: Reader,
+    urls: MediaUrls,
+    author_id: int,
+    viewer_id: int | None,
+    after: Position | None,
+    limit: int,
+) -> Page[PostView]:
+    """A page of the author's posts with photos, newest first, for the profile's grid: the
+    account's list with ``only_media``, under the same rule. Its cursor holds the status id
+    of the page's last post (and, for show, when it was published)."""
+    below = after.id if after else MAX_ID
+    listed = await by_account(reader, urls, viewer_id, author_id, True, 0, below, False, limit + 1)
+    found = [status.post for status in listed]
+    kept = found[:limit]
+    if len(found) <= limit or not kept:
+        return Page(kept, None)
+    last = kept[-1]
+    return Page(kept, cursor.encode(Position(last.shown_at, last.status_id or 0)))
 
 
 async def by_status_id(

@@ -12,6 +12,9 @@
   const FRAGMENT_HEADER = "X-Snapline-Fragment";
   // The most post ids /fragments/posts takes at once: one page of a list.
   const MAX_NEW_POSTS = 50;
+  // What the full-screen viewer leaves around a photo (style.css, .viewer-image).
+  const VIEWER_MARGIN_X_PX = 32;
+  const VIEWER_MARGIN_Y_PX = 150;
   const UNITS = [
     [365 * 86400, "y"], [7 * 86400, "w"], [86400, "d"], [3600, "h"], [60, "min"],
   ];
@@ -75,9 +78,181 @@
   }
 
   function focusItem(item) {
+    // A tile is a link, already in the tab order; anything else is made focusable.
+    const tile = item.querySelector(".tile");
+    if (tile) { tile.focus({ preventScroll: true }); return; }
     const target = item.querySelector(".post") || item;
     target.setAttribute("tabindex", "-1");
     target.focus({ preventScroll: true });
+  }
+
+  function reducedMotion() {
+    return window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  }
+
+  // Carousels: the server renders several photos as a strip that scrolls sideways and
+  // snaps to each (swiping works without a script), with previous/next buttons and dots
+  // hidden. Here the controls are shown and kept in step with the strip, arrow keys move
+  // it, and the status line announces the position ("Photo 2 of 3").
+  const carousels = new WeakMap();
+
+  function setupCarousel(root) {
+    if (carousels.has(root)) return;
+    const track = root.querySelector(".carousel-track");
+    const slides = Array.from(track.children);
+    const prev = root.querySelector(".carousel-prev");
+    const next = root.querySelector(".carousel-next");
+    const dots = root.querySelector(".carousel-dots");
+    const status = root.querySelector(".carousel-status");
+    let index = 0;
+    let settling = null;
+
+    function show(position) {
+      if (position === index) return;
+      index = position;
+      Array.from(dots.children).forEach((dot, n) => dot.setAttribute("data-current", String(n === index)));
+      prev.setAttribute("aria-disabled", String(index === 0));
+      next.setAttribute("aria-disabled", String(index === slides.length - 1));
+      status.textContent = "Photo " + (index + 1) + " of " + slides.length;
+    }
+
+    // Moves to a photo: the position is shown at once, while the strip glides there.
+    function go(position, instant) {
+      const target = Math.max(0, Math.min(slides.length - 1, position));
+      show(target);
+      track.scrollTo({ left: target * track.clientWidth, behavior: instant || reducedMotion() ? "auto" : "smooth" });
+      return target;
+    }
+
+    // Swiped or scrolled: once the strip rests, the photo it rests on is the current one.
+    function settle() {
+      clearTimeout(settling);
+      settling = null;
+      if (track.clientWidth) show(Math.round(track.scrollLeft / track.clientWidth));
+    }
+    track.addEventListener("scroll", () => {
+      clearTimeout(settling);
+      settling = setTimeout(settle, 150);
+    }, { passive: true });
+    track.addEventListener("scrollend", settle);
+    // A strip that changes size (a phone turned, a window resized) stays on its photo.
+    if ("ResizeObserver" in window) {
+      new ResizeObserver(() => track.scrollTo({ left: index * track.clientWidth, behavior: "auto" })).observe(track);
+    }
+
+    prev.addEventListener("click", () => go(index - 1));
+    next.addEventListener("click", () => go(index + 1));
+    root.addEventListener("keydown", (event) => {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      const step = { ArrowLeft: -1, ArrowRight: 1 }[event.key];
+      if (!step) return;
+      event.preventDefault();
+      const before = index;
+      const after = go(index + step);
+      // A photo's link had the keyboard: it moves on to the photo now shown.
+      const focused = slides[before].contains(document.activeElement);
+      const link = slides[after].querySelector("a");
+      if (focused && link && after !== before) link.focus({ preventScroll: true });
+    });
+
+    root.setAttribute("data-ready", "");
+    prev.hidden = false;
+    next.hidden = false;
+    dots.hidden = false;
+    carousels.set(root, { go, current: () => index });
+  }
+
+  function enhance(root) {
+    if (root.matches && root.matches("[data-carousel]")) setupCarousel(root);
+    if (root.querySelectorAll) for (const carousel of root.querySelectorAll("[data-carousel]")) setupCarousel(carousel);
+  }
+
+  // The post page's viewer: a photo activated opens large in the page's <dialog>, in the
+  // width that fits the screen (its own srcset, told the size it is shown at), with its alt
+  // text; arrows go between the post's photos, Escape or the button closes it, and the
+  // keyboard goes back to the photo. Without a script the photo links to its sharpest copy.
+  function setupViewer() {
+    const dialog = document.querySelector("dialog.viewer");
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    const source = dialog.querySelector("source");
+    const image = dialog.querySelector(".viewer-image");
+    const position = dialog.querySelector(".viewer-position");
+    const alt = dialog.querySelector(".viewer-alt");
+    const status = dialog.querySelector(".viewer-status");
+    const prev = dialog.querySelector(".viewer-prev");
+    const next = dialog.querySelector(".viewer-next");
+    let links = [];
+    let index = 0;
+
+    // The photo's width on screen when it fills the room the viewer leaves it (in CSS px,
+    // style.css's .viewer-image): the browser fetches the narrowest width that covers it.
+    function fit() {
+      const photo = links[index].querySelector("img");
+      const ratio = Number(photo.getAttribute("width")) / Number(photo.getAttribute("height")) || 1;
+      const room = [window.innerWidth - VIEWER_MARGIN_X_PX, window.innerHeight - VIEWER_MARGIN_Y_PX];
+      source.sizes = Math.ceil(Math.max(1, Math.min(room[0], room[1] * ratio))) + "px";
+      image.sizes = source.sizes;
+    }
+
+    function show(position_) {
+      index = Math.max(0, Math.min(links.length - 1, position_));
+      const photo = links[index].querySelector("img");
+      const widths = links[index].querySelector("source");
+      if (widths) source.srcset = widths.srcset; else source.removeAttribute("srcset");
+      image.src = photo.getAttribute("src");
+      image.alt = photo.alt;
+      image.width = Number(photo.getAttribute("width"));
+      image.height = Number(photo.getAttribute("height"));
+      alt.textContent = photo.alt;
+      const where = links.length > 1 ? "Photo " + (index + 1) + " of " + links.length : "";
+      position.textContent = where;
+      status.textContent = where;
+      prev.hidden = next.hidden = links.length < 2;
+      prev.disabled = index === 0;
+      next.disabled = index === links.length - 1;
+      fit();
+    }
+
+    function move(step) {
+      const target = index + step;
+      if (target < 0 || target >= links.length) return;
+      const pressed = document.activeElement;
+      show(target);
+      // The button pressed is disabled at the last photo: the keyboard goes to the other.
+      if ((pressed === prev || pressed === next) && pressed.disabled) (pressed === next ? prev : next).focus();
+    }
+
+    document.addEventListener("click", (event) => {
+      const link = event.target.closest(".photo-open");
+      if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+      const card = link.closest(".post");
+      links = Array.from(card.querySelectorAll(".photo-open"));
+      event.preventDefault();
+      // Opened first: the width that fits is measured on the open dialog.
+      dialog.showModal();
+      show(links.indexOf(link));
+      dialog.querySelector(".viewer-close").focus();
+    });
+    dialog.querySelector(".viewer-close").addEventListener("click", () => dialog.close());
+    prev.addEventListener("click", () => move(-1));
+    next.addEventListener("click", () => move(1));
+    dialog.addEventListener("keydown", (event) => {
+      const step = { ArrowLeft: -1, ArrowRight: 1 }[event.key];
+      if (!step || event.altKey || event.ctrlKey || event.metaKey) return;
+      event.preventDefault();
+      move(step);
+    });
+    // A click on the backdrop (the dialog itself, around the photo) closes it too.
+    dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
+    window.addEventListener("resize", () => { if (dialog.open) fit(); });
+    // Back to the photo last shown, its carousel moved there.
+    dialog.addEventListener("close", () => {
+      const link = links[index];
+      if (!link) return;
+      const carousel = carousels.get(link.closest("[data-carousel]"));
+      if (carousel) carousel.go(index, true);
+      link.focus();
+    });
   }
 
   // "Load more": the server renders the first page and a "more" link that works without
@@ -326,6 +501,12 @@
     refreshTimes();
     setInterval(refreshTimes, 60 * 1000);
     for (const list of document.querySelectorAll("[data-feed]")) setupFeed(list);
+    enhance(document);
+    // Cards the script inserts (load more, new posts, a post published) get theirs too.
+    new MutationObserver((changes) => {
+      for (const change of changes) for (const node of change.addedNodes) enhance(node);
+    }).observe(document.querySelector("main"), { childList: true, subtree: true });
+    setupViewer();
     setupLikes();
     setupCommentForm();
     setupLive();

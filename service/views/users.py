@@ -11,7 +11,7 @@ from service.handlers.actions import (
     remove_follower,
     user_id_for,
 )
-from service.reads import notifications, people, posts
+from service.reads import notifications, people, posts, statuses
 from service.reads.statements import Reader
 from service.reads.views import Profile
 from service.security import safe_next
@@ -29,6 +29,10 @@ from service.web.urls import url_for
 DAY_SECONDS = 86_400
 MUTE_DURATIONS = (("Until I unmute", 0), ("1 day", DAY_SECONDS), ("7 days", 7 * DAY_SECONDS))
 MAX_MUTE_SECONDS = 10 * 365 * DAY_SECONDS
+# A profile shows its photos as a grid or its posts as cards (?tab=): the grid when not
+# asked and there are photos. A page of the grid is seven rows of three tiles.
+PROFILE_TABS = frozenset({"photos", "posts"})
+GRID_PAGE_SIZE = 21
 
 
 async def _profile(reader: Reader, request: web.Request) -> Profile:
@@ -41,20 +45,35 @@ async def _profile(reader: Reader, request: web.Request) -> Profile:
     return found
 
 
+def _tab(request: web.Request) -> str | None:
+    """The tab asked for; None when none was (a cursor without one is a page of posts, as
+    the profile's links were before it had a grid)."""
+    tab = request.query.get("tab")
+    if tab is None:
+        return "posts" if "cursor" in request.query else None
+    if tab not in PROFILE_TABS:
+        raise Problem(400, "tab must be photos or posts.", "invalid_tab")
+    return tab
+
+
 async def profile(request: web.Request) -> web.Response:
     viewer = current_user(request)
     viewer_id = viewer.id if viewer else None
-    after, limit = page_request(request)
+    tab, urls = _tab(request), media_urls(request)
     async with reading(request) as reader:
         found = await _profile(reader, request)
-        page = await posts.by_author(
-            reader, media_urls(request), found.summary.id, viewer_id, after, limit
-        )
+        page = None
+        if tab != "posts":
+            after, limit = page_request(request, GRID_PAGE_SIZE)
+            page = await statuses.photos_of(reader, urls, found.summary.id, viewer_id, after, limit)
+            tab = "photos" if tab or page.items else "posts"
+        if tab == "posts":
+            after, limit = page_request(request)
+            page = await posts.by_author(reader, urls, found.summary.id, viewer_id, after, limit)
         unread = await notifications.unread_count(reader, viewer_id) if viewer else 0
-    context = {"profile": found, "page": page, "mute_durations": MUTE_DURATIONS}
-    return await render(
-        request, "users/profile.html", context, unread=unread, fragment="fragments/posts.html"
-    )
+    context = {"profile": found, "page": page, "tab": tab, "mute_durations": MUTE_DURATIONS}
+    fragment = f"fragments/{tab}.html"
+    return await render(request, "users/profile.html", context, unread=unread, fragment=fragment)
 
 
 async def _relationship_list(request: web.Request, direction: str) -> web.Response:

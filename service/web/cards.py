@@ -13,12 +13,12 @@ text. Every element holding a user's text has ``dir="auto"``: it takes its direc
 that text and isolates it, so a right-to-left override in a post never reorders what the
 page shows after it (the same in the templates). This is the only place a post card is
 written: pages, and the fragments their script fetches for "load more", new posts and a
-like in place, all come from here (docs/rendering.md).
+like in place, all come from here (docs/rendering.md); so are the tiles of a profile's grid.
+Photos are drawn by service/web/photos.py, under the same rule.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from html import escape
@@ -26,8 +26,9 @@ from typing import NamedTuple
 
 from markupsafe import Markup
 
-from service.reads.views import PhotoView, PostView, SessionUser
-from service.web.placeholders import placeholder_url
+from service.reads.views import PostView, SessionUser
+from service.web.icons import icon_svg
+from service.web.photos import post_photos, tile_photo
 from service.web.times import time_element
 from service.web.urls import RouteUrls
 
@@ -37,6 +38,10 @@ _STATUS_BADGES = {
     "failed": '  <p class="badge badge-failed">Processing failed. Delete this post and try'
     " again.</p>\n",
 }
+
+
+# A tile whose photo has no alt text is named after the start of its post's text.
+TILE_NAME_CHARS = 80
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -63,7 +68,7 @@ class _Path(NamedTuple):
 
 
 class _Paths(NamedTuple):
-    """The routes a card links to."""
+    """The routes a card links to, and the icons' sprite."""
 
     post: _Path
     profile: _Path
@@ -71,118 +76,12 @@ class _Paths(NamedTuple):
     unlike: _Path
     delete: _Path
     report: _Path
+    sprite: str
 
     @classmethod
     def of(cls, urls: RouteUrls) -> _Paths:
         names = ("post", "profile", "like", "unlike", "delete_post", "report_post")
-        return cls(*(_Path.of(urls, name) for name in names))
-
-
-# The width of a card's photo area in CSS px, as static/style.css lays it out: up to each
-# viewport width (px), the viewport less this many px (page padding, the card's padding and
-# border); beyond them the page column's fixed width. `sizes` says the same to browsers.
-CARD_PHOTO_WIDTHS = ((480, 46), (720, 66))
-CARD_PHOTO_MAX_PX = 654
-PHOTO_GRID_GAP_PX = 4
-# A photo alone in a card keeps its own shape within these (width / height): no taller than
-# 4:5, no wider than 1.91:1, as the big photo apps do; beyond them it is cropped, centred.
-# Several photos share a grid of squares.
-NARROWEST_RATIO = 4 / 5
-WIDEST_RATIO = 1.91
-# The placeholder's viewBox is this wide; its height gives the box's shape.
-SPACE_WIDTH = 1000
-
-
-def _columns(count: int) -> int:
-    return {1: 1, 3: 3}.get(count, 2)
-
-
-def _sizes(columns: int, scale: float) -> str:
-    """``sizes`` for a photo in one of ``columns`` columns of the card's photo area, drawn
-    ``scale`` times as wide as its box (a panorama cropped to cover it is drawn wider)."""
-    gaps = PHOTO_GRID_GAP_PX * (columns - 1)
-    factor = scale / columns
-    parts = []
-    for viewport, less in CARD_PHOTO_WIDTHS:
-        if factor == 1:
-            parts.append(f"(max-width: {viewport}px) calc(100vw - {less + gaps}px)")
-        else:
-            parts.append(
-                f"(max-width: {viewport}px) calc((100vw - {less + gaps}px) * {factor:.3g})"
-            )
-    parts.append(f"{math.ceil((CARD_PHOTO_MAX_PX - gaps) * factor)}px")
-    return ", ".join(parts)
-
-
-def _loading(eager: bool) -> str:
-    # The first photo of a page is the largest thing above the fold: fetched first.
-    return ' fetchpriority="high"' if eager else ' loading="lazy"'
-
-
-def _picture(photo: PhotoView, img_attributes: str, sizes: str) -> str:
-    """The photo's widths as WebP through ``srcset``, and the display size (JPEG for opaque
-    photos) for a browser without WebP."""
-    img = f'<img src="{escape(photo.url)}" alt="{escape(photo.alt)}"{img_attributes}>'
-    if not photo.renditions:  # processed before there were widths: the display size alone
-        return img
-    srcset = ", ".join(f"{escape(item.url)} {int(item.width)}w" for item in photo.renditions)
-    return (
-        f'<picture><source type="{photo.renditions[0].content_type}" srcset="{srcset}"'
-        f' sizes="{sizes}">{img}</picture>'
-    )
-
-
-def _ratio(photo: PhotoView) -> float:
-    """Width over height, from the widest width when there are widths (the most exact)."""
-    shape = photo.renditions[-1] if photo.renditions else photo
-    return max(1, int(shape.width)) / max(1, int(shape.height))
-
-
-def _card_photo(photo: PhotoView, columns: int, post_url: str, eager: bool) -> str:
-    """A photo in a card: a box of its shape (a square in a grid), the placeholder filling it
-    until the photo, cropped to cover it, arrives on top."""
-    ratio = _ratio(photo)
-    box = min(max(ratio, NARROWEST_RATIO), WIDEST_RATIO) if columns == 1 else 1.0
-    space_height = max(1, round(SPACE_WIDTH / box))
-    placeholder = photo.blurhash and placeholder_url(photo.blurhash, SPACE_WIDTH, space_height)
-    fill = (
-        f'<image href="{placeholder}" width="{SPACE_WIDTH}" height="{space_height}"'
-        ' preserveAspectRatio="none"/>'
-        if placeholder
-        else ""
-    )
-    widest = int(photo.renditions[-1].width) if photo.renditions else int(photo.width)
-    attributes = (
-        f' width="{widest}" height="{max(1, round(widest / box))}"'
-        f' decoding="async"{_loading(eager)}'
-    )
-    return (
-        f'    <a class="photo" href="{post_url}"><svg class="photo-space"'
-        f' viewBox="0 0 {SPACE_WIDTH} {space_height}" aria-hidden="true" focusable="false">'
-        f"{fill}</svg>{_picture(photo, attributes, _sizes(columns, max(1.0, ratio / box)))}</a>\n"
-    )
-
-
-def _photos(post: PostView, detail: bool, post_url: str, eager: bool) -> str:
-    if detail:
-        images = "".join(
-            "    "
-            + _picture(
-                photo,
-                f' width="{int(photo.width)}" height="{int(photo.height)}" class="photo-full"'
-                f' decoding="async"{_loading(eager and index == 0)}',
-                _sizes(1, 1.0),
-            )
-            + "\n"
-            for index, photo in enumerate(post.photos)
-        )
-        return f'  <div class="photos photos-{len(post.photos)} photos-detail">\n{images}  </div>\n'
-    columns = _columns(len(post.photos))
-    images = "".join(
-        _card_photo(photo, columns, post_url, eager and index == 0)
-        for index, photo in enumerate(post.photos)
-    )
-    return f'  <div class="photos photos-{len(post.photos)}">\n{images}  </div>\n'
+        return cls(*(_Path.of(urls, name) for name in names), urls.static("icons.svg"))
 
 
 def _like_form(paths: _Paths, post_id: int, liked: bool, like_count: int, token: str) -> str:
@@ -251,7 +150,7 @@ def _card(
         _STATUS_BADGES.get(post.status, ""),
     ]
     if post.photos:
-        parts.append(_photos(post, detail, post_url, eager))
+        parts.append(post_photos(post, detail, post_url, eager, paths.sprite))
     if post.body:
         parts.append(f'  <p class="post-body" dir="auto">{escape(post.body)}</p>\n')
     parts.append('  <footer class="post-footer">\n')
@@ -297,3 +196,35 @@ def post_cards(
     if in_list:
         return Markup("".join(f"<li>{card}</li>" for card in cards))
     return Markup("".join(cards))
+
+
+def _tile(paths: _Paths, post: PostView, eager: bool) -> str:
+    """A post in the profile's grid: its first photo in a square, linking to the post, with
+    a mark when the post holds more photos. Named by the photo's alt text, else by the start
+    of the post's text."""
+    photo = post.photos[0]
+    count = len(post.photos)
+    name = ""
+    if not photo.alt:
+        text = post.body[:TILE_NAME_CHARS] or "Photo"
+        name = f'<span class="visually-hidden" dir="auto">{escape(text)}</span>'
+    more = (
+        f'<span class="tile-more">{icon_svg(paths.sprite, "photos")}'
+        f'<span class="visually-hidden">({count} photos)</span></span>'
+        if count > 1
+        else ""
+    )
+    return (
+        f'<li><a class="tile" id="tile-{post.id}" href="{paths.post.to(post.id)}">{name}'
+        f"{tile_photo(photo, eager)}{more}</a></li>\n"
+    )
+
+
+def photo_tiles(urls: RouteUrls, posts: Iterable[PostView], eager_first: bool = False) -> Markup:
+    """The grid's tiles of ``posts`` (posts without photos have none), each in an <li>.
+    ``eager_first``: they open a page, so the first photo is fetched at once and first."""
+    paths = _Paths.of(urls)
+    shown = [post for post in posts if post.photos]
+    return Markup(
+        "".join(_tile(paths, post, eager_first and index == 0) for index, post in enumerate(shown))
+    )

@@ -13,8 +13,10 @@ from service.web.problems import Problem
 __all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "page_request"]
 
 
-def page_request(request: web.Request) -> tuple[Position | None, int]:
-    limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+def page_request(
+    request: web.Request, default_size: int = DEFAULT_PAGE_SIZE
+) -> tuple[Position | None, int]:
+    limit = query_number(request, "limit", default_size, 1, MAX_PAGE_SIZE)
     raw_cursor = request.query.get("cursor")
     if not raw_cursor:
         return None, limit

@@ -15,9 +15,10 @@ from markupsafe import Markup
 
 from service.reads.views import SessionUser
 from service.web.auth import current_user
-from service.web.cards import like_form, post_cards
+from service.web.cards import like_form, photo_tiles, post_cards
 from service.web.csrf import CSRF_SESSION_KEY, csrf_token
 from service.web.flash import pop_flashes
+from service.web.icons import icon_svg
 from service.web.times import exact_time, iso_time, time_tag
 from service.web.urls import RouteUrls, route_urls_key
 
@@ -55,18 +56,13 @@ class StaticUrls:
 
 
 class Icons:
-    """``icon('heart')`` in templates: an icon of static/icons.svg, drawn in the text's
-    colour. Decorative (hidden from screen readers): what it means is always said in text
-    beside it, visible or visually hidden."""
+    """``icon('heart')`` in templates: an icon of static/icons.svg (web.icons.icon_svg)."""
 
     def __init__(self, static: StaticUrls) -> None:
         self.static = static
 
     def __call__(self, name: str) -> Markup:
-        return Markup(
-            '<svg class="icon" aria-hidden="true" focusable="false" width="24" height="24">'
-            f'<use href="{self.static("icons.svg")}#{name}"></use></svg>'
-        )
+        return Markup(icon_svg(self.static("icons.svg"), name))
 
 
 class ConstantParts:
@@ -104,11 +100,12 @@ def setup_templates(app: web.Application, directory: Path, development: bool) ->
     static = environment.globals["static"] = StaticUrls(app, remember=not development)
     environment.globals["icon"] = Icons(static)
     environment.globals["constant"] = ConstantParts(environment, remember=not development)
-    app[route_urls_key] = RouteUrls(app.router)
+    app[route_urls_key] = RouteUrls(app.router, static)
     environment.globals["url"] = app[route_urls_key]
     # The cards link to routes by name: bound to this app's routes here, for templates.
     environment.globals["post_cards"] = functools.partial(post_cards, app[route_urls_key])
     environment.globals["like_form"] = functools.partial(like_form, app[route_urls_key])
+    environment.globals["photo_tiles"] = functools.partial(photo_tiles, app[route_urls_key])
 
 
 def first_page(request: web.Request) -> bool:

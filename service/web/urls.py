@@ -4,7 +4,7 @@ template for the post cards, which build a dozen links per card."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
@@ -18,9 +18,19 @@ class RouteUrls:
     ``template(name)`` itself: ids and usernames (``[A-Za-z0-9_]``, the users table's check)
     need no quoting."""
 
-    def __init__(self, router: web.UrlDispatcher) -> None:
+    def __init__(
+        self, router: web.UrlDispatcher, static: Callable[[str], str] | None = None
+    ) -> None:
         self._router = router
         self._templates: dict[str, str] = {}
+        self._static = static
+
+    def static(self, filename: str) -> str:
+        """A static file's URL with the hash of its content (web.templating.StaticUrls,
+        which remembers it outside development, when the templates bound one)."""
+        if self._static is not None:
+            return self._static(filename)
+        return str(self._router["static"].url_for(filename=filename))
 
     def template(self, name: str) -> str:
         """The route's path with its parts as ``{name}`` fields, e.g. ``/p/{id}``."""
