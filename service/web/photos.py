@@ -122,7 +122,13 @@ def _boxed_photo(
 
 def _card_photo(photo: PhotoView, box: float, post_url: str, eager: bool) -> str:
     """A photo in a card, linking to its post."""
-    return f'<a class="photo" href="{post_url}">{_boxed_photo(photo, box, eager, _sizes)}</a>'
+    # The link is named by the photo's description; one its author left undescribed still
+    # needs a name for a screen reader to announce (WCAG 2.4.4).
+    unnamed = "" if photo.alt else '<span class="visually-hidden">Photo with no description</span>'
+    return (
+        f'<a class="photo" href="{post_url}">{_boxed_photo(photo, box, eager, _sizes)}'
+        f"{unnamed}</a>"
+    )
 
 
 def _full_photo(photo: PhotoView, eager: bool) -> str:
