@@ -126,8 +126,7 @@ def _card_photo(photo: PhotoView, box: float, post_url: str, eager: bool) -> str
     # needs a name for a screen reader to announce (WCAG 2.4.4).
     unnamed = "" if photo.alt else '<span class="visually-hidden">Photo with no description</span>'
     return (
-        f'<a class="photo" href="{post_url}">{_boxed_photo(photo, box, eager, _sizes)}'
-        f"{unnamed}</a>"
+        f'<a class="photo" href="{post_url}">{_boxed_photo(photo, box, eager, _sizes)}{unnamed}</a>'
     )
 
 
