@@ -1,6 +1,6 @@
 """The mail worker's claims across processes: a message claimed by a process killed with
 SIGKILL is sent by another at once, not after the lease; a claim whose holder is alive is
-left alone."""
+left alone; a message that cannot be made is retried, not claimed again and again."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 
 from service.db import asyncpg_dsn
 from service.embedded_pg import free_port
+from service.keys import mail_worker_key
 from service.models import OutboxMail
 from service.workers.liveness import ADVISORY_NAMESPACE, new_worker_id
 from service.workers.mail import LEASE_SECONDS, Message, enqueue
@@ -149,3 +150,27 @@ async def test_a_claim_whose_worker_is_alive_is_left_to_it(
         await holder.close()  # as the kernel does for a process that dies
     await mailbox.wait_for(address, within_seconds=TAKEOVER_SECONDS)
     assert (await sent_row(db, row_id)).attempts == 2
+
+
+async def test_a_message_that_cannot_be_built_is_retried_and_holds_nothing_up(client, mailbox, db):
+    """A row no mail can be made of (a line break in its subject, written around
+    ``enqueue``'s checks) is a failed attempt, retried later as any job's unexpected
+    failure is (and failed for good after the last), never sent; the message queued
+    after it is delivered meanwhile."""
+    broken = await queue_mail(db, "broken@example.com")
+    async with db() as session, session.begin():
+        await session.execute(
+            text("UPDATE outbox_mail SET subject = :subject WHERE id = :id"),
+            {"subject": "Hello\nBcc: everyone@example.com", "id": broken},
+        )
+    await queue_mail(db, "after-broken@example.com")
+    client.server.app[mail_worker_key].wake()
+    [delivered] = await mailbox.wait_for("after-broken@example.com")
+    assert delivered["Subject"] == "Hello"
+    deadline = time.monotonic() + CLAIM_TIMEOUT_SECONDS
+    while (row := await outbox_row(db, broken)).attempts < 2:
+        assert time.monotonic() < deadline, (row.attempts, row.last_error)
+        await asyncio.sleep(0.1)
+    assert row.sent_at is None and row.failed_at is None
+    assert row.last_error.startswith("ValueError")
+    assert mailbox.to("broken@example.com") == []
