@@ -422,6 +422,8 @@ class Post(Base):
     # The id Mastodon apps see, set by a trigger when the post is published: ordered as the
     # timelines are (docs/api.md, migration 0009).
     status_id: Mapped[int | None] = mapped_column(BigInteger)
+    # A moderator's decision: its photos are shown behind a cover a viewer opens.
+    sensitive: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
     __table_args__ = (
         CheckConstraint("status IN ('processing', 'published', 'failed')", name="status"),
@@ -668,8 +670,13 @@ class MediaOriginal(Base):
 
 REPORT_KINDS = ("post", "comment", "account")
 REPORT_CATEGORIES = ("spam", "harassment", "illegal", "sensitive", "other")
-REPORT_RESOLUTIONS = ("dismissed", "content_deleted", "account_suspended")
-MODERATION_ACTIONS = ("dismiss", "delete_content", "suspend", "unsuspend", "reopen")
+REPORT_RESOLUTIONS = (
+    "dismissed", "content_deleted", "account_suspended", "media_marked_sensitive", "warned",
+)  # fmt: skip
+MODERATION_ACTIONS = (
+    "dismiss", "delete_content", "suspend", "unsuspend", "reopen",
+    "mark_sensitive", "unmark_sensitive", "warn",
+)  # fmt: skip
 # A reporter's comment, a suspension's reason, a decision's note: a few paragraphs at most.
 MAX_MODERATION_TEXT_CHARS = 1000
 
@@ -710,7 +717,8 @@ class Report(Base):
         ),
         CheckConstraint("char_length(comment) <= 1000", name="comment_length"),
         CheckConstraint(
-            "resolution IN ('dismissed', 'content_deleted', 'account_suspended')",
+            "resolution IN ('dismissed', 'content_deleted', 'account_suspended',"
+            " 'media_marked_sensitive', 'warned')",
             name="resolution",
         ),
         CheckConstraint("(resolution IS NULL) = (resolved_at IS NULL)", name="resolved"),
@@ -785,11 +793,38 @@ class ModerationAction(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "action IN ('dismiss', 'delete_content', 'suspend', 'unsuspend', 'reopen')",
+            "action IN ('dismiss', 'delete_content', 'suspend', 'unsuspend', 'reopen',"
+            " 'mark_sensitive', 'unmark_sensitive', 'warn')",
             name="action",
         ),
         CheckConstraint("char_length(reason) <= 1000", name="reason_length"),
         Index("ix_moderation_actions_recent", text("created_at DESC"), text("id DESC")),
+    )
+
+
+class AccountWarning(Base):
+    """A moderator's warning to an account's owner, shown to them on every page until they
+    acknowledge it (``acknowledged_at``); kept afterwards, as the record of it."""
+
+    __tablename__ = "account_warnings"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    report_id: Mapped[int | None] = _set_null("reports")
+    moderator_id: Mapped[int | None] = _set_null("users")
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now_column()
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("char_length(message) BETWEEN 1 AND 1000", name="message_length"),
+        # What a page asks on every view of a signed-in person: the few not acknowledged.
+        Index(
+            "ix_account_warnings_unacknowledged",
+            "user_id",
+            "created_at",
+            postgresql_where=text("acknowledged_at IS NULL"),
+        ),
     )
 
 

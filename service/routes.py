@@ -103,6 +103,7 @@ PAGES = [
     web.get("/settings/blocks", settings.blocked_accounts, name="settings_blocks"),
     web.get("/settings/mutes", settings.muted_accounts, name="settings_mutes"),
     web.get("/settings/reports", reports.own_reports, name="settings_reports"),
+    web.post("/warnings/{id}/acknowledge", reports.acknowledge_warning, name="warning_acknowledge"),
     # Leaving: an archive of one's data, and deleting one's account.
     web.get("/settings/export", leaving.export_page, name="settings_export"),
     web.post("/settings/export", leaving.request_export),
@@ -148,7 +149,8 @@ PAGES = [
     web.get("/admin/reports", moderation.queue, name="admin_reports"),
     web.get("/admin/reports/{id}", moderation.report, name="admin_report"),
     web.post(
-        "/admin/reports/{id}/{action:dismiss|delete|suspend|unsuspend|reopen}",
+        "/admin/reports/{id}/{action:dismiss|delete|suspend|unsuspend|reopen"
+        "|sensitive|unsensitive|warn}",
         moderation.decide,
         name="admin_report_action",
     ),

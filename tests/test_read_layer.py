@@ -554,6 +554,8 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "instance_admins": lambda s: (s.reader,),
     "usable_invite": lambda s: ("no-such-invite",),
     "own_invites": lambda s: (s.suspended_id,),
+    # The viewer's own warnings from the moderators.
+    "unacknowledged_warnings": lambda s: (s.reader,),
 }
 
 
@@ -737,6 +739,7 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
     "applications": (lambda b: [START_ROWS], None),
     "usable_invite": (lambda b: [("no-such-invite",)], None),
     "own_invites": (lambda b: [(b.viewer.id,)], None),
+    "unacknowledged_warnings": (lambda b: [(b.viewer.id,)], None),
 }
 
 

@@ -83,6 +83,7 @@ def post(view: PostView, urls: RouteUrls) -> dict[str, Any]:
         "like_count": view.like_count,
         "comment_count": view.comment_count,
         "liked": view.liked,
+        "sensitive": view.sensitive,
     }
 
 

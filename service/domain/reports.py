@@ -6,8 +6,9 @@ reporting transaction, so the evidence outlives an edit or a deletion; a reporte
 stored photos are kept as well (posts.delete_post leaves the objects of reported photos).
 
 A decision resolves the report it is taken on and the other open reports it answers too:
-deleting a post or comment answers every open report about it, suspending an account every
-open report about that account. Each decision is written to the audit log
+deleting a post or comment, or marking its photos sensitive, answers every open report
+about it, suspending an account every open report about that account; a warning answers
+the report it is written on. Each decision is written to the audit log
 (``moderation_actions``) in the same transaction; a decision can be changed later, or the
 report reopened, and that is written there too.
 """
@@ -24,6 +25,7 @@ from service.domain import accounts, comments, posts
 from service.models import (
     MAX_MODERATION_TEXT_CHARS,
     REPORT_CATEGORIES,
+    AccountWarning,
     Comment,
     ModerationAction,
     Photo,
@@ -49,6 +51,8 @@ RESOLUTION_OF = {
     "dismiss": "dismissed",
     "delete_content": "content_deleted",
     "suspend": "account_suspended",
+    "mark_sensitive": "media_marked_sensitive",
+    "warn": "warned",
 }
 
 
@@ -247,12 +251,91 @@ async def _delete_content(session: AsyncSession, report: Report, moderator_id: i
     await _resolve(session, moderator_id, "content_deleted", Report.id == report.id)
 
 
+async def _post_with_photos(session: AsyncSession, report: Report) -> int:
+    """The reported post's id, locked for the change; DecisionRefused when the report is not
+    about a post with photos, or the post is gone."""
+    if report.kind != "post":
+        raise DecisionRefused("Only a reported post's photos can be marked sensitive.")
+    if report.post_id is None:
+        raise DecisionRefused("The post is gone.")
+    has_photos = await session.scalar(
+        select(Post.id)
+        .join(Photo, Photo.post_id == Post.id)
+        .where(Post.id == report.post_id)
+        .limit(1)
+        .with_for_update(of=Post)
+    )
+    if has_photos is None:
+        raise DecisionRefused("The post has no photos.")
+    return report.post_id
+
+
+async def _mark_sensitive(session: AsyncSession, report: Report, moderator_id: int) -> None:
+    post_id = await _post_with_photos(session, report)
+    await session.execute(update(Post).where(Post.id == post_id).values(sensitive=True))
+    # This one too, if it was resolved otherwise: the decision is changed.
+    await _resolve(
+        session, moderator_id, "media_marked_sensitive",
+        Report.kind == "post", Report.post_id == post_id,
+        (Report.resolution.is_(None)) | (Report.id == report.id),
+    )  # fmt: skip
+
+
+async def _unmark_sensitive(session: AsyncSession, report: Report) -> None:
+    if report.resolution != "media_marked_sensitive":
+        raise DecisionRefused("This report's decision is not to mark the photos sensitive.")
+    answered = Report.id == report.id
+    if report.post_id is not None:
+        await session.execute(update(Post).where(Post.id == report.post_id).values(sensitive=False))
+        # Every report that marking answered is open again: what it did is undone.
+        answered = answered | (
+            (Report.kind == "post")
+            & (Report.post_id == report.post_id)
+            & (Report.resolution == "media_marked_sensitive")
+        )
+    await session.execute(
+        update(Report).where(answered).values(resolution=None, resolved_at=None, resolved_by=None)
+    )
+
+
+async def _warn(session: AsyncSession, report: Report, moderator_id: int, message: str) -> None:
+    if report.account_id is None:
+        raise DecisionRefused("The account is gone.")
+    if not message:
+        raise DecisionRefused("Write the warning: its owner reads it on their next page.")
+    await session.execute(
+        insert(AccountWarning).values(
+            user_id=report.account_id,
+            report_id=report.id,
+            moderator_id=moderator_id,
+            message=message,
+        )
+    )
+    await _resolve(session, moderator_id, "warned", Report.id == report.id)
+
+
+async def acknowledge_warning(session: AsyncSession, warning_id: int, user_id: int) -> bool:
+    """The owner has read the warning: it is shown no more. False when it is not theirs,
+    or acknowledged already."""
+    result = await session.execute(
+        update(AccountWarning)
+        .where(
+            AccountWarning.id == warning_id,
+            AccountWarning.user_id == user_id,
+            AccountWarning.acknowledged_at.is_(None),
+        )
+        .values(acknowledged_at=func.now())
+    )
+    return bool(result.rowcount)
+
+
 async def decide(
     session: AsyncSession, report_id: int, moderator_id: int, action: str, reason: str = ""
 ) -> None:
     """Take ``action`` (models.MODERATION_ACTIONS) on the report as the moderator, and write
     it to the audit log. ReportNotFound; DecisionRefused when it cannot be taken (the
-    account or content is gone, nothing would change, a suspension without a reason)."""
+    account or content is gone, nothing would change, a suspension or a warning without its
+    text). For ``warn``, ``reason`` is the warning its owner reads."""
     reason = trim(reason)
     if message := moderation_text_error(reason, "The reason"):
         raise DecisionRefused(message)
@@ -274,6 +357,12 @@ async def decide(
         await _resolve(session, moderator_id, "dismissed", Report.id == report_id)
     elif action == "delete_content":
         await _delete_content(session, report, moderator_id)
+    elif action == "mark_sensitive":
+        await _mark_sensitive(session, report, moderator_id)
+    elif action == "unmark_sensitive":
+        await _unmark_sensitive(session, report)
+    elif action == "warn":
+        await _warn(session, report, moderator_id, reason)
     elif action in ("suspend", "unsuspend"):
         if report.account_id is None:
             raise DecisionRefused("The account is gone.")

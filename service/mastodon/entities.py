@@ -237,6 +237,7 @@ def status(post: PostView, author: dict[str, Any], links: Links) -> dict[str, An
         replies_count=post.comment_count,
         favourites_count=post.like_count,
         favourited=post.liked,
+        sensitive=post.sensitive,
         media_attachments=[media_attachment(photo, links) for photo in post.photos],
     )
     return entity

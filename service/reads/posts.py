@@ -18,6 +18,7 @@ from service.cursor import Position
 from service.reads.notifications import UNREAD_COUNT, unread_count
 from service.reads.paging import NEWEST_FIRST, page_of
 from service.reads.people import avatar_key
+from service.reads.reports import UNACKNOWLEDGED_COUNT
 from service.reads.statements import Reader, register, register_paged
 from service.reads.views import Page, PhotoView, PostView, RenditionView, UserSummary
 from service.reads.visibility import author_visible_to, post_visible_to
@@ -192,7 +193,7 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
            EXISTS (SELECT FROM likes l WHERE l.post_id = p.id AND l.user_id = $1
                     OFFSET 0) AS liked,
            ph.prefixes, ph.extensions, ph.widths, ph.heights, ph.alts, ph.ids, p.status_id,
-           ph.renditions, ph.blurhashes
+           ph.renditions, ph.blurhashes, p.sensitive
            {more_columns and f", {more_columns}"}
       FROM {source}
       JOIN posts p ON p.id = page.id
@@ -213,7 +214,7 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
     """
 
 
-CARD_COLUMNS = 21
+CARD_COLUMNS = 22
 
 
 def _list_page(rows_of: str) -> str:
@@ -286,14 +287,15 @@ async def author_readers(reader: Reader, author_id: int, connected: Sequence[int
 def _home_first_page(rows: int) -> str:
     """Everything the home page shows from the database in one round trip: the first page
     of the timeline, the viewer's own unpublished posts before it (flagged ``pending``),
-    and the unread count of the badge (one InitPlan, repeated on every row)."""
+    the unread count of the badge, and how many moderators' warnings wait to be read (an
+    InitPlan each, repeated on every row)."""
     source = f"""(SELECT id, published_at AS at, false AS pending FROM ({home_rows(rows)}) AS h
                   UNION ALL
                   SELECT id, created_at, true FROM ({PENDING_ROWS}) AS mine) AS page"""
     return cards(
         source,
         "page.pending DESC, page.at DESC, page.id DESC",
-        f"page.pending, ({UNREAD_COUNT}) AS unread",
+        f"page.pending, ({UNREAD_COUNT}) AS unread, ({UNACKNOWLEDGED_COUNT}) AS warnings",
     )
 
 
@@ -322,6 +324,7 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
         post_id, author_id, username, display_name, key,
         body, status, created_at, published_at, like_count, comment_count, liked,
         prefixes, extensions, widths, heights, alts, photo_ids, status_id, renditions, blurhashes,
+        sensitive,
     ) = row[:CARD_COLUMNS]  # fmt: skip
     photos = ()
     if prefixes:
@@ -360,6 +363,7 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
         liked,
         photos,
         status_id,
+        sensitive,
     )
 
 
@@ -390,6 +394,8 @@ class HomePage:
     page: Page[PostView]
     pending: list[PostView]  # the viewer's own posts not published yet, newest first
     unread_notifications: int
+    # Warnings from the moderators not acknowledged yet; None when not read with the page.
+    warnings: int | None = None
 
 
 async def home_first_page(reader: Reader, urls: MediaUrls, viewer_id: int, limit: int) -> HomePage:
@@ -400,7 +406,10 @@ async def home_first_page(reader: Reader, urls: MediaUrls, viewer_id: int, limit
     pending, published = [], []
     for row in rows:
         (pending if row[CARD_COLUMNS] else published).append(post_view(row, urls))
-    return HomePage(page_of(published, limit), pending, rows[0][CARD_COLUMNS + 1])
+    first = rows[0]
+    return HomePage(
+        page_of(published, limit), pending, first[CARD_COLUMNS + 1], first[CARD_COLUMNS + 2]
+    )
 
 
 async def explore(

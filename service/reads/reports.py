@@ -12,13 +12,15 @@ from __future__ import annotations
 from service.cursor import Position
 from service.reads.paging import NEWEST_FIRST, page_of
 from service.reads.statements import Reader, register, register_paged
-from service.reads.views import ModerationEntry, Page, ReportView
+from service.reads.views import ModerationEntry, Page, ReportView, WarningView
 
 # The queue shows this many open reports at most, the oldest: a moderator works from the
 # oldest, and each decision takes reports off it.
 QUEUE_REPORTS = 100
 # Other reports about the same account shown beside a report, newest first.
 RELATED_REPORTS = 20
+# Warnings shown at once to their owner, oldest first; more wait for these to be read.
+SHOWN_WARNINGS = 3
 
 _REPORTS = """
     SELECT r.id, r.kind, r.category, r.comment, r.username, r.body, r.photo_keys,
@@ -81,6 +83,24 @@ OWN = register_paged(
     ),
 )
 
+# How many warnings user $1 has not acknowledged: read with the home page's own statement,
+# so that its one round trip says whether there are warnings to read.
+UNACKNOWLEDGED_COUNT = """
+    SELECT count(*) FROM account_warnings w
+     WHERE w.user_id = $1 AND w.acknowledged_at IS NULL"""
+
+# The warnings user $1 has not acknowledged yet (ix_account_warnings_unacknowledged).
+WARNINGS = register(
+    "unacknowledged_warnings",
+    f"""
+    SELECT w.id, w.message, w.created_at
+      FROM account_warnings w
+     WHERE w.user_id = $1 AND w.acknowledged_at IS NULL
+     ORDER BY w.created_at, w.id
+     LIMIT {SHOWN_WARNINGS}
+    """,
+)
+
 _ACTIONS = """
     SELECT m.id, m.created_at, m.moderator_username, m.action, m.username, m.account_id,
            m.report_id, m.reason
@@ -141,6 +161,11 @@ async def own(
     start = after or NEWEST_FIRST
     rows = await reader.rows(OWN.rows(limit + 1), reporter_id, start.at, start.id)
     return page_of([_report(row) for row in rows], limit)
+
+
+async def warnings(reader: Reader, user_id: int) -> list[WarningView]:
+    """The moderators' warnings to the user that they have not acknowledged, oldest first."""
+    return [WarningView(*row) for row in await reader.rows(WARNINGS, user_id)]
 
 
 async def history(reader: Reader, report_id: int) -> list[ModerationEntry]:

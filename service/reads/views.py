@@ -193,6 +193,8 @@ class PostView(NamedTuple):
     photos: tuple[PhotoView, ...] = ()
     # The id Mastodon apps see, once published (docs/api.md).
     status_id: int | None = None
+    # Moderators marked its photos sensitive: shown behind a cover (docs/moderation.md).
+    sensitive: bool = False
 
     @property
     def shown_at(self) -> datetime:
@@ -354,6 +356,15 @@ class ReportView:
     @property
     def position(self) -> Position:
         return Position(self.created_at, self.id)
+
+
+@dataclasses.dataclass(frozen=True)
+class WarningView:
+    """A moderators' warning, as its owner reads it until they acknowledge it."""
+
+    id: int
+    message: str
+    created_at: datetime
 
 
 @dataclasses.dataclass(frozen=True)

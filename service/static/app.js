@@ -162,7 +162,20 @@
     carousels.set(root, { go, current: () => index });
   }
 
+  // Photos behind a "Sensitive content" cover: the <details> opens and closes by itself;
+  // here its words follow what pressing it will do.
+  function setupSensitive(cover) {
+    if (cover.hasAttribute("data-ready")) return;
+    const hint = cover.querySelector(".sensitive-hint");
+    cover.addEventListener("toggle", () => {
+      hint.textContent = cover.open ? "Hide the photos" : "Show the photos";
+    });
+    cover.setAttribute("data-ready", "");
+  }
+
   function enhance(root) {
+    if (root.matches && root.matches("[data-sensitive]")) setupSensitive(root);
+    if (root.querySelectorAll) for (const cover of root.querySelectorAll("[data-sensitive]")) setupSensitive(cover);
     if (root.matches && root.matches("[data-carousel]")) setupCarousel(root);
     if (root.querySelectorAll) for (const carousel of root.querySelectorAll("[data-carousel]")) setupCarousel(carousel);
   }

@@ -33,24 +33,36 @@ async def render(
     status: int = 200,
     unread: int | None = None,
     fragment: str | None = None,
+    warnings: int | None = None,
 ) -> web.Response:
     """A page (web.templating.render) with the viewer's count of unread notifications:
-    read here unless the handler read it with its own statements. When the request asks
-    for a fragment, the template ``fragment`` alone (see templating.FRAGMENT_HEADER)."""
+    read here unless the handler read it with its own statements, and so are the
+    moderators' warnings to the viewer, unless the handler's statements counted none
+    (``warnings``). When the request asks for a fragment, the template ``fragment`` alone
+    (see templating.FRAGMENT_HEADER)."""
     if fragment is not None and templating.wants_fragment(request):
         return await templating.render_fragment(request, fragment, context, status)
     viewer = current_user(request)
     open_reports = 0
+    shown_warnings: list = []
     if viewer is None:
         unread = 0
-    elif unread is None or viewer.is_moderator:
+    elif unread is None or viewer.is_moderator or warnings != 0:
         async with reading(request) as reader:
             if unread is None:
                 unread = await notifications.unread_count(reader, viewer.id)
             # Moderators see how many reports wait for them on every page.
             if viewer.is_moderator:
                 open_reports = await reports.open_count(reader)
-    context = {**(context or {}), "open_reports": open_reports}
+            # A moderators' warning shows on every page until its owner acknowledges it.
+            if warnings != 0:
+                shown_warnings = await reports.warnings(reader, viewer.id)
+    context = {
+        **(context or {}),
+        "open_reports": open_reports,
+        "warnings": shown_warnings,
+        "warning_back": request.path_qs if request.method == "GET" else "",
+    }
     response = await templating.render(request, template, context, status, unread)
     if fragment is not None:
         # The same URL answers a fragment too: no cache may hand one for the other.

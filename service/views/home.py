@@ -23,11 +23,14 @@ async def home(request: web.Request) -> web.Response:
         if after is None and not wants_fragment(request):
             first = await posts.home_first_page(reader, urls, viewer.id, limit)
             page, pending, unread = first.page, first.pending, first.unread_notifications
+            warnings = first.warnings
         else:  # pending posts show on the first page only; render() reads a later one's badge
             page = await posts.home(reader, urls, viewer.id, after, limit)
-            pending, unread = [], None
+            pending, unread, warnings = [], None, None
     context = {"page": page, "pending": pending, "errors": {}}
-    return await render(request, "timeline/home.html", context, unread=unread, fragment=fragment)
+    return await render(
+        request, "timeline/home.html", context, unread=unread, fragment=fragment, warnings=warnings
+    )
 
 
 async def explore(request: web.Request) -> web.Response:

@@ -30,6 +30,12 @@ ACTIONS = {
     "suspend": ("suspend", "Account suspended; the reports about it are resolved."),
     "unsuspend": ("unsuspend", "Suspension lifted."),
     "reopen": ("reopen", "Report reopened."),
+    "sensitive": (
+        "mark_sensitive",
+        "Photos marked sensitive; the reports about the post are resolved.",
+    ),
+    "unsensitive": ("unmark_sensitive", "Photos no longer marked sensitive; reports reopened."),
+    "warn": ("warn", "Warning sent; the report is resolved."),
 }
 NO_REPORT = "There is no such report."
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from service.domain import reports as commands
 from service.domain.reports import CATEGORY_LABELS
 from service.handlers.actions import user_id_for
 from service.handlers.reporting import Target, check_not_own, file_reports, visible_target
+from service.keys import sessionmaker_key
 from service.models import MAX_MODERATION_TEXT_CHARS
 from service.reads import reports
 from service.reads.views import CommentView, PostView, SessionUser
@@ -16,6 +18,7 @@ from service.web.auth import require_user
 from service.web.flash import flash
 from service.web.forms import read_form
 from service.web.paging import page_request
+from service.web.params import path_id
 from service.web.problems import Problem
 from service.web.resources import comment_id_from, post_id_from, reading
 from service.web.urls import url_for
@@ -124,3 +127,20 @@ async def own_reports(request: web.Request) -> web.Response:
         page = await reports.own(reader, viewer.id, after, limit)
     context = {"page": page, "categories": CATEGORY_LABELS}
     return await render(request, "settings/reports.html", context)
+
+
+NO_WARNING = "There is no such warning."
+
+
+async def acknowledge_warning(request: web.Request) -> web.Response:
+    """The owner pressed "I understand" on a moderators' warning: it is shown no more. Back
+    to the page it was read on (a path of this site only), else the home page."""
+    viewer = require_user(request)
+    warning_id = path_id(request, NO_WARNING)
+    back = (await read_form(request)).get("next", "")
+    async with request.app[sessionmaker_key].begin() as db:
+        if not await commands.acknowledge_warning(db, warning_id, viewer.id):
+            raise Problem(404, NO_WARNING)
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:
+        back = url_for(request, "home")
+    raise redirect(back)

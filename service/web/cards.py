@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from service.reads.views import PostView, SessionUser
 from service.web.icons import icon_svg
-from service.web.photos import post_photos, tile_photo
+from service.web.photos import post_photos, tile_cover, tile_photo
 from service.web.times import time_element
 from service.web.urls import RouteUrls
 
@@ -216,7 +216,7 @@ def _tile(paths: _Paths, post: PostView, eager: bool) -> str:
     )
     return (
         f'<li><a class="tile" id="tile-{post.id}" href="{paths.post.to(post.id)}">{name}'
-        f"{tile_photo(photo, eager)}{more}</a></li>\n"
+        f"{tile_cover(photo) if post.sensitive else tile_photo(photo, eager)}{more}</a></li>\n"
     )
 
 

@@ -94,12 +94,8 @@ def _largest_url(photo: PhotoView) -> str:
     return escape(photo.renditions[-1].url if photo.renditions else photo.url)
 
 
-def _boxed_photo(
-    photo: PhotoView, box: float, eager: bool, sizes_of: Callable[[float], str]
-) -> str:
-    """A photo in a box of shape ``box``: the placeholder filling it until the photo,
-    cropped to cover it, arrives on top. ``sizes_of(scale)`` is its ``sizes``."""
-    ratio = _ratio(photo)
+def _space(photo: PhotoView, box: float) -> str:
+    """A box of shape ``box`` filled with the photo's placeholder, if it has one."""
     space_height = max(1, round(SPACE_WIDTH / box))
     placeholder = photo.blurhash and placeholder_url(photo.blurhash, SPACE_WIDTH, space_height)
     fill = (
@@ -108,16 +104,24 @@ def _boxed_photo(
         if placeholder
         else ""
     )
+    return (
+        f'<svg class="photo-space" viewBox="0 0 {SPACE_WIDTH} {space_height}" aria-hidden="true"'
+        f' focusable="false">{fill}</svg>'
+    )
+
+
+def _boxed_photo(
+    photo: PhotoView, box: float, eager: bool, sizes_of: Callable[[float], str]
+) -> str:
+    """A photo in a box of shape ``box``: the placeholder filling it until the photo,
+    cropped to cover it, arrives on top. ``sizes_of(scale)`` is its ``sizes``."""
+    ratio = _ratio(photo)
     widest = int(photo.renditions[-1].width) if photo.renditions else int(photo.width)
     attributes = (
         f' width="{widest}" height="{max(1, round(widest / box))}"'
         f' decoding="async"{_loading(eager)}'
     )
-    return (
-        f'<svg class="photo-space" viewBox="0 0 {SPACE_WIDTH} {space_height}" aria-hidden="true"'
-        f' focusable="false">{fill}</svg>'
-        f"{_picture(photo, attributes, sizes_of(max(1.0, ratio / box)))}"
-    )
+    return f"{_space(photo, box)}{_picture(photo, attributes, sizes_of(max(1.0, ratio / box)))}"
 
 
 def _card_photo(photo: PhotoView, box: float, post_url: str, eager: bool) -> str:
@@ -176,10 +180,31 @@ def _carousel(sprite: str, classes: str, slides: list[str]) -> str:
     )
 
 
+def _sensitive_cover(photos: str) -> str:
+    """Photos a moderator marked sensitive, behind a cover the viewer opens: a <details>, so
+    it opens without a script too; the photos in it are not fetched until it is opened (they
+    load lazily, and a closed <details> lays out none of its content)."""
+    return (
+        '  <details class="sensitive" data-sensitive>\n'
+        '    <summary class="sensitive-cover"><span class="sensitive-label">Sensitive'
+        ' content</span> <span class="sensitive-hint">Show the photos</span></summary>\n'
+        f"{photos}"
+        "  </details>\n"
+    )
+
+
 def post_photos(post: PostView, detail: bool, post_url: str, eager: bool, sprite: str) -> str:
     """A card's photos: one in its box or several in a carousel, each linking to the post;
     on the post's own page (``detail``) each whole, linking to its sharpest copy. ``eager``:
-    the first is the top of the page. ``sprite``: the icons' URL."""
+    the first is the top of the page. ``sprite``: the icons' URL. A post marked sensitive
+    shows them behind a cover."""
+    if post.sensitive:
+        # Behind the cover, nothing is fetched first: the photos wait to be shown.
+        return _sensitive_cover(_post_photos(post, detail, post_url, False, sprite))
+    return _post_photos(post, detail, post_url, eager, sprite)
+
+
+def _post_photos(post: PostView, detail: bool, post_url: str, eager: bool, sprite: str) -> str:
     count = len(post.photos)
     if detail:
         slides = [_full_photo(photo, eager and i == 0) for i, photo in enumerate(post.photos)]
@@ -194,6 +219,15 @@ def post_photos(post: PostView, detail: bool, post_url: str, eager: bool, sprite
     if count == 1:
         return f'  <div class="{classes}">\n    {slides[0]}\n  </div>\n'
     return _carousel(sprite, classes, slides)
+
+
+def tile_cover(photo: PhotoView) -> str:
+    """A tile of a post marked sensitive: the photo's placeholder only, and the cover's
+    words; the photo itself is seen on the post's page once its cover is opened."""
+    return (
+        f'{_space(photo, 1.0)}<span class="tile-sensitive"><span class="sensitive-label">'
+        "Sensitive content</span></span>"
+    )
 
 
 def tile_photo(photo: PhotoView, eager: bool) -> str:
