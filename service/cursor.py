@@ -11,7 +11,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_CURSOR_CHARS = 64
+MAX_CURSOR_CHARS = 64
 # Row ids are PostgreSQL bigints: a larger one cannot even be sent as a parameter.
 MAX_ID = 2**63 - 1
 
@@ -36,7 +36,7 @@ def encode(position: Position) -> str:
 
 
 def decode(cursor: str) -> Position:
-    if not cursor or len(cursor) > _MAX_CURSOR_CHARS:
+    if not cursor or len(cursor) > MAX_CURSOR_CHARS:
         raise MalformedCursor("cursor")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")

@@ -16,6 +16,7 @@ from aiohttp import web
 from service import observability, scopes
 from service.api import comments as api_comments
 from service.api import notifications as api_notifications
+from service.api import openapi as api_openapi
 from service.api import posts as api_posts
 from service.api import reports as api_reports
 from service.api import stream as api_stream
@@ -208,6 +209,8 @@ API = [
     ),
     web.get("/api/snapline/v1/stream", api_stream.stream, name="api_stream"),
     web.post("/api/snapline/v1/reports", api_reports.create, name="api_reports"),
+    # This API described as OpenAPI 3.1, to anyone (docs/api.md).
+    web.get("/api/snapline/v1/openapi.json", api_openapi.document, name="api_openapi"),
 ]
 
 # The Mastodon client API (docs/api.md): every route named mastodon_*, which gives it

@@ -159,7 +159,7 @@ CHECKED_BY_ID = {"mastodon_notification"}
 # (mastodon_media) and invites, the live stream (its post events are checked below, its
 # notification events carry the count the badge statements give), and the Mastodon streams
 # (for bearer tokens only: what they tell a blocked or muting reader is checked in
-# tests/test_mastodon_streaming.py).
+# tests/test_mastodon_streaming.py), and the API's OpenAPI document.
 NOTHING_OF_OTHERS = {
     "healthz", "readyz", "signup", "login", "password_forgot", "password_reset", "confirm",
     "settings_profile", "settings_password", "settings_apps", "settings_tokens", "identicon",
@@ -172,7 +172,7 @@ NOTHING_OF_OTHERS = {
     "mastodon_trends_tags", "mastodon_trends_statuses", "mastodon_trends_links",
     "mastodon_media", "mastodon_streaming", "mastodon_streaming_user",
     "mastodon_streaming_user_notification", "mastodon_streaming_health",
-    "admin_reports", "admin_report", "admin_audit",
+    "admin_reports", "admin_report", "admin_audit", "api_openapi",
     "settings_export", "settings_export_download", "settings_delete",
     "signup_pending", "invite", "settings_invites", "admin_settings",
     "admin_applications", "mastodon_instance_rules",

@@ -44,6 +44,7 @@ LAYERS = {
     "service.live": WORKERS,
     "service.handlers": HANDLERS,
     "service.oauth": HANDLERS,
+    "service.openapi": HANDLERS,
     "service.views": HANDLERS,
     "service.__main__": APP,
     "service.admin": APP,

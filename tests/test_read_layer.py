@@ -359,12 +359,12 @@ async def test_only_registered_statements_reach_the_read_pool(
     }
     # What Mastodon apps ask for at start, answered without reading anything but the user.
     asked |= STARTUP_ENDPOINTS
-    # Files and probes, the stream, and forms whose only reads (the session, the unread
-    # badge) every page here runs too.
+    # Files and probes, the API's description, the stream, and forms whose only reads (the
+    # session, the unread badge) every page here runs too.
     reads_no_statement = {
         "login", "signup_pending", "password_forgot", "password_reset", "confirm", "static",
         "media", "identicon", "healthz", "readyz", "metrics", "api_stream", "logout",
-        "oauth_metadata",
+        "oauth_metadata", "api_openapi",
         # Bearer tokens only; its statements run in tests/test_oauth.py.
         "oauth_app_verify",
         # Streams for bearer tokens only, and a probe; what a stream reads runs in

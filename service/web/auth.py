@@ -40,8 +40,16 @@ warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp
 SESSION_COOKIE = "snapline_session"
 SID_KEY = "sid"
 READ_METHODS = frozenset({"GET", "HEAD"})
-# Requests that never need to know the user: skip the database lookup for them.
-ANONYMOUS_PREFIXES = ("/static/", "/media/", "/healthz", "/readyz", "/metrics")
+# Requests that never need to know the user: skip the database lookup for them (and any
+# bearer token: the API's own description is the same for everyone).
+ANONYMOUS_PREFIXES = (
+    "/static/",
+    "/media/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/api/snapline/v1/openapi.json",
+)
 
 
 def _fernet_key(secret: str) -> bytes:
