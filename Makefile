@@ -38,9 +38,11 @@ screenshots: install
 	@scripts/test-packages
 	UPDATE_README_IMAGES=1 $(BIN)/python -m pytest tests/test_journey.py
 
-# The fuzz suite with many more generated requests than `make test` runs (a few minutes).
+# The fuzz suite and the API's contract tests with many more generated requests than
+# `make test` runs (several minutes).
 fuzz: install
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_fuzz.py --timeout 1800
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_fuzz.py \
+		tests/test_openapi_conformance.py --timeout 1800
 
 lint: install
 	$(BIN)/ruff check .
