@@ -293,6 +293,11 @@ SCHEMAS: dict[str, Any] = {
             "like_count": COUNT,
             "comment_count": COUNT,
             "liked": {"type": "boolean", "description": "The viewer likes it."},
+            "sensitive": {
+                "type": "boolean",
+                "description": "The moderators marked its photos sensitive: show them behind "
+                "a cover.",
+            },
         }
     ),
     "Comment": _object(
@@ -510,7 +515,10 @@ RESPONSES = {
         "Error",
     ),
     "TooManyRequests": _refusal(
-        "The bearer token, or its client's address, made too many requests in the window.",
+        "The bearer token, or its client's address, made too many requests in the window "
+        "(`TokenError`); or, for a post, comment, like or follow, the account or its address "
+        "made too many of them (`rate_limited`, docs/moderation.md's posting limits).",
+        "Error",
         "TokenError",
         headers={
             **_REQUEST_ID,
