@@ -424,6 +424,8 @@ class Post(Base):
     status_id: Mapped[int | None] = mapped_column(BigInteger)
     # A moderator's decision: its photos are shown behind a cover a viewer opens.
     sensitive: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # Set by a trigger when a photo joins the post (migration 0019): the grid's index.
+    has_photos: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
     __table_args__ = (
         CheckConstraint("status IN ('processing', 'published', 'failed')", name="status"),
@@ -458,6 +460,13 @@ class Post(Base):
             "author_id",
             text("status_id DESC"),
             postgresql_where=text("status_id IS NOT NULL"),
+        ),
+        # A profile's grid, and the Mastodon API's `only_media`: one author's photo posts.
+        Index(
+            "ix_posts_author_photos",
+            "author_id",
+            text("status_id DESC"),
+            postgresql_where=text("status_id IS NOT NULL AND has_photos"),
         ),
     )
 

@@ -453,6 +453,11 @@ async def test_media_is_uploaded_processed_described_and_attached(client, factor
     await call(client, "POST", f"/api/v1/accounts/{author.id}/follow", other_auth)
     [shown] = await call(client, "GET", "/api/v1/timelines/home", other_auth)
     assert shown["id"] == posted["id"] and shown["media_attachments"] == [attached]
+    # A photo post by attaching, as much as one made with its photos: in `only_media`.
+    photo_posts = await call(
+        client, "GET", f"/api/v1/accounts/{author.id}/statuses?only_media=true", other_auth
+    )
+    assert [status["id"] for status in photo_posts] == [posted["id"]]
     await call(client, "GET", f"/api/v1/media/{uploaded['id']}", auth, status=404)
     await call(
         client, "POST", "/api/v1/statuses", auth, data={"media_ids[]": uploaded["id"]}, status=422

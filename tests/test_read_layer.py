@@ -132,9 +132,11 @@ VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
     "public_statuses_oldest": (lambda w, viewer: (viewer, *ANY_STATUS), _posts),
     "home_statuses": (lambda w, viewer: (viewer, *ANY_STATUS), _posts),
     "home_statuses_oldest": (lambda w, viewer: (viewer, *ANY_STATUS), _posts),
-    "account_statuses": (lambda w, viewer: (viewer, *ANY_STATUS, w.author, False), _posts),
-    "account_statuses_oldest": (
-        lambda w, viewer: (viewer, *ANY_STATUS, w.author, False),
+    "account_statuses": (lambda w, viewer: (viewer, *ANY_STATUS, w.author), _posts),
+    "account_statuses_oldest": (lambda w, viewer: (viewer, *ANY_STATUS, w.author), _posts),
+    "account_media_statuses": (lambda w, viewer: (viewer, *ANY_STATUS, w.author), _posts),
+    "account_media_statuses_oldest": (
+        lambda w, viewer: (viewer, *ANY_STATUS, w.author),
         _posts,
     ),
     "post_by_status_id": (lambda w, viewer: (viewer, w.hidden_status_id), _posts),
@@ -533,8 +535,10 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "public_statuses_oldest": lambda s: (s.reader, *ANY_STATUS),
     "home_statuses": lambda s: (s.reader, *ANY_STATUS),
     "home_statuses_oldest": lambda s: (s.reader, *ANY_STATUS),
-    "account_statuses": lambda s: (s.reader, *ANY_STATUS, s.suspended_id, False),
-    "account_statuses_oldest": lambda s: (s.reader, *ANY_STATUS, s.suspended_id, False),
+    "account_statuses": lambda s: (s.reader, *ANY_STATUS, s.suspended_id),
+    "account_statuses_oldest": lambda s: (s.reader, *ANY_STATUS, s.suspended_id),
+    "account_media_statuses": lambda s: (s.reader, *ANY_STATUS, s.suspended_id),
+    "account_media_statuses_oldest": lambda s: (s.reader, *ANY_STATUS, s.suspended_id),
     "post_by_status_id": lambda s: (s.reader, s.post_status_id),
     "comment_by_status_id": lambda s: (s.author, s.comment_status_id),
     "comment_replies": lambda s: (s.author, s.author_post),
@@ -685,11 +689,19 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
     "home_statuses": (lambda b: [(b.viewer.id, *ANY_STATUS)], "content"),
     "home_statuses_oldest": (lambda b: [(b.viewer.id, *ANY_STATUS)], "content"),
     "account_statuses": (
-        _each(lambda b, role: (b.viewer.id, *ANY_STATUS, b.people[role].id, False)),
+        _each(lambda b, role: (b.viewer.id, *ANY_STATUS, b.people[role].id)),
         "content",
     ),
     "account_statuses_oldest": (
-        _each(lambda b, role: (b.viewer.id, *ANY_STATUS, b.people[role].id, False)),
+        _each(lambda b, role: (b.viewer.id, *ANY_STATUS, b.people[role].id)),
+        "content",
+    ),
+    "account_media_statuses": (
+        _each(lambda b, role: (b.viewer.id, *ANY_STATUS, b.people[role].id)),
+        "content",
+    ),
+    "account_media_statuses_oldest": (
+        _each(lambda b, role: (b.viewer.id, *ANY_STATUS, b.people[role].id)),
         "content",
     ),
     "post_by_status_id": (

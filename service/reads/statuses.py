@@ -48,20 +48,25 @@ def public_rows(order: str) -> Callable[[int], str]:
     return build
 
 
-def account_rows(order: str) -> Callable[[int], str]:
-    """The posts of author $4; with $5 true, only those with photos."""
+def account_rows(only_media: bool) -> Callable[[str], Callable[[int], str]]:
+    """The posts of author $4; with ``only_media``, only those with photos (through
+    ix_posts_author_photos, which holds nothing else)."""
+    photos = " AND p.has_photos" if only_media else ""
 
-    def build(rows: int) -> str:
-        return f"""
+    def in_order(order: str) -> Callable[[int], str]:
+        def build(rows: int) -> str:
+            return f"""
     SELECT p.id, p.status_id
       FROM posts p
-     WHERE p.author_id = $4 AND p.status_id IS NOT NULL AND {_BETWEEN} AND {VISIBLE}
-       AND (NOT $5::boolean OR EXISTS (SELECT FROM photos f WHERE f.post_id = p.id))
+     WHERE p.author_id = $4 AND p.status_id IS NOT NULL{photos} AND {_BETWEEN}
+       AND {VISIBLE}
      ORDER BY p.status_id {order}
      LIMIT {rows}
     """
 
-    return build
+        return build
+
+    return in_order
 
 
 def in_status_order(order: str) -> Ordering:
@@ -107,7 +112,8 @@ def _both_ways(name: str, rows_of: Callable[[str], Callable[[int], str]]):
 
 
 PUBLIC = _both_ways("public_statuses", public_rows)
-ACCOUNT = _both_ways("account_statuses", account_rows)
+ACCOUNT = _both_ways("account_statuses", account_rows(only_media=False))
+ACCOUNT_MEDIA = _both_ways("account_media_statuses", account_rows(only_media=True))
 HOME = _both_ways("home_statuses", home_rows)
 
 # The post whose status id is $2, if viewer $1 may see it.
@@ -182,8 +188,9 @@ async def by_account(
     oldest_first: bool,
     limit: int,
 ) -> list[StatusView]:
+    statements = ACCOUNT_MEDIA if only_media else ACCOUNT
     return await _list(
-        reader, urls, ACCOUNT, viewer_id, above, below, oldest_first, limit, author_id, only_media
+        reader, urls, statements, viewer_id, above, below, oldest_first, limit, author_id
     )
 
 
