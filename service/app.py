@@ -29,6 +29,7 @@ from service.routes import STATIC_DIR
 from service.security import PasswordService
 from service.settings import PROJECT_ROOT, Settings
 from service.web.auth import current_user_middleware, session_cookie_middleware
+from service.web.cors import cors_headers, cors_preflight_middleware
 from service.web.csrf import csrf_middleware
 from service.web.errors import error_middleware
 from service.web.forwarded import forwarded_middleware
@@ -88,16 +89,19 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     # Order matters: unreadable headers are dropped first, before anything reads one; then
     # metrics, to time and count every answer as sent; then errors, so every failure below
-    # becomes a clean page with a request id; forwarded headers before anything reads the
-    # client address or scheme; the session before the user lookup that reads it (or the
-    # bearer token); the token's rate limits once the token is known; CSRF once the session
-    # is known; the static files' check last, inside the error pages. Security
-    # headers are added to every prepared response by a signal, error pages included.
+    # becomes a clean page with a request id; browsers' cross-origin preflights, which
+    # carry no credentials, before anything asks for them; forwarded headers before
+    # anything reads the client address or scheme; the session before the user lookup that
+    # reads it (or the bearer token); the token's rate limits once the token is known; CSRF
+    # once the session is known; the static files' check last, inside the error pages.
+    # Security and cross-origin headers are added to every prepared response by signals,
+    # error pages included.
     app = web.Application(
         middlewares=[
             readable_headers_middleware,
             metrics_middleware,
             error_middleware,
+            cors_preflight_middleware,
             *forwarded_middleware(settings.server.trusted_proxies),
             session_cookie_middleware(settings),
             current_user_middleware,
@@ -113,6 +117,7 @@ def create_app(settings: Settings) -> web.Application:
     app[token_cache_key] = TokenCache()
     setup_templates(app, TEMPLATES_DIR, development=settings.app.env == "dev")
     app.on_response_prepare.append(security_headers(settings.is_https))
+    app.on_response_prepare.append(cors_headers)
     hide_server_software()
     # Dependency order: database, object storage, executors, job scheduler, then workers
     # using them.
