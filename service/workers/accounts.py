@@ -26,7 +26,7 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
-from sqlalchemy import Row, delete, text
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.domain import deletion, exports
@@ -42,7 +42,7 @@ from service.keys import (
     spool_dir_key,
     storage_key,
 )
-from service.models import AccountJob, Export
+from service.models import Export
 from service.settings import AccountSettings
 from service.storage.backends import Storage, StorageError
 from service.storage.spool import ARCHIVE_SUFFIX
@@ -63,7 +63,6 @@ MAX_ATTEMPTS = 100
 STOP_GRACE_SECONDS = 5.0
 # Finished jobs are kept this long for inspection, then deleted.
 DONE_RETENTION_DAYS = 7
-SWEEP_INTERVAL_SECONDS = 3600
 # The route the emailed link names (service/routes.py).
 DOWNLOAD_ROUTE = "settings_export_download"
 
@@ -122,6 +121,7 @@ class AccountWorker(PollingWorker):
     retry_base_seconds = RETRY_BASE_SECONDS
     max_backoff_seconds = MAX_BACKOFF_SECONDS
     max_attempts = MAX_ATTEMPTS
+    done_retention_days = DONE_RETENTION_DAYS
 
     def __init__(
         self,
@@ -144,7 +144,6 @@ class AccountWorker(PollingWorker):
         self.link_for = link_for
         # Pokes the mail and media workers: a mail or delete jobs were just committed.
         self.wake_others = wake
-        self._next_sweep = 0.0
 
     async def _contents(self, export_id: int) -> tuple[Export, exports.ArchiveContents] | None:
         async with self.sessionmaker() as session:
@@ -219,17 +218,6 @@ class AccountWorker(PollingWorker):
     async def on_give_up(self, session: AsyncSession, job: Row) -> None:
         if job.kind == "export":
             await exports.archive_failed(session, job.export_id)
-
-    async def housekeeping(self) -> None:
-        if time.monotonic() < self._next_sweep:
-            return
-        self._next_sweep = time.monotonic() + SWEEP_INTERVAL_SECONDS
-        async with self.sessionmaker.begin() as session:
-            await session.execute(
-                delete(AccountJob).where(
-                    AccountJob.done_at < text(f"now() - interval '{DONE_RETENTION_DAYS} days'")
-                )
-            )
 
 
 def download_links(app: web.Application) -> Callable[[int], str]:

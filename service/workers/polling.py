@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_SECONDS = 1.0
 # How much of an error is kept with the job.
 ERROR_CHARS = 2000
+# How often finished jobs past their retention are deleted.
+SWEEP_INTERVAL_SECONDS = 3600
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +98,12 @@ class JobTable:
             """
         )
 
+    def sweep(self) -> Any:
+        return text(
+            f"DELETE FROM {self.name}"
+            f" WHERE {self.done_column} < now() - make_interval(days => :days)"
+        )
+
     def done(self) -> Any:
         return text(
             f"""
@@ -119,6 +128,9 @@ class PollingWorker:
     max_backoff_seconds: float
     # ...until this many attempts, then the job fails for good.
     max_attempts: int
+    # Finished jobs are kept this long (for `admin jobs status`), then deleted by the first
+    # lane's housekeeping once an hour; None keeps them.
+    done_retention_days: int | None = None
 
     def __init__(self, sessionmaker: async_sessionmaker, liveness: Liveness) -> None:
         self.sessionmaker = sessionmaker
@@ -126,6 +138,7 @@ class PollingWorker:
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._claim = self.table.claim()
+        self._next_sweep = 0.0
 
     @property
     def worker_id(self) -> int:
@@ -143,7 +156,12 @@ class PollingWorker:
         raise NotImplementedError
 
     async def housekeeping(self) -> None:
-        """Run by one lane after each round of work."""
+        """Run by one lane after each round of work: the sweep of finished jobs."""
+        if self.done_retention_days is None or time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + SWEEP_INTERVAL_SECONDS
+        async with self.sessionmaker.begin() as session:
+            await session.execute(self.table.sweep(), {"days": self.done_retention_days})
 
     async def on_give_up(self, session: AsyncSession, job: Row) -> None:
         """What else a job that failed for good changes, in the same transaction."""

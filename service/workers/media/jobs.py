@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from concurrent.futures import Executor
 
-from sqlalchemy import Row, delete, select, text
+from sqlalchemy import Row, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.domain import avatars, posts
-from service.models import MediaJob, MediaOriginal
+from service.models import MediaOriginal
 from service.storage import queue
 from service.storage.backends import Storage, StorageError
 from service.storage.urls import CONTENT_TYPES, rendition_key
@@ -45,7 +44,6 @@ MAX_ATTEMPTS = 450
 STOP_GRACE_SECONDS = 5.0
 # Finished jobs are kept this long for inspection, then deleted.
 DONE_RETENTION_DAYS = 7
-SWEEP_INTERVAL_SECONDS = 3600
 
 JOB_COLUMNS = "id, kind, photo_id, user_id, key_prefix, attempts"
 MEDIA_JOBS = JobTable("media_jobs", "done_at", columns=JOB_COLUMNS, lease_seconds=LEASE_SECONDS)
@@ -62,6 +60,7 @@ class MediaWorker(PollingWorker):
     retry_base_seconds = RETRY_BASE_SECONDS
     max_backoff_seconds = MAX_BACKOFF_SECONDS
     max_attempts = MAX_ATTEMPTS
+    done_retention_days = DONE_RETENTION_DAYS
 
     def __init__(
         self,
@@ -75,7 +74,6 @@ class MediaWorker(PollingWorker):
         self.storage = storage
         self.executor = executor
         self.budget = budget
-        self._next_sweep = 0.0
 
     async def _original(self, job: Row) -> bytes:
         async with self.sessionmaker() as session:
@@ -206,14 +204,3 @@ class MediaWorker(PollingWorker):
             await self.give_up(job, error)
         except StorageError as error:  # storage down: no traceback, only a retry
             await self.failed(job, error)
-
-    async def housekeeping(self) -> None:
-        if time.monotonic() < self._next_sweep:
-            return
-        self._next_sweep = time.monotonic() + SWEEP_INTERVAL_SECONDS
-        async with self.sessionmaker.begin() as session:
-            await session.execute(
-                delete(MediaJob).where(
-                    MediaJob.done_at < text(f"now() - interval '{DONE_RETENTION_DAYS} days'")
-                )
-            )
