@@ -51,6 +51,7 @@ PATH_LIKE_ALLOWED = {
         "/metrics",
         "/api/snapline/v1/openapi.json",
     },
+    "service/web/cors.py": {"/api/", "/oauth/token", "/oauth/revoke", "/nodeinfo/"},
     "service/web/headers.py": {"/api/"},
     "service/web/problems.py": {"/api/"},
 }
