@@ -291,6 +291,12 @@
           url.searchParams.set("cursor", next);
           link.href = url.href;
           link.textContent = label;
+          // Observed afresh, it is reported at once: a reader who scrolled to the end
+          // while this page loaded gets the next one, though the link never left view.
+          if (observer) {
+            observer.unobserve(link);
+            observer.observe(link);
+          }
         } else {
           // The link goes; whoever was on it continues at the first item it brought.
           const focused = document.activeElement === link;
