@@ -10,6 +10,7 @@ it, so the Content-Security-Policy stays as served and nothing is bypassed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,9 +248,11 @@ async def check(
     browsing: Browsing,  # noqa: F811
     pages: list[Checked],
     viewport: dict[str, int],
+    pictures: Path,
     account=None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """The violations of each page in each colour scheme, by where they were found."""
+    """The violations of each page in each colour scheme, by where they were found; a
+    screenshot of each in each scheme goes to ``pictures``."""
     page = await browsing.page(viewport=viewport)
     await page.context.add_init_script(script=AXE_SCRIPT.read_text())
     if account is not None:
@@ -268,6 +271,8 @@ async def check(
             assert dark == (scheme == "dark")
             if rules := await violations(page):
                 found[f"{where}, {scheme}"] = rules
+            slug = re.sub(r"[^a-z0-9]+", "-", checked.name.lower()).strip("-")
+            await page.screenshot(path=pictures / f"page-{slug}-{viewport['width']}-{scheme}.png")
     return found
 
 
@@ -278,13 +283,16 @@ async def test_every_page_passes_axe_in_light_and_dark(
     factory,
     db,
     tmp_path: Path,
+    artifacts_dir: Path,
     width: str,
 ) -> None:
     world = await arrange(member, factory, db, tmp_path)
     viewport = WIDTHS[width]
     try:
-        found = await check(browsing, signed_in_pages(world), viewport, world.me.account)
-        found |= await check(browsing, signed_out_pages(world), viewport)
+        found = await check(
+            browsing, signed_in_pages(world), viewport, artifacts_dir, world.me.account
+        )
+        found |= await check(browsing, signed_out_pages(world), viewport, artifacts_dir)
     finally:
         await release(db, world.held_post)
     assert not found, f"accessibility problems at {width} width:\n{report(found)}"
