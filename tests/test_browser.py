@@ -96,7 +96,8 @@ async def assert_inert(page: Page, expected_bodies: dict[int, str]) -> None:
         """() => ({
             scripts: [...document.scripts].map(script => script.src),
             markup: document.querySelectorAll(
-                'main script, img[src="x"], main svg, iframe, [onerror], [onload]').length,
+                'main script, img[src="x"], main svg:not(.icon):not(.photo-space), iframe,'
+                    + ' [onerror], [onload]').length,
         })"""
     )
     # Only our own script files: nothing a user wrote became a script.

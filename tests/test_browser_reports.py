@@ -23,7 +23,9 @@ async def test_a_reported_post_goes_through_the_queue_and_the_reporter_sees_it_r
     reporter = await browsing.page()
     await log_in(reporter, member)
     await reporter.goto(browsing.url(f"/p/{post_id}"))
-    await reporter.locator(f"#post-{post_id}").get_by_role("link", name="Report").click()
+    card = reporter.locator(f"#post-{post_id}")
+    await card.locator("details.post-menu summary").click()
+    await card.get_by_role("link", name="Report").click()
     await expect(
         reporter.get_by_role("heading", name=f"Report a post by @{author.username}")
     ).to_be_visible()

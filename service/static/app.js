@@ -15,6 +15,8 @@
   // What the full-screen viewer leaves around a photo (style.css, .viewer-image).
   const VIEWER_MARGIN_X_PX = 32;
   const VIEWER_MARGIN_Y_PX = 150;
+  // How long "Link copied" stays.
+  const TOAST_MS = 3000;
   const UNITS = [
     [365 * 86400, "y"], [7 * 86400, "w"], [86400, "d"], [3600, "h"], [60, "min"],
   ];
@@ -180,10 +182,12 @@
     if (root.querySelectorAll) for (const carousel of root.querySelectorAll("[data-carousel]")) setupCarousel(carousel);
   }
 
-  // The post page's viewer: a photo activated opens large in the page's <dialog>, in the
-  // width that fits the screen (its own srcset, told the size it is shown at), with its alt
-  // text; arrows go between the post's photos, Escape or the button closes it, and the
-  // keyboard goes back to the photo. Without a script the photo links to its sharpest copy.
+  // The photo viewer: a photo activated opens large in the page's <dialog>, in the width
+  // that fits the screen (its own srcset, told the size it is shown at), with its alt
+  // text; arrows go between the post's photos, and Escape, the button or the browser's back
+  // closes it, the keyboard going back to the photo. On a post's page its photos open it;
+  // in a feed a card's photos do, with a link to the post. Without a script a post page's
+  // photo links to its sharpest copy, and a card's photo to its post.
   function setupViewer() {
     const dialog = document.querySelector("dialog.viewer");
     if (!dialog || typeof dialog.showModal !== "function") return;
@@ -194,14 +198,26 @@
     const status = dialog.querySelector(".viewer-status");
     const prev = dialog.querySelector(".viewer-prev");
     const next = dialog.querySelector(".viewer-next");
+    const postLink = dialog.querySelector(".viewer-post");
     let links = [];
     let index = 0;
+    // The history entry opening the viewer added: "back" closes the viewer, not the page.
+    let ownEntry = false;
+
+    // A photo's own width and height: on a post page its image's; a card's image has its
+    // box's shape, so its link carries the photo's.
+    function shape(link) {
+      const photo = link.querySelector("img");
+      const width = Number(link.dataset.width || photo.getAttribute("width"));
+      const height = Number(link.dataset.height || photo.getAttribute("height"));
+      return [width, height];
+    }
 
     // The photo's width on screen when it fills the room the viewer leaves it (in CSS px,
     // style.css's .viewer-image): the browser fetches the narrowest width that covers it.
     function fit() {
-      const photo = links[index].querySelector("img");
-      const ratio = Number(photo.getAttribute("width")) / Number(photo.getAttribute("height")) || 1;
+      const [width, height] = shape(links[index]);
+      const ratio = width / height || 1;
       const room = [window.innerWidth - VIEWER_MARGIN_X_PX, window.innerHeight - VIEWER_MARGIN_Y_PX];
       source.sizes = Math.ceil(Math.max(1, Math.min(room[0], room[1] * ratio))) + "px";
       image.sizes = source.sizes;
@@ -211,11 +227,12 @@
       index = Math.max(0, Math.min(links.length - 1, position_));
       const photo = links[index].querySelector("img");
       const widths = links[index].querySelector("source");
+      // Emptied first, so the last photo is not shown stretched to the new one's shape.
+      image.removeAttribute("src");
       if (widths) source.srcset = widths.srcset; else source.removeAttribute("srcset");
+      [image.width, image.height] = shape(links[index]);
       image.src = photo.getAttribute("src");
       image.alt = photo.alt;
-      image.width = Number(photo.getAttribute("width"));
-      image.height = Number(photo.getAttribute("height"));
       alt.textContent = photo.alt;
       const where = links.length > 1 ? "Photo " + (index + 1) + " of " + links.length : "";
       position.textContent = where;
@@ -236,15 +253,21 @@
     }
 
     document.addEventListener("click", (event) => {
-      const link = event.target.closest(".photo-open");
+      const link = event.target.closest(".photo-open, .post .photo");
       if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
       const card = link.closest(".post");
-      links = Array.from(card.querySelectorAll(".photo-open"));
+      if (card.classList.contains("post-pending")) return;
+      const selector = link.classList.contains("photo-open") ? ".photo-open" : ".photo";
+      links = Array.from(card.querySelectorAll(selector));
       event.preventDefault();
+      postLink.hidden = selector !== ".photo";
+      if (selector === ".photo") postLink.href = link.getAttribute("href");
       // Opened first: the width that fits is measured on the open dialog.
       dialog.showModal();
       show(links.indexOf(link));
       dialog.querySelector(".viewer-close").focus();
+      history.pushState({ viewer: true }, "");
+      ownEntry = true;
     });
     dialog.querySelector(".viewer-close").addEventListener("click", () => dialog.close());
     prev.addEventListener("click", () => move(-1));
@@ -258,8 +281,19 @@
     // A click on the backdrop (the dialog itself, around the photo) closes it too.
     dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
     window.addEventListener("resize", () => { if (dialog.open) fit(); });
-    // Back to the photo last shown, its carousel moved there.
+    // The browser's back while it is open: the entry it added is gone; close.
+    window.addEventListener("popstate", () => {
+      if (!dialog.open) return;
+      ownEntry = false;
+      dialog.close();
+    });
+    // Back to the photo last shown, its carousel moved there; closed otherwise than by
+    // "back", the entry opening it added is taken back.
     dialog.addEventListener("close", () => {
+      if (ownEntry) {
+        ownEntry = false;
+        history.back();
+      }
       const link = links[index];
       if (!link) return;
       const carousel = carousels.get(link.closest("[data-carousel]"));
@@ -342,6 +376,53 @@
         if (focused) replacement.querySelector("button").focus();
       } catch (error) {
         form.submit();
+      }
+    });
+  }
+
+  // A post's share link: the device's share sheet where it has one (phones), else the
+  // link copied and said so. Without a script, or if both fail, it opens the post.
+  function setupShare() {
+    const notice = document.createElement("p");
+    notice.className = "toast";
+    notice.setAttribute("role", "status");
+    document.body.append(notice);
+    let clearing = 0;
+    function say(text) {
+      notice.textContent = text;
+      clearTimeout(clearing);
+      clearing = setTimeout(() => { notice.textContent = ""; }, TOAST_MS);
+    }
+    document.addEventListener("click", async (event) => {
+      const link = event.target.closest(".post-share");
+      if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+      event.preventDefault();
+      if (navigator.share) {
+        try { await navigator.share({ url: link.href }); } catch (error) { /* dismissed */ }
+        return;
+      }
+      try {
+        await navigator.clipboard.writeText(link.href);
+        say("Link copied");
+      } catch (error) {
+        window.location.href = link.href;
+      }
+    });
+  }
+
+  // A post's "more" menu is a <details>: one open at a time, closed by Escape (the
+  // keyboard back on its button) or a click anywhere else.
+  function setupMenus() {
+    const openMenus = () => document.querySelectorAll("details.post-menu[open]");
+    document.addEventListener("click", (event) => {
+      for (const menu of openMenus()) if (!menu.contains(event.target)) menu.open = false;
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      for (const menu of openMenus()) {
+        const focused = menu.contains(document.activeElement);
+        menu.open = false;
+        if (focused) menu.querySelector("summary").focus();
       }
     });
   }
@@ -527,6 +608,8 @@
     }).observe(document.querySelector("main"), { childList: true, subtree: true });
     setupViewer();
     setupLikes();
+    setupShare();
+    setupMenus();
     setupCommentForm();
     setupLive();
   });

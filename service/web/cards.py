@@ -86,18 +86,16 @@ class _Paths(NamedTuple):
 
 def _like_form(paths: _Paths, post_id: int, liked: bool, like_count: int, token: str) -> str:
     action, pressed, heart = (
-        (paths.unlike, "true", "&#9829;") if liked else (paths.like, "false", "&#9825;")
+        (paths.unlike, "true", "heart-filled") if liked else (paths.like, "false", "heart")
     )
     return (
         f'    <form method="post" action="{action.to(post_id)}"'
         ' class="inline-form like-form">\n'
         f'      <input type="hidden" name="csrf_token" value="{token}">\n'
         f'      <button type="submit" class="like-button" aria-pressed="{pressed}"'
-        f' data-post-id="{post_id}">\n'
-        f'        <span aria-hidden="true">{heart}</span>\n'
-        f'        <span class="like-count">{like_count}</span>'
-        f' <span class="like-label">{_plural(like_count, "like", "likes")}</span>\n'
-        "      </button>\n"
+        f' data-post-id="{post_id}">{icon_svg(paths.sprite, heart)}'
+        f'<span class="like-count">{like_count}</span>'
+        f' <span class="like-label">{_plural(like_count, "like", "likes")}</span></button>\n'
         "    </form>\n"
     )
 
@@ -119,6 +117,26 @@ def _delete_form(paths: _Paths, post: PostView, token: str) -> str:
         '      <button type="submit" class="link-button danger">Delete<span'
         f' class="visually-hidden"> post {post.id}</span></button>\n'
         "    </form>\n"
+    )
+
+
+def _menu(paths: _Paths, post: PostView, viewer: SessionUser, token: str) -> str:
+    """What else the viewer may do to a post, behind its "more" button: a <details>, so it
+    opens without a script (the page's script closes it on Escape or a click elsewhere)."""
+    items = []
+    if viewer.id != post.author.id:
+        items.append(
+            f'      <a class="post-report" href="{paths.report.to(post.id)}">Report'
+            f'<span class="visually-hidden"> post {post.id}</span></a>\n'
+        )
+    if viewer.id == post.author.id or viewer.is_moderator:
+        items.append(_delete_form(paths, post, token))
+    return (
+        '    <details class="post-menu">\n'
+        f'      <summary class="icon-button">{icon_svg(paths.sprite, "more")}'
+        f'<span class="visually-hidden">More for post {post.id}</span></summary>\n'
+        f'      <div class="post-menu-items">\n{"".join(items)}      </div>\n'
+        "    </details>\n"
     )
 
 
@@ -154,22 +172,30 @@ def _card(
     if post.body:
         parts.append(f'  <p class="post-body" dir="auto">{escape(post.body)}</p>\n')
     parts.append('  <footer class="post-footer">\n')
-    if viewer is not None and published:
-        parts.append(_like_form(paths, post.id, post.liked, post.like_count, token))
+    if not published:
+        # Processing or failed: only its author sees it, and can only delete it.
+        if viewer is not None:
+            parts.append(_delete_form(paths, post, token))
     else:
-        likes = _plural(post.like_count, "like", "likes")
-        parts.append(f'    <span class="post-stat">{post.like_count} {likes}</span>\n')
-    comments = _plural(post.comment_count, "comment", "comments")
-    parts.append(
-        f'    <a class="post-stat" href="{post_url}#comments">{post.comment_count} {comments}</a>\n'
-    )
-    if viewer is not None and viewer.id != author.id and published:
+        if viewer is not None:
+            parts.append(_like_form(paths, post.id, post.liked, post.like_count, token))
+        else:
+            likes = _plural(post.like_count, "like", "likes")
+            parts.append(
+                f'    <span class="post-stat">{icon_svg(paths.sprite, "heart")}'
+                f"{post.like_count} {likes}</span>\n"
+            )
+        comments = _plural(post.comment_count, "comment", "comments")
         parts.append(
-            f'    <a class="post-stat post-report" href="{paths.report.to(post.id)}">Report'
-            f'<span class="visually-hidden"> post {post.id}</span></a>\n'
+            f'    <a class="post-stat" href="{post_url}#comments">'
+            f"{icon_svg(paths.sprite, 'comment')}{post.comment_count} {comments}</a>\n"
+            # A link to the post without a script; the page's script shares it or copies it.
+            f'    <a class="icon-button post-share" href="{post_url}">'
+            f"{icon_svg(paths.sprite, 'link')}"
+            f'<span class="visually-hidden">Share link to post {post.id}</span></a>\n'
         )
-    if viewer is not None and (viewer.id == author.id or viewer.is_moderator):
-        parts.append(_delete_form(paths, post, token))
+        if viewer is not None:
+            parts.append(_menu(paths, post, viewer, token))
     parts.append("  </footer>\n</article>\n")
     return "".join(parts)
 

@@ -125,12 +125,14 @@ def _boxed_photo(
 
 
 def _card_photo(photo: PhotoView, box: float, post_url: str, eager: bool) -> str:
-    """A photo in a card, linking to its post."""
+    """A photo in a card, linking to its post (the page's script opens the viewer instead)."""
     # The link is named by the photo's description; one its author left undescribed still
     # needs a name for a screen reader to announce (WCAG 2.4.4).
     unnamed = "" if photo.alt else '<span class="visually-hidden">Photo with no description</span>'
+    # Its own shape, for the viewer the page's script opens on it (the image has its box's).
     return (
-        f'<a class="photo" href="{post_url}">{_boxed_photo(photo, box, eager, _sizes)}{unnamed}</a>'
+        f'<a class="photo" href="{post_url}" data-width="{int(photo.width)}"'
+        f' data-height="{int(photo.height)}">{_boxed_photo(photo, box, eager, _sizes)}{unnamed}</a>'
     )
 
 
