@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
 from service.app import create_app
 from tests.support import csrf_for
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "service" / "static"
 
 
 def assert_security_headers(response) -> None:
@@ -151,3 +154,26 @@ async def test_static_files_are_answered_with_their_type_and_revalidated(client)
     assert again.status == 304 and await again.read() == b""
     missing = await client.get("/static/no-such-file.css")
     assert missing.status == 404 and "text/html" in missing.headers["Content-Type"]
+
+
+async def test_static_text_is_gzipped_and_kept_a_year_by_its_versioned_url(client):
+    page = await (await client.get("/login")).text()
+    assets = re.findall(r'"(/static/(?:style\.css|app\.js)\?v=[^"]+)"', page)
+    assert len(assets) == 2
+    for url in assets:
+        on_disk = (STATIC_DIR / url.split("?")[0].removeprefix("/static/")).read_bytes()
+        zipped = await client.get(url, headers={"Accept-Encoding": "br, gzip;q=0.8"})
+        assert zipped.headers["Content-Encoding"] == "gzip"
+        assert zipped.headers["Vary"] == "Accept-Encoding"
+        assert zipped.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert await zipped.read() == on_disk  # the client unzips it
+        assert int(zipped.headers["Content-Length"]) < len(on_disk) / 2
+        for refused in ("identity", "gzip;q=0", "br"):
+            plain = await client.get(url, headers={"Accept-Encoding": refused})
+            assert "Content-Encoding" not in plain.headers, refused
+            assert await plain.read() == on_disk
+        # Without its version (or with an old one), asked again each time.
+        for stale in (url.split("?")[0], url.split("?")[0] + "?v=old"):
+            answer = await client.get(stale)
+            assert answer.headers["Cache-Control"] == "no-cache"
+            assert await answer.read() == on_disk
