@@ -125,7 +125,7 @@ class AccountSettings:
 
 @dataclasses.dataclass(frozen=True)
 class LimitSettings:
-    """Posts, comments, likes and follows per account and per client address in each
+    """Posts, comments, likes, follows and reports per account and per client address in each
     window (service/handlers/flood.py); an account younger than ``new_account_seconds``
     gets the stricter ``*_per_new_account`` instead of ``*_per_account``."""
 
@@ -143,6 +143,9 @@ class LimitSettings:
     follows_per_account: int = 200
     follows_per_new_account: int = 40
     follows_per_address: int = 1000
+    reports_per_account: int = 20
+    reports_per_new_account: int = 5
+    reports_per_address: int = 100
 
 
 @dataclasses.dataclass(frozen=True)

@@ -41,7 +41,7 @@ TEST_PASSWORD = "correct horse battery staple"
 # posting limits are out of reach but where a test sets its own (tests/test_posting_limits.py).
 TEST_LIMITS = {
     f"{action}_per_{kind}": 1_000_000
-    for action in ("posts", "comments", "likes", "follows")
+    for action in ("posts", "comments", "likes", "follows", "reports")
     for kind in ("account", "new_account", "address")
 }
 

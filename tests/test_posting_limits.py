@@ -1,4 +1,4 @@
-"""Posting limits against floods: posts, comments, likes and follows per account and per
+"""Posting limits against floods: posts, comments, likes, follows and reports per account and per
 address, stricter for accounts younger than a day, each answered 429 with Retry-After in
 the way of where it was asked (a page, the JSON API's envelope, Mastodon's error), and
 nothing done past the limit."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
-from service.models import Comment, Follow, Like, Post
+from service.models import Comment, Follow, Like, Post, Report
 from tests.api import Api
 from tests.support import submit
 from tests.test_mastodon_writes import token_for
@@ -29,6 +29,9 @@ LIMITS = {
     "follows_per_account": 5,
     "follows_per_new_account": 1,
     "follows_per_address": 50,
+    "reports_per_account": 5,
+    "reports_per_new_account": 1,
+    "reports_per_address": 50,
 }
 
 
@@ -146,3 +149,47 @@ async def test_comments_likes_and_follows_are_limited_on_every_surface(
     )
     assert_retry_after(reply)
     assert await count(db, Comment.author_id == me.id) == 1
+
+
+async def test_reports_are_limited_on_every_surface_and_count_once_for_many_posts(
+    client, factory, login, db
+):
+    me, author = await factory.user(), await factory.user()
+    posts = [await factory.post(author, f"post {n}") for n in range(3)]
+    await login(client, me)
+    auth = await token_for(db, me)
+    statuses = []
+    async with db() as session:
+        for post_id in posts:
+            statuses.append(await session.scalar(select(Post.status_id).where(Post.id == post_id)))
+    # A Mastodon app reports two posts at once: counted once, a new account's only one.
+    made = await client.post(
+        "/api/v1/reports",
+        json={"account_id": str(author.id), "status_ids": [str(s) for s in statuses[:2]]},
+        headers=auth,
+    )
+    assert made.status == 200
+    assert await count(db, Report.reporter_id == me.id) == 2
+    # Past the limit: the page's form, Snapline's API and a Mastodon app are all refused.
+    page = await submit(
+        client, f"/p/{posts[2]}/report", {"category": "spam"}, page=f"/p/{posts[2]}/report"
+    )
+    assert_retry_after(page)
+    assert "reporting too fast" in await page.text()
+    refused = await Api(client).call(
+        "POST", "/api/snapline/v1/reports", {"post_id": posts[2], "category": "spam"}
+    )
+    assert_retry_after(refused)
+    assert (await refused.json())["error"]["code"] == "rate_limited"
+    refused = await client.post(
+        "/api/v1/reports", json={"account_id": str(author.id)}, headers=auth
+    )
+    assert_retry_after(refused)
+    assert await count(db, Report.reporter_id == me.id) == 2
+    # An older account may report more.
+    await make_old(db, me)
+    again = await submit(
+        client, f"/p/{posts[2]}/report", {"category": "spam"}, page=f"/p/{posts[2]}/report"
+    )
+    assert again.status in (200, 302, 303)
+    assert await count(db, Report.reporter_id == me.id) == 3

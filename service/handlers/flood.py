@@ -1,4 +1,4 @@
-"""Limits against floods: posts, comments, likes and follows, per account and per client
+"""Limits against floods: posts, comments, likes, follows and reports, per account and per client
 address in each window (settings ``[limits]``), stricter for accounts younger than
 ``limits.new_account_seconds``. Past one, 429 with ``Retry-After``: an error page for
 pages, the error envelope for the JSON API, ``{"error": ...}`` for the Mastodon API (the
@@ -19,13 +19,14 @@ from service.keys import sessionmaker_key, settings_key
 from service.settings import LimitSettings
 from service.web.problems import Problem
 
-Action = Literal["posts", "comments", "likes", "follows"]
+Action = Literal["posts", "comments", "likes", "follows", "reports"]
 # What a person is told, by action: what they did too often.
 DOING = {
     "posts": "posting",
     "comments": "commenting",
     "likes": "liking posts",
     "follows": "following people",
+    "reports": "reporting",
 }
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from service.domain import reports
+from service.handlers.flood import count_action
 from service.keys import sessionmaker_key
 from service.reads import comments, people, posts
 from service.reads.views import CommentView, PostView, Profile, SessionUser
@@ -59,6 +60,8 @@ async def file_reports(
     reports' ids, in order."""
     for kind, target_id in targets:
         check_not_own(viewer, await visible_target(request, viewer, kind, target_id))
+    # One report however many posts it names (an app may send several): counted once.
+    await count_action(request, viewer.id, "reports")
     made = []
     async with request.app[sessionmaker_key].begin() as db:
         for kind, target_id in targets:
