@@ -277,6 +277,51 @@ async def test_approval_mode_queues_the_applicant_until_an_admin_decides(
     assert again.status == 404
 
 
+async def _earlier_applications_told_long_ago(db) -> None:
+    """Admins hear of sign-ups once an hour: the queue as if its last news were older."""
+    async with db.begin() as session:
+        await session.execute(
+            text("UPDATE account_applications SET created_at = now() - interval '2 hours'")
+        )
+
+
+async def test_admins_are_mailed_of_sign_ups_waiting_at_most_once_an_hour(
+    client, make_client, factory, db, site, mailbox
+):
+    await site.set(registration_mode="approval", name="Quay")
+    admin = await factory.user(role="admin")
+    unconfirmed_admin = await factory.user(role="admin", confirmed=False)
+    await _earlier_applications_told_long_ago(db)
+    first = newcomer(factory, reason="I photograph <b>lighthouses</b>.")
+    assert (await submit(client, "/signup", first, page="/signup")).status == 303
+    [news] = await mailbox.wait_for(admin.email)
+    assert news["Subject"] == "A sign-up waits for your approval on Quay" or (
+        news["Subject"].endswith("sign-ups wait for your approval on Quay")
+    )
+    text_body = news.get_body(("plain",)).get_content()
+    assert f"@{first['username']} asks to join Quay" in text_body
+    assert "I photograph <b>lighthouses</b>." in text_body
+    assert message_link(news) == "/admin/applications"
+    html_body = news.get_body(("html",)).get_content()
+    assert "&lt;b&gt;lighthouses&lt;/b&gt;" in html_body and "<b>" not in html_body
+
+    # A second within the hour: no new mail to the admins (its own welcome arrives).
+    second = newcomer(factory, reason="Me too.")
+    other = await make_client(client)
+    assert (await submit(other, "/signup", second, page="/signup")).status == 303
+    await mailbox.wait_for(second["email"])
+    assert len(mailbox.to(admin.email)) == 1
+    assert mailbox.to(unconfirmed_admin.email) == []
+
+    # An hour on, the next one is news again, with how many wait.
+    await _earlier_applications_told_long_ago(db)
+    third = newcomer(factory, reason="Third.")
+    assert (await submit(await make_client(client), "/signup", third, page="/signup")).status == 303
+    [_, later] = await mailbox.wait_for(admin.email, count=2)
+    waiting = int(re.match(r"(\d+) sign-ups wait", later["Subject"]).group(1))
+    assert waiting >= 3
+
+
 async def test_a_rejected_applicant_is_told_and_the_account_is_gone(
     client, make_client, factory, login, db, site, mailbox
 ):

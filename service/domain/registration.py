@@ -29,6 +29,8 @@ MAX_RULES = 30
 INVITE_CODE_BYTES = 9
 # Codes as invite links carry them; anything else is nobody's invite.
 INVITE_CODE = re.compile(r"[A-Za-z0-9_-]{8,32}")
+# Admins hear of new applications at most once in this long.
+ADMIN_MAIL_INTERVAL = timedelta(hours=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,10 +106,40 @@ async def move_rule(session: AsyncSession, rule_id: int, step: int) -> bool:
     return True
 
 
-async def apply(session: AsyncSession, user_id: int, reason: str) -> None:
-    """Put a new account in the admins' queue: until approved it cannot log in."""
+@dataclasses.dataclass(frozen=True)
+class AdminsToTell:
+    """Whom to mail of a new application, and how many are waiting with it."""
+
+    addresses: list[str]
+    waiting: int
+
+
+async def apply(session: AsyncSession, user_id: int, reason: str) -> AdminsToTell | None:
+    """Put a new account in the admins' queue: until approved it cannot log in. The admins
+    to mail of it (confirmed addresses of admins who are not suspended), or None when an
+    earlier application already told them within ``ADMIN_MAIL_INTERVAL``: a wave of
+    sign-ups mails each admin once an interval, not once an applicant."""
+    told_recently = await session.scalar(
+        select(func.count()).where(
+            AccountApplication.created_at > func.now() - ADMIN_MAIL_INTERVAL
+        )
+    )
     session.add(AccountApplication(user_id=user_id, reason=reason))
     await session.flush()
+    if told_recently:
+        return None
+    addresses = await session.scalars(
+        select(User.email)
+        .where(
+            User.role == "admin",
+            User.email_confirmed_at.is_not(None),
+            User.suspended_at.is_(None),
+            User.deletion_due_at.is_(None),
+        )
+        .order_by(User.id)
+    )
+    waiting = await session.scalar(select(func.count()).select_from(AccountApplication))
+    return AdminsToTell(list(addresses), waiting or 0)
 
 
 async def awaiting_approval(session: AsyncSession, user_id: int) -> bool:

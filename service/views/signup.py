@@ -142,7 +142,9 @@ async def signup(request: web.Request) -> web.Response:
                 raise InviteRefused
             user = await accounts.create_user(db, keep["username"], email, password_hash)
             if applies:
-                await registration.apply(db, user.id, reason)
+                admins = await registration.apply(db, user.id, reason)
+                if admins is not None:
+                    _tell_admins(request, db, site, admins, user.username, reason)
             await send_link(request, db, user, "confirm")
     except InviteRefused:
         form = keep if site.open_to_all else None
@@ -164,6 +166,28 @@ async def signup(request: web.Request) -> web.Response:
         "success",
     )
     raise redirect(url_for(request, "home"))
+
+
+def _tell_admins(
+    request: web.Request,
+    db,
+    site: InstanceView,
+    admins: registration.AdminsToTell,
+    username: str,
+    reason: str,
+) -> None:
+    """Mail the admins that a sign-up waits for them (in the sign-up's unit of work)."""
+    message = compose(
+        request.app[mail_templates_key],
+        "application_waiting",
+        username=username,
+        reason=reason,
+        waiting=admins.waiting,
+        instance_name=site.name,
+        queue_link=absolute_url(request, "admin_applications"),
+    )
+    for address in admins.addresses:
+        enqueue(db, address, message)
 
 
 async def pending(request: web.Request) -> web.Response:
