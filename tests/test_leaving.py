@@ -123,6 +123,16 @@ async def test_an_archive_holds_every_post_comment_and_photo_at_its_largest(
         "POST", f"/api/snapline/v1/posts/{theirs}/comments", {"body": "Nice one"}, expect=201
     )
     await factory.comment(friend, words, "Thanks for the words")
+    moderator = await factory.user(role="moderator")
+    async with db.begin() as session:
+        await session.execute(
+            text(
+                "INSERT INTO account_warnings (user_id, moderator_id, message, acknowledged_at)"
+                " VALUES (:me, :moderator, 'Mind the rules', now()),"
+                " (:me, :moderator, 'Second time', NULL)"
+            ),
+            {"me": me.id, "moderator": moderator.id},
+        )
 
     link = await archive_link(client, mailbox, me)
     response = await client.get(link)
@@ -140,6 +150,13 @@ async def test_an_archive_holds_every_post_comment_and_photo_at_its_largest(
     assert posts[words]["text"] == "Just words" and posts[words]["photos"] == []
     assert posts[two]["text"] == "Two photos" and posts[two]["published_at"]
     assert [photo["alt"] for photo in posts[two]["photos"]] == ["A gradient", "A drawing"]
+    warnings = json.loads(archive.read("warnings.json"))
+    assert [(w["message"], w["acknowledged_at"] is None) for w in warnings] == [
+        ("Mind the rules", False),
+        ("Second time", True),
+    ]
+    assert moderator.username not in archive.read("warnings.json").decode()
+    assert all(set(w) == {"message", "created_at", "acknowledged_at"} for w in warnings)
     comments = json.loads(archive.read("comments.json"))
     assert [(c["text"], c["post_id"], c["post_author"]) for c in comments] == [
         ("Nice one", theirs, friend.username)

@@ -13,7 +13,17 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import AccountJob, Avatar, Comment, Export, Follow, Photo, Post, User
+from service.models import (
+    AccountJob,
+    AccountWarning,
+    Avatar,
+    Comment,
+    Export,
+    Follow,
+    Photo,
+    Post,
+    User,
+)
 from service.storage import queue
 from service.storage.urls import ARCHIVE_FILENAME, rendition_key
 
@@ -32,11 +42,12 @@ class ArchiveFile:
 
 @dataclasses.dataclass(frozen=True)
 class ArchiveContents:
-    """What an archive holds: three JSON documents and the stored files they name."""
+    """What an archive holds: four JSON documents and the stored files they name."""
 
     profile: dict[str, Any]
     posts: list[dict[str, Any]]
     comments: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
     files: list[ArchiveFile]
 
 
@@ -164,6 +175,24 @@ async def _comments(session: AsyncSession, user_id: int) -> list[dict]:
     ]
 
 
+async def _warnings(session: AsyncSession, user_id: int) -> list[dict]:
+    """The moderators' warnings to the account: what they said and when, and when the owner
+    acknowledged it; not which moderator (the owner was never told that either)."""
+    rows = await session.execute(
+        select(AccountWarning.message, AccountWarning.created_at, AccountWarning.acknowledged_at)
+        .where(AccountWarning.user_id == user_id)
+        .order_by(AccountWarning.created_at, AccountWarning.id)
+    )
+    return [
+        {
+            "message": row.message,
+            "created_at": _stamp(row.created_at),
+            "acknowledged_at": _stamp(row.acknowledged_at),
+        }
+        for row in rows
+    ]
+
+
 async def archive_contents(session: AsyncSession, user_id: int) -> ArchiveContents | None:
     """Everything the account made, as the archive shows it; None if it is gone. Read in
     one REPEATABLE READ transaction by the caller, so the documents agree with each other."""
@@ -205,7 +234,13 @@ async def archive_contents(session: AsyncSession, user_id: int) -> ArchiveConten
         "followers": user.followers_count,
         "following": following,
     }
-    return ArchiveContents(profile, posts, await _comments(session, user_id), files)
+    return ArchiveContents(
+        profile,
+        posts,
+        await _comments(session, user_id),
+        await _warnings(session, user_id),
+        files,
+    )
 
 
 async def archive_ready(

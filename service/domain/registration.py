@@ -120,9 +120,7 @@ async def apply(session: AsyncSession, user_id: int, reason: str) -> AdminsToTel
     earlier application already told them within ``ADMIN_MAIL_INTERVAL``: a wave of
     sign-ups mails each admin once an interval, not once an applicant."""
     told_recently = await session.scalar(
-        select(func.count()).where(
-            AccountApplication.created_at > func.now() - ADMIN_MAIL_INTERVAL
-        )
+        select(func.count()).where(AccountApplication.created_at > func.now() - ADMIN_MAIL_INTERVAL)
     )
     session.add(AccountApplication(user_id=user_id, reason=reason))
     await session.flush()

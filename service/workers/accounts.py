@@ -160,6 +160,7 @@ class AccountWorker(PollingWorker):
             await archive.add_json("profile.json", contents.profile)
             await archive.add_json("posts.json", contents.posts)
             await archive.add_json("comments.json", contents.comments)
+            await archive.add_json("warnings.json", contents.warnings)
             for item in contents.files:
                 await archive.add_stream(item.name, self.storage.chunks(item.key))
         return (await asyncio.to_thread(path.stat)).st_size
