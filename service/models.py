@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
     FetchedValue,
     ForeignKey,
@@ -82,6 +83,10 @@ class User(Base):
     post_count: Mapped[int] = mapped_column(Integer, server_default="0")
     followers_count: Mapped[int] = mapped_column(Integer, server_default="0")
     following_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The username and display name as people search compares them (migration 0020).
+    search_name: Mapped[str] = mapped_column(
+        Text, Computed("search_form(((username)::text || ' '::text) || (display_name)::text)")
+    )
 
     __table_args__ = (
         CheckConstraint("role IN ('user', 'moderator', 'admin')", name="role"),
@@ -98,6 +103,13 @@ class User(Base):
         ),
         # The about page's admins, without reading every account.
         Index("ix_users_admins", "id", postgresql_where=text("role = 'admin'")),
+        # People search (service/reads/people.py): prefixes, words and near misses.
+        Index(
+            "ix_users_search_name",
+            "search_name",
+            postgresql_using="gin",
+            postgresql_ops={"search_name": "gin_trgm_ops"},
+        ),
     )
 
     @property

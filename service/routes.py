@@ -54,6 +54,7 @@ from service.views import (
     notifications,
     posts,
     reports,
+    search,
     settings,
     signup,
     tokens,
@@ -73,6 +74,7 @@ PAGES = [
     # Timelines.
     web.get("/", home.home, name="home"),
     web.get("/explore", home.explore, name="explore"),
+    web.get("/search", search.search, name="search"),
     # Accounts: signing up (as the registration mode allows), in and out, confirming,
     # resetting a password.
     web.get("/signup", signup.signup_form, name="signup"),
@@ -241,6 +243,7 @@ MASTODON = [
         name="mastodon_relationships",
     ),
     web.get("/api/v1/accounts/lookup", mastodon_accounts.lookup, name="mastodon_account_lookup"),
+    web.get("/api/v1/accounts/search", mastodon_accounts.search, name="mastodon_account_search"),
     web.patch(
         "/api/v1/accounts/update_credentials",
         mastodon_accounts.update_credentials,
@@ -428,6 +431,7 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("GET", "mastodon_verify_credentials"): ("read:accounts", "profile"),
     ("GET", "mastodon_relationships"): "read:follows",
     ("GET", "mastodon_account_lookup"): "read:accounts",
+    ("GET", "mastodon_account_search"): "read:accounts",
     ("GET", "mastodon_account"): "read:accounts",
     ("GET", "mastodon_account_statuses"): "read:statuses",
     ("GET", "mastodon_account_followers"): "read:accounts",

@@ -136,6 +136,7 @@ def signed_in_pages(world: World) -> list[Checked]:
         Checked("home", "/"),
         Checked("home, composing with photos", "/#compose", _compose_with_photos),
         Checked("explore", "/explore"),
+        Checked("search", "/search?q=user"),
         Checked("own profile", f"/@{me}"),
         Checked("other's profile", f"/@{friend}"),
         Checked("other's profile, menu open", f"/@{friend}", _open_menu),
@@ -164,6 +165,7 @@ def signed_out_pages(world: World) -> list[Checked]:
         Checked("sign-up with mistakes", "/signup", _bad_signup),
         Checked("password forgot", "/password/forgot"),
         Checked("explore, signed out", "/explore"),
+        Checked("search, signed out", "/search?q=user"),
         Checked("post, signed out", f"/p/{world.my_photo_post}"),
         Checked("not found, signed out", MISSING),
     ]

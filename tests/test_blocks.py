@@ -76,6 +76,23 @@ def _ids_lists(make: Callable[[int], str]) -> Asks:
     ]
 
 
+def _searches(make: Callable[[str], str]) -> Asks:
+    """A search for each hidden person, by their username but its last letter (a search page
+    repeats what was asked): who blocked the viewer and whom they blocked are not found, the
+    muted are (a mute leaves them in lists of people)."""
+
+    def asks(b: Blocking) -> list[Ask]:
+        return [
+            Ask(
+                make(b.people[role].username[:-1]),
+                named=(role,) if role in (MUTED, EXPIRED) else (),
+            )
+            for role in (BLOCKER, BLOCKED, MUTED, EXPIRED)
+        ]
+
+    return asks
+
+
 def _one(path: str, named: tuple[str, ...] = ()) -> Asks:
     return lambda b: [Ask(path, named=named)]
 
@@ -85,6 +102,7 @@ def _one(path: str, named: tuple[str, ...] = ()) -> Asks:
 ROUTES: dict[str, Asks] = {
     "home": _one("/"),
     "explore": _one("/explore"),
+    "search": _searches(lambda name: f"/search?q={name}"),
     "profile": _each_person(lambda b, role: f"/@{b.people[role].username}"),
     "followers": _lists(lambda name: f"/@{name}/followers"),
     "following": _lists(lambda name: f"/@{name}/following"),
@@ -114,6 +132,7 @@ ROUTES: dict[str, Asks] = {
     "mastodon_relationships": lambda b: [
         Ask("/api/v1/accounts/relationships?" + "&".join(f"id[]={p.id}" for p in b.people.values()))
     ],
+    "mastodon_account_search": _searches(lambda name: f"/api/v1/accounts/search?q={name}"),
     "mastodon_account_lookup": _each_person(
         lambda b, role: f"/api/v1/accounts/lookup?acct={b.people[role].username}"
     ),

@@ -93,3 +93,39 @@ async def test_dark_mode_follows_the_device(
         )
     assert colours["light"] == ["rgb(246, 247, 249)", "rgb(31, 35, 40)"]
     assert colours["dark"] == ["rgb(15, 17, 21)", "rgb(230, 232, 235)"]
+
+
+async def test_search_is_a_box_in_a_wide_top_bar_and_a_link_elsewhere(
+    browsing: Browsing,  # noqa: F811
+    member,  # noqa: F811
+    factory,
+) -> None:
+    wanted = await factory.user()
+    admin = await factory.user(role="admin")
+    wide = {"width": 1440, "height": 900}
+    for account in (wanted, admin):  # an admin's top bar has the most links
+        page = await browsing.page(viewport=wide)
+        await log_in(page, account)
+        await page.goto(browsing.url("/explore"))
+        box = page.get_by_role("search").get_by_label("Search")
+        await expect(box).to_be_visible()
+        await expect(page.locator(".site-search-link")).to_be_hidden()
+        # The whole top bar on one line, nothing wider than the screen.
+        header = await page.locator(".site-header").bounding_box()
+        assert header is not None and header["height"] < 70
+        assert await page.evaluate("document.documentElement.scrollWidth") <= wide["width"]
+    await box.fill(wanted.username)
+    await box.press("Enter")
+    await expect(page).to_have_url(browsing.url(f"/search?q={wanted.username}"))
+    await expect(page.locator(".people .post-handle")).to_contain_text([f"@{wanted.username}"])
+    # Narrower, a link to the search page, which has the box.
+    for viewport in (DESKTOP, PHONE):
+        page = await browsing.page(viewport=viewport)
+        await log_in(page, admin)
+        await page.goto(browsing.url("/explore"))
+        await expect(page.get_by_role("search")).to_be_hidden()
+        await page.get_by_role("link", name="Search").click()
+        await expect(page).to_have_url(browsing.url("/search"))
+        await expect(page.get_by_role("searchbox", name="Search for people")).to_be_visible()
+        header = await page.locator(".site-header").bounding_box()
+        assert header is not None and header["height"] < 70

@@ -1,6 +1,6 @@
 """/api/v1/accounts: the signed-in user and changes to their profile, an account, its
-statuses, followers and following, relationships, following and unfollowing, and look-up by
-name; block, mute and remove from followers, and the lists of blocks and mutes
+statuses, followers and following, relationships, following and unfollowing, look-up by
+name and search; block, mute and remove from followers, and the lists of blocks and mutes
 (/api/v1/blocks, /api/v1/mutes)."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from service.reads.statements import Reader
 from service.reads.views import Profile
 from service.text import trim
 from service.web.auth import current_user, require_confirmed, require_user
-from service.web.params import whole_number
+from service.web.params import query_number, whole_number
 from service.web.problems import Problem
 from service.web.resources import media_urls, reading
 from service.web.times import iso_millis
@@ -186,6 +186,28 @@ async def lookup(request: web.Request) -> web.Response:
             raise not_found()
         profile = await _profile(reader, user_id, viewer_id)
     return json_response(entities.account(profile, links(request)))
+
+
+# How many accounts a search answers at once, as Mastodon: 40 by default, at most 80.
+SEARCH_DEFAULT_LIMIT = 40
+SEARCH_MAX_LIMIT = 80
+
+
+async def search(request: web.Request) -> web.Response:
+    """Accounts matching ``q`` by username or display name (people search, the web's
+    /search): ``limit``, ``offset`` up to people.MAX_SEARCH_OFFSET, ``following`` for
+    only those the viewer follows. ``resolve`` is accepted: there are no other servers to
+    ask."""
+    query = request.query.get("q", "").strip()
+    if not query:
+        raise Problem(400, "q is required", "invalid_q")
+    limit = query_number(request, "limit", SEARCH_DEFAULT_LIMIT, 1, SEARCH_MAX_LIMIT)
+    offset = query_number(request, "offset", 0, 0, people.MAX_SEARCH_OFFSET)
+    following = request.query.get("following", "").lower() in {"true", "1"}
+    viewer_id = _viewer_id(request)
+    async with reading(request) as reader:
+        found = await people.search_people(reader, query, viewer_id, offset, limit, following)
+    return json_response([entities.account(profile, links(request)) for profile in found])
 
 
 async def _change_follow(request: web.Request, start: bool) -> web.Response:

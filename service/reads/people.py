@@ -388,3 +388,67 @@ async def accounts(reader: Reader, after: Position | None, limit: int) -> Page[A
     start = after or NEWEST_FIRST
     rows = await reader.rows(ACCOUNTS.rows(limit + 1), start.at, start.id)
     return page_of([AccountView(*row) for row in rows], limit)
+
+
+# People search. A search and every name are compared in one form (the SQL function
+# search_form of migration 0020: NFKC, accents removed, lower case), so "Ålice" finds
+# "alice", and so does her name typed in full-width letters. The search is a LIKE pattern
+# with its wildcards escaped: usernames are full of underscores.
+_ASKED = "search_form($2)"
+_ASKED_LITERALLY = f"replace(replace(replace({_ASKED}, '\\', '\\\\'), '%', '\\%'), '_', '\\_')"
+# A search matches anywhere in a name (Chinese, Japanese and Korean names have no spaces
+# between words: "小明" is in "王小明"); from three characters on, near misses too
+# (pg_trgm's word similarity: "lindqvist" finds "Bo Lindquist"). Both are answered by the
+# trigram index ix_users_search_name. Names that start with it, or have a word that does,
+# rank first.
+SEARCH_MIN_FUZZY_CHARS = 3
+_MATCHES = f"""(u.search_name LIKE '%' || {_ASKED_LITERALLY} || '%'
+             OR (char_length({_ASKED}) >= {SEARCH_MIN_FUZZY_CHARS}
+                 AND {_ASKED} <% u.search_name))"""
+
+
+def _search_people(rows: int) -> str:
+    """People matching the search $2 as viewer $1 sees them, skipping the first $3, and
+    only those the viewer follows when $4: the username itself first, then names that start
+    with it, then names with a word that does, then the closest, then the most followed."""
+    return f"""
+    SELECT {_profile_columns("$1")}
+      FROM users u
+      {_mute_of("$1")}
+     WHERE {_MATCHES}
+       AND (NOT $4::boolean OR EXISTS (SELECT FROM follows f
+                                        WHERE f.follower_id = $1 AND f.followed_id = u.id))
+       AND {person_visible("u")} AND {person_visible_to("u", "$1")}
+     ORDER BY lower(u.username) = {_ASKED} DESC,
+              u.search_name LIKE {_ASKED_LITERALLY} || '%' DESC,
+              u.search_name LIKE '% ' || {_ASKED_LITERALLY} || '%' DESC,
+              word_similarity({_ASKED}, u.search_name) DESC,
+              u.followers_count DESC, u.id
+     LIMIT {rows} OFFSET $3
+    """
+
+
+SEARCH_PEOPLE = register_paged("search_people", _search_people)
+# How far into the results a search may page: past this, the matches are too loose to use.
+MAX_SEARCH_OFFSET = 200
+# The longest search taken; longer ones are cut here.
+MAX_SEARCH_CHARS = 100
+
+
+async def search_people(
+    reader: Reader,
+    query: str,
+    viewer_id: int | None,
+    offset: int,
+    limit: int,
+    following_only: bool = False,
+) -> list[Profile]:
+    """Up to ``limit`` people matching ``query``, best first, from ``offset``: none for a
+    search of nothing but spaces or past ``MAX_SEARCH_OFFSET``."""
+    query = query.strip()[:MAX_SEARCH_CHARS]
+    if not query or "\0" in query or offset > MAX_SEARCH_OFFSET:
+        return []
+    if following_only and viewer_id is None:
+        return []
+    rows = await reader.rows(SEARCH_PEOPLE.rows(limit), viewer_id, query, offset, following_only)
+    return [_profile(row, viewer_id) for row in rows]

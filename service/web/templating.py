@@ -139,7 +139,7 @@ async def render(
 
 
 # The parts of the site the main navigation leads to, by the route of their page.
-SECTIONS = frozenset({"home", "explore", "notifications"})
+SECTIONS = frozenset({"home", "explore", "notifications", "search"})
 
 
 def _section(request: web.Request, viewer: SessionUser | None) -> str | None:
