@@ -55,6 +55,10 @@ def _now_column(nullable: bool = False) -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=nullable)
 
 
+# Who a post is for (Post.audience, User.default_audience): everyone; everyone, but not
+# listed on explore or the public timelines; the author's followers only.
+AUDIENCES = ("public", "unlisted", "followers")
+
 # The users table's username rule (its check constraint), for checks before a statement.
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_]{3,30}")
 
@@ -87,9 +91,14 @@ class User(Base):
     search_name: Mapped[str] = mapped_column(
         Text, Computed("search_form(((username)::text || ' '::text) || (display_name)::text)")
     )
+    # Who the posts they write are for unless they choose otherwise (Post.audience).
+    default_audience: Mapped[str] = mapped_column(Text, server_default="public")
 
     __table_args__ = (
         CheckConstraint("role IN ('user', 'moderator', 'admin')", name="role"),
+        CheckConstraint(
+            "default_audience IN ('public', 'unlisted', 'followers')", name="default_audience"
+        ),
         CheckConstraint("username ~ '^[A-Za-z0-9_]{3,30}$'", name="username_format"),
         CheckConstraint("char_length(suspension_reason) <= 1000", name="suspension_reason_length"),
         # Usernames and emails are unique regardless of case: "Ann" and "ann" are one person.
@@ -438,8 +447,12 @@ class Post(Base):
     sensitive: Mapped[bool] = mapped_column(Boolean, server_default="false")
     # Set by a trigger when a photo joins the post (migration 0019): the grid's index.
     has_photos: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # Who may see it (reads/visibility.py): everyone; everyone but not on explore or the
+    # public timelines; or only the author's followers.
+    audience: Mapped[str] = mapped_column(Text, server_default="public")
 
     __table_args__ = (
+        CheckConstraint("audience IN ('public', 'unlisted', 'followers')", name="audience"),
         CheckConstraint("status IN ('processing', 'published', 'failed')", name="status"),
         CheckConstraint("char_length(body) <= 2000", name="body_length"),
         CheckConstraint("(status = 'published') = (published_at IS NOT NULL)", name="published"),

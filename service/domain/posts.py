@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import events
-from service.models import MAX_POST_BODY_CHARS, Photo, Post, Report, User
+from service.models import AUDIENCES, MAX_POST_BODY_CHARS, Photo, Post, Report, User
 from service.storage import queue
 from service.text import text_error, trim
 
@@ -47,25 +47,53 @@ class PostRefused(ValueError):
     """The post cannot be made as asked; the message says why, to show beside the body."""
 
 
+def audience_error(audience: str) -> str | None:
+    if audience not in AUDIENCES:
+        return "Choose who the post is for: public, unlisted or followers."
+    return None
+
+
+def _audience(author_id: int, audience: str | None):
+    """The audience asked for, or else the author's default, read in the insert itself."""
+    if audience is not None:
+        return audience
+    return select(User.default_audience).where(User.id == author_id).scalar_subquery()
+
+
 async def create_post(
-    session: AsyncSession, author_id: int, body: str, photos: Sequence[NewPhoto] = ()
+    session: AsyncSession,
+    author_id: int,
+    body: str,
+    photos: Sequence[NewPhoto] = (),
+    audience: str | None = None,
 ) -> int:
     """The one way a post is made, from a page, the API or any other client: the body is
     normalised and checked, then a text post is published at once and a photo post waits
-    for its photos. Raises PostRefused before writing anything."""
+    for its photos. ``audience`` None is the author's default. Raises PostRefused before
+    writing anything."""
     body = normalize_body(body)
     if message := body_error(body, has_photos=bool(photos)):
         raise PostRefused(message)
+    if audience is not None and (message := audience_error(audience)):
+        raise PostRefused(message)
     if photos:
-        return await create_photo_post(session, author_id, body, photos)
-    return await create_text_post(session, author_id, body)
+        return await create_photo_post(session, author_id, body, photos, audience)
+    return await create_text_post(session, author_id, body, audience)
 
 
-async def create_text_post(session: AsyncSession, author_id: int, body: str) -> int:
+async def create_text_post(
+    session: AsyncSession, author_id: int, body: str, audience: str | None = None
+) -> int:
     """A text post is published the moment it is created."""
     post_id = await session.scalar(
         insert(Post)
-        .values(author_id=author_id, body=body, status="published", published_at=func.now())
+        .values(
+            author_id=author_id,
+            body=body,
+            status="published",
+            published_at=func.now(),
+            audience=_audience(author_id, audience),
+        )
         .returning(Post.id)
     )
     await session.execute(
@@ -76,13 +104,23 @@ async def create_text_post(session: AsyncSession, author_id: int, body: str) -> 
 
 
 async def create_photo_post(
-    session: AsyncSession, author_id: int, body: str, photos: Sequence[NewPhoto]
+    session: AsyncSession,
+    author_id: int,
+    body: str,
+    photos: Sequence[NewPhoto],
+    audience: str | None = None,
 ) -> int:
     """A photo post starts unpublished; one job per photo, recorded with it, makes it
     ready (see photo_ready)."""
     post_id = await session.scalar(
         insert(Post)
-        .values(author_id=author_id, body=body, status="processing", published_at=None)
+        .values(
+            author_id=author_id,
+            body=body,
+            status="processing",
+            published_at=None,
+            audience=_audience(author_id, audience),
+        )
         .returning(Post.id)
     )
     for position, photo in enumerate(photos):
@@ -128,6 +166,23 @@ async def delete_as(
     if not may_delete(author_id, viewer_id, viewer_is_moderator):
         raise NotAllowed("not yours to delete")
     await delete_post(session, post_id)
+
+
+async def set_audience(session: AsyncSession, post_id: int, author_id: int, audience: str) -> None:
+    """Change who the author's post is for; every list, page and API answer reads it from
+    the post, so the change shows everywhere at once. Raises PostRefused for an audience
+    that is none, PostNotFound when the post is gone or not the author's (others may not
+    even learn it exists)."""
+    if message := audience_error(audience):
+        raise PostRefused(message)
+    changed = await session.scalar(
+        update(Post)
+        .where(Post.id == post_id, Post.author_id == author_id)
+        .values(audience=audience)
+        .returning(Post.id)
+    )
+    if changed is None:
+        raise PostNotFound(post_id)
 
 
 async def delete_post(session: AsyncSession, post_id: int) -> bool:
@@ -319,13 +374,19 @@ class MediaRefused(ValueError):
 
 
 async def create_post_with_media(
-    session: AsyncSession, author_id: int, body: str, photo_ids: Sequence[int]
+    session: AsyncSession,
+    author_id: int,
+    body: str,
+    photo_ids: Sequence[int],
+    audience: str | None = None,
 ) -> int:
     """A post of the author's own unattached, processed photos, in the order given: it is
     published at once, since its photos are ready. Raises PostRefused or MediaRefused
     before anything is written."""
     body = normalize_body(body)
     if message := body_error(body, has_photos=True):
+        raise PostRefused(message)
+    if audience is not None and (message := audience_error(audience)):
         raise PostRefused(message)
     if len(photo_ids) > MAX_PHOTOS_PER_POST:
         raise MediaRefused(f"Attach at most {MAX_PHOTOS_PER_POST} photos.")
@@ -347,7 +408,13 @@ async def create_post_with_media(
         raise MediaRefused("Cannot attach files that have not finished processing. Try again!")
     post_id = await session.scalar(
         insert(Post)
-        .values(author_id=author_id, body=body, status="published", published_at=func.now())
+        .values(
+            author_id=author_id,
+            body=body,
+            status="published",
+            published_at=func.now(),
+            audience=_audience(author_id, audience),
+        )
         .returning(Post.id)
     )
     for position, photo_id in enumerate(photo_ids):

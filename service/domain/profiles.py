@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import User
+from service.models import AUDIENCES, User
 from service.text import text_error
 
 # Lengths match the columns of the users table.
@@ -21,6 +21,20 @@ def profile_errors(values: dict[str, str]) -> dict[str, str]:
         elif len(value) > limit:
             errors[name] = f"Use at most {limit} characters."
     return errors
+
+
+def default_audience_error(audience: str) -> str | None:
+    if audience not in AUDIENCES:
+        return "Choose who your posts are for: public, unlisted or followers only."
+    return None
+
+
+async def set_default_audience(session: AsyncSession, user_id: int, audience: str) -> None:
+    """Who the user's posts are for unless they choose otherwise as they write one; posts
+    already written keep theirs."""
+    if message := default_audience_error(audience):
+        raise ValueError(message)
+    await session.execute(update(User).where(User.id == user_id).values(default_audience=audience))
 
 
 async def update_profile(

@@ -21,7 +21,7 @@ from service.reads.people import avatar_key
 from service.reads.reports import UNACKNOWLEDGED_COUNT
 from service.reads.statements import Reader, register, register_paged
 from service.reads.views import Page, PhotoView, PostView, RenditionView, UserSummary
-from service.reads.visibility import author_visible_to, post_visible_to
+from service.reads.visibility import author_visible_to, listed_publicly, post_visible_to
 from service.storage.urls import CONTENT_TYPES, MediaUrls, rendition_key
 
 # How many of the newest posts overall the home timeline looks through before asking each
@@ -151,11 +151,11 @@ def followed_rows(rows: int, by: Ordering = BY_PUBLICATION) -> str:
 
 
 def explore_rows(rows: int) -> str:
-    """Everyone's posts."""
+    """Everyone's public posts (unlisted and followers-only posts are not listed here)."""
     return f"""
     SELECT p.id, p.published_at
       FROM posts p
-     WHERE p.published_at IS NOT NULL AND {VISIBLE}
+     WHERE p.published_at IS NOT NULL AND {listed_publicly("p")} AND {VISIBLE}
        AND (p.published_at, p.id) < ($2, $3)
      ORDER BY p.published_at DESC, p.id DESC
      LIMIT {rows}
@@ -193,7 +193,7 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
            EXISTS (SELECT FROM likes l WHERE l.post_id = p.id AND l.user_id = $1
                     OFFSET 0) AS liked,
            ph.prefixes, ph.extensions, ph.widths, ph.heights, ph.alts, ph.ids, p.status_id,
-           ph.renditions, ph.blurhashes, p.sensitive
+           ph.renditions, ph.blurhashes, p.sensitive, p.audience
            {more_columns and f", {more_columns}"}
       FROM {source}
       JOIN posts p ON p.id = page.id
@@ -214,7 +214,7 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
     """
 
 
-CARD_COLUMNS = 22
+CARD_COLUMNS = 23
 
 
 def _list_page(rows_of: str) -> str:
@@ -324,7 +324,7 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
         post_id, author_id, username, display_name, key,
         body, status, created_at, published_at, like_count, comment_count, liked,
         prefixes, extensions, widths, heights, alts, photo_ids, status_id, renditions, blurhashes,
-        sensitive,
+        sensitive, audience,
     ) = row[:CARD_COLUMNS]  # fmt: skip
     photos = ()
     if prefixes:
@@ -364,6 +364,7 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
         photos,
         status_id,
         sensitive,
+        audience,
     )
 
 

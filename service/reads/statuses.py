@@ -26,6 +26,7 @@ from service.reads.views import (
     StatusView,
     UserSummary,
 )
+from service.reads.visibility import listed_publicly
 from service.storage.urls import MediaUrls
 
 NEWEST, OLDEST = "DESC", "ASC"
@@ -34,13 +35,13 @@ _BETWEEN = "p.status_id > $2 AND p.status_id < $3"
 
 
 def public_rows(order: str) -> Callable[[int], str]:
-    """Everyone's posts."""
+    """Everyone's public posts (unlisted and followers-only posts are not listed here)."""
 
     def build(rows: int) -> str:
         return f"""
     SELECT p.id, p.status_id
       FROM posts p
-     WHERE p.status_id IS NOT NULL AND {_BETWEEN} AND {VISIBLE}
+     WHERE p.status_id IS NOT NULL AND {_BETWEEN} AND {listed_publicly("p")} AND {VISIBLE}
      ORDER BY p.status_id {order}
      LIMIT {rows}
     """

@@ -47,6 +47,8 @@ class SessionUser:
     email: str
     role: str
     is_confirmed: bool
+    # Who their posts are for unless they choose otherwise (the composer's first choice).
+    default_audience: str = "public"
 
     @property
     def is_moderator(self) -> bool:
@@ -195,6 +197,8 @@ class PostView(NamedTuple):
     status_id: int | None = None
     # Moderators marked its photos sensitive: shown behind a cover (docs/moderation.md).
     sensitive: bool = False
+    # Who it is for: "public", "unlisted" or "followers" (docs/privacy.md).
+    audience: str = "public"
 
     @property
     def shown_at(self) -> datetime:

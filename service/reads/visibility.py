@@ -15,11 +15,18 @@ Who is hidden from a viewer is decided by one fragment, ``_hidden_from``:
   notifications, but not their place in lists of people nor their profile. The muted
   person notices nothing: the rule reads only the viewer's own mutes.
 
+Each post also has an audience (``posts.audience``, docs/privacy.md): "public" and
+"unlisted" posts may be seen by anyone, "followers" posts only by their author and the
+people who follow the author (a row of follows). Unlisted posts are left off the lists of
+everyone's posts (explore, the Mastodon public timeline), which read only posts that are
+``listed_publicly``; profiles, the post page and followers' home timelines show them.
+Moderators see as anyone else does (the moderation queue shows what was reported).
+
 The same rule, read the other way, is the counterpart for interactions: nothing can be done
 to a post one may not see (likes.lock_published_post), and ``may_interact`` keeps two people
 across a block from following each other (docs/moderation.md).
 
-Private accounts and per-post audiences are added here, once, and reach every list, page,
+Private accounts are added here, once, and reach every list, page,
 fragment, API answer and event at the same moment: tests/test_read_layer.py runs every
 registered statement against a table of viewers and hidden posts and people, and fails if
 one lets something hidden through or is not built with these rules.
@@ -75,13 +82,35 @@ def _hidden_from(viewer: str, what: str) -> str:
     return "(" + " UNION ALL ".join(parts) + ")"
 
 
+def _audience_admits(post: str, viewer: str) -> str:
+    """The post's audience lets the viewer in: it is not for followers only, or the viewer
+    is its author or follows them. The probe of follows' primary key runs only for a
+    followers-only post (most are public), and its alias is its own, so that a viewer
+    named by a column of the enclosing statement (``f.follower_id``) is not taken for it."""
+    return (
+        f"({post}.audience <> 'followers' OR {post}.author_id = {viewer}"
+        " OR EXISTS (SELECT FROM follows audience_follow"
+        f" WHERE audience_follow.follower_id = {viewer}"
+        f" AND audience_follow.followed_id = {post}.author_id))"
+    )
+
+
 def post_visible_to(post: str, viewer: str) -> str:
     """A condition, true when the viewer may see the post under the alias ``post`` of the
-    enclosing statement."""
+    enclosing statement: published (or the viewer's own), for an audience the viewer is
+    in, and not by someone hidden from the viewer."""
     return (
         f"(({post}.published_at IS NOT NULL OR {post}.author_id = {viewer})"
+        f" AND {_audience_admits(post, viewer)}"
         f" AND {post}.author_id NOT IN {_hidden_from(viewer, 'content')})"
     )
+
+
+def listed_publicly(post: str) -> str:
+    """A condition, true when the post under the alias ``post`` belongs on the lists of
+    everyone's posts (explore, the Mastodon public timeline and its stream): a public
+    post. Always beside post_visible_to, never instead of it."""
+    return f"({post}.audience = 'public')"
 
 
 def author_visible_to(user: str, viewer: str) -> str:

@@ -83,7 +83,13 @@ async def log_in(request: web.Request, user: User) -> None:
             db, user.id, timedelta(days=settings.security.session_max_age_days)
         )
     viewer = SessionUser(
-        user.id, user.username, user.display_name, user.email, user.role, user.is_confirmed
+        user.id,
+        user.username,
+        user.display_name,
+        user.email,
+        user.role,
+        user.is_confirmed,
+        user.default_audience,
     )
     await start_browser_session(request, secret, viewer)
 
