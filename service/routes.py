@@ -131,6 +131,7 @@ PAGES = [
     web.post("/posts", posts.create, name="create_post"),
     web.get("/p/{id}", posts.show, name="post"),
     web.post("/p/{id}/delete", posts.delete, name="delete_post"),
+    web.post("/p/{id}/audience", posts.change_audience, name="post_audience"),
     web.post("/p/{id}/like", posts.like, name="like"),
     web.post("/p/{id}/unlike", posts.unlike, name="unlike"),
     web.post("/p/{id}/comments", posts.comment, name="comment"),

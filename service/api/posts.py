@@ -47,11 +47,16 @@ async def create(request: web.Request) -> web.Response:
     viewer = require_confirmed(request)
     if request.content_type == "multipart/form-data":
         return await _create_from_form(request, viewer.id)
-    body = (await read_json_object(request, ["body"])).get("body", "")
+    fields = await read_json_object(request, ["body", "audience"])
+    body = fields.get("body", "")
+    try:
+        audience = posting.audience_of(fields.get("audience"))
+    except UploadError as error:
+        raise Problem(error.status, error.message, error.code) from error
     await count_action(request, viewer.id, "posts")
     try:
         async with request.app[sessionmaker_key].begin() as db:
-            post_id = await posts.create_post(db, viewer.id, body)
+            post_id = await posts.create_post(db, viewer.id, body, audience=audience)
     except posts.PostRefused as refused:
         raise Problem(422, str(refused), "invalid_body") from refused
     return json_response(

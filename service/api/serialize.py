@@ -84,6 +84,7 @@ def post(view: PostView, urls: RouteUrls) -> dict[str, Any]:
         "comment_count": view.comment_count,
         "liked": view.liked,
         "sensitive": view.sensitive,
+        "audience": view.audience,
     }
 
 

@@ -21,13 +21,23 @@ MAX_PHOTOS = posts.MAX_PHOTOS_PER_POST
 MEDIA_FILES = {"file": 1}
 MEDIA_TEXTS = frozenset({"description", "focus"})
 POST_FILES = {"photos": MAX_PHOTOS}
-POST_TEXTS = frozenset({"body", "alt"})
+POST_TEXTS = frozenset({"body", "alt", "audience"})
 
 
 @dataclasses.dataclass(frozen=True)
 class Created:
     post_id: int
     has_photos: bool
+
+
+def audience_of(value: str | None) -> str | None:
+    """The audience a form or request asked for; None (the author's default) when it asked
+    for none. Raises UploadError (422) for one that is not an audience."""
+    if not value:
+        return None
+    if message := posts.audience_error(value):
+        raise UploadError(422, message, "audience", "invalid_audience")
+    return value
 
 
 def alt_text(alt: str) -> str:
@@ -55,6 +65,7 @@ async def create_post_from_form(request: web.Request, author_id: int) -> Created
     answers 429 before reading anything when the author posts too fast."""
     await count_action(request, author_id, "posts")
     async with received(request, POST_FILES, POST_TEXTS) as form:
+        audience = audience_of(form.text("audience"))
         slots = form.files.get("photos", [])
         alts = _alt_texts(form.texts.getall("alt", []), len(slots))
         photos = [
@@ -64,7 +75,9 @@ async def create_post_from_form(request: web.Request, author_id: int) -> Created
         ]
         try:
             async with request.app[sessionmaker_key].begin() as db:
-                post_id = await posts.create_post(db, author_id, form.text("body"), photos)
+                post_id = await posts.create_post(
+                    db, author_id, form.text("body"), photos, audience
+                )
         except posts.PostRefused as refused:
             raise UploadError(422, str(refused), "body", "invalid_body") from refused
     if photos:

@@ -48,6 +48,8 @@ from service.web.uploads import Spooled, UploadError, received
 MAX_RELATIONSHIPS = 40
 # What update_credentials changes, Mastodon's names for Snapline's profile fields.
 CREDENTIAL_FIELDS = {"display_name": "display_name", "note": "bio"}
+# The default visibility of new posts (the user's default audience), as Mastodon takes it.
+PRIVACY = "source[privacy]"
 AVATAR_FILES = {"avatar": 1}
 
 
@@ -67,7 +69,9 @@ async def verify_credentials(request: web.Request) -> web.Response:
     viewer = require_user(request)
     async with reading(request) as reader:
         profile = await _profile(reader, viewer.id, viewer.id)
-    return json_response(entities.credential_account(profile, links(request)))
+    return json_response(
+        entities.credential_account(profile, links(request), viewer.default_audience)
+    )
 
 
 async def account(request: web.Request) -> web.Response:
@@ -261,34 +265,42 @@ async def _save_credentials(
         field, message = next(iter(errors.items()))
         shown = {value: key for key, value in CREDENTIAL_FIELDS.items()}.get(field, field)
         raise Problem(422, f"Validation failed: {shown}: {message}")
+    default_audience = viewer.default_audience
+    if given.get(PRIVACY):
+        default_audience = entities.AUDIENCE.get(given[PRIVACY], "")
+        if not default_audience:
+            raise Problem(422, "Validation failed: source[privacy]: is not included in the list")
     async with request.app[sessionmaker_key].begin() as db:
         await profiles.update_profile(db, viewer.id, **values)
+        await profiles.set_default_audience(db, viewer.id, default_audience)
         if avatar is not None:
             await avatars.request_avatar(db, viewer.id, avatar.path)
     if avatar is not None:
         request.app[media_worker_key].wake()
     async with reading(request) as reader:
         profile = await _profile(reader, viewer.id, viewer.id)
-    return json_response(entities.credential_account(profile, links(request)))
+    return json_response(entities.credential_account(profile, links(request), default_audience))
 
 
 async def update_credentials(request: web.Request) -> web.Response:
     """The display name, the note (the bio) and the avatar, each only when given; the avatar
     goes through the same checks and jobs as the settings page's, and shows once processed.
+    ``source[privacy]`` sets the default visibility of new posts (the default audience).
     Mastodon's other settings (header, fields, locked, bot, ...) are not kept here."""
     require_confirmed(request)
     if request.content_type != "multipart/form-data":
         params = await read_params(request)
         given = {
             name: value
-            for name in CREDENTIAL_FIELDS
+            for name in (*CREDENTIAL_FIELDS, PRIVACY)
             if (value := text_of(params, name)) is not None
         }
         return await _save_credentials(request, given, None)
     try:
-        async with received(request, AVATAR_FILES, frozenset(CREDENTIAL_FIELDS)) as form:
+        texts = frozenset({*CREDENTIAL_FIELDS, PRIVACY})
+        async with received(request, AVATAR_FILES, texts) as form:
             [avatar] = form.files.get("avatar") or [None]
-            given = {name: form.texts[name] for name in CREDENTIAL_FIELDS if name in form.texts}
+            given = {name: form.texts[name] for name in texts if name in form.texts}
             return await _save_credentials(request, given, avatar)
     except UploadError as error:
         raise Problem(error.status, error.message) from error

@@ -208,7 +208,13 @@ async def read_params(request: web.Request, lists: frozenset[str] = frozenset())
                 if len(values) > MAX_LIST_VALUES:
                     raise Problem(422, f"{key} has too many values")
                 params[key] = [_param_text(key, item) for item in values]
-            elif not isinstance(value, list | dict):
+            elif isinstance(value, dict):
+                # A nested object, as Rails reads it: {"source": {"privacy": ...}} is
+                # source[privacy]; deeper nesting and lists in it are not read.
+                for inner, item in value.items():
+                    if item is not None and not isinstance(item, list | dict):
+                        params[f"{key}[{inner}]"] = _param_text(f"{key}[{inner}]", item)
+            elif not isinstance(value, list):
                 params[key] = _param_text(key, value)
         return params
     form = await read_form(request)

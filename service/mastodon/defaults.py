@@ -7,10 +7,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.mastodon.common import json_response
+from service.mastodon.entities import VISIBILITY
 from service.web.auth import require_user
 
-# Mastodon's preference keys, with the only values Snapline has: every post is public,
-# none is sensitive, no language is set, media and content warnings shown as the app does.
+# Mastodon's preference keys, with the only values Snapline has but for the user's default
+# visibility (their default audience, docs/privacy.md): none is sensitive, no language is
+# set, media and content warnings shown as the app does.
 PREFERENCES = {
     "posting:default:visibility": "public",
     "posting:default:sensitive": False,
@@ -21,8 +23,9 @@ PREFERENCES = {
 
 
 async def preferences(request: web.Request) -> web.Response:
-    require_user(request)
-    return json_response(PREFERENCES)
+    viewer = require_user(request)
+    visibility = VISIBILITY[viewer.default_audience]
+    return json_response({**PREFERENCES, "posting:default:visibility": visibility})
 
 
 async def markers(request: web.Request) -> web.Response:

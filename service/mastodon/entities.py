@@ -115,14 +115,21 @@ def account(profile: Profile | AuthorFacts, links: Links) -> dict[str, Any]:
     }
 
 
-def credential_account(profile: Profile, links: Links) -> dict[str, Any]:
-    """The signed-in user's own account, with what they wrote as they wrote it."""
+# Mastodon's visibility of a status for each audience of a post, and back (docs/privacy.md):
+# "private" is Mastodon's followers-only. "direct" has no audience here.
+VISIBILITY = {"public": "public", "unlisted": "unlisted", "followers": "private"}
+AUDIENCE = {visibility: audience for audience, visibility in VISIBILITY.items()}
+
+
+def credential_account(profile: Profile, links: Links, default_audience: str) -> dict[str, Any]:
+    """The signed-in user's own account, with what they wrote as they wrote it, and who
+    their posts are for unless they choose otherwise (``source.privacy``)."""
     return {
         **account(profile, links),
         "source": {
             "note": profile.bio,
             "fields": [],
-            "privacy": "public",
+            "privacy": VISIBILITY[default_audience],
             "sensitive": False,
             "language": None,
             "follow_requests_count": 0,
@@ -238,6 +245,7 @@ def status(post: PostView, author: dict[str, Any], links: Links) -> dict[str, An
         favourites_count=post.like_count,
         favourited=post.liked,
         sensitive=post.sensitive,
+        visibility=VISIBILITY[post.audience],
         media_attachments=[media_attachment(photo, links) for photo in post.photos],
     )
     return entity

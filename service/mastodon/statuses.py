@@ -13,6 +13,7 @@ from service.domain import comments as comment_commands
 from service.domain import idempotency, likes, posts
 from service.handlers.flood import count_action
 from service.keys import sessionmaker_key
+from service.mastodon import entities
 from service.mastodon.common import (
     Params,
     accounts_of,
@@ -39,8 +40,8 @@ from service.web.problems import Problem
 from service.web.resources import media_urls, reading
 
 COMMENT_KIND = 1
-# Mastodon's audiences. Snapline has one, everyone: the others are accepted and every post is
-# public, but a direct message cannot be made public, so it is refused.
+# Mastodon's audiences: public, unlisted and private (followers only) are a post's audiences
+# (entities.AUDIENCE); there are no direct messages, so "direct" is refused.
 VISIBILITIES = frozenset({"public", "unlisted", "private", "direct"})
 MAX_SPOILER_CHARS = 10_000
 
@@ -182,6 +183,8 @@ async def _make(
 ) -> tuple[int | None, int | None]:
     """Make the post or comment in one unit of work; (post id, comment id)."""
     body = trim((text_of(params, "status") or "").replace("\r\n", "\n"))
+    # None: the user's default audience.
+    audience = entities.AUDIENCE.get(text_of(params, "visibility") or "")
     media_ids = ids_of(params, "media_ids")
     if len(media_ids) > posts.MAX_PHOTOS_PER_POST:
         raise Problem(422, f"Cannot attach more than {posts.MAX_PHOTOS_PER_POST} files")
@@ -200,9 +203,12 @@ async def _make(
                 comment_id = await comment_commands.add(db, post_id, viewer.id, body)
                 made = (None, comment_id)
             elif media_ids:
-                made = (await posts.create_post_with_media(db, viewer.id, body, media_ids), None)
+                made = (
+                    await posts.create_post_with_media(db, viewer.id, body, media_ids, audience),
+                    None,
+                )
             else:
-                made = (await posts.create_post(db, viewer.id, body), None)
+                made = (await posts.create_post(db, viewer.id, body, audience=audience), None)
             if key is not None:
                 await idempotency.record(db, viewer.id, key, post_id=made[0], comment_id=made[1])
             return made

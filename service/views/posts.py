@@ -11,6 +11,7 @@ from service.handlers import posting
 from service.handlers.actions import add_comment, delete_post, set_like
 from service.handlers.flood import count_action
 from service.keys import sessionmaker_key
+from service.models import AUDIENCES
 from service.reads import comments as comment_reads
 from service.reads import notifications
 from service.reads import posts as post_reads
@@ -29,14 +30,30 @@ from service.web.urls import url_for
 
 
 async def _form_again(
-    request: web.Request, viewer_id: int, errors: dict[str, str], draft: str, status: int
+    request: web.Request,
+    viewer_id: int,
+    errors: dict[str, str],
+    draft: str,
+    status: int,
+    audience: str | None = None,
 ) -> web.Response:
     async with reading(request) as reader:
         page = await post_reads.home(
             reader, media_urls(request), viewer_id, None, DEFAULT_PAGE_SIZE
         )
     context = {"page": page, "pending": [], "errors": errors, "draft": draft}
+    if audience in AUDIENCES:  # as chosen, to try again
+        context["audience"] = audience
     return await render(request, "timeline/home.html", context, status)
+
+
+FORM_FIELDS = {"body": "body", "audience": "audience"}
+# As the flash after a change says who the post is for now.
+AUDIENCE_NAMES = {
+    "public": "public",
+    "unlisted": "unlisted: not on explore or the public timelines",
+    "followers": "for your followers only",
+}
 
 
 async def create(request: web.Request) -> web.Response:
@@ -46,17 +63,24 @@ async def create(request: web.Request) -> web.Response:
             created = await posting.create_post_from_form(request, viewer.id)
         except UploadError as error:
             draft = posts.normalize_body(error.texts.get("body", ""))
-            errors = {"body" if error.field == "body" else "photos": error.message}
-            return await _form_again(request, viewer.id, errors, draft, error.status)
+            errors = {FORM_FIELDS.get(error.field, "photos"): error.message}
+            audience = error.texts.get("audience")
+            return await _form_again(request, viewer.id, errors, draft, error.status, audience)
         raise redirect(url_for(request, "post", id=created.post_id))
-    body = (await read_form(request)).get("body", "")
+    form = await read_form(request)
+    body = form.get("body", "")
+    try:
+        audience = posting.audience_of(form.get("audience"))
+    except UploadError as error:
+        draft = posts.normalize_body(body)
+        return await _form_again(request, viewer.id, {"audience": error.message}, draft, 422)
     await count_action(request, viewer.id, "posts")
     try:
         async with request.app[sessionmaker_key].begin() as db:
-            post_id = await posts.create_post(db, viewer.id, body)
+            post_id = await posts.create_post(db, viewer.id, body, audience=audience)
     except posts.PostRefused as refused:
         draft = posts.normalize_body(body)
-        return await _form_again(request, viewer.id, {"body": str(refused)}, draft, 422)
+        return await _form_again(request, viewer.id, {"body": str(refused)}, draft, 422, audience)
     raise redirect(url_for(request, "post", id=post_id))
 
 
@@ -87,6 +111,23 @@ async def post_page(
 
 async def show(request: web.Request) -> web.Response:
     return await post_page(request)
+
+
+async def change_audience(request: web.Request) -> web.Response:
+    """The author changes who their post is for, from the post page: it takes effect in
+    every list and answer at once, since each reads it from the post."""
+    viewer = require_confirmed(request)
+    post_id = post_id_from(request)
+    chosen = (await read_form(request)).get("audience", "")
+    try:
+        async with request.app[sessionmaker_key].begin() as db:
+            await posts.set_audience(db, post_id, viewer.id, chosen)
+    except posts.PostRefused as refused:
+        raise Problem(422, str(refused), "invalid_audience") from refused
+    except posts.PostNotFound as missing:
+        raise Problem(404, "There is no such post.") from missing
+    await flash(request, f"This post is now {AUDIENCE_NAMES[chosen]}.", "success")
+    raise redirect(url_for(request, "post", id=post_id))
 
 
 async def delete(request: web.Request) -> web.Response:

@@ -26,7 +26,7 @@ WRONG_PASSWORD = "That is not your current password."
 
 
 AVATAR_FILES = {"avatar": 1}
-PROFILE_TEXTS = frozenset(profiles.PROFILE_LIMITS)
+PROFILE_TEXTS = frozenset({*profiles.PROFILE_LIMITS, "default_audience"})
 
 
 async def _profile_page(
@@ -53,7 +53,12 @@ async def profile_form(request: web.Request) -> web.Response:
         own = await people.profile(reader, user.username, user.id)
     if own is None:  # the account was deleted since the session was looked up
         raise Problem(404, "There is no user by that name.")
-    form = {"display_name": own.summary.display_name, "location": own.location, "bio": own.bio}
+    form = {
+        "display_name": own.summary.display_name,
+        "location": own.location,
+        "bio": own.bio,
+        "default_audience": user.default_audience,
+    }
     return await _profile_page(request, user, form, {}, 200)
 
 
@@ -62,12 +67,19 @@ async def _save_profile(
 ) -> web.Response:
     values = {name: trim(form.get(name, "")) for name in profiles.PROFILE_LIMITS}
     errors = profiles.profile_errors(values)
+    # A form without the field (an older page) leaves the default as it was.
+    audience = form.get("default_audience") or user.default_audience
+    if message := profiles.default_audience_error(audience):
+        errors["default_audience"] = message
     if avatar is not None and not user.is_confirmed:
         errors["avatar"] = "Confirm your email address before you upload a photo."
     if errors:
-        return await _profile_page(request, user, values, errors, 422)
+        return await _profile_page(
+            request, user, {**values, "default_audience": audience}, errors, 422
+        )
     async with request.app[sessionmaker_key].begin() as db:
         await profiles.update_profile(db, user.id, **values)
+        await profiles.set_default_audience(db, user.id, audience)
         if avatar is not None:
             await avatars.request_avatar(db, user.id, avatar.path)
     if avatar is not None:
@@ -91,6 +103,7 @@ async def profile(request: web.Request) -> web.Response:
             return await _save_profile(request, user, form.texts, avatar)
     except UploadError as error:
         values = {name: trim(error.texts.get(name, "")) for name in profiles.PROFILE_LIMITS}
+        values["default_audience"] = error.texts.get("default_audience", user.default_audience)
         return await _profile_page(request, user, values, {"avatar": error.message}, error.status)
 
 

@@ -109,6 +109,13 @@ def like_form(
     return Markup(_like_form(paths, int(post_id), liked, int(like_count), escape(csrf_token)))
 
 
+# The mark a card shows for a post not everyone sees everywhere (docs/privacy.md).
+_AUDIENCE_MARKS = {
+    "unlisted": '    <span class="post-audience">Unlisted</span>\n',
+    "followers": '    <span class="post-audience">Followers only</span>\n',
+}
+
+
 def _delete_form(paths: _Paths, post: PostView, token: str) -> str:
     return (
         f'    <form method="post" action="{paths.delete.to(post.id)}"'
@@ -164,6 +171,7 @@ def _card(
         f'      <span class="post-handle">@{username}</span>\n'
         "    </a>\n"
         f'    <a class="post-time" href="{post_url}">{time_element(post.shown_at, now)}</a>\n'
+        f"{_AUDIENCE_MARKS.get(post.audience, '')}"
         "  </header>\n",
         _STATUS_BADGES.get(post.status, ""),
     ]
