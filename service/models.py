@@ -456,13 +456,15 @@ class Post(Base):
         CheckConstraint("status IN ('processing', 'published', 'failed')", name="status"),
         CheckConstraint("char_length(body) <= 2000", name="body_length"),
         CheckConstraint("(status = 'published') = (published_at IS NOT NULL)", name="published"),
-        # Every timeline shape walks one author's newest posts from here.
+        # Every timeline shape walks one author's newest posts from here, reading the
+        # index alone: it carries the audience the rule asks (migration 0020).
         Index(
             "ix_posts_author_published",
             "author_id",
             text("published_at DESC"),
             text("id DESC"),
             postgresql_where=text("published_at IS NOT NULL"),
+            postgresql_include=["audience"],
         ),
         # Explore, and the "newest posts overall" walk of the home timeline.
         Index(
