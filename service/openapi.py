@@ -20,6 +20,7 @@ from service import scopes
 from service.cursor import MAX_CURSOR_CHARS, MAX_ID
 from service.domain.posts import MAX_PHOTOS_PER_POST
 from service.models import (
+    AUDIENCES,
     MAX_ALT_CHARS,
     MAX_COMMENT_BODY_CHARS,
     MAX_MODERATION_TEXT_CHARS,
@@ -58,6 +59,13 @@ def _photo_media_types() -> str:
 PHOTO_MEDIA_TYPES = _photo_media_types()
 USERNAME_PATTERN = "^[A-Za-z0-9_]{3,30}$"
 
+
+# Who a post is for (docs/privacy.md).
+AUDIENCE = {
+    "enum": list(AUDIENCES),
+    "description": "`public`: everyone, everywhere; `unlisted`: everyone, but not on explore "
+    "or the public timelines; `followers`: only the author's followers and the author.",
+}
 
 # ---------------------------------------------------------------------------------------
 # Small builders for the parts every operation repeats.
@@ -298,6 +306,7 @@ SCHEMAS: dict[str, Any] = {
                 "description": "The moderators marked its photos sensitive: show them behind "
                 "a cover.",
             },
+            "audience": AUDIENCE,
         }
     ),
     "Comment": _object(
@@ -606,7 +615,8 @@ POST_JSON = {
             "type": "string",
             "maxLength": MAX_POST_BODY_CHARS,
             "description": "The text; a post needs some (or a photo, sent as multipart).",
-        }
+        },
+        "audience": {**AUDIENCE, "description": "Who may see it; the user's default if absent."},
     },
 }
 POST_FORM = {
@@ -618,6 +628,7 @@ POST_FORM = {
             "token, as the first part.",
         },
         "body": {"type": "string", "maxLength": MAX_POST_BODY_CHARS},
+        "audience": {**AUDIENCE, "description": "Who may see it; the user's default if absent."},
         "photos": {
             "type": "array",
             "maxItems": MAX_PHOTOS_PER_POST,
