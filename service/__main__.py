@@ -146,7 +146,14 @@ def command_seed(settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as ready:
         try:
             report = asyncio.run(
-                seed(ready.database.url, args.users, args.posts, ready.security, args.seed)
+                seed(
+                    ready.database.url,
+                    args.users,
+                    args.posts,
+                    ready.security,
+                    args.seed,
+                    args.non_public_share,
+                )
             )
         except (SeedRefused, ValueError) as error:
             print(f"seed: {error}", file=sys.stderr)
@@ -231,6 +238,12 @@ def parser() -> argparse.ArgumentParser:
     seed.add_argument("--users", type=int, default=100, help="accounts to create (default 100)")
     seed.add_argument("--posts", type=int, default=1000, help="posts to create (default 1000)")
     seed.add_argument("--seed", type=int, help="random seed, for the same data again")
+    seed.add_argument(
+        "--non-public-share",
+        type=float,
+        default=0.0,
+        help="share of posts that are unlisted or for followers only, half each (default 0)",
+    )
     seed.set_defaults(handler=command_seed)
     command("routes", help="list every route: method, path, name, handler").set_defaults(
         handler=command_routes

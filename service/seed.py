@@ -101,7 +101,7 @@ USER_COLUMNS = (
     "created_at",
 )
 FOLLOW_COLUMNS = ("follower_id", "followed_id", "created_at")
-POST_COLUMNS = ("author_id", "body", "status", "created_at", "published_at")
+POST_COLUMNS = ("author_id", "body", "status", "created_at", "published_at", "audience")
 
 
 class SeedRefused(RuntimeError):
@@ -260,10 +260,23 @@ def _post_records(
     authors: Sequence[int],
     ids: Sequence[int],
     start: datetime,
+    audiences: Iterator[str],
 ) -> Iterator[tuple]:
     for at, author in zip(times, authors, strict=True):
         published = start + timedelta(seconds=at)
-        yield (ids[author], _sentence(rng), "published", published, published)
+        yield (ids[author], _sentence(rng), "published", published, published, next(audiences))
+
+
+def _audiences(random_seed: int, non_public_share: float) -> Iterator[str]:
+    """Each post's audience: a share ``non_public_share`` of them unlisted or for followers
+    only, half each. Drawn from a generator of its own, so that the rest of a seed's data is
+    the same whatever the share."""
+    rng = random.Random(f"audiences {random_seed}")
+    while True:
+        if non_public_share and rng.random() < non_public_share:
+            yield rng.choice(("unlisted", "followers"))
+        else:
+            yield "public"
 
 
 # Counters are set from the rows, one aggregate each, once all rows are in.
@@ -312,6 +325,7 @@ async def _insert(
     population: Population,
     posts: tuple[list[float], list[int]],
     password_hash: str,
+    audiences: Iterator[str],
 ) -> int:
     """Insert users, follows and posts; the number of follows inserted."""
     start = datetime.now(UTC) - timedelta(seconds=HISTORY_SECONDS)
@@ -326,7 +340,9 @@ async def _insert(
     )
     times, authors = posts
     await connection.copy_records_to_table(
-        "posts", records=_post_records(rng, times, authors, ids, start), columns=POST_COLUMNS
+        "posts",
+        records=_post_records(rng, times, authors, ids, start, audiences),
+        columns=POST_COLUMNS,
     )
     for statement in _COUNTER_UPDATES:
         await connection.execute(statement)
@@ -339,11 +355,15 @@ async def seed(
     posts: int,
     security: SecuritySettings,
     random_seed: int | None = None,
+    non_public_share: float = 0.0,
 ) -> SeedReport:
-    """Fill an empty migrated database with ``users`` accounts and ``posts`` posts. Raises
-    SeedRefused, and changes nothing, if the database has users or no schema."""
+    """Fill an empty migrated database with ``users`` accounts and ``posts`` posts, a share
+    ``non_public_share`` of them unlisted or for followers only. Raises SeedRefused, and
+    changes nothing, if the database has users or no schema."""
     if users < 1 or posts < 0:
         raise ValueError("need at least one user and a non-negative number of posts")
+    if not 0 <= non_public_share <= 1:
+        raise ValueError("the share of non-public posts is between 0 and 1")
     began = time.monotonic()
     if random_seed is None:
         random_seed = random.SystemRandom().randrange(2**31)
@@ -356,7 +376,8 @@ async def seed(
     try:
         async with connection.transaction():
             await _check_empty(connection)
-            follows = await _insert(connection, rng, population, timeline, password_hash)
+            audiences = _audiences(random_seed, non_public_share)
+            follows = await _insert(connection, rng, population, timeline, password_hash, audiences)
         # VACUUM as well as ANALYZE: fresh statistics for the planner, and a visibility map
         # so index-only scans work from the first query instead of after autovacuum.
         await connection.execute("VACUUM (ANALYZE) users, follows, posts")
