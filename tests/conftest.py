@@ -242,10 +242,14 @@ class Factory:
     # The rest go through the domain's commands, as requests do, so every counter, the
     # notifications and the live announcements are as a user's action leaves them.
 
-    async def post(self, author: Account, body: str | None = None) -> int:
-        """A published text post; its id."""
+    async def post(
+        self, author: Account, body: str | None = None, audience: str | None = None
+    ) -> int:
+        """A published text post (for ``audience``, else the author's default); its id."""
         async with self.sessionmaker.begin() as session:
-            return await posts.create_text_post(session, author.id, body or self.unique("post "))
+            return await posts.create_text_post(
+                session, author.id, body or self.unique("post "), audience
+            )
 
     async def follow(self, follower: Account, followed: Account) -> None:
         async with self.sessionmaker.begin() as session:

@@ -188,3 +188,44 @@ async def test_mastodon_py_streams_the_home_timeline(
         await in_thread(handle._thread.join, CALL_TIMEOUT_SECONDS)
         handle.close()
     assert not handle.is_alive()
+
+
+async def test_mastodon_py_posts_with_a_visibility_and_reads_it_back(
+    aiohttp_server, aiohttp_client, settings, factory, login
+):
+    """Followers-only ("private") and unlisted statuses from the client: the author reads
+    them back as posted, a follower sees the private one, a stranger only the unlisted one,
+    and the public timeline neither; "direct" is refused."""
+    from mastodon import MastodonAPIError
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = await aiohttp_server(create_app(settings.replace(app={"public_url": base})), port=port)
+    author, fan, stranger = await factory.user(), await factory.user(), await factory.user()
+    await factory.follow(fan, author)
+    api = await signed_in(aiohttp_client, server, base, author, login)
+    fan_api = await signed_in(aiohttp_client, server, base, fan, login)
+    stranger_api = await signed_in(aiohttp_client, server, base, stranger, login)
+
+    private = await in_thread(api.status_post, "for my followers", visibility="private")
+    unlisted = await in_thread(api.status_post, "off the lists", visibility="unlisted")
+    assert (private["visibility"], unlisted["visibility"]) == ("private", "unlisted")
+    assert (await in_thread(api.status, private["id"]))["visibility"] == "private"
+    assert (await in_thread(fan_api.status, private["id"]))["visibility"] == "private"
+    try:
+        await in_thread(stranger_api.status, private["id"])
+        raise AssertionError("a stranger read a followers-only status")
+    except MastodonAPIError as error:
+        assert error.args[1] == 404
+    shown = await in_thread(stranger_api.account_statuses, author.id)
+    assert [status["id"] for status in shown] == [unlisted["id"]]
+    public = await in_thread(stranger_api.timeline_public)
+    assert {private["id"], unlisted["id"]} & {status["id"] for status in public} == set()
+    try:
+        await in_thread(api.status_post, "psst", visibility="direct")
+        raise AssertionError("a direct message was posted")
+    except MastodonAPIError as error:
+        assert error.args[1] == 422
+    # The default, as the client reads and sets it.
+    assert (await in_thread(api.account_verify_credentials))["source"]["privacy"] == "public"
+    assert (await in_thread(api.preferences))["posting:default:visibility"] == "public"
