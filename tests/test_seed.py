@@ -275,3 +275,48 @@ async def test_home_statuses_are_the_same_posts_in_status_id_order(connection, s
                     assert [tuple(row) for row in rows] == expected
     finally:
         await pool.close()
+
+
+def test_a_share_of_posts_is_unlisted_or_for_followers_and_the_rest_stays_the_same(
+    postgres_server_url: str,
+):
+    """`--non-public-share`: about that share of the posts, half unlisted and half for
+    followers only; the same seed makes the same people, follows and posts otherwise."""
+
+    async def seeded_posts(share: str) -> list[asyncpg.Record]:
+        name = f"snapline_seed_{secrets.token_hex(4)}"
+        await admin_execute(postgres_server_url, f'CREATE DATABASE "{name}"')
+        url = with_database(postgres_server_url, name)
+        try:
+            await asyncio.to_thread(migrate.upgrade, url)
+            args = ("--users=50", "--posts=2000", "--seed=11", f"--non-public-share={share}")
+            done = await asyncio.to_thread(run_seed, url, *args)
+            assert done.returncode == 0, done.stderr
+            connection = await asyncpg.connect(asyncpg_dsn(url))
+            try:
+                return await connection.fetch(
+                    "SELECT author_id, body, audience FROM posts ORDER BY id"
+                )
+            finally:
+                await connection.close()
+        finally:
+            await admin_execute(postgres_server_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+
+    async def both() -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+        return await seeded_posts("0"), await seeded_posts("0.2")
+
+    public, mixed = asyncio.run(both())
+    assert {row["audience"] for row in public} == {"public"}
+    shares = {
+        audience: sum(row["audience"] == audience for row in mixed) / len(mixed)
+        for audience in ("public", "unlisted", "followers")
+    }
+    assert 0.75 < shares["public"] < 0.85
+    assert 0.07 < shares["unlisted"] < 0.13 and 0.07 < shares["followers"] < 0.13
+    strip = lambda rows: [(r["author_id"], r["body"]) for r in rows]  # noqa: E731
+    assert strip(public) == strip(mixed)
+
+
+def test_a_share_outside_zero_to_one_is_refused(postgres_server_url: str):
+    done = run_seed(postgres_server_url, "--non-public-share=1.5")
+    assert done.returncode == 2 and "between 0 and 1" in done.stderr
