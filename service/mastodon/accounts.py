@@ -272,7 +272,8 @@ async def _save_credentials(
             raise Problem(422, "Validation failed: source[privacy]: is not included in the list")
     async with request.app[sessionmaker_key].begin() as db:
         await profiles.update_profile(db, viewer.id, **values)
-        await profiles.set_default_audience(db, viewer.id, default_audience)
+        if given.get(PRIVACY):
+            await profiles.set_default_audience(db, viewer.id, default_audience)
         if avatar is not None:
             await avatars.request_avatar(db, viewer.id, avatar.path)
     if avatar is not None:
