@@ -457,7 +457,7 @@ class Post(Base):
         CheckConstraint("char_length(body) <= 2000", name="body_length"),
         CheckConstraint("(status = 'published') = (published_at IS NOT NULL)", name="published"),
         # Every timeline shape walks one author's newest posts from here, reading the
-        # index alone: it carries the audience the rule asks (migration 0020).
+        # index alone: it carries the audience the rule asks (migration 0021).
         Index(
             "ix_posts_author_published",
             "author_id",
