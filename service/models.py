@@ -93,6 +93,8 @@ class User(Base):
     )
     # Who the posts they write are for unless they choose otherwise (Post.audience).
     default_audience: Mapped[str] = mapped_column(Text, server_default="public")
+    # A private account: each new follower asks first and the owner approves (FollowRequest).
+    locked: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
     __table_args__ = (
         CheckConstraint("role IN ('user', 'moderator', 'admin')", name="role"),
@@ -376,6 +378,26 @@ class Follow(Base):
     )
 
 
+class FollowRequest(Base):
+    """A request to follow a private account, until its owner approves (it becomes a Follow)
+    or rejects it, or the requester withdraws it."""
+
+    __tablename__ = "follow_requests"
+
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        PrimaryKeyConstraint("requester_id", "target_id"),
+        CheckConstraint("requester_id <> target_id", name="not_self"),
+        # The owner's list, newest first.
+        Index(
+            "ix_follow_requests_target_recent", "target_id", text("created_at DESC"), "requester_id"
+        ),
+    )
+
+
 class Block(Base):
     """The blocker sees nothing of the blocked person, nor they of the blocker
     (service/reads/visibility.py); neither may follow the other."""
@@ -499,7 +521,7 @@ class Post(Base):
 
 
 MAX_COMMENT_BODY_CHARS = 1000
-NOTIFICATION_KINDS = ("follow", "like", "comment")
+NOTIFICATION_KINDS = ("follow", "like", "comment", "follow_request", "follow_accepted")
 
 
 class Comment(Base):
@@ -537,7 +559,8 @@ class Like(Base):
 
 
 class Notification(Base):
-    """'X followed you', 'X liked your post', 'X commented on your post'. Undoing the action
+    """'X followed you', 'X liked your post', 'X commented on your post', 'X requested to follow
+    you', 'X accepted your follow request'. Undoing the action
     (unfollow, unlike, deleting the comment) deletes the notification with it."""
 
     __tablename__ = "notifications"
@@ -552,7 +575,10 @@ class Notification(Base):
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        CheckConstraint("kind IN ('follow', 'like', 'comment')", name="kind"),
+        CheckConstraint(
+            "kind IN ('follow', 'like', 'comment', 'follow_request', 'follow_accepted')",
+            name="kind",
+        ),
         CheckConstraint("user_id <> actor_id", name="not_self"),
         Index("ix_notifications_user_recent", "user_id", text("created_at DESC"), text("id DESC")),
         Index(
@@ -568,6 +594,13 @@ class Notification(Base):
             "actor_id",
             unique=True,
             postgresql_where=text("kind = 'follow'"),
+        ),
+        Index(
+            "uq_notifications_follow_request",
+            "user_id",
+            "actor_id",
+            unique=True,
+            postgresql_where=text("kind = 'follow_request'"),
         ),
         Index(
             "uq_notifications_like",
