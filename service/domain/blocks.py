@@ -1,11 +1,12 @@
 """Blocks, mutes and removing a follower (docs/moderation.md).
 
 What each hides is the read layer's rule (service/reads/visibility.py); what each changes is
-here. Blocking ends the follows between the two people both ways, counters and follow
-notifications with them, and removes the notifications either had of the other; the likes
-and comments either left on the other's posts stay, hidden from both by the rule, as
-Mastodon keeps them (nothing another reader saw is rewritten). Unblocking restores nothing.
-A mute changes nothing but what the muter sees, until it expires.
+here. Blocking ends the follows and the pending follow requests between the two people both
+ways, counters and follow notifications with them, and removes the notifications either had
+of the other; the likes and comments either left on the other's posts stay, hidden from
+both by the rule, as Mastodon keeps them (nothing another reader saw is rewritten).
+Unblocking restores nothing. A mute changes nothing but what the muter sees, until it
+expires.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ async def block(session: AsyncSession, blocker_id: int, blocked_id: int) -> bool
         return False
     for follower, followed in ((blocker_id, blocked_id), (blocked_id, blocker_id)):
         await follows.end_follow(session, follower, followed)
+        await follows.end_request(session, follower, followed)
     await session.execute(
         delete(Notification).where(
             or_(

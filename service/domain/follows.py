@@ -1,4 +1,9 @@
-"""Following: idempotent, counted in the same transaction, listed newest first."""
+"""Following: idempotent, counted in the same transaction, listed newest first.
+
+Following a private account (``users.locked``) asks instead: a follow request, which its
+owner approves (it becomes the follow) or rejects, and the requester may withdraw. Every
+command on a pair locks both accounts first (``lock_both``), as blocking does, so a request,
+its approval, its withdrawal and a block between the two happen one after the other."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain import notifications
-from service.models import Block, Follow, User
+from service.models import Block, Follow, FollowRequest, User
 from service.reads.visibility import may_interact
 
 
@@ -17,6 +22,10 @@ class CannotFollowSelf(ValueError):
 
 class UserNotFound(LookupError):
     pass
+
+
+class RequestNotFound(LookupError):
+    """No pending request from that person (never made, withdrawn, or already answered)."""
 
 
 class Blocked(PermissionError):
@@ -58,8 +67,9 @@ async def _adjust_counts(
 
 
 async def follow(session: AsyncSession, follower_id: int, followed_id: int) -> bool:
-    """Start following; False (and nothing changed) if already following. Raises
-    UserNotFound if either account is gone."""
+    """Start following, or, when the account is private, ask to: False (and nothing
+    changed) if already following or already asked. Raises UserNotFound if either account
+    is gone, Blocked across a block."""
     if follower_id == followed_id:
         raise CannotFollowSelf("you cannot follow yourself")
     await lock_both(session, follower_id, followed_id)
@@ -75,6 +85,38 @@ async def follow(session: AsyncSession, follower_id: int, followed_id: int) -> b
             )
         )
         raise Blocked(by_target=blocked_by_target is not None)
+    # Read under the lock: switching the account to public takes the same row, so a request
+    # is either made before (and accepted with the others) or not made at all.
+    locked = await session.scalar(select(User.locked).where(User.id == followed_id))
+    if locked and not await _follows(session, follower_id, followed_id):
+        return await _ask(session, follower_id, followed_id)
+    return await _add_follow(session, follower_id, followed_id)
+
+
+async def _follows(session: AsyncSession, follower_id: int, followed_id: int) -> bool:
+    found = await session.scalar(
+        select(Follow.follower_id).where(
+            Follow.follower_id == follower_id, Follow.followed_id == followed_id
+        )
+    )
+    return found is not None
+
+
+async def _ask(session: AsyncSession, requester_id: int, target_id: int) -> bool:
+    inserted = await session.scalar(
+        insert(FollowRequest)
+        .values(requester_id=requester_id, target_id=target_id)
+        .on_conflict_do_nothing()
+        .returning(FollowRequest.requester_id)
+    )
+    if inserted is None:
+        return False
+    await notifications.notify(session, target_id, requester_id, "follow_request")
+    return True
+
+
+async def _add_follow(session: AsyncSession, follower_id: int, followed_id: int) -> bool:
+    """The follow itself, with both accounts locked by the caller."""
     inserted = await session.scalar(
         insert(Follow)
         .values(follower_id=follower_id, followed_id=followed_id)
@@ -89,10 +131,11 @@ async def follow(session: AsyncSession, follower_id: int, followed_id: int) -> b
 
 
 async def unfollow(session: AsyncSession, follower_id: int, followed_id: int) -> bool:
-    """Stop following; False (and nothing changed) if not following. Raises UserNotFound if
-    either account is gone."""
+    """Stop following, or withdraw a pending request; False (and nothing changed) if there
+    was neither. Raises UserNotFound if either account is gone."""
     await lock_both(session, follower_id, followed_id)
-    return await end_follow(session, follower_id, followed_id)
+    withdrawn = await end_request(session, follower_id, followed_id)
+    return await end_follow(session, follower_id, followed_id) or withdrawn
 
 
 async def end_follow(session: AsyncSession, follower_id: int, followed_id: int) -> bool:
@@ -108,6 +151,97 @@ async def end_follow(session: AsyncSession, follower_id: int, followed_id: int) 
     await _adjust_counts(session, follower_id, followed_id, -1)
     await notifications.withdraw(session, followed_id, follower_id, "follow")
     return True
+
+
+async def end_request(session: AsyncSession, requester_id: int, target_id: int) -> bool:
+    """Remove a pending request and the owner's notification of it, with both accounts
+    locked (lock_both) by the caller; False if there was none."""
+    deleted = await session.scalar(
+        delete(FollowRequest)
+        .where(FollowRequest.requester_id == requester_id, FollowRequest.target_id == target_id)
+        .returning(FollowRequest.requester_id)
+    )
+    if deleted is None:
+        return False
+    await notifications.withdraw(session, target_id, requester_id, "follow_request")
+    return True
+
+
+async def _grant(session: AsyncSession, owner_id: int, requester_id: int) -> bool:
+    """Turn the request into the follow, with both locked; False if there was none. The
+    requester hears of it; the owner, who approved, gets no "followed you"."""
+    if not await end_request(session, requester_id, owner_id):
+        return False
+    if await _add_follow(session, requester_id, owner_id):
+        await notifications.withdraw(session, owner_id, requester_id, "follow")
+        await notifications.notify(session, requester_id, owner_id, "follow_accepted")
+    return True
+
+
+async def approve(session: AsyncSession, owner_id: int, requester_id: int) -> None:
+    """The owner lets ``requester_id`` follow them. Raises RequestNotFound when there is no
+    pending request from them (withdrawn, answered, or never made), UserNotFound when the
+    requester is gone."""
+    await lock_both(session, requester_id, owner_id)
+    if not await _grant(session, owner_id, requester_id):
+        raise RequestNotFound(requester_id)
+
+
+async def reject(session: AsyncSession, owner_id: int, requester_id: int) -> None:
+    """The owner turns the request down; the requester is not told (they see "Request"
+    again, as after a withdrawal). Raises RequestNotFound as ``approve`` does."""
+    await lock_both(session, requester_id, owner_id)
+    if not await end_request(session, requester_id, owner_id):
+        raise RequestNotFound(requester_id)
+
+
+async def accept_all(session: AsyncSession, owner_id: int) -> int:
+    """Approve every pending request of the owner, whose account becomes public; how many.
+    The owner and every requester are locked at once, in id order as ``lock_both`` locks,
+    so this never holds one account while waiting on another that a pair's command holds.
+    The owner stays locked to the end of the transaction: no request can be made meanwhile,
+    so the caller's switch to public leaves none pending."""
+    while True:
+        pending = await _pending_of(session, owner_id)
+        locked = set(
+            await session.scalars(
+                select(User.id)
+                .where(User.id.in_([owner_id, *pending]))
+                .order_by(User.id)
+                .with_for_update(key_share=True)
+            )
+        )
+        if owner_id not in locked:
+            raise UserNotFound(owner_id)
+        # A request committed while the locks were taken is not among them: start again
+        # (rarely, and then with every one of them in the list).
+        pending = await _pending_of(session, owner_id)
+        if not set(pending) <= locked:
+            continue
+        granted = 0
+        for requester_id in pending:
+            granted += await _grant(session, owner_id, requester_id)
+        return granted
+
+
+async def _pending_of(session: AsyncSession, owner_id: int) -> list[int]:
+    return list(
+        await session.scalars(
+            select(FollowRequest.requester_id)
+            .where(FollowRequest.target_id == owner_id)
+            .order_by(FollowRequest.requester_id)
+        )
+    )
+
+
+async def is_requested(session: AsyncSession, requester_id: int, target_id: int) -> bool:
+    """Whether the request is pending, as the answer to a follow reads it."""
+    found = await session.scalar(
+        select(FollowRequest.requester_id).where(
+            FollowRequest.requester_id == requester_id, FollowRequest.target_id == target_id
+        )
+    )
+    return found is not None
 
 
 async def followers_count(session: AsyncSession, user_id: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.domain import follows
 from service.models import AUDIENCES, User
 from service.text import text_error
 
@@ -45,3 +46,12 @@ async def update_profile(
         .where(User.id == user_id)
         .values(display_name=display_name, location=location, bio=bio)
     )
+
+
+async def set_locked(session: AsyncSession, user_id: int, locked: bool) -> int:
+    """Make the account private (new followers ask first) or public; how many pending
+    requests the switch to public approved. Followers the account has stay either way, and
+    its posts keep the audience each was published with."""
+    approved = 0 if locked else await follows.accept_all(session, user_id)
+    await session.execute(update(User).where(User.id == user_id).values(locked=locked))
+    return approved
