@@ -23,7 +23,16 @@ import pytest
 from sqlalchemy import text
 
 from service.cursor import MAX_ID
-from service.domain import accounts, blocks, deletion, oauth, registration, reports
+from service.domain import (
+    accounts,
+    blocks,
+    deletion,
+    follows,
+    oauth,
+    profiles,
+    registration,
+    reports,
+)
 from service.keys import read_pool_key
 from service.reads import statements
 from service.reads.paging import NEWEST_FIRST, OLDEST_FIRST
@@ -351,6 +360,8 @@ async def test_only_registered_statements_reach_the_read_pool(
         "settings_delete": "/settings/delete",
         "mastodon_blocks": "/api/v1/blocks",
         "mastodon_mutes": "/api/v1/mutes",
+        "follow_requests": "/follow-requests",
+        "mastodon_follow_requests": "/api/v1/follow_requests",
         "settings_tokens": "/settings/tokens",
         "oauth_authorize": f"/oauth/authorize?response_type=code&client_id={client_id}",
         "report_post": f"/p/{world.shown_post}/report",
@@ -429,6 +440,7 @@ class Suspension:
     author_notification: int  # the author's, of the suspended user's comment
     upload: int  # a photo of theirs not attached to a post yet
     blocker: int  # blocked and muted the suspended user before the suspension
+    owner: int  # of a private account the suspended user asked to follow
 
 
 @pytest.fixture(params=["suspended", "leaving", "applicant"])
@@ -447,6 +459,10 @@ async def suspension(request, db, factory) -> Suspension:
     await factory.follow(suspended, author)
     await factory.follow(reader, suspended)
     await factory.follow(suspended, reader)
+    owner = await factory.user()
+    async with db.begin() as session:
+        await profiles.set_locked(session, owner.id, True)
+        assert await follows.follow(session, suspended.id, owner.id)
     session_hash = secrets.token_bytes(32)
     async with db.begin() as session:
         if request.param == "suspended":
@@ -479,7 +495,7 @@ async def suspension(request, db, factory) -> Suspension:
     return Suspension(
         request.param, suspended.username, suspended.id, session_hash, token_hash, post,
         comment, author.id, author_post, reader.id, post_status_id, comment_status_id,
-        author_notification, upload, blocker.id,
+        author_notification, upload, blocker.id, owner.id,
     )  # fmt: skip
 
 
@@ -530,6 +546,9 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "blocks_oldest": lambda s: (s.blocker, OLDEST_FIRST.at, OLDEST_FIRST.id, s.blocker),
     "mutes": lambda s: (s.blocker, *START, s.blocker),
     "mutes_oldest": lambda s: (s.blocker, OLDEST_FIRST.at, OLDEST_FIRST.id, s.blocker),
+    "follow_requests": lambda s: (s.owner, *START, s.owner),
+    "follow_requests_oldest": lambda s: (s.owner, OLDEST_FIRST.at, OLDEST_FIRST.id, s.owner),
+    "follow_request_count": lambda s: (s.owner,),
     "relationships_by_id": lambda s: (s.reader, [s.suspended_id]),
     "post_readers": lambda s: ([s.reader], s.post),
     "author_readers": lambda s: ([s.reader], s.suspended_id),
@@ -598,9 +617,11 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
                 "comments_by_id", "notification_events", "notification_events_oldest",
                 "notification_event", "unattached_media", "relationships_by_id", "post_readers",
                 "blocks", "blocks_oldest", "mutes", "mutes_oldest", "author_readers",
-                "live_tokens",
+                "live_tokens", "follow_requests", "follow_requests_oldest",
             }:  # fmt: skip
                 assert rows == [], statement.name
+            if statement.name == "follow_request_count":
+                assert rows[0][0] == 0  # the owner's only request is the suspended user's
             if statement.name == "unread_notifications":
                 # The author's only notifications are the suspended user's: a comment, a
                 # like and a follow, all hidden with them.
@@ -738,6 +759,10 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
     "blocks_oldest": (lambda b: [(b.viewer.id, *OLDEST_ROWS, b.viewer.id)], None),
     "mutes": (lambda b: [(b.viewer.id, *START_ROWS, b.viewer.id)], None),
     "mutes_oldest": (lambda b: [(b.viewer.id, *OLDEST_ROWS, b.viewer.id)], None),
+    # One's own requests: a block ends those between the two (tests/test_follow_requests.py).
+    "follow_requests": (lambda b: [(b.viewer.id, *START_ROWS, b.viewer.id)], None),
+    "follow_requests_oldest": (lambda b: [(b.viewer.id, *OLDEST_ROWS, b.viewer.id)], None),
+    "follow_request_count": (lambda b: [(b.viewer.id,)], None),
     "instance_counts": (lambda b: [()], None),
     "accounts": (lambda b: [START_ROWS], None),
     "token_grant": (lambda b: [(b"\0" * 32,)], None),

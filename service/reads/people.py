@@ -86,7 +86,8 @@ async def user_id_by_name(reader: Reader, username: str, viewer_id: int | None) 
 
 def _relationship_columns(viewer: str) -> str:
     """Both directions of the relationship between user ``u`` and the viewer: follows,
-    blocks, and the viewer's mute of them while it lasts (with its end, NULL if none)."""
+    blocks, the viewer's mute of them while it lasts (with its end, NULL if none), and
+    pending follow requests."""
     return f"""EXISTS (SELECT FROM follows f
                     WHERE f.follower_id = {viewer} AND f.followed_id = u.id) AS following,
            EXISTS (SELECT FROM follows f
@@ -95,7 +96,11 @@ def _relationship_columns(viewer: str) -> str:
                     WHERE b.blocker_id = {viewer} AND b.blocked_id = u.id) AS blocking,
            EXISTS (SELECT FROM blocks b
                     WHERE b.blocker_id = u.id AND b.blocked_id = {viewer}) AS blocked_by,
-           mute.muting, mute.expires_at AS mute_expires_at"""
+           mute.muting, mute.expires_at AS mute_expires_at,
+           EXISTS (SELECT FROM follow_requests q
+                    WHERE q.requester_id = {viewer} AND q.target_id = u.id) AS requested,
+           EXISTS (SELECT FROM follow_requests q
+                    WHERE q.requester_id = u.id AND q.target_id = {viewer}) AS requested_by"""
 
 
 def _mute_of(viewer: str) -> str:
@@ -112,7 +117,7 @@ def _profile_columns(viewer: str) -> str:
     return f"""u.id, u.username, u.display_name,
            {avatar_key("u.id", AVATAR_LARGE)} AS avatar_key,
            u.bio, u.location, u.created_at, u.post_count, u.followers_count, u.following_count,
-           {_relationship_columns(viewer)}"""
+           u.locked, {_relationship_columns(viewer)}"""
 
 
 # The user named $1 (in any case), as viewer $2 sees them.
@@ -143,7 +148,8 @@ PROFILES_BY_ID = register(
 
 def _profile(row, viewer_id: int | None) -> Profile:
     user_id, username, display_name, key, *counts = row[:10]
-    following, follows_you, blocking, _, muting, mute_expires_at = row[10:]
+    locked, following, follows_you, blocking, _, muting, mute_expires_at = row[10:17]
+    requested, requested_by = row[17:]
     return Profile(
         UserSummary.of(user_id, username, display_name, key),
         *counts,
@@ -153,6 +159,9 @@ def _profile(row, viewer_id: int | None) -> Profile:
         blocking=blocking,
         muting=bool(muting),
         mute_expires_at=mute_expires_at,
+        locked=locked,
+        requested=requested,
+        requested_by=requested_by,
     )
 
 
@@ -179,9 +188,15 @@ async def relationships_by_id(
         return []
     rows = await reader.rows(RELATIONSHIPS_BY_ID, viewer_id, list(user_ids))
     return [
-        RelationshipFlags(user_id, following, follows_you, blocking, blocked_by, bool(muting))
-        for user_id, following, follows_you, blocking, blocked_by, muting, _ in rows
-    ]
+        RelationshipFlags(
+            user_id, following, follows_you, blocking, blocked_by, bool(muting),
+            requested, requested_by,
+        )
+        for (
+            user_id, following, follows_you, blocking, blocked_by, muting, _,
+            requested, requested_by,
+        ) in rows
+    ]  # fmt: skip
 
 
 async def profile(reader: Reader, username: str, viewer_id: int | None) -> Profile | None:
@@ -203,6 +218,12 @@ async def profiles_by_id(
 
 def _seen_in_lists(user: str) -> str:
     return f"{person_visible(user)} AND {person_visible_to(user, '$4')}"
+
+
+def _own_requests(user: str) -> str:
+    """The requests to one's own private account: only to their owner (viewer $4 is $1),
+    without those hidden from them (a requester suspended or leaving)."""
+    return f"{person_visible(user)} AND {person_visible_to(user, '$4')} AND $4::bigint = $1"
 
 
 def _anyone(user: str) -> str:
@@ -229,6 +250,7 @@ _LISTS = {
     "followers": _List("follows", "followed_id", "follower_id", _seen_in_lists),
     "following": _List("follows", "follower_id", "followed_id", _seen_in_lists),
     "blocks": _List("blocks", "blocker_id", "blocked_id", _anyone),
+    "follow_requests": _List("follow_requests", "target_id", "requester_id", _own_requests),
     "mutes": _List(
         "mutes", "muter_id", "muted_id", _anyone, "r.expires_at",
         "(r.expires_at IS NULL OR r.expires_at > now())",
@@ -279,7 +301,8 @@ async def relationships(
     viewer_id: int | None,
 ) -> Page[Relationship]:
     """``followers``: who follows ``user_id``; ``following``: whom they follow, as the viewer
-    may see them; ``blocks``, ``mutes``: whom they blocked, or muted (their own lists)."""
+    may see them; ``blocks``, ``mutes``: whom they blocked, or muted; ``follow_requests``:
+    who asks to follow them (their own lists)."""
     statement = LISTS[direction]["DESC"].rows(limit + 1)
     start = after or NEWEST_FIRST
     rows = await reader.rows(statement, user_id, start.at, start.id, viewer_id)
@@ -307,6 +330,21 @@ async def relationships_between(
     statement = LISTS[direction]["DESC"].rows(limit)
     rows = await reader.rows(statement, user_id, before.at, before.id, viewer_id)
     return [_relationship(row) for row in rows if (row[0], row[1]) > (after.at, after.id)]
+
+
+# How many people ask to follow user $1 whom they may see: the badge of their list.
+FOLLOW_REQUEST_COUNT = register(
+    "follow_request_count",
+    f"""
+    SELECT count(*)
+      FROM follow_requests r JOIN users u ON u.id = r.requester_id
+     WHERE r.target_id = $1 AND {person_visible("u")} AND {person_visible_to("u", "$1")}
+    """,
+)
+
+
+async def follow_request_count(reader: Reader, user_id: int) -> int:
+    return await reader.value(FOLLOW_REQUEST_COUNT, user_id)
 
 
 # The people who liked post $2, if viewer $1 may see it, by account id from below $4 down

@@ -92,7 +92,7 @@ def home_rows(order: str) -> Callable[[int], str]:
 # is one statement: asking for the accounts after the posts was a second round trip, a
 # third of the home timeline's time.
 AUTHOR_COLUMNS = f"""{avatar_key("p.author_id", AVATAR_LARGE)}, u.bio, u.created_at,
-           u.post_count, u.followers_count, u.following_count"""
+           u.post_count, u.followers_count, u.following_count, u.locked"""
 
 
 def _listed(rows_of: Callable[[int], str], order: str) -> Callable[[int], str]:
@@ -149,9 +149,9 @@ async def _list(
 
 def _author(row: Sequence) -> AuthorFacts:
     author_id, username, display_name = row[1], row[2], row[3]
-    key, bio, created_at, post_count, followers, following = row[CARD_COLUMNS:]
+    key, bio, created_at, post_count, followers, following, locked = row[CARD_COLUMNS:]
     summary = UserSummary.of(author_id, username, display_name, key)
-    return AuthorFacts(summary, bio, created_at, post_count, followers, following)
+    return AuthorFacts(summary, bio, created_at, post_count, followers, following, locked)
 
 
 async def public(

@@ -130,6 +130,9 @@ class Profile:
     blocking: bool = False  # the viewer blocked them
     muting: bool = False  # the viewer muted them, and the mute lasts
     mute_expires_at: datetime | None = None  # when it ends; None: until unmuted
+    locked: bool = False  # a private account: new followers ask first
+    requested: bool = False  # the viewer asked to follow them, not answered yet
+    requested_by: bool = False  # they asked to follow the viewer
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -142,6 +145,8 @@ class RelationshipFlags:
     blocking: bool
     blocked_by: bool
     muting: bool
+    requested: bool = False  # the viewer asked to follow them, not answered yet
+    requested_by: bool = False  # they asked to follow the viewer
 
 
 class RenditionView(NamedTuple):
@@ -219,6 +224,7 @@ class AuthorFacts(NamedTuple):
     post_count: int
     followers_count: int
     following_count: int
+    locked: bool = False
 
 
 class StatusView(NamedTuple):
