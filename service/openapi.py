@@ -244,6 +244,14 @@ SCHEMAS: dict[str, Any] = {
                 **_nullable(TIME),
                 "description": "When the mute ends; null while not muted or muted for good.",
             },
+            "locked": {
+                "type": "boolean",
+                "description": "A private account: each new follower asks first.",
+            },
+            "requested": {
+                "type": "boolean",
+                "description": "The viewer asked to follow them; not answered yet.",
+            },
         },
         "A profile as the viewer sees it: never the email, password or tokens.",
     ),
@@ -325,7 +333,9 @@ SCHEMAS: dict[str, Any] = {
             "actor": _schema("UserSummary"),
             "post_id": {
                 **_nullable(ROW_ID),
-                "description": "The post liked or commented on; null for a follow.",
+                "description": "The post liked or commented on; null for a follow, a follow "
+                "request (`follow_request`, to the owner of a private account) and its "
+                "approval (`follow_accepted`, to the one who asked).",
             },
             "created_at": TIME,
             "read": {"type": "boolean"},
@@ -345,8 +355,16 @@ SCHEMAS: dict[str, Any] = {
         "A report to the moderators, as its reporter sees it.",
     ),
     "FollowState": _object(
-        {"following": {"type": "boolean"}, "followers_count": COUNT},
-        "Whether the viewer now follows them, and their follower count after.",
+        {
+            "following": {"type": "boolean"},
+            "followers_count": COUNT,
+            "requested": {
+                "type": "boolean",
+                "description": "The account is private: the viewer asked to follow it, and "
+                "follows once its owner approves.",
+            },
+        },
+        "Whether the viewer now follows them (or asked to), and their follower count after.",
     ),
     "LikeState": _object(
         {"liked": {"type": "boolean"}, "like_count": COUNT},
@@ -914,11 +932,15 @@ PATHS: dict[str, Any] = {
             "users",
             _writer("write:follows"),
             {
-                "200": _ok("Following (again, harmlessly).", _schema("FollowState")),
+                "200": _ok(
+                    "Following (again, harmlessly), or, for a private account, asked to.",
+                    _schema("FollowState"),
+                ),
                 **_errors("Unprocessable", *RELATIONSHIP_ERRORS),
             },
-            description="Oneself is 422; someone who blocked the viewer, or whom they "
-            "blocked, 403.",
+            description="A private account is asked instead (`requested`: true, `following`: "
+            "false) until its owner approves; asking again is harmless. Oneself is 422; "
+            "someone who blocked the viewer, or whom they blocked, 403.",
         ),
         "delete": _operation(
             "unfollow",
@@ -926,9 +948,13 @@ PATHS: dict[str, Any] = {
             "users",
             _writer("write:follows"),
             {
-                "200": _ok("Not following (harmlessly, if they were not).", _schema("FollowState")),
+                "200": _ok(
+                    "Not following, nor asking to (harmlessly, if they were not).",
+                    _schema("FollowState"),
+                ),
                 **_errors(*RELATIONSHIP_ERRORS),
             },
+            description="Also withdraws a pending request to follow a private account.",
         ),
     },
     "/users/{username}/block": {

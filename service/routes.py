@@ -124,6 +124,15 @@ PAGES = [
     web.post("/@{username}/mute", users.mute, name="mute"),
     web.post("/@{username}/unmute", users.unmute, name="unmute"),
     web.post("/@{username}/remove_follower", users.remove_from_followers, name="remove_follower"),
+    web.get("/follow-requests", users.follow_requests, name="follow_requests"),
+    web.post(
+        "/follow-requests/{username}/approve",
+        users.approve_request,
+        name="follow_request_approve",
+    ),
+    web.post(
+        "/follow-requests/{username}/reject", users.reject_request, name="follow_request_reject"
+    ),
     web.get("/@{username}/report", reports.report_account_form, name="report_account"),
     web.post("/@{username}/report", reports.report_account),
     web.get("/identicons/{digest:[0-9a-f]{16}}.svg", identicons.identicon, name="identicon"),

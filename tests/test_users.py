@@ -39,10 +39,12 @@ async def test_follow_is_idempotent_even_under_concurrency(client, factory, logi
     await login(client, ann)
     api = Api(client)
     answers = await asyncio.gather(*(api.follow(bob.username) for _ in range(20)))
-    assert all(answer == {"following": True, "followers_count": 1} for answer in answers)
+    following = {"following": True, "followers_count": 1, "requested": False}
+    assert all(answer == following for answer in answers)
     assert (await api.get(f"/api/snapline/v1/users/{ann.username}"))["following_count"] == 1
     twice = await asyncio.gather(*(api.unfollow(bob.username) for _ in range(5)))
-    assert all(answer == {"following": False, "followers_count": 0} for answer in twice)
+    not_following = {"following": False, "followers_count": 0, "requested": False}
+    assert all(answer == not_following for answer in twice)
 
 
 async def test_mutual_follows_at_the_same_moment_do_not_deadlock(

@@ -40,6 +40,8 @@ def user(profile: Profile, urls: RouteUrls) -> dict[str, Any]:
         "blocking": profile.blocking,
         "muting": profile.muting,
         "mute_expires_at": iso_millis(profile.mute_expires_at) if profile.mute_expires_at else None,
+        "locked": profile.locked,
+        "requested": profile.requested,
     }
 
 

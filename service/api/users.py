@@ -62,13 +62,18 @@ async def following(request: web.Request) -> web.Response:
 
 
 async def follow(request: web.Request) -> web.Response:
-    count = await change_follow(request, start=True)
-    return json_response({"following": True, "followers_count": count})
+    """Follow; a private account is asked instead: ``following`` false, ``requested`` true
+    until its owner approves."""
+    count, requested = await change_follow(request, start=True)
+    return json_response(
+        {"following": not requested, "followers_count": count, "requested": requested}
+    )
 
 
 async def unfollow(request: web.Request) -> web.Response:
-    count = await change_follow(request, start=False)
-    return json_response({"following": False, "followers_count": count})
+    """Unfollow, or withdraw a pending request."""
+    count, _ = await change_follow(request, start=False)
+    return json_response({"following": False, "followers_count": count, "requested": False})
 
 
 async def _as_seen_now(request: web.Request, username: str) -> web.Response:

@@ -40,8 +40,10 @@ async def delete_post(request: web.Request, viewer: SessionUser, post_id: int) -
             raise Problem(403, "You can only delete your own posts.") from error
 
 
-async def change_follow(request: web.Request, start: bool) -> int:
-    """Follow or unfollow the user in the URL as the viewer; their follower count after."""
+async def change_follow(request: web.Request, start: bool) -> tuple[int, bool]:
+    """Follow (or ask to, when the account is private) or unfollow (or withdraw the request)
+    the user in the URL as the viewer; their follower count after, and whether the viewer's
+    request to follow them is pending."""
     viewer = require_confirmed(request)
     target_id = await user_id_for(request, request.match_info["username"])
     if start:
@@ -58,7 +60,8 @@ async def change_follow(request: web.Request, start: bool) -> int:
             raise _follow_refused(error) from error
         except follows.UserNotFound as error:
             raise Problem(404, NO_USER) from error
-        return await follows.followers_count(db, target_id)
+        count = await follows.followers_count(db, target_id)
+        return count, await follows.is_requested(db, viewer.id, target_id)
 
 
 def _follow_refused(error: follows.Blocked) -> Problem:
@@ -110,6 +113,23 @@ async def remove_follower(request: web.Request, follower_id: int) -> None:
             await blocks.remove_follower(db, viewer.id, follower_id)
         except follows.UserNotFound as error:
             raise Problem(404, NO_USER) from error
+
+
+NO_REQUEST = "There is no pending follow request from this account."
+
+
+async def answer_request(request: web.Request, requester_id: int, approve: bool) -> None:
+    """Approve or reject ``requester_id``'s request to follow the viewer; 404 when there is
+    none (withdrawn, answered already, or never made)."""
+    viewer = require_confirmed(request)
+    async with request.app[sessionmaker_key].begin() as db:
+        try:
+            if approve:
+                await follows.approve(db, viewer.id, requester_id)
+            else:
+                await follows.reject(db, viewer.id, requester_id)
+        except (follows.RequestNotFound, follows.UserNotFound) as error:
+            raise Problem(404, NO_REQUEST, "no_follow_request") from error
 
 
 async def set_like(request: web.Request, viewer: SessionUser, post_id: int, liked: bool) -> int:

@@ -7,6 +7,7 @@ from aiohttp import web
 from service.domain import notifications
 from service.keys import sessionmaker_key
 from service.reads import notifications as notification_reads
+from service.reads import people
 from service.views.common import redirect, render
 from service.web.auth import require_user
 from service.web.paging import page_request
@@ -22,11 +23,18 @@ async def notifications_page(request: web.Request) -> web.Response:
     after, limit = page_request(request)
     async with reading(request) as reader:
         page = await notification_reads.page(reader, media_urls(request), viewer.id, after, limit)
+        asking = await people.follow_request_count(reader, viewer.id)
+        own = await people.profile(reader, viewer.username, viewer.id)
     newest = page.items[0] if page.items else None
     if after is None and newest is not None and any(not item.read for item in page.items):
         async with request.app[sessionmaker_key].begin() as db:
             await notifications.mark_all_read(db, viewer.id, through_id=newest.id)
-    context = {"page": page, "groups": notification_reads.grouped(page.items)}
+    context = {
+        "page": page,
+        "groups": notification_reads.grouped(page.items),
+        "follow_requests": asking,
+        "locked": own is not None and own.locked,
+    }
     return await render(request, "notifications.html", context)
 
 

@@ -26,7 +26,7 @@ WRONG_PASSWORD = "That is not your current password."
 
 
 AVATAR_FILES = {"avatar": 1}
-PROFILE_TEXTS = frozenset({*profiles.PROFILE_LIMITS, "default_audience"})
+PROFILE_TEXTS = frozenset({*profiles.PROFILE_LIMITS, "default_audience", "locked"})
 
 
 async def _profile_page(
@@ -38,7 +38,10 @@ async def _profile_page(
 ) -> web.Response:
     async with request.app[sessionmaker_key]() as db:
         avatar_key, avatar_pending = await avatars.avatar_state(db, user.id)
+    async with reading(request) as reader:
+        asking = await people.follow_request_count(reader, user.id)
     context = {
+        "follow_requests": asking,
         "form": form,
         "errors": errors,
         "avatar_url": avatar_url(user.username, avatar_key),
@@ -58,6 +61,7 @@ async def profile_form(request: web.Request) -> web.Response:
         "location": own.location,
         "bio": own.bio,
         "default_audience": user.default_audience,
+        "locked": "on" if own.locked else "",
     }
     return await _profile_page(request, user, form, {}, 200)
 
@@ -66,6 +70,8 @@ async def _save_profile(
     request: web.Request, user: SessionUser, form: Mapping[str, str], avatar: Spooled | None
 ) -> web.Response:
     values = {name: trim(form.get(name, "")) for name in profiles.PROFILE_LIMITS}
+    # A checkbox: sent when ticked, absent when not.
+    locked = bool(form.get("locked"))
     errors = profiles.profile_errors(values)
     # A form without the field (an older page) leaves the default as it was.
     audience = form.get("default_audience") or user.default_audience
@@ -75,17 +81,30 @@ async def _save_profile(
         errors["avatar"] = "Confirm your email address before you upload a photo."
     if errors:
         return await _profile_page(
-            request, user, {**values, "default_audience": audience}, errors, 422
+            request,
+            user,
+            {**values, "default_audience": audience, "locked": form.get("locked", "")},
+            errors,
+            422,
         )
     async with request.app[sessionmaker_key].begin() as db:
         await profiles.update_profile(db, user.id, **values)
         await profiles.set_default_audience(db, user.id, audience)
+        approved = await profiles.set_locked(db, user.id, locked)
         if avatar is not None:
             await avatars.request_avatar(db, user.id, avatar.path)
     if avatar is not None:
         request.app[media_worker_key].wake()
         await flash(
             request, "Your profile has been saved. Your new photo appears in a moment.", "success"
+        )
+    elif approved:
+        plural = "request was" if approved == 1 else "requests were"
+        await flash(
+            request,
+            f"Your profile has been saved. Your account is public: {approved} pending follow"
+            f" {plural} approved.",
+            "success",
         )
     else:
         await flash(request, "Your profile has been saved.", "success")

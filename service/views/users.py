@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.handlers.actions import (
+    answer_request,
     change_block,
     change_follow,
     change_mute,
@@ -104,11 +105,18 @@ async def following(request: web.Request) -> web.Response:
 
 
 async def follow(request: web.Request) -> web.Response:
-    await change_follow(request, start=True)
-    raise redirect(url_for(request, "profile", username=request.match_info["username"]))
+    """Follow, or ask to follow a private account."""
+    username = request.match_info["username"]
+    _, requested = await change_follow(request, start=True)
+    if requested:
+        await flash(
+            request, f"Your request to follow @{username} was sent. They will decide.", "info"
+        )
+    raise redirect(url_for(request, "profile", username=username))
 
 
 async def unfollow(request: web.Request) -> web.Response:
+    """Unfollow, or withdraw a pending request."""
     await change_follow(request, start=False)
     raise redirect(url_for(request, "profile", username=request.match_info["username"]))
 
@@ -162,3 +170,35 @@ async def remove_from_followers(request: web.Request) -> web.Response:
     await remove_follower(request, await user_id_for(request, username))
     await flash(request, f"@{username} no longer follows you.")
     raise redirect(url_for(request, "followers", username=viewer.username))
+
+
+async def follow_requests(request: web.Request) -> web.Response:
+    """Who asks to follow the signed-in user, newest first, each with Approve and Reject."""
+    viewer = require_confirmed(request)
+    after, limit = page_request(request)
+    async with reading(request) as reader:
+        page = await people.relationships(
+            reader, viewer.id, "follow_requests", after, limit, viewer.id
+        )
+        own = await people.profile(reader, viewer.username, viewer.id)
+    context = {"page": page, "locked": own is not None and own.locked}
+    return await render(request, "users/follow_requests.html", context)
+
+
+async def _answer(request: web.Request, approve: bool) -> web.Response:
+    username = _username(request)
+    requester_id = await user_id_for(request, username)
+    await answer_request(request, requester_id, approve)
+    if approve:
+        await flash(request, f"@{username} now follows you.", "success")
+    else:
+        await flash(request, f"You rejected the request of @{username}.")
+    raise redirect(url_for(request, "follow_requests"))
+
+
+async def approve_request(request: web.Request) -> web.Response:
+    return await _answer(request, approve=True)
+
+
+async def reject_request(request: web.Request) -> web.Response:
+    return await _answer(request, approve=False)
