@@ -300,6 +300,21 @@ MASTODON = [
     ),
     web.get("/api/v1/blocks", mastodon_accounts.blocks, name="mastodon_blocks"),
     web.get("/api/v1/mutes", mastodon_accounts.mutes, name="mastodon_mutes"),
+    web.get(
+        "/api/v1/follow_requests",
+        mastodon_accounts.follow_requests,
+        name="mastodon_follow_requests",
+    ),
+    web.post(
+        "/api/v1/follow_requests/{id}/authorize",
+        mastodon_accounts.authorize_follow_request,
+        name="mastodon_follow_request_authorize",
+    ),
+    web.post(
+        "/api/v1/follow_requests/{id}/reject",
+        mastodon_accounts.reject_follow_request,
+        name="mastodon_follow_request_reject",
+    ),
     # Statuses: posts, and comments as replies to them. The DELETE shares the GET's name
     # (and so Mastodon's error bodies): it must stay right after it.
     web.post("/api/v1/statuses", mastodon_statuses.create, name="mastodon_statuses"),
@@ -453,6 +468,9 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("POST", "mastodon_account_remove_from_followers"): "write:follows",
     ("GET", "mastodon_blocks"): "read:blocks",
     ("GET", "mastodon_mutes"): "read:mutes",
+    ("GET", "mastodon_follow_requests"): "read:follows",
+    ("POST", "mastodon_follow_request_authorize"): "write:follows",
+    ("POST", "mastodon_follow_request_reject"): "write:follows",
     ("GET", "mastodon_status"): "read:statuses",
     ("GET", "mastodon_status_context"): "read:statuses",
     ("GET", "mastodon_status_favourited_by"): "read:accounts",

@@ -13,7 +13,7 @@ from service import cursor
 from service.api.common import duration_param
 from service.cursor import MAX_ID, Position
 from service.domain import avatars, follows, profiles
-from service.handlers.actions import change_block, change_mute, remove_follower
+from service.handlers.actions import answer_request, change_block, change_mute, remove_follower
 from service.handlers.flood import count_action
 from service.keys import media_worker_key, sessionmaker_key, settings_key
 from service.mastodon import entities
@@ -51,6 +51,7 @@ CREDENTIAL_FIELDS = {"display_name": "display_name", "note": "bio"}
 # The default visibility of new posts (the user's default audience), as Mastodon takes it.
 PRIVACY = "source[privacy]"
 AVATAR_FILES = {"avatar": 1}
+CREDENTIAL_TEXTS = frozenset({*CREDENTIAL_FIELDS, "locked", PRIVACY})
 
 
 def _viewer_id(request: web.Request) -> int | None:
@@ -65,13 +66,18 @@ async def _profile(reader: Reader, user_id: int, viewer_id: int | None) -> Profi
     return found[0]
 
 
+async def _own_account(request: web.Request, viewer_id: int, default_audience: str) -> web.Response:
+    async with reading(request) as reader:
+        profile = await _profile(reader, viewer_id, viewer_id)
+        asking = await people.follow_request_count(reader, viewer_id)
+    return json_response(
+        entities.credential_account(profile, links(request), default_audience, asking)
+    )
+
+
 async def verify_credentials(request: web.Request) -> web.Response:
     viewer = require_user(request)
-    async with reading(request) as reader:
-        profile = await _profile(reader, viewer.id, viewer.id)
-    return json_response(
-        entities.credential_account(profile, links(request), viewer.default_audience)
-    )
+    return await _own_account(request, viewer.id, viewer.default_audience)
 
 
 async def account(request: web.Request) -> web.Response:
@@ -215,7 +221,8 @@ async def search(request: web.Request) -> web.Response:
 
 
 async def _change_follow(request: web.Request, start: bool) -> web.Response:
-    """Follow or unfollow an account the viewer may see; the Relationship after."""
+    """Follow or unfollow an account the viewer may see; the Relationship after. Following a
+    locked account asks to (``requested``); unfollowing withdraws a pending request."""
     viewer = require_confirmed(request)
     user_id = id_from_path(request)
     async with reading(request) as reader:
@@ -250,6 +257,7 @@ async def unfollow(request: web.Request) -> web.Response:
 async def _save_credentials(
     request: web.Request, given: dict[str, str], avatar: Spooled | None
 ) -> web.Response:
+    """Save what was given; ``locked`` (a flag) makes the account private or public."""
     viewer = require_confirmed(request)
     async with reading(request) as reader:
         own = await _profile(reader, viewer.id, viewer.id)
@@ -274,34 +282,35 @@ async def _save_credentials(
         await profiles.update_profile(db, viewer.id, **values)
         if given.get(PRIVACY):
             await profiles.set_default_audience(db, viewer.id, default_audience)
+        if "locked" in given:
+            locked = given["locked"].lower() in {"true", "1", "on"}
+            await profiles.set_locked(db, viewer.id, locked)
         if avatar is not None:
             await avatars.request_avatar(db, viewer.id, avatar.path)
     if avatar is not None:
         request.app[media_worker_key].wake()
-    async with reading(request) as reader:
-        profile = await _profile(reader, viewer.id, viewer.id)
-    return json_response(entities.credential_account(profile, links(request), default_audience))
+    return await _own_account(request, viewer.id, default_audience)
 
 
 async def update_credentials(request: web.Request) -> web.Response:
-    """The display name, the note (the bio) and the avatar, each only when given; the avatar
-    goes through the same checks and jobs as the settings page's, and shows once processed.
-    ``source[privacy]`` sets the default visibility of new posts (the default audience).
-    Mastodon's other settings (header, fields, locked, bot, ...) are not kept here."""
+    """The display name, the note (the bio), ``locked`` (a private account) and the avatar,
+    each only when given; the avatar goes through the same checks and jobs as the settings
+    page's, and shows once processed. ``source[privacy]`` sets the default visibility of
+    new posts (the default audience). Mastodon's other settings (header, fields, bot, ...)
+    are not kept here."""
     require_confirmed(request)
     if request.content_type != "multipart/form-data":
         params = await read_params(request)
         given = {
             name: value
-            for name in (*CREDENTIAL_FIELDS, PRIVACY)
+            for name in (*CREDENTIAL_FIELDS, PRIVACY, "locked")
             if (value := text_of(params, name)) is not None
         }
         return await _save_credentials(request, given, None)
     try:
-        texts = frozenset({*CREDENTIAL_FIELDS, PRIVACY})
-        async with received(request, AVATAR_FILES, texts) as form:
+        async with received(request, AVATAR_FILES, CREDENTIAL_TEXTS) as form:
             [avatar] = form.files.get("avatar") or [None]
-            given = {name: form.texts[name] for name in texts if name in form.texts}
+            given = {name: form.texts[name] for name in CREDENTIAL_TEXTS if name in form.texts}
             return await _save_credentials(request, given, avatar)
     except UploadError as error:
         raise Problem(error.status, error.message) from error
@@ -361,3 +370,27 @@ async def unmute(request: web.Request) -> web.Response:
 
 async def remove_from_followers(request: web.Request) -> web.Response:
     return await _changed(request, remove_follower)
+
+
+async def follow_requests(request: web.Request) -> web.Response:
+    """Who asks to follow the user, newest first."""
+    viewer = require_user(request)
+    return await _people(request, viewer.id, "follow_requests", viewer.id)
+
+
+async def authorize_follow_request(request: web.Request) -> web.Response:
+    return await _answered(request, approve=True)
+
+
+async def reject_follow_request(request: web.Request) -> web.Response:
+    return await _answered(request, approve=False)
+
+
+async def _answered(request: web.Request, approve: bool) -> web.Response:
+    """Approve or reject the request of the account in the path; its Relationship after.
+    An account that asked nothing (or is nobody) is 404, as in Mastodon."""
+    viewer, requester_id = require_user(request), id_from_path(request)
+    await answer_request(request, requester_id, approve)
+    return json_response(
+        entities.relationship(await _relationship_with(request, requester_id, viewer.id))
+    )

@@ -90,7 +90,7 @@ def account(profile: Profile | AuthorFacts, links: Links) -> dict[str, Any]:
         "username": user.username,
         "acct": user.username,
         "display_name": user.display_name,
-        "locked": False,
+        "locked": profile.locked,
         "bot": False,
         "discoverable": True,
         "indexable": True,
@@ -121,9 +121,12 @@ VISIBILITY = {"public": "public", "unlisted": "unlisted", "followers": "private"
 AUDIENCE = {visibility: audience for audience, visibility in VISIBILITY.items()}
 
 
-def credential_account(profile: Profile, links: Links, default_audience: str) -> dict[str, Any]:
-    """The signed-in user's own account, with what they wrote as they wrote it, and who
-    their posts are for unless they choose otherwise (``source.privacy``)."""
+def credential_account(
+    profile: Profile, links: Links, default_audience: str, follow_requests_count: int = 0
+) -> dict[str, Any]:
+    """The signed-in user's own account, with what they wrote as they wrote it, who their
+    posts are for unless they choose otherwise (``source.privacy``), and how many people
+    ask to follow them."""
     return {
         **account(profile, links),
         "source": {
@@ -132,7 +135,7 @@ def credential_account(profile: Profile, links: Links, default_audience: str) ->
             "privacy": VISIBILITY[default_audience],
             "sensitive": False,
             "language": None,
-            "follow_requests_count": 0,
+            "follow_requests_count": follow_requests_count,
         },
     }
 
@@ -292,8 +295,8 @@ def relationship(flags: RelationshipFlags) -> dict[str, Any]:
         "blocked_by": flags.blocked_by,
         "muting": flags.muting,
         "muting_notifications": flags.muting,
-        "requested": False,
-        "requested_by": False,
+        "requested": flags.requested,
+        "requested_by": flags.requested_by,
         "domain_blocking": False,
         "endorsed": False,
         "note": "",

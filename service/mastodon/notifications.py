@@ -1,9 +1,11 @@
 """/api/v1/notifications: the signed-in user's notifications as Mastodon's Notification
 entities, one, clearing them all and dismissing one.
 
-Snapline's three kinds are Mastodon's: a follow is ``follow``, a like ``favourite`` (with
-the post as its status), and a comment on one's post ``mention`` (with the comment as its
-status, a reply to the post). Ids are notification ids, in the order they were made."""
+Snapline's kinds are Mastodon's: a follow is ``follow``, a request to follow one's private
+account ``follow_request``, a like ``favourite`` (with the post as its status), and a comment
+on one's post ``mention`` (with the comment as its status, a reply to the post). "Accepted
+your follow request" has no Mastodon type (an app learns it from the Relationship) and is
+shown on the web only. Ids are notification ids, in the order they were made."""
 
 from __future__ import annotations
 
@@ -32,7 +34,14 @@ from service.web.auth import require_user
 from service.web.resources import media_urls, reading
 
 # Mastodon's type of each of Snapline's kinds of notification.
-TYPES = {"follow": "follow", "like": "favourite", "comment": "mention"}
+TYPES = {
+    "follow": "follow",
+    "follow_request": "follow_request",
+    "like": "favourite",
+    "comment": "mention",
+}
+# The kinds that are about the account alone, with no status.
+ACCOUNT_KINDS = frozenset({"follow", "follow_request"})
 KINDS = {mastodon: kind for kind, mastodon in TYPES.items()}
 
 
@@ -66,14 +75,14 @@ async def notification_entities(
     shown = []
     for item in found:
         account = accounts.get(item.actor_id)
-        if account is None:
+        if account is None or item.kind not in TYPES:
             continue
         status = None
         if item.kind == "like":
             status = post_statuses.get(item.post_id or 0)
         elif item.kind == "comment":
             status = reply_statuses.get(item.comment_id or 0)
-        if item.kind != "follow" and status is None:
+        if item.kind not in ACCOUNT_KINDS and status is None:
             continue
         shown.append(
             entities.notification(item.id, TYPES[item.kind], item.created_at, account, status)
