@@ -166,6 +166,8 @@ ROUTES: dict[str, Asks] = {
     "about": _one("/about"),
     "mastodon_blocks": _one("/api/v1/blocks", (BLOCKED,)),
     "mastodon_mutes": _one("/api/v1/mutes", (MUTED,)),
+    "follow_requests": _one("/follow-requests"),
+    "mastodon_follow_requests": _one("/api/v1/follow_requests"),
 }
 # GET routes that show one thing by an id the world does not know in advance: the rule is
 # checked for each of the viewer's notifications at the statement level

@@ -229,3 +229,40 @@ async def test_mastodon_py_posts_with_a_visibility_and_reads_it_back(
     # The default, as the client reads and sets it.
     assert (await in_thread(api.account_verify_credentials))["source"]["privacy"] == "public"
     assert (await in_thread(api.preferences))["posting:default:visibility"] == "public"
+async def test_mastodon_py_follows_a_locked_account_through_its_request(
+    aiohttp_server, aiohttp_client, settings, factory, login
+):
+    """A private account made so by the app, followed (asked), listed, authorized and
+    rejected as Mastodon.py does it."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = await aiohttp_server(create_app(settings.replace(app={"public_url": base})), port=port)
+    owner, fan, other = await factory.user(), await factory.user(), await factory.user()
+    owner_api = await signed_in(aiohttp_client, server, base, owner, login)
+    fan_api = await signed_in(aiohttp_client, server, base, fan, login)
+    other_api = await signed_in(aiohttp_client, server, base, other, login)
+
+    me = await in_thread(owner_api.account_update_credentials, locked=True)
+    assert me["locked"] is True
+    asked = await in_thread(fan_api.account_follow, owner.id)
+    assert (asked["following"], asked["requested"]) == (False, True)
+    await in_thread(other_api.account_follow, owner.id)
+    [relationship] = await in_thread(fan_api.account_relationships, owner.id)
+    assert relationship["requested"] is True and relationship["following"] is False
+
+    pending = await in_thread(owner_api.follow_requests, limit=1)
+    assert [account["username"] for account in pending] == [other.username]
+    older = await in_thread(owner_api.fetch_next, pending)
+    assert [account["username"] for account in older] == [fan.username]
+    [notification, _] = await in_thread(owner_api.notifications)
+    assert notification["type"] == "follow_request"
+
+    authorized = await in_thread(owner_api.follow_request_authorize, fan.id)
+    assert authorized["followed_by"] is True
+    rejected = await in_thread(owner_api.follow_request_reject, other.id)
+    assert rejected["followed_by"] is False and rejected["requested_by"] is False
+    assert await in_thread(owner_api.follow_requests) == []
+    [relationship] = await in_thread(fan_api.account_relationships, owner.id)
+    assert (relationship["following"], relationship["requested"]) == (True, False)
+    [relationship] = await in_thread(other_api.account_relationships, owner.id)
+    assert (relationship["following"], relationship["requested"]) == (False, False)
