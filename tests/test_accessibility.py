@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from service.domain import blocks
+from service.domain import blocks, follows, profiles
 from tests.browser import Browsing, Member, log_in
 from tests.oauth import personal_token, user_token
 from tests.test_browser import browsing, member  # noqa: F401  (fixtures)
@@ -92,7 +92,8 @@ class World:
 async def arrange(member, factory, db, tmp_path: Path) -> World:  # noqa: F811
     """A member with what a few days of use leave behind: a profile, a friend who follows
     back, text and photo posts (one still processing), comments, likes and so
-    notifications, a personal token, a connected app, a block and a mute."""
+    notifications, a personal token, a connected app, a block and a mute; the account is
+    private, and someone asks to follow it."""
     me, friend = await member(), await member()
     await me.set_profile("Ada Park", "Lisbon", "Streets, harbours and the odd cat.")
     await friend.set_profile("Bo Lindqvist", "Malmo", "Film and bicycles.")
@@ -120,10 +121,13 @@ async def arrange(member, factory, db, tmp_path: Path) -> World:  # noqa: F811
     await factory.like(friend.account, my_photo)
     await factory.like(me.account, friend_photo)
     await factory.comment(me.account, friend_photo, "Love the fog.")
-    blocked, muted = await factory.user(), await factory.user()
+    blocked, muted, asking = await factory.user(), await factory.user(), await factory.user()
     async with db.begin() as session:
         await blocks.block(session, me.account.id, blocked.id)
         await blocks.mute(session, me.account.id, muted.id, 3600)
+        # A private account, with someone asking to follow it.
+        await profiles.set_locked(session, me.account.id, True)
+        await follows.follow(session, asking.id, me.account.id)
     status, _ = await personal_token(me.http, "Backup script", ["read"])
     assert status == 201
     await user_token(me.http)
@@ -151,6 +155,7 @@ def signed_in_pages(world: World) -> list[Checked]:
         Checked("settings: apps", "/settings/apps"),
         Checked("settings: blocks", "/settings/blocks"),
         Checked("settings: mutes", "/settings/mutes"),
+        Checked("follow requests", "/follow-requests"),
         Checked("settings: reports", "/settings/reports"),
         Checked("report a post", f"/p/{world.friend_photo_post}/report"),
         Checked("not found", MISSING),
