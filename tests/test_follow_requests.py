@@ -393,6 +393,10 @@ async def test_mastodon_api_follow_requests(client, factory, db):
         client, "GET", f"/api/v1/accounts/relationships?id[]={owner.id}", fans
     )
     assert (relationship["following"], relationship["requested"]) == (True, False)
+    # The owner's statuses carry the account as locked too.
+    await factory.post(owner, "for those I let in")
+    [status] = await call(client, "GET", f"/api/v1/accounts/{owner.id}/statuses", fans)
+    assert status["account"]["locked"] is True
     # The approval reaches the web only: Mastodon has no type for it.
     assert await call(client, "GET", "/api/v1/notifications", fans) == []
     assert await _notifications(db, fan) == [("follow_accepted", owner.id)]

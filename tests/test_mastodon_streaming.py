@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
 from service import live
-from service.domain import accounts, blocks, oauth, posts
+from service.domain import accounts, blocks, follows, oauth, posts, profiles
 from service.security import token_hash
 from tests.oauth import bearer
 from tests.support import submit
@@ -289,3 +289,30 @@ async def test_the_instance_names_this_server_as_its_streaming_url(client, setti
     v2 = await (await client.get("/api/v2/instance")).json()
     assert v1["urls"]["streaming_api"] == settings.app.public_url
     assert v2["configuration"]["urls"]["streaming"] == settings.app.public_url
+
+
+async def test_a_follow_request_is_streamed_to_the_owner_and_its_approval_is_not(
+    client, factory, db
+):
+    """The owner hears `follow_request`; the requester's "accepted" notice has no Mastodon
+    type, so their stream skips it and goes on with the next event."""
+    owner, fan, friend = await factory.user(), await factory.user(), await factory.user()
+    async with db.begin() as session:
+        await profiles.set_locked(session, owner.id, True)
+    owner_token = await token_for(db, owner, {"read"})
+    fan_token = await token_for(db, fan, {"read"})
+    async with (
+        streaming(client, headers=bearer(owner_token)) as owners,
+        streaming(client, headers=bearer(fan_token)) as fans,
+    ):
+        async with db.begin() as session:
+            await follows.follow(session, fan.id, owner.id)
+        name, data = await owners.next()
+        assert name == "notification" and json.loads(data)["type"] == "follow_request"
+        assert json.loads(data)["account"]["id"] == str(fan.id)
+        async with db.begin() as session:
+            await follows.approve(session, owner.id, fan.id)
+        await factory.follow(friend, fan)
+        name, data = await fans.next()
+        assert name == "notification" and json.loads(data)["type"] == "follow"
+        assert json.loads(data)["account"]["id"] == str(friend.id)
