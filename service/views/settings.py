@@ -93,21 +93,14 @@ async def _save_profile(
         approved = await profiles.set_locked(db, user.id, locked)
         if avatar is not None:
             await avatars.request_avatar(db, user.id, avatar.path)
+    message = "Your profile has been saved."
     if avatar is not None:
         request.app[media_worker_key].wake()
-        await flash(
-            request, "Your profile has been saved. Your new photo appears in a moment.", "success"
-        )
-    elif approved:
+        message += " Your new photo appears in a moment."
+    if approved:
         plural = "request was" if approved == 1 else "requests were"
-        await flash(
-            request,
-            f"Your profile has been saved. Your account is public: {approved} pending follow"
-            f" {plural} approved.",
-            "success",
-        )
-    else:
-        await flash(request, "Your profile has been saved.", "success")
+        message += f" Your account is public: {approved} pending follow {plural} approved."
+    await flash(request, message, "success")
     raise redirect(str(request.app.router["settings_profile"].url_for()))
 
 
@@ -123,6 +116,7 @@ async def profile(request: web.Request) -> web.Response:
     except UploadError as error:
         values = {name: trim(error.texts.get(name, "")) for name in profiles.PROFILE_LIMITS}
         values["default_audience"] = error.texts.get("default_audience", user.default_audience)
+        values["locked"] = error.texts.get("locked", "")
         return await _profile_page(request, user, values, {"avatar": error.message}, error.status)
 
 
