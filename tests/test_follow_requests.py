@@ -404,6 +404,11 @@ async def test_mastodon_api_follow_requests(client, factory, db):
     # The approval reaches the web only: Mastodon has no type for it.
     assert await call(client, "GET", "/api/v1/notifications", fans) == []
     assert await _notifications(db, fan) == [("follow_accepted", owner.id)]
+    async with db() as session:
+        accepted = await session.scalar(
+            text("SELECT id FROM notifications WHERE user_id = :id"), {"id": fan.id}
+        )
+    await call(client, "GET", f"/api/v1/notifications/{accepted}", fans, status=404)
 
     # Unfollow withdraws a pending request.
     await call(client, "POST", f"/api/v1/accounts/{owner.id}/follow", others)
