@@ -229,6 +229,8 @@ async def test_mastodon_py_posts_with_a_visibility_and_reads_it_back(
     # The default, as the client reads and sets it.
     assert (await in_thread(api.account_verify_credentials))["source"]["privacy"] == "public"
     assert (await in_thread(api.preferences))["posting:default:visibility"] == "public"
+
+
 async def test_mastodon_py_follows_a_locked_account_through_its_request(
     aiohttp_server, aiohttp_client, settings, factory, login
 ):
