@@ -211,6 +211,7 @@ PEOPLE_ONLY = {
     "api_followers", "api_following", "mastodon_relationships", "mastodon_account_lookup",
     "mastodon_account", "mastodon_account_followers", "mastodon_account_following",
     "report_account", "settings_reports", "about", "mastodon_blocks", "mastodon_mutes",
+    "search", "mastodon_account_search", "follow_requests", "mastodon_follow_requests",
 }  # fmt: skip
 
 
