@@ -23,7 +23,7 @@ from service.domain import blocks, follows, profiles
 from tests.browser import Browsing, Member, log_in
 from tests.oauth import personal_token, user_token
 from tests.test_browser import browsing, member  # noqa: F401  (fixtures)
-from tests.test_uploads import photo_post, release
+from tests.test_uploads import encoded, photo_post, picture, release
 
 AXE_SCRIPT = Path(__file__).parent / "axe" / "axe.min.js"
 # What is checked: the WCAG 2.1 success criteria of levels A and AA that axe tests, 2.2's
@@ -33,6 +33,8 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 SCHEMES = ("light", "dark")
 MISSING = "/p/999999999"
+# A photo for the composer's previews.
+COMPOSED = encoded(picture(120, 90), "PNG")
 # Enough presses of Tab to pass the bottom of a phone's screen a few times.
 TABS = 40
 
@@ -76,8 +78,16 @@ async def _compose_with_photos(page: Page) -> None:
         [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
     )
     assert on_top == "field-body"
-    await page.get_by_text("Add photos").click()
-    await expect(page.get_by_label("Photo 1", exact=True)).to_be_visible()
+    # Two photos chosen, the first described and the second not (its warning showing).
+    await page.get_by_label("Add photos").set_input_files(
+        [
+            {"name": f"photo-{number}.png", "mimeType": "image/png", "buffer": COMPOSED}
+            for number in (1, 2)
+        ]
+    )
+    await expect(page.locator(".photo-card img")).to_have_count(2)
+    await page.get_by_label("Description of photo 1 (alt text)").fill("A grey gradient")
+    await expect(page.locator(".alt-warning:visible")).to_have_count(1)
 
 
 @dataclass

@@ -205,12 +205,13 @@ async def test_two_people_sign_up_follow_post_photos_interact_and_log_out(
         write_photo(tmp_path / "noon.jpg", (640, 480), "#6fa8dc", "#38761d", "#ffd966"),
         write_photo(tmp_path / "sunset.jpg", (480, 640), "#e69138", "#274e13", "#cc0000"),
     ]
-    await bob_page.get_by_text("Add photos").click()
+    # Both at once, with the one file input: a preview of each, in order, to describe.
+    await bob_page.get_by_label("Add photos").set_input_files([str(photo) for photo in photos])
+    cards = bob_page.locator(".photo-card")
+    await expect(cards).to_have_count(len(photos))
     for number, (photo, alt) in enumerate(zip(photos, ALTS, strict=True), start=1):
-        await bob_page.get_by_label(f"Photo {number}", exact=True).set_input_files(str(photo))
-        await expect(
-            bob_page.locator("[data-photo-slot]").nth(number - 1).locator("img.photo-preview")
-        ).to_be_visible()
+        await expect(cards.nth(number - 1)).to_contain_text(photo.name)
+        await expect(cards.nth(number - 1).locator("img.photo-preview")).to_be_visible()
         await bob_page.get_by_label(f"Description of photo {number} (alt text)").fill(alt)
     await bob_page.get_by_label("What's new").fill("Two views of the same hill")
     await bob_page.get_by_role("button", name="Post", exact=True).click()

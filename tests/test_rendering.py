@@ -73,9 +73,13 @@ def test_the_composers_photo_fields_point_at_the_error_only_when_there_is_one():
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     parts = ConstantParts(environment, remember=True)
     valid, invalid = (
-        parts("_photo_slots.html", invalid=False),
-        parts("_photo_slots.html", invalid=True),
+        parts("_compose_photos.html", invalid=False),
+        parts("_compose_photos.html", invalid=True),
     )
-    assert valid.count("data-photo-slot") == invalid.count("data-photo-slot") == 4
+    for markup in (valid, invalid):
+        # Without a script: one file input for all the photos, and an alt field for each.
+        assert markup.count('type="file"') == 1
+        assert 'name="photos" type="file" multiple' in markup
+        assert markup.count('name="alt"') == 4
     assert "error-photos" not in valid
-    assert invalid.count('aria-describedby="hint-photos error-photos"') == 4
+    assert invalid.count('aria-describedby="hint-photos error-photos"') == 1

@@ -1,59 +1,276 @@
-// The post composer's photos: a preview of each chosen photo, and one empty slot at a time
-// instead of all four. Without this script the four slots simply all show.
+// The post composer's photos: chosen with the file input (several at once), dropped on the
+// form or pasted into it, shown as previews to put in order, remove and describe, checked
+// for type and size before anything is sent, and uploaded with a progress bar. Without this
+// script the form posts as it is: one file input and four alt fields, paired in order.
 "use strict";
 
 (function () {
-  // The server's limit per photo; checked here too so nobody waits for a refused upload.
+  // The server's limits (service/web/uploads.py, service/domain/posts.py), checked here
+  // too so nobody waits for an upload that would be refused.
+  const MAX_PHOTOS = 4;
   const MAX_PHOTO_BYTES = 20 * 1024 * 1024;
+  const PHOTO_TYPES = new Set(["image/jpeg", "image/png", "image/webp", "image/gif"]);
+
+  let nextId = 0;
 
   function setupComposer(form) {
-    const slots = Array.from(form.querySelectorAll("[data-photo-slot]"));
-    const fileInput = (slot) => slot.querySelector('input[type="file"]');
+    const input = form.querySelector(".photo-input");
+    const list = form.querySelector("[data-photo-cards]");
+    const cardTemplate = form.querySelector("template[data-photo-card]");
+    const status = form.querySelector("[data-compose-status]");
+    const error = form.querySelector("[data-compose-error]");
+    const progressBox = form.querySelector("[data-upload-progress]");
+    const progress = progressBox && progressBox.querySelector("progress");
+    const submit = form.querySelector('button[type="submit"]');
+    if (!input || !list || !cardTemplate || !status || !error || !progress || !submit) return;
 
-    // Chosen photos and the first empty slot show; the other empty slots wait.
-    function showSlots() {
-      let emptyShown = false;
-      for (const slot of slots) {
-        const input = fileInput(slot);
-        if (input.files && input.files.length > 0) {
-          slot.hidden = false;
-        } else {
-          slot.hidden = emptyShown;
-          emptyShown = true;
-        }
-      }
+    // The photos in the order they will be posted: {file, card}.
+    const photos = [];
+    let sending = false;
+
+    form.classList.add("compose-enhanced");
+    // The plain form's alt fields give way to one beside each preview.
+    for (const element of form.querySelectorAll("[data-alt-fields]")) element.remove();
+
+    function say(message) {
+      status.textContent = message;
     }
 
-    function showPreview(slot, number) {
-      const input = fileInput(slot);
-      const preview = slot.querySelector(".photo-preview");
-      const file = input.files && input.files[0];
-      preview.hidden = true;
-      preview.removeAttribute("src");
-      input.setCustomValidity("");
-      if (!file) return;
-      if (file.size > MAX_PHOTO_BYTES) {
-        input.setCustomValidity("This photo is larger than 20 MB.");
-        input.reportValidity();
-        return;
+    function showError(message) {
+      error.textContent = message;
+      error.hidden = !message;
+    }
+
+    function plural(count) {
+      return count === 1 ? "1 photo" : count + " photos";
+    }
+
+    function describe(file) {
+      return file.name ? "\u201c" + file.name + "\u201d" : "The pasted image";
+    }
+
+    // Why this file cannot be posted, or "" when it can.
+    function refusal(file) {
+      if (!PHOTO_TYPES.has(file.type)) {
+        return describe(file) + " is not a JPEG, PNG, WebP or GIF photo.";
       }
+      if (file.size > MAX_PHOTO_BYTES) return describe(file) + " is larger than 20 MB.";
+      if (file.size === 0) return describe(file) + " is empty.";
+      return "";
+    }
+
+    function renumber() {
+      const count = photos.length;
+      photos.forEach((photo, index) => {
+        const card = photo.card;
+        for (const number of card.querySelectorAll("[data-number]")) {
+          number.textContent = String(index + 1);
+        }
+        card.querySelector('[data-move="-1"]').disabled = index === 0;
+        card.querySelector('[data-move="1"]').disabled = index === count - 1;
+      });
+      list.hidden = count === 0;
+    }
+
+    function updateWarning(photo) {
+      const field = photo.card.querySelector("[data-alt]");
+      const warning = photo.card.querySelector("[data-alt-warning]");
+      const missing = field.value.trim() === "";
+      warning.hidden = !missing;
+      if (missing) field.setAttribute("aria-describedby", warning.id);
+      else field.removeAttribute("aria-describedby");
+    }
+
+    function makeCard(file) {
+      const card = cardTemplate.content.firstElementChild.cloneNode(true);
+      const id = "compose-photo-" + nextId++;
+      const field = card.querySelector("[data-alt]");
+      field.id = id + "-alt";
+      card.querySelector("[data-alt-label]").htmlFor = field.id;
+      card.querySelector("[data-alt-warning]").id = id + "-warning";
+      card.querySelector("[data-file-name]").textContent = file.name || "Pasted image";
       // A data: URL, because the Content-Security-Policy allows no blob: images.
+      const preview = card.querySelector(".photo-preview");
       const reader = new FileReader();
       reader.addEventListener("load", () => {
         preview.src = reader.result;
-        preview.alt = "Preview of photo " + number;
-        preview.hidden = false;
       });
       reader.readAsDataURL(file);
+      return card;
     }
 
-    slots.forEach((slot, index) => {
-      fileInput(slot).addEventListener("change", () => {
-        showPreview(slot, index + 1);
-        showSlots();
-      });
+    function addFiles(files) {
+      if (sending) return;
+      const refused = [];
+      let added = 0;
+      for (const file of files) {
+        const reason = refusal(file);
+        if (reason) {
+          refused.push(reason);
+        } else if (photos.length >= MAX_PHOTOS) {
+          refused.push(
+            "A post holds at most " + MAX_PHOTOS + " photos: " + describe(file) + " was not added."
+          );
+        } else {
+          const photo = { file: file, card: makeCard(file) };
+          photos.push(photo);
+          list.append(photo.card);
+          updateWarning(photo);
+          added += 1;
+        }
+      }
+      renumber();
+      showError(refused.join(" "));
+      if (added) say(plural(added) + " added; " + plural(photos.length) + " in the post.");
+      else if (!refused.length) say("");
+    }
+
+    function indexOf(card) {
+      return photos.findIndex((photo) => photo.card === card);
+    }
+
+    function move(card, step, button) {
+      const from = indexOf(card);
+      const to = from + step;
+      if (from < 0 || to < 0 || to >= photos.length) return;
+      const [photo] = photos.splice(from, 1);
+      photos.splice(to, 0, photo);
+      const next = photos[to + 1];
+      list.insertBefore(card, next ? next.card : null);
+      renumber();
+      // Moving the card took the focus away; it stays with the card, on the same button
+      // unless that one can go no further.
+      (button.disabled ? card.querySelector('[data-move="' + -step + '"]') : button).focus();
+      say("Photo moved to position " + (to + 1) + " of " + photos.length + ".");
+    }
+
+    function remove(card) {
+      const index = indexOf(card);
+      if (index < 0) return;
+      photos.splice(index, 1);
+      card.remove();
+      renumber();
+      // The focus goes to the photo that took its place, or the one before, or the picker.
+      const neighbour = photos[Math.min(index, photos.length - 1)];
+      if (neighbour) neighbour.card.querySelector("[data-remove]").focus();
+      else input.focus();
+      say("Photo removed; " + plural(photos.length) + " in the post.");
+      showError("");
+    }
+
+    input.addEventListener("change", () => {
+      addFiles(Array.from(input.files || []));
+      // Emptied, so the same file can be chosen again and nothing is sent twice.
+      input.value = "";
     });
-    showSlots();
+
+    list.addEventListener("click", (event) => {
+      const button = event.target.closest("button");
+      if (!button || sending) return;
+      const card = button.closest(".photo-card");
+      if (button.hasAttribute("data-remove")) remove(card);
+      else if (button.dataset.move) move(card, Number(button.dataset.move), button);
+    });
+
+    list.addEventListener("input", (event) => {
+      if (!event.target.matches("[data-alt]")) return;
+      const index = indexOf(event.target.closest(".photo-card"));
+      if (index >= 0) updateWarning(photos[index]);
+    });
+
+    function carriesFiles(event) {
+      return event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files");
+    }
+
+    form.addEventListener("dragover", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+      form.classList.add("compose-dragging");
+    });
+    form.addEventListener("dragleave", (event) => {
+      if (!form.contains(event.relatedTarget)) form.classList.remove("compose-dragging");
+    });
+    form.addEventListener("drop", (event) => {
+      form.classList.remove("compose-dragging");
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      addFiles(Array.from(event.dataTransfer.files));
+    });
+    // Only a paste that holds files is taken; pasted text goes where it always went.
+    form.addEventListener("paste", (event) => {
+      const files = Array.from((event.clipboardData && event.clipboardData.files) || []);
+      if (!files.length) return;
+      event.preventDefault();
+      addFiles(files);
+    });
+
+    function serverMessage(xhr) {
+      const page = xhr.response;
+      const found =
+        page &&
+        page.querySelector &&
+        (page.querySelector("#error-photos, #error-body") || page.querySelector("main p"));
+      const text = found ? found.textContent.trim() : "";
+      return text || "The post was not accepted (error " + xhr.status + "). Try again.";
+    }
+
+    function finishSending() {
+      sending = false;
+      progressBox.hidden = true;
+      submit.disabled = false;
+    }
+
+    form.addEventListener("submit", (event) => {
+      // A post without photos goes as the plain form does.
+      if (!photos.length) return;
+      event.preventDefault();
+      if (sending) return;
+      const data = new FormData();
+      // The server reads the token first, before the body it streams.
+      data.append("csrf_token", form.elements.csrf_token.value);
+      data.append("body", form.elements.body.value);
+      for (const photo of photos) {
+        data.append("photos", photo.file, photo.file.name || "pasted-image");
+        data.append("alt", photo.card.querySelector("[data-alt]").value);
+      }
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.responseType = "document";
+      xhr.setRequestHeader("Accept", "text/html");
+      xhr.upload.addEventListener("progress", (progressEvent) => {
+        if (progressEvent.lengthComputable) {
+          progress.value = Math.round((100 * progressEvent.loaded) / progressEvent.total);
+        }
+      });
+      xhr.upload.addEventListener("load", () => {
+        progress.value = 100;
+        say("Photos sent; waiting for the server.");
+      });
+      xhr.addEventListener("load", () => {
+        if (xhr.status < 400) {
+          // The server redirected to the new post, which the request followed.
+          say("Posted. Opening your post.");
+          window.location.assign(xhr.responseURL || form.action);
+          return;
+        }
+        finishSending();
+        say("");
+        showError(serverMessage(xhr));
+      });
+      xhr.addEventListener("error", () => {
+        finishSending();
+        say("");
+        showError("The upload did not finish. Check your connection and try again.");
+      });
+      sending = true;
+      submit.disabled = true;
+      progress.value = 0;
+      progressBox.hidden = false;
+      showError("");
+      say("Uploading " + plural(photos.length) + ".");
+      xhr.send(data);
+    });
   }
 
   document.addEventListener("DOMContentLoaded", () => {
