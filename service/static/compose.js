@@ -29,8 +29,6 @@
     let sending = false;
 
     form.classList.add("compose-enhanced");
-    // The plain form's alt fields give way to one beside each preview.
-    for (const element of form.querySelectorAll("[data-alt-fields]")) element.remove();
 
     function say(message) {
       status.textContent = message;
