@@ -315,6 +315,7 @@ async def test_without_javascript_the_form_posts_photos_with_their_alt_texts(
     factory,
     db,
     tmp_path: Path,
+    artifacts_dir: Path,
 ):
     account = await factory.user()
     wide = write_photo(tmp_path / "wide.jpg", 600, 300, "JPEG")
@@ -328,6 +329,7 @@ async def test_without_javascript_the_form_posts_photos_with_their_alt_texts(
     await page.get_by_label("Description of photo 2 (alt text)").fill("A tall one")
     await page.get_by_label("Description of photo 3 (alt text)").fill("A square one")
     await page.get_by_label("What's new").fill("Posted without a script")
+    await page.screenshot(path=artifacts_dir / "composer-no-script.png", full_page=True)
     await page.get_by_role("button", name="Post", exact=True).click()
     await page.wait_for_url(re.compile(r"/p/\d+$"), timeout=POST_MS)
     await expect(page.get_by_text("Processing photos")).to_be_visible(timeout=WAIT_MS)
