@@ -28,8 +28,6 @@
     const photos = [];
     let sending = false;
 
-    form.classList.add("compose-enhanced");
-
     function say(message) {
       status.textContent = message;
     }
@@ -218,6 +216,17 @@
       progressBox.hidden = true;
       submit.disabled = false;
     }
+
+    // Back from the new post to a page kept whole by the browser: that post is made, so
+    // the form starts afresh rather than stay sending.
+    window.addEventListener("pageshow", (event) => {
+      if (!event.persisted || !sending) return;
+      finishSending();
+      for (const photo of photos.splice(0)) photo.card.remove();
+      renumber();
+      form.reset();
+      say("");
+    });
 
     form.addEventListener("submit", (event) => {
       // A post without photos goes as the plain form does.
