@@ -143,6 +143,7 @@ async def test_photos_are_chosen_ordered_described_checked_and_posted(
     undescribed = page.get_by_label("Description of photo 3 (alt text)")
     await expect(undescribed).to_have_accessible_description(NO_DESCRIPTION)
     await page.get_by_label("What's new").fill("Three from the walk")
+    await page.get_by_label("Who can see it").select_option("followers")
     await page.screenshot(path=artifacts_dir / f"composer-{width}.png", full_page=True)
 
     # Held a moment on its way, the upload shows its progress bar, named.
@@ -172,6 +173,12 @@ async def test_photos_are_chosen_ordered_described_checked_and_posted(
     assert seen[0] == 0 and seen[-1] == 100 and seen == sorted(seen), seen
     post_id = int(page.url.rsplit("/", 1)[1])
     await wait_for_status(db, post_id)
+    # Sent by the script with the audience chosen.
+    async with db() as session:
+        audience = await session.scalar(
+            text("SELECT audience FROM posts WHERE id = :id"), {"id": post_id}
+        )
+    assert audience == "followers"
     assert await stored_photos(db, post_id) == [
         ("A red door", 400, 600),
         ("A field of wheat", 600, 400),

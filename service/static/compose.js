@@ -237,6 +237,7 @@
       // The server reads the token first, before the body it streams.
       data.append("csrf_token", form.elements.csrf_token.value);
       data.append("body", form.elements.body.value);
+      if (form.elements.audience) data.append("audience", form.elements.audience.value);
       for (const photo of photos) {
         data.append("photos", photo.file, photo.file.name || "pasted-image");
         data.append("alt", photo.card.querySelector("[data-alt]").value);
