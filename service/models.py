@@ -101,6 +101,10 @@ class User(Base):
         CheckConstraint(
             "default_audience IN ('public', 'unlisted', 'followers')", name="default_audience"
         ),
+        # A private account's posts are never public unless asked (migration 0023).
+        CheckConstraint(
+            "NOT (locked AND default_audience = 'public')", name="private_default_audience"
+        ),
         CheckConstraint("username ~ '^[A-Za-z0-9_]{3,30}$'", name="username_format"),
         CheckConstraint("char_length(suspension_reason) <= 1000", name="suspension_reason_length"),
         # Usernames and emails are unique regardless of case: "Ann" and "ann" are one person.

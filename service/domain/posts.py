@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import events
@@ -53,6 +53,23 @@ def audience_error(audience: str) -> str | None:
     return None
 
 
+PRIVATE_NOT_PUBLIC = (
+    "Your account is private: choose followers only or unlisted for this post. Make the"
+    " account public first to post for everyone."
+)
+
+
+async def _refuse_public_if_private(
+    session: AsyncSession, author_id: int, audience: str | None
+) -> None:
+    """A private account's posts are never public (its default never is either: a check
+    on users)."""
+    if audience == "public" and await session.scalar(
+        select(User.locked).where(User.id == author_id)
+    ):
+        raise PostRefused(PRIVATE_NOT_PUBLIC)
+
+
 def _audience(author_id: int, audience: str | None):
     """The audience asked for, or else the author's default, read in the insert itself."""
     if audience is not None:
@@ -76,6 +93,7 @@ async def create_post(
         raise PostRefused(message)
     if audience is not None and (message := audience_error(audience)):
         raise PostRefused(message)
+    await _refuse_public_if_private(session, author_id, audience)
     if photos:
         return await create_photo_post(session, author_id, body, photos, audience)
     return await create_text_post(session, author_id, body, audience)
@@ -175,12 +193,15 @@ async def set_audience(session: AsyncSession, post_id: int, author_id: int, audi
     even learn it exists)."""
     if message := audience_error(audience):
         raise PostRefused(message)
-    changed = await session.scalar(
-        update(Post)
-        .where(Post.id == post_id, Post.author_id == author_id)
-        .values(audience=audience)
-        .returning(Post.id)
-    )
+    change = update(Post).where(Post.id == post_id, Post.author_id == author_id)
+    if audience == "public":
+        # A private account's post is made public by nobody (one already public, from
+        # before the account was private, may stay so).
+        author_locked = select(User.locked).where(User.id == author_id).scalar_subquery()
+        change = change.where(or_(Post.audience == "public", ~author_locked))
+    changed = await session.scalar(change.values(audience=audience).returning(Post.id))
+    if changed is None and audience == "public":
+        await _refuse_public_if_private(session, author_id, audience)
     if changed is None:
         raise PostNotFound(post_id)
 
@@ -388,6 +409,7 @@ async def create_post_with_media(
         raise PostRefused(message)
     if audience is not None and (message := audience_error(audience)):
         raise PostRefused(message)
+    await _refuse_public_if_private(session, author_id, audience)
     if len(photo_ids) > MAX_PHOTOS_PER_POST:
         raise MediaRefused(f"Attach at most {MAX_PHOTOS_PER_POST} photos.")
     # Locked in id order, as the housekeeping that removes old uploads takes them.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain import follows
@@ -24,15 +24,19 @@ def profile_errors(values: dict[str, str]) -> dict[str, str]:
     return errors
 
 
-def default_audience_error(audience: str) -> str | None:
+def default_audience_error(audience: str, locked: bool = False) -> str | None:
+    """Why ``audience`` cannot be the default of an account (``locked``: a private one)."""
     if audience not in AUDIENCES:
         return "Choose who your posts are for: public, unlisted or followers only."
+    if locked and audience == "public":
+        return "Your account is private: its posts are for followers only, or unlisted."
     return None
 
 
 async def set_default_audience(session: AsyncSession, user_id: int, audience: str) -> None:
     """Who the user's posts are for unless they choose otherwise as they write one; posts
-    already written keep theirs."""
+    already written keep theirs. Callers check default_audience_error first, with the
+    account's ``locked`` as it will be."""
     if message := default_audience_error(audience):
         raise ValueError(message)
     await session.execute(update(User).where(User.id == user_id).values(default_audience=audience))
@@ -51,7 +55,14 @@ async def update_profile(
 async def set_locked(session: AsyncSession, user_id: int, locked: bool) -> int:
     """Make the account private (new followers ask first) or public; how many pending
     requests the switch to public approved. Followers the account has stay either way, and
-    its posts keep the audience each was published with."""
+    its posts keep the audience each was published with; made private, its default
+    audience becomes followers only if it was public."""
     approved = 0 if locked else await follows.accept_all(session, user_id)
-    await session.execute(update(User).where(User.id == user_id).values(locked=locked))
+    values: dict = {"locked": locked}
+    if locked:
+        # Its new posts go to followers unless the owner chose unlisted before.
+        values["default_audience"] = case(
+            (User.default_audience == "public", "followers"), else_=User.default_audience
+        )
+    await session.execute(update(User).where(User.id == user_id).values(**values))
     return approved

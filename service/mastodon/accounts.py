@@ -273,18 +273,25 @@ async def _save_credentials(
         field, message = next(iter(errors.items()))
         shown = {value: key for key, value in CREDENTIAL_FIELDS.items()}.get(field, field)
         raise Problem(422, f"Validation failed: {shown}: {message}")
+    locked = viewer.locked
+    if "locked" in given:
+        locked = given["locked"].lower() in {"true", "1", "on"}
     default_audience = viewer.default_audience
     if given.get(PRIVACY):
         default_audience = entities.AUDIENCE.get(given[PRIVACY], "")
         if not default_audience:
             raise Problem(422, "Validation failed: source[privacy]: is not included in the list")
+        if message := profiles.default_audience_error(default_audience, locked):
+            raise Problem(422, f"Validation failed: source[privacy]: {message}")
+    elif locked and default_audience == "public":
+        default_audience = "followers"  # what making the account private does to it
     async with request.app[sessionmaker_key].begin() as db:
         await profiles.update_profile(db, viewer.id, **values)
+        # Locked first: a private account's default may not be public, even for a moment.
+        if "locked" in given:
+            await profiles.set_locked(db, viewer.id, locked)
         if given.get(PRIVACY):
             await profiles.set_default_audience(db, viewer.id, default_audience)
-        if "locked" in given:
-            locked = given["locked"].lower() in {"true", "1", "on"}
-            await profiles.set_locked(db, viewer.id, locked)
         if avatar is not None:
             await avatars.request_avatar(db, viewer.id, avatar.path)
     if avatar is not None:

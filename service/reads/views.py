@@ -49,6 +49,8 @@ class SessionUser:
     is_confirmed: bool
     # Who their posts are for unless they choose otherwise (the composer's first choice).
     default_audience: str = "public"
+    # A private account: followers ask first, and no post of theirs is public.
+    locked: bool = False
 
     @property
     def is_moderator(self) -> bool:

@@ -90,6 +90,7 @@ async def log_in(request: web.Request, user: User) -> None:
         user.role,
         user.is_confirmed,
         user.default_audience,
+        user.locked,
     )
     await start_browser_session(request, secret, viewer)
 

@@ -73,9 +73,12 @@ async def _save_profile(
     # A checkbox: sent when ticked, absent when not.
     locked = bool(form.get("locked"))
     errors = profiles.profile_errors(values)
-    # A form without the field (an older page) leaves the default as it was.
+    # A form without the field (an older page) leaves the default as it was. A private
+    # account is offered no public default: ticking the box makes it followers only.
     audience = form.get("default_audience") or user.default_audience
-    if message := profiles.default_audience_error(audience):
+    if locked and audience == "public":
+        audience = "followers"
+    if message := profiles.default_audience_error(audience, locked):
         errors["default_audience"] = message
     if avatar is not None and not user.is_confirmed:
         errors["avatar"] = "Confirm your email address before you upload a photo."
@@ -89,8 +92,9 @@ async def _save_profile(
         )
     async with request.app[sessionmaker_key].begin() as db:
         await profiles.update_profile(db, user.id, **values)
-        await profiles.set_default_audience(db, user.id, audience)
+        # Locked first: a private account's default may not be public, even for a moment.
         approved = await profiles.set_locked(db, user.id, locked)
+        await profiles.set_default_audience(db, user.id, audience)
         if avatar is not None:
             await avatars.request_avatar(db, user.id, avatar.path)
     message = "Your profile has been saved."
