@@ -1,4 +1,6 @@
-"""An author with a post for each audience, and the viewers each audience is or is not for:
+"""An author with a post for each audience (public, or made private after posting: its
+posts keep their audience), and the viewers each audience is or is not for, one of them
+waiting for the author to approve their follow request:
 for the tests that prove a followers-only post reaches nobody outside its audience and an
 unlisted post stays off the lists of everyone's posts (tests/test_audience.py), statement by
 statement and route by route (docs/privacy.md)."""
@@ -24,8 +26,9 @@ FOLLOWER = "follower"  # follows the author
 STRANGER = "stranger"  # follows nobody
 MODERATOR = "moderator"  # a moderator who does not follow the author
 BLOCKED = "blocked"  # follows the author, whom the author blocked
+REQUESTER = "requester"  # asked to follow the author, not approved yet
 AUTHOR = "author"
-VIEWERS = (ANONYMOUS, FOLLOWER, STRANGER, MODERATOR, BLOCKED, AUTHOR)
+VIEWERS = (ANONYMOUS, FOLLOWER, STRANGER, MODERATOR, BLOCKED, REQUESTER, AUTHOR)
 # Who may see a followers-only post: its author and their followers, nobody else.
 IN_FOLLOWERS = (FOLLOWER, AUTHOR)
 
@@ -52,11 +55,12 @@ class AudienceWorld:
         return {audience for audience in AUDIENCES if self.words[audience] in body}
 
 
-async def audience_world(db, factory: Factory) -> AudienceWorld:
+async def audience_world(db, factory: Factory, private: bool = False) -> AudienceWorld:
+    """``private``: the author makes the account private once the posts are made."""
     author = await factory.user(username=factory.unique("author"))
     world = AudienceWorld(author)
     world.people[AUTHOR] = author
-    for viewer in (FOLLOWER, STRANGER, MODERATOR, BLOCKED):
+    for viewer in (FOLLOWER, STRANGER, MODERATOR, BLOCKED, REQUESTER):
         role = "moderator" if viewer == MODERATOR else "user"
         world.people[viewer] = await factory.user(username=factory.unique(viewer), role=role)
         # Each has a post of their own: their home timeline is never empty.
@@ -87,7 +91,18 @@ async def audience_world(db, factory: Factory) -> AudienceWorld:
             )
         # A notification about each post for each viewer, as if the author had acted on
         # it: one about a post the viewer may not see must not show.
-        for viewer in (FOLLOWER, STRANGER, MODERATOR, BLOCKED):
+        await session.execute(
+            text("INSERT INTO follow_requests (requester_id, target_id) VALUES (:a, :b)"),
+            {"a": world.people[REQUESTER].id, "b": author.id},
+        )
+        if private:
+            await session.execute(
+                text(
+                    "UPDATE users SET locked = true, default_audience = 'followers' WHERE id = :id"
+                ),
+                {"id": author.id},
+            )
+        for viewer in (FOLLOWER, STRANGER, MODERATOR, BLOCKED, REQUESTER):
             world.notifications[viewer] = {}
             for audience, post_id in world.posts.items():
                 world.notifications[viewer][audience] = await session.scalar(

@@ -26,6 +26,7 @@ from tests.audience import (
     FOLLOWER,
     IN_FOLLOWERS,
     MODERATOR,
+    REQUESTER,
     STRANGER,
     VIEWERS,
     AudienceWorld,
@@ -46,14 +47,15 @@ from tests.test_read_layer import (
     _unread,
 )
 
-OUTSIDE = (ANONYMOUS, STRANGER, MODERATOR, BLOCKED)  # whom a followers-only post is not for
+# Whom a followers-only post is not for.
+OUTSIDE = (ANONYMOUS, STRANGER, MODERATOR, BLOCKED, REQUESTER)
 # The lists of everyone's posts: only public posts are listed there.
 LISTS_OF_EVERYONE = {"explore", "public_statuses", "public_statuses_oldest"}
 
 
-@pytest.fixture
-async def world(db, factory) -> AudienceWorld:
-    return await audience_world(db, factory)
+@pytest.fixture(params=["public author", "private author"])
+async def world(db, factory, request) -> AudienceWorld:
+    return await audience_world(db, factory, private=request.param == "private author")
 
 
 def _as_read_layer_world(world: AudienceWorld, viewer: str) -> World:
@@ -239,7 +241,7 @@ async def test_no_page_fragment_or_api_answer_shows_a_post_outside_its_audience(
                     assert "followers" not in shown, (viewer, name, ask.path)
                 if ask.where == "listed":
                     assert shown <= {"public"}, (viewer, name, ask.path)
-        if viewer in (ANONYMOUS, STRANGER, MODERATOR):
+        if viewer in (ANONYMOUS, STRANGER, MODERATOR, REQUESTER):
             # An unlisted post is on its author's profile and its page, to anyone.
             for path in (f"/@{world.author.username}", f"/p/{world.posts['unlisted']}"):
                 assert "unlisted" in world.shown(await (await asking.get(path)).text()), path
