@@ -307,11 +307,23 @@ async def test_two_people_sign_up_follow_post_photos_interact_and_log_out(
     )
     # Nothing may push a page sideways: on a phone that means scrolling left and right.
     assert not overflowing, overflowing
-    # The README's pictures: what a visitor sees first of the timeline and of a profile.
-    for name, path, images in (("home", "/", photo_thumbs), ("profile", f"/@{bob}", photo_tile)):
+    # The README's pictures, on a phone as most people will see it: what a visitor sees
+    # first of the timeline, a profile and a post, and the timeline in the dark.
+    width, height = VIEWPORTS["phone"]
+    await ann_page.set_viewport_size({"width": width, "height": height})
+    for name, path, images, scheme in (
+        ("home", "/", photo_thumbs, "light"),
+        ("profile", f"/@{bob}", photo_tile, "light"),
+        ("post", post_path, ("img.photo-full", 2), "light"),
+        ("home-dark", "/", photo_thumbs, "dark"),
+    ):
+        await ann_page.emulate_media(color_scheme=scheme)
         await ann_page.goto(path)
         await wait_for_images(ann_page, *images)
         await ann_page.screenshot(path=str(readme_images_dir / f"{name}.png"))
+    await ann_page.emulate_media(color_scheme="light")
+    width, height = VIEWPORTS["desktop"]
+    await ann_page.set_viewport_size({"width": width, "height": height})
 
     # --- Ann logs out from her home timeline; going back shows nothing private. Pages
     # are sent with Cache-Control: no-store, so the browser asks the server again.
