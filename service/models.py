@@ -676,6 +676,10 @@ class Photo(Base):
     renditions: Mapped[list | None] = mapped_column(JSONB(none_as_null=True))
     # A BlurHash of the photo, shown blurred while it loads.
     blurhash: Mapped[str | None] = mapped_column(String(100))
+    # Only its post's audience may see it: served only by signed, short-lived URLs, its
+    # objects under the ``restricted/`` kind of key once a ``move`` job has put them there
+    # (docs/media.md, "Restricted photos").
+    restricted: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
     __table_args__ = (
         UniqueConstraint("post_id", "position", name="uq_photos_post_position"),
@@ -718,7 +722,7 @@ class MediaJob(Claimable, Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        CheckConstraint("kind IN ('photo', 'avatar', 'delete', 'renditions')", name="kind"),
+        CheckConstraint("kind IN ('photo', 'avatar', 'delete', 'renditions', 'move')", name="kind"),
         Index(
             "ix_media_jobs_pending",
             "next_attempt_at",

@@ -65,7 +65,7 @@ from service.web.tokens import Requirement, RouteScopes
 
 STATIC_DIR = PROJECT_ROOT / "service" / "static"
 
-MEDIA_KEY = r"{key:(?:photos|avatars)/[0-9a-f]{32}/[a-z0-9]{1,16}\.(?:jpg|webp)}"
+MEDIA_KEY = r"{key:(?:photos|restricted|avatars)/[0-9a-f]{32}/[a-z0-9]{1,16}\.(?:jpg|webp)}"
 
 PAGES = [
     # Probes for load balancers and orchestrators.

@@ -34,7 +34,7 @@ from service.seed import (
     seed,
 )
 from service.settings import SecuritySettings
-from service.storage.urls import app_url
+from service.storage.urls import MediaLinks, UrlSigner, app_url
 from tests.support import admin_execute, asyncpg_dsn, with_database
 
 USERS = 200
@@ -44,6 +44,8 @@ PLANNED_USERS = 10_000
 CHEAP_ARGON2 = SecuritySettings(argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
 USERNAME = re.compile(r"^[A-Za-z0-9_]{3,30}$")
 PAGE = 20
+# How the reads name photos here: the app's own /media/ paths.
+URLS = MediaLinks(app_url, UrlSigner("test"))
 # A window this small leaves most pages to the fallback branch, at any seed.
 SMALL_WINDOW_POSTS = 40
 # Later than any post: the first page.
@@ -218,7 +220,7 @@ async def test_home_timeline_is_own_and_followed_posts_newest_first(connection, 
                             PLAIN_TIMELINE, user_id, at, post_id, PAGE + 1
                         )
                     ]
-                    page = await posts.home(reader, app_url, user_id, after, PAGE)
+                    page = await posts.home(reader, URLS, user_id, after, PAGE)
                     assert [(p.id, p.published_at) for p in page.items] == expected[:PAGE]
                     assert (page.next_cursor is not None) == (len(expected) > PAGE)
                     rows = await small_window.fetch(user_id, at, post_id)
@@ -266,7 +268,7 @@ async def test_home_statuses_are_the_same_posts_in_status_id_order(connection, s
                         for row in await connection.fetch(plain, user_id, above, below, PAGE)
                     ]
                     found = await statuses.home(
-                        reader, app_url, user_id, above, below, oldest_first, PAGE
+                        reader, URLS, user_id, above, below, oldest_first, PAGE
                     )
                     shown = [(item.post.id, item.post.status_id) for item in found]
                     assert shown == (expected[::-1] if oldest_first else expected)

@@ -32,14 +32,14 @@ PAGE = register_paged(
     SELECT n.id, n.kind, n.actor_id, u.username, u.display_name,
            {avatar_key("n.actor_id")} AS avatar_key,
            n.post_id, n.created_at, n.read_at IS NOT NULL AS read,
-           first_photo.key_prefix, first_photo.extension,
+           first_photo.key_prefix, first_photo.extension, first_photo.restricted,
            left(rtrim(split_part(c.body, E'\\n', 1), E'\\r'), {EXCERPT_CHARACTERS}) AS excerpt
       FROM notifications n
       JOIN users u ON u.id = n.actor_id
       LEFT JOIN posts p ON p.id = n.post_id
       LEFT JOIN comments c ON c.id = n.comment_id
       LEFT JOIN LATERAL (
-           SELECT f.key_prefix, f.extension FROM photos f
+           SELECT f.key_prefix, f.extension, f.restricted FROM photos f
             WHERE f.post_id = n.post_id AND f.ready_at IS NOT NULL
             ORDER BY f.position LIMIT 1) AS first_photo ON true
      WHERE n.user_id = $1 AND {author_visible_to("u", "$1")}
@@ -80,12 +80,12 @@ async def page(
                 post_id,
                 created_at,
                 read,
-                urls(rendition_key(prefix, "thumb", extension)) if prefix else None,
+                urls(rendition_key(prefix, "thumb", extension), restricted) if prefix else None,
                 excerpt,
             )
             for (
                 notification_id, kind, actor_id, username, display_name, key,
-                post_id, created_at, read, prefix, extension, excerpt,
+                post_id, created_at, read, prefix, extension, restricted, excerpt,
             ) in rows
         ],
         limit,

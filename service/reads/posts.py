@@ -193,7 +193,7 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
            EXISTS (SELECT FROM likes l WHERE l.post_id = p.id AND l.user_id = $1
                     OFFSET 0) AS liked,
            ph.prefixes, ph.extensions, ph.widths, ph.heights, ph.alts, ph.ids, p.status_id,
-           ph.renditions, ph.blurhashes, p.sensitive, p.audience
+           ph.renditions, ph.blurhashes, p.sensitive, p.audience, ph.restricted
            {more_columns and f", {more_columns}"}
       FROM {source}
       JOIN posts p ON p.id = page.id
@@ -206,7 +206,8 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
                   array_agg(f.alt ORDER BY f.position) AS alts,
                   array_agg(f.id ORDER BY f.position) AS ids,
                   array_agg(f.renditions ORDER BY f.position) AS renditions,
-                  array_agg(f.blurhash ORDER BY f.position) AS blurhashes
+                  array_agg(f.blurhash ORDER BY f.position) AS blurhashes,
+                  array_agg(f.restricted ORDER BY f.position) AS restricted
              FROM photos f
             WHERE f.post_id = p.id AND f.ready_at IS NOT NULL) AS ph
      WHERE {VISIBLE}
@@ -214,7 +215,7 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
     """
 
 
-CARD_COLUMNS = 23
+CARD_COLUMNS = 24
 
 
 def _list_page(rows_of: str) -> str:
@@ -302,14 +303,16 @@ def _home_first_page(rows: int) -> str:
 HOME_FIRST_PAGE = register_paged("home_first_page", _home_first_page, shows_posts=True)
 
 
-def _renditions(urls: MediaUrls, prefix: str, stored: str | None) -> tuple[RenditionView, ...]:
+def _renditions(
+    urls: MediaUrls, prefix: str, stored: str | None, restricted: bool
+) -> tuple[RenditionView, ...]:
     """A photo's widths for srcset from ``photos.renditions`` (JSON, as asyncpg hands it
     over); none for a photo processed before there were any."""
     if not stored:
         return ()
     return tuple(
         RenditionView(
-            urls(rendition_key(prefix, f"w{item['width']}", item["format"])),
+            urls(rendition_key(prefix, f"w{item['width']}", item["format"]), restricted),
             item["width"],
             item["height"],
             CONTENT_TYPES[item["format"]],
@@ -324,31 +327,36 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
         post_id, author_id, username, display_name, key,
         body, status, created_at, published_at, like_count, comment_count, liked,
         prefixes, extensions, widths, heights, alts, photo_ids, status_id, renditions, blurhashes,
-        sensitive, audience,
+        sensitive, audience, restricteds,
     ) = row[:CARD_COLUMNS]  # fmt: skip
     photos = ()
     if prefixes:
+        columns = zip(
+            prefixes,
+            extensions,
+            widths,
+            heights,
+            alts,
+            photo_ids,
+            renditions,
+            blurhashes,
+            restricteds,
+            strict=True,
+        )
+        # Every URL of a restricted photo is signed (storage.urls.MediaLinks).
         photos = tuple(
             PhotoView(
-                urls(rendition_key(prefix, "display", extension)),
-                urls(rendition_key(prefix, "thumb", extension)),
+                urls(rendition_key(prefix, "display", extension), restricted),
+                urls(rendition_key(prefix, "thumb", extension), restricted),
                 width,
                 height,
                 alt,
-                _renditions(urls, prefix, stored),
+                _renditions(urls, prefix, stored, restricted),
                 blurhash,
                 photo_id,
             )
-            for prefix, extension, width, height, alt, photo_id, stored, blurhash in zip(
-                prefixes,
-                extensions,
-                widths,
-                heights,
-                alts,
-                photo_ids,
-                renditions,
-                blurhashes,
-                strict=True,
+            for prefix, extension, width, height, alt, photo_id, stored, blurhash, restricted in (
+                columns
             )
         )
     return PostView(

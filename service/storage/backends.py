@@ -25,12 +25,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 from service.settings import Settings, StorageSettings
 from service.storage.urls import (
     ARCHIVE_KEY_PATTERN,
+    CONTENT_TYPES,
     KEY_PATTERN,
     PREFIX_PATTERN,
-    MediaUrls,
+    SIGNED_URL_LIFETIME_SECONDS,
+    MediaLinks,
     Presigner,
+    PublicMediaUrls,
     PublicUrls,
+    UrlSigner,
     app_url,
+    is_restricted,
 )
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,12 @@ PROBE_TIMEOUT_SECONDS = 10
 CHUNK_BYTES = 1024 * 1024
 # An archive is personal: no shared cache may keep it.
 PRIVATE_CACHE_CONTROL = "private, no-store"
+# A restricted photo: only its viewer's browser keeps it, no longer than a signed URL lives.
+RESTRICTED_CACHE_CONTROL = f"private, max-age={SIGNED_URL_LIFETIME_SECONDS}"
+
+
+def cache_control_of(key: str) -> str:
+    return RESTRICTED_CACHE_CONTROL if is_restricted(key) else CACHE_CONTROL
 
 
 class StorageError(Exception):
@@ -54,9 +65,13 @@ class StorageError(Exception):
 
 
 class Storage(Protocol):
-    urls: MediaUrls
+    urls: MediaLinks
 
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    # A stored rendition under another key (a photo moving between the public and the
+    # restricted kind); the source stays until its prefix is deleted.
+    async def copy(self, source: str, target: str) -> None: ...
 
     async def delete_prefix(self, prefix: str) -> None: ...
 
@@ -98,7 +113,7 @@ def _checked_prefix(prefix: str) -> str:
 
 
 class LocalStorage:
-    def __init__(self, root: Path, urls: MediaUrls) -> None:
+    def __init__(self, root: Path, urls: MediaLinks) -> None:
         self.root = root
         self.urls = urls
 
@@ -124,6 +139,26 @@ class LocalStorage:
             await asyncio.to_thread(self._write, key, data)
         except OSError as error:
             raise StorageError(f"writing {key}: {error}") from error
+
+    def _link(self, source: str, target: str) -> None:
+        # A hard link: no bytes copied, and the file appears whole under its new name.
+        origin, destination = self.path_of(source), self.path_of(target)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        temporary = destination.parent / f".{destination.name}.{os.getpid()}.tmp"
+        temporary.unlink(missing_ok=True)
+        try:
+            os.link(origin, temporary)
+            os.replace(temporary, destination)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+    async def copy(self, source: str, target: str) -> None:
+        try:
+            await asyncio.to_thread(self._link, source, target)
+        except OSError as error:
+            raise StorageError(f"copying {source} to {target}: {error}") from error
 
     def _copy_in(self, key: str, source: Path) -> None:
         target = self.path_of(key)
@@ -213,10 +248,14 @@ S3_ERRORS = (ClientError, BotoCoreError, aiohttp.ClientError, OSError, TimeoutEr
 
 
 class S3Storage:
-    def __init__(self, client: Any, bucket: str, urls: MediaUrls) -> None:
+    def __init__(
+        self, client: Any, bucket: str, urls: MediaLinks, presigner: Presigner | None = None
+    ) -> None:
         self.client = client
         self.bucket = bucket
         self.urls = urls
+        # For restricted photos, whatever names the public ones: a short presigned GET.
+        self.presigner = presigner
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
         try:
@@ -225,10 +264,24 @@ class S3Storage:
                 Key=_checked_key(key),
                 Body=data,
                 ContentType=content_type,
-                CacheControl=CACHE_CONTROL,
+                CacheControl=cache_control_of(key),
             )
         except S3_ERRORS as error:
             raise StorageError(f"storing {key}: {error}") from error
+
+    async def copy(self, source: str, target: str) -> None:
+        # The metadata is replaced, not copied: the target's kind decides who may cache it.
+        try:
+            await self.client.copy_object(
+                Bucket=self.bucket,
+                Key=_checked_key(target),
+                CopySource={"Bucket": self.bucket, "Key": _checked_key(source)},
+                MetadataDirective="REPLACE",
+                ContentType=CONTENT_TYPES[target.rsplit(".", 1)[1]],
+                CacheControl=cache_control_of(target),
+            )
+        except S3_ERRORS as error:
+            raise StorageError(f"copying {source} to {target}: {error}") from error
 
     async def put_file(self, key: str, path: Path, content_type: str) -> None:
         # A managed transfer: read from disk in parts (multipart past 8 MB), never whole.
@@ -318,9 +371,7 @@ def s3_endpoint(storage: StorageSettings) -> str:
     return storage.s3_endpoint_url or f"https://s3.{storage.s3_region}.amazonaws.com"
 
 
-async def _s3_urls(session: aioboto3.Session, storage: StorageSettings) -> MediaUrls:
-    if storage.s3_public_url:
-        return PublicUrls(storage.s3_public_url)
+async def _s3_presigner(session: aioboto3.Session, storage: StorageSettings) -> Presigner:
     credentials = await session.get_credentials()
     if credentials is None:
         raise StorageError("no S3 credentials: set storage.s3_access_key_id and secret")
@@ -339,19 +390,24 @@ async def _s3_urls(session: aioboto3.Session, storage: StorageSettings) -> Media
 async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
     """The configured backend, with its client open for as long as the context lasts."""
     storage = settings.storage
+    signer = UrlSigner(settings.app.secret_key)
     if storage.backend == "local":
-        yield LocalStorage(settings.resolve_path(storage.local_path), app_url)
+        yield LocalStorage(settings.resolve_path(storage.local_path), MediaLinks(app_url, signer))
         return
     session = aioboto3.Session(
         aws_access_key_id=storage.s3_access_key_id or None,
         aws_secret_access_key=storage.s3_secret_access_key or None,
         region_name=storage.s3_region,
     )
-    urls = await _s3_urls(session, storage)
+    # Restricted photos are always presigned, public ones too without a public URL.
+    presigner = await _s3_presigner(session, storage)
+    public: PublicMediaUrls = (
+        PublicUrls(storage.s3_public_url) if storage.s3_public_url else presigner
+    )
     async with session.client(
         "s3", endpoint_url=s3_endpoint(storage), config=s3_config()
     ) as client:
-        yield S3Storage(client, storage.s3_bucket, urls)
+        yield S3Storage(client, storage.s3_bucket, MediaLinks(public, signer), presigner)
 
 
 async def probe(storage: Storage, settings: Settings) -> None:

@@ -1,5 +1,7 @@
 """Browser URLs of stored objects: ``/media/<key>`` served by the app (local storage), the
-public bucket or CDN URL (``s3_public_url``), or a presigned GET URL.
+public bucket or CDN URL (``s3_public_url``), or a presigned GET URL; and for restricted
+photos (docs/media.md, "Restricted photos") only ever ``/media/<key>`` with an expiring
+signature the app checks before it streams or redirects.
 
 Presigned URLs are signed here with SigV4 rather than through botocore: botocore takes
 about a millisecond per URL, and a page of 20 posts with 4 photos needs 160 of them, on the
@@ -20,8 +22,11 @@ from urllib.parse import quote, urlsplit
 
 # A stored object's key: a kind, a random prefix, and a rendition name. Nothing else is
 # ever stored or served, which also rules out path traversal.
-PREFIX_PATTERN = re.compile(r"^(photos|avatars|archives)/[0-9a-f]{32}$")
-KEY_PATTERN = re.compile(r"^(photos|avatars)/[0-9a-f]{32}/[a-z0-9]{1,16}\.(jpg|webp)$")
+# ``restricted`` holds the photos of posts not everyone may see: no public URL reaches it.
+PREFIX_PATTERN = re.compile(r"^(photos|restricted|avatars|archives)/[0-9a-f]{32}$")
+KEY_PATTERN = re.compile(r"^(photos|restricted|avatars)/[0-9a-f]{32}/[a-z0-9]{1,16}\.(jpg|webp)$")
+PUBLIC_PHOTO_KIND = "photos"
+RESTRICTED_KIND = "restricted"
 CONTENT_TYPES = {"jpg": "image/jpeg", "webp": "image/webp"}
 # An archive of an account (docs/operations.md): never served under /media/, only to its
 # owner, and left out of backups (it lives a week and holds nothing the database lacks).
@@ -33,8 +38,74 @@ PRESIGN_REUSE_SECONDS = 3600
 _UNRESERVED = "-_.~"
 
 
-class MediaUrls(Protocol):
+# A restricted photo's signed URL lives this long at most...
+SIGNED_URL_LIFETIME_SECONDS = 5 * 60
+# ...and is the same for this long (signing time rounded down), so a page reloaded within
+# a minute names the same URL and the browser's private cache can answer.
+SIGNED_URL_REUSE_SECONDS = 60
+
+
+class PublicMediaUrls(Protocol):
+    """How a backend names a public object for browsers."""
+
     def __call__(self, key: str) -> str: ...
+
+
+class MediaUrls(Protocol):
+    """How readers name a stored object for browsers: ``restricted`` for a photo of a post
+    not everyone may see (so also while its objects still wait to move)."""
+
+    def __call__(self, key: str, restricted: bool = False) -> str: ...
+
+
+def is_restricted(key_or_prefix: str) -> bool:
+    """Whether the key (or prefix) is of the restricted kind, which is only ever served
+    with a signature."""
+    return key_or_prefix.startswith(RESTRICTED_KIND + "/")
+
+
+class UrlSigner:
+    """Signed ``/media/<key>?exp=&sig=`` URLs: an HMAC-SHA256 over the key and the expiry
+    time with the app's secret key. ``clock`` is settable so tests can move time."""
+
+    def __init__(self, secret: str, clock: Callable[[], float] = time.time) -> None:
+        self._secret = hashlib.sha256(b"snapline media url\0" + secret.encode()).digest()
+        self.clock = clock
+
+    def _signature(self, key: str, expires: int) -> str:
+        return hmac.new(self._secret, f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()
+
+    def __call__(self, key: str) -> str:
+        now = int(self.clock())
+        expires = now - now % SIGNED_URL_REUSE_SECONDS + SIGNED_URL_LIFETIME_SECONDS
+        return f"{app_url(key)}?exp={expires}&sig={self._signature(key, expires)}"
+
+    def remaining(self, key: str, expires: str | None, signature: str | None) -> int | None:
+        """Seconds the signed URL stays valid, or None when it is not one of ours, has
+        expired, or claims more than a URL is ever given."""
+        if not expires or not signature or not expires.isdigit() or len(expires) > 12:
+            return None
+        left = int(expires) - int(self.clock())
+        if not 0 < left <= SIGNED_URL_LIFETIME_SECONDS:
+            return None
+        if not hmac.compare_digest(self._signature(key, int(expires)), signature):
+            return None
+        return left
+
+
+class MediaLinks:
+    """The one function every reader names photos with: a public photo by its backend's
+    public URL, exactly as before; a restricted one (flagged, or already under the
+    restricted kind) only by a signed ``/media/`` URL, never by a public address."""
+
+    def __init__(self, public: PublicMediaUrls, signer: UrlSigner) -> None:
+        self.public = public
+        self.signer = signer
+
+    def __call__(self, key: str, restricted: bool = False) -> str:
+        if restricted or is_restricted(key):
+            return self.signer(key)
+        return self.public(key)
 
 
 def app_url(key: str) -> str:

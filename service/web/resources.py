@@ -20,7 +20,8 @@ def reading(request: web.Request) -> contextlib.AbstractAsyncContextManager[Read
 
 
 def media_urls(request: web.Request) -> MediaUrls:
-    """How this app's storage names a stored photo for browsers."""
+    """How this app's storage names a stored photo for browsers: restricted photos only by
+    signed URLs (storage.urls.MediaLinks)."""
     return request.app[storage_key].urls
 
 
