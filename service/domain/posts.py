@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Row, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import events
+from service.domain import restricted as restricted_photos
 from service.models import AUDIENCES, MAX_POST_BODY_CHARS, Photo, Post, Report, User
 from service.storage import queue
+from service.storage.urls import PUBLIC_PHOTO_KIND, RESTRICTED_KIND
 from service.text import text_error, trim
 
 
@@ -129,7 +131,14 @@ async def create_photo_post(
     audience: str | None = None,
 ) -> int:
     """A photo post starts unpublished; one job per photo, recorded with it, makes it
-    ready (see photo_ready)."""
+    ready (see photo_ready). The photos of a post that is not public are restricted
+    (domain/restricted.py) and stored under the restricted kind at once, so they never
+    need moving."""
+    if audience is None:
+        audience = await session.scalar(
+            select(User.default_audience).where(User.id == author_id)
+        )
+    restricted = audience != "public"
     post_id = await session.scalar(
         insert(Post)
         .values(
@@ -137,12 +146,12 @@ async def create_photo_post(
             body=body,
             status="processing",
             published_at=None,
-            audience=_audience(author_id, audience),
+            audience=audience,
         )
         .returning(Post.id)
     )
     for position, photo in enumerate(photos):
-        prefix = queue.new_prefix("photos")
+        prefix = queue.new_prefix(RESTRICTED_KIND if restricted else PUBLIC_PHOTO_KIND)
         photo_id = await session.scalar(
             insert(Photo)
             .values(
@@ -151,6 +160,7 @@ async def create_photo_post(
                 position=position,
                 alt=photo.alt,
                 key_prefix=prefix,
+                restricted=restricted,
             )
             .returning(Photo.id)
         )
@@ -289,6 +299,7 @@ async def photo_ready(
         return False
     post_id, status, author_id = post
     await session.execute(update(Photo).where(Photo.id == photo_id).values(**rendered))
+    await restricted_photos.move_if_misplaced(session, photo_id)
     waiting = await session.scalar(
         select(func.count()).where(Photo.post_id == post_id, Photo.ready_at.is_(None))
     )
@@ -306,18 +317,26 @@ async def photo_ready(
 
 
 async def photo_renditions_ready(
-    session: AsyncSession, photo_id: int, renditions: list[dict], blurhash: str | None
+    session: AsyncSession,
+    photo_id: int,
+    key_prefix: str,
+    renditions: list[dict],
+    blurhash: str | None,
 ) -> bool:
-    """Record the widths and BlurHash made for a photo processed before they existed. False
-    when the photo no longer exists (its post was deleted meanwhile): its objects are to be
-    deleted again, since the delete may have run before they were stored."""
+    """Record the widths and BlurHash made for a photo processed before they existed, stored
+    under ``key_prefix``. False when the photo no longer exists (its post was deleted
+    meanwhile) or has moved to another prefix (domain/restricted.py): the objects stored
+    are to be deleted, since the delete may have run before they were stored."""
     post = await _lock_post_of(session, photo_id)
     if post is None:
         return False
-    await session.execute(
-        update(Photo).where(Photo.id == photo_id).values(renditions=renditions, blurhash=blurhash)
+    recorded = await session.scalar(
+        update(Photo)
+        .where(Photo.id == photo_id, Photo.key_prefix == key_prefix)
+        .values(renditions=renditions, blurhash=blurhash)
+        .returning(Photo.id)
     )
-    return True
+    return recorded is not None
 
 
 async def photo_failed(session: AsyncSession, photo_id: int) -> None:
@@ -335,14 +354,16 @@ async def photo_failed(session: AsyncSession, photo_id: int) -> None:
         await events.announce(session, events.post_failed(post_id, author_id))
 
 
-async def photo_lacking_renditions(session: AsyncSession, photo_id: int) -> str | None:
-    """The extension of the photo's display size when it is processed, still exists, and
-    has no widths for srcset yet; else None (nothing to make)."""
-    return await session.scalar(
-        select(Photo.extension).where(
-            Photo.id == photo_id, Photo.ready_at.is_not(None), Photo.renditions.is_(None)
+async def photo_lacking_renditions(session: AsyncSession, photo_id: int) -> Row | None:
+    """The prefix and the display size's extension of the photo when it is processed,
+    still exists, and has no widths for srcset yet; else None (nothing to make)."""
+    return (
+        await session.execute(
+            select(Photo.key_prefix, Photo.extension).where(
+                Photo.id == photo_id, Photo.ready_at.is_not(None), Photo.renditions.is_(None)
+            )
         )
-    )
+    ).one_or_none()
 
 
 async def photo_is_pending(session: AsyncSession, photo_id: int) -> bool:

@@ -18,9 +18,10 @@ _TABLES = {
     "mail": ("outbox_mail", "sent_at"),
     "account": ("account_jobs", "done_at"),
 }
-# Only a delete job can succeed on a second run: a photo or avatar job that failed for good
-# had its upload dropped with it, and its post marked failed for the author to see.
-RETRYABLE_MEDIA_KINDS = ("delete",)
+# Only a delete or a move job can succeed on a second run: a photo or avatar job that
+# failed for good had its upload dropped with it, and its post marked failed for the author
+# to see. A move looks at its photo afresh each time (domain/restricted.py).
+RETRYABLE_MEDIA_KINDS = ("delete", "move")
 # A failed removal still has its account to remove; a failed archive was marked failed for
 # its owner, who asks for a new one.
 RETRYABLE_ACCOUNT_KINDS = ("removal",)

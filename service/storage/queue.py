@@ -12,13 +12,15 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import MediaJob, MediaOriginal
+from service.storage.urls import PUBLIC_PHOTO_KIND, RESTRICTED_KIND
 
 # Originals are stored in parts this size, so no 20 MB value is ever held twice in memory.
 ORIGINAL_PART_BYTES = 1024 * 1024
 
 
 def new_prefix(kind: str) -> str:
-    """A fresh random object prefix: ``photos/<32 hex>`` or ``avatars/<32 hex>``."""
+    """A fresh random object prefix: ``photos/<32 hex>``, ``restricted/<32 hex>`` or
+    ``avatars/<32 hex>``."""
     return f"{kind}/{secrets.token_hex(16)}"
 
 
@@ -57,3 +59,11 @@ async def enqueue_avatar(
 
 async def enqueue_delete(session: AsyncSession, key_prefix: str) -> int:
     return await _add_job(session, kind="delete", key_prefix=key_prefix)
+
+
+async def enqueue_move(session: AsyncSession, photo_id: int, restricted: bool) -> int:
+    """A job that moves the photo's objects to a fresh prefix of the kind ``restricted``
+    asks for. The target is chosen here, so every attempt copies to the same keys, and the
+    storage sweep counts them as owned while the job waits."""
+    target = new_prefix(RESTRICTED_KIND if restricted else PUBLIC_PHOTO_KIND)
+    return await _add_job(session, kind="move", photo_id=photo_id, key_prefix=target)

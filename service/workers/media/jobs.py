@@ -2,7 +2,9 @@
 claims jobs from ``media_jobs``, renders photos in the CPU executor, stores the renditions,
 and records the result; failures retry with exponential backoff and jitter. A
 ``renditions`` job makes the widths for srcset of a photo processed before they existed,
-from its stored display size (``admin media renditions`` enqueues them).
+from its stored display size (``admin media renditions`` enqueues them). A ``move`` job
+carries a photo's objects between the public and the restricted kind of key
+(domain/restricted.py).
 
 Jobs are idempotent: object keys are fixed per job, so a job run twice (after a crash
 between storing and recording) overwrites the same objects and leaves one result.
@@ -17,7 +19,7 @@ from concurrent.futures import Executor
 from sqlalchemy import Row, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.domain import avatars, posts
+from service.domain import avatars, posts, restricted
 from service.models import MediaOriginal
 from service.storage import queue
 from service.storage.backends import Storage, StorageError
@@ -42,6 +44,9 @@ MAX_BACKOFF_SECONDS = 10 * 60
 MAX_ATTEMPTS = 450
 # On a graceful stop, jobs in progress get this long to finish before they are released.
 STOP_GRACE_SECONDS = 5.0
+# A move starts over this many times when its photo changes while being copied, then
+# waits for a retry.
+MOVE_TRIES = 3
 # Finished jobs are kept this long for inspection, then deleted.
 DONE_RETENTION_DAYS = 7
 
@@ -99,12 +104,12 @@ class MediaWorker(PollingWorker):
         except Exception as error:  # the check at upload passed, so this file is hopeless
             raise PermanentFailure(f"{error.__class__.__name__}: {error}") from error
 
-    async def _store(self, job: Row, rendered: images.Rendered) -> None:
+    async def _store(self, job: Row, rendered: images.Rendered, prefix: str | None = None) -> None:
         """Every rendition at once: a slow storage server costs one round trip, not six."""
         await asyncio.gather(
             *(
                 self.storage.put(
-                    f"{job.key_prefix}/{filename}",
+                    f"{prefix or job.key_prefix}/{filename}",
                     data,
                     CONTENT_TYPES[filename.rsplit(".", 1)[1]],
                 )
@@ -141,23 +146,52 @@ class MediaWorker(PollingWorker):
 
     async def _run_renditions(self, job: Row) -> None:
         async with self.sessionmaker() as session:
-            extension = await posts.photo_lacking_renditions(session, job.photo_id)
-        if extension is None:  # deleted meanwhile, or made already
+            lacking = await posts.photo_lacking_renditions(session, job.photo_id)
+        if lacking is None:  # deleted meanwhile, or made already
             await self._finish(job)
             return
-        display = await self.storage.get(rendition_key(job.key_prefix, "display", extension))
+        # Where the photo is now: it may have moved since the job was recorded.
+        prefix, extension = lacking
+        display = await self.storage.get(rendition_key(prefix, "display", extension))
         rendered = await self._render_data(display, images.PHOTO_WIDTHS)
-        await self._store(job, rendered)
+        await self._store(job, rendered, prefix)
         async with self.sessionmaker.begin() as session:
             kept = await posts.photo_renditions_ready(
                 session,
                 job.photo_id,
+                prefix,
                 [variant.as_record() for variant in rendered.variants],
                 rendered.blurhash,
             )
-            if not kept:  # the post was deleted while we worked, its delete perhaps before
-                await queue.enqueue_delete(session, job.key_prefix)
+            if not kept:  # deleted or moved while we worked, its delete perhaps before
+                await queue.enqueue_delete(session, prefix)
             await self._finish(job, session)
+
+    async def _run_move(self, job: Row) -> None:
+        """Copy the photo's objects to the job's prefix, then switch the photo to it and
+        record the old prefix's deletion in one transaction. Dying anywhere loses nothing:
+        the copies are made again to the same keys, and the switch happens once."""
+        target = job.key_prefix
+        for _ in range(MOVE_TRIES):
+            async with self.sessionmaker() as session:
+                photo = await restricted.photo_to_move(session, job.photo_id, target)
+                in_use = photo is None and await restricted.prefix_in_use(session, target)
+            if photo is None:
+                # Nothing (or no longer anything) to move: what an earlier attempt copied
+                # goes, unless the photo already lives there.
+                if not in_use:
+                    await self.storage.delete_prefix(target)
+                await self._finish(job)
+                return
+            await asyncio.gather(
+                *(self.storage.copy(source, copy) for source, copy in photo.keys(target))
+            )
+            async with self.sessionmaker.begin() as session:
+                if await restricted.photo_moved(session, job.photo_id, photo, target):
+                    await self._finish(job, session)
+                    return
+            # The photo changed while its objects were copied: look again.
+        raise StorageError(f"photo {job.photo_id} kept changing while it was moved")
 
     async def _run_avatar(self, job: Row) -> None:
         rendered = await self._render(job)
@@ -198,6 +232,8 @@ class MediaWorker(PollingWorker):
                 await self._run_avatar(job)
             elif job.kind == "renditions":
                 await self._run_renditions(job)
+            elif job.kind == "move":
+                await self._run_move(job)
             else:
                 await self._run_delete(job)
         except PermanentFailure as error:
