@@ -108,7 +108,11 @@ def test_the_bucket_lets_anyone_read_objects_but_not_list_them() -> None:
     policy = json.loads(bucket["environment"]["READ_OBJECTS_POLICY"])
     (statement,) = policy["Statement"]
     assert statement["Effect"] == "Allow" and statement["Action"] == ["s3:GetObject"]
-    assert statement["Resource"] == ["arn:aws:s3:::snapline/*"]
+    # Public photos and avatars only: restricted photos are never readable anonymously.
+    assert statement["Resource"] == [
+        "arn:aws:s3:::snapline/photos/*",
+        "arn:aws:s3:::snapline/avatars/*",
+    ]
 
 
 def test_the_nginx_config_points_at_the_compose_services() -> None:

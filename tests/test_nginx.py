@@ -168,9 +168,10 @@ bucket = s3.bucket
 
 
 async def test_nginx_serves_objects_from_the_bucket_but_never_a_listing(bucket) -> None:
-    """The compose deployment reads photos through /objects/: each object by its key, but
-    neither the bucket's listing nor any other S3 sub-resource."""
+    """The compose deployment reads photos through /objects/: each public object by its
+    key, but neither a restricted photo, the bucket's listing nor any other S3 sub-resource."""
     key = "photos/abc/display.jpg"
+    restricted = "restricted/abc/display.jpg"
     # The compose file's anonymous policy, on this bucket.
     policy = compose()["services"]["bucket"]["environment"]["READ_OBJECTS_POLICY"]
     async with bucket._client() as client:
@@ -179,6 +180,9 @@ async def test_nginx_serves_objects_from_the_bucket_but_never_a_listing(bucket) 
         )
         await client.put_object(
             Bucket=bucket.name, Key=key, Body=b"photo", ContentType="image/jpeg"
+        )
+        await client.put_object(
+            Bucket=bucket.name, Key=restricted, Body=b"private", ContentType="image/jpeg"
         )
     workdir = private_dir("snapline-nginx-objects-")
     nginx = Nginx(workdir, ["127.0.0.1:1"], objects=f"{bucket.endpoint}/{bucket.name}")
@@ -193,7 +197,12 @@ async def test_nginx_serves_objects_from_the_bucket_but_never_a_listing(bucket) 
                     assert key not in await listing.text(), path
             async with http.delete(f"{nginx.base}/objects/{key}") as deleting:
                 assert deleting.status == 403
-        assert await bucket.keys() == [key]
+            # A restricted photo is never served from here, however its path is spelled.
+            for path in (restricted, "restricted//abc/display.jpg", "%72estricted/abc/display.jpg"):
+                async with http.get(f"{nginx.base}/objects/{path}") as private:
+                    assert private.status == 404, path
+                    assert await private.read() != b"private", path
+        assert await bucket.keys() == [key, restricted]
     finally:
         await asyncio.to_thread(nginx.stop)
         shutil.rmtree(workdir)
