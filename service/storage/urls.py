@@ -83,12 +83,14 @@ class UrlSigner:
     def remaining(self, key: str, expires: str | None, signature: str | None) -> int | None:
         """Seconds the signed URL stays valid, or None when it is not one of ours, has
         expired, or claims more than a URL is ever given."""
-        if not expires or not signature or not expires.isdigit() or len(expires) > 12:
+        if not (expires and signature and expires.isascii() and expires.isdigit()):
             return None
-        left = int(expires) - int(self.clock())
-        if not 0 < left <= SIGNED_URL_LIFETIME_SECONDS:
+        left = int(expires[:12]) - int(self.clock())
+        if len(expires) > 12 or not 0 < left <= SIGNED_URL_LIFETIME_SECONDS:
             return None
-        if not hmac.compare_digest(self._signature(key, int(expires)), signature):
+        # As bytes: compare_digest refuses str with anything but ASCII in it.
+        expected = self._signature(key, int(expires)).encode()
+        if not hmac.compare_digest(expected, signature.encode()):
             return None
         return left
 

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from service.keys import storage_key
 from service.reads import media as media_reads
-from service.storage.backends import LocalStorage
+from service.storage.backends import S3Storage
 from service.storage.urls import (
     CONTENT_TYPES,
     PUBLIC_PHOTO_KIND,
@@ -45,6 +45,16 @@ async def _must_be_signed(request: web.Request, key: str) -> bool:
         return await media_reads.prefix_is_restricted(reader, key.rsplit("/", 1)[0])
 
 
+def _presigned(storage: S3Storage, key: str, expires: int) -> str:
+    """A GET presigned when the signed URL was, to expire exactly with it: the same signed
+    URL always redirects to the same place, and nothing outlives it."""
+    if storage.presigner is None:
+        raise Problem(503, "Storage cannot sign this image's address.")
+    return storage.presigner.url_at(
+        key, expires - SIGNED_URL_LIFETIME_SECONDS, SIGNED_URL_LIFETIME_SECONDS
+    )
+
+
 async def media(request: web.Request) -> web.StreamResponse:
     key = request.match_info["key"]
     storage = request.app[storage_key]
@@ -54,20 +64,15 @@ async def media(request: web.Request) -> web.StreamResponse:
     if remaining is None and await _must_be_signed(request, key):
         # Refused outright, never redirected: there is no public address to send anyone to.
         raise Problem(403, NOT_SIGNED, headers={"Cache-Control": "no-store"})
-    if not isinstance(storage, LocalStorage):
+    if isinstance(storage, S3Storage):
         if remaining is None:
-            location = storage.urls.public(key)
-            cache_control = REDIRECT_CACHE_CONTROL
-        else:
-            # Presigned to expire exactly with the signed URL, from the moment it was
-            # signed, so the same signed URL always redirects to the same place.
-            expires = int(request.query["exp"])
-            assert storage.presigner is not None
-            location = storage.presigner.url_at(
-                key, expires - SIGNED_URL_LIFETIME_SECONDS, SIGNED_URL_LIFETIME_SECONDS
+            raise web.HTTPFound(
+                storage.urls.public(key), headers={"Cache-Control": REDIRECT_CACHE_CONTROL}
             )
-            cache_control = _private(remaining)
-        raise web.HTTPFound(location, headers={"Cache-Control": cache_control})
+        raise web.HTTPFound(
+            _presigned(storage, key, int(request.query["exp"])),
+            headers={"Cache-Control": _private(remaining)},
+        )
     path = storage.path_of(key)
     if not await asyncio.to_thread(path.is_file):
         raise Problem(404, "There is no such image.")
