@@ -19,9 +19,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
-from service.domain import posts, restricted
+from service.domain import posts, reports, restricted
 from service.keys import storage_key
-from service.models import MediaJob, Photo
+from service.models import MediaJob, Photo, Report
 from service.ops import backup as backups
 from service.ops.sweep import sweep
 from service.storage.urls import SIGNED_URL_LIFETIME_SECONDS
@@ -421,3 +421,26 @@ async def test_on_s3_restricted_photos_are_presigned_briefly_and_never_public(
             response = await client.get(url, allow_redirects=False)
             async with browser.get(response.headers["Location"]) as stored:
                 assert stored.status == 200
+
+
+async def test_report_evidence_follows_a_moved_photo_and_survives_the_posts_deletion(
+    client, factory, db, settings, tmp_path
+):
+    author, reporter = await factory.user(), await factory.user()
+    post_id = await new_photo_post(db, author.id, tmp_path)
+    async with db.begin() as session:
+        report_id = await reports.file_report(session, reporter.id, "post", post_id, "spam")
+    await set_restricted(db, post_id, True)
+    await wait_for_jobs(db)
+    [key] = [SIGNED.match((await photo_of(client, post_id))["url"])["key"]]
+    async with db() as session:
+        evidence = await session.scalar(select(Report.photo_keys).where(Report.id == report_id))
+    assert evidence == [key]
+    # Deleting the post keeps the evidence, under its restricted key, for moderators.
+    async with db.begin() as session:
+        await posts.delete_post(session, post_id)
+    await wait_for_jobs(db)
+    assert key in stored_under(settings, "restricted")
+    storage = client.server.app[storage_key]
+    assert await status_of(client, storage.urls(key)) == 200
+    assert await status_of(client, "/media/" + key) == 403
