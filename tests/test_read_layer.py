@@ -576,6 +576,8 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "notification_events_oldest": lambda s: (s.author, *ANY_STATUS, KINDS),
     "notification_event": lambda s: (s.author, s.author_notification),
     "unattached_media": lambda s: (s.suspended_id, s.upload),
+    # Whether /media/ must see a signature: a flag, never a person or their photo.
+    "restricted_prefix": lambda s: ("photos/" + "0" * 32,),
     "instance": lambda s: (),
     "instance_admins": lambda s: (s.reader,),
     "usable_invite": lambda s: ("no-such-invite",),
@@ -751,6 +753,7 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
     "notification_events_oldest": (lambda b: [(b.viewer.id, *ANY_STATUS, KINDS)], "content"),
     "notification_event": (lambda b: [(b.viewer.id, 0)], None),
     "unattached_media": (lambda b: [(b.viewer.id, 0)], None),  # one's own uploads alone
+    "restricted_prefix": (lambda b: [("photos/" + "0" * 32,)], None),  # a flag, no person
     "relationships_by_id": (
         lambda b: [(b.viewer.id, [p.id for p in b.people.values()])],
         None,
