@@ -80,8 +80,8 @@ async def _report_page(
         if found.account_id is not None:
             related = await reports.about_account(reader, found.account_id, found.id)
         history = await reports.history(reader, found.id)
-    # Evidence is for moderators alone: always by signed, short-lived URLs.
-    photo_urls = [media_urls(request)(key, restricted=True) for key in found.photo_keys]
+    # Evidence of a restricted photo is under the restricted kind, so named by signed URLs.
+    photo_urls = [media_urls(request)(key) for key in found.photo_keys]
     context = {
         "report": found,
         "related": related,
