@@ -369,6 +369,8 @@ async def objects_nginx(bucket):
         shutil.rmtree(workdir)
 
 
+# nginx is a process the test starts: the deploy tier (docs/testing.md).
+@pytest.mark.deploy
 async def test_on_s3_restricted_photos_are_presigned_briefly_and_never_public(
     aiohttp_client, base_settings, factory, db, bucket, objects_nginx, tmp_path
 ):
