@@ -24,7 +24,7 @@ from service.keys import storage_key
 from service.models import MediaJob, Photo, Report
 from service.ops import backup as backups
 from service.ops.sweep import sweep
-from service.storage.urls import SIGNED_URL_LIFETIME_SECONDS
+from service.storage.urls import SIGNED_URL_LIFETIME_SECONDS, UrlSigner
 from tests import s3
 from tests.nginx import Nginx
 from tests.s3 import s3_settings
@@ -412,17 +412,32 @@ async def test_on_s3_restricted_photos_are_presigned_briefly_and_never_public(
                 assert stored.status == 200
                 assert stored.headers["Cache-Control"].startswith("private")
 
-        # A public photo restricted later moves in the bucket too.
+        # A public photo restricted later moves in the bucket too...
+        before = urls_of(await photo_of(client, shown))
         await set_restricted(db, shown, True)
         await wait_for_jobs(db)
         keys = await bucket.keys()
         assert not any(key.startswith("photos/") for key in keys), keys
+        for url in before:
+            async with browser.get(url) as response:
+                assert response.status in {403, 404}
         for url in urls_of(await photo_of(client, shown)):
             key = SIGNED.match(url)["key"]
             assert key.startswith("restricted/")
             response = await client.get(url, allow_redirects=False)
             async with browser.get(response.headers["Location"]) as stored:
                 assert stored.status == 200
+                assert stored.headers["Cache-Control"].startswith("private")
+
+        # ...and back, cached for a year again.
+        await set_restricted(db, shown, False)
+        await wait_for_jobs(db)
+        for url in urls_of(await photo_of(client, shown)):
+            assert url.startswith(f"{public_base}/photos/")
+            async with browser.get(url) as response:
+                assert response.status == 200
+                cache = response.headers["Cache-Control"]
+                assert cache == "public, max-age=31536000, immutable"
 
 
 async def test_report_evidence_follows_a_moved_photo_and_survives_the_posts_deletion(
@@ -446,3 +461,20 @@ async def test_report_evidence_follows_a_moved_photo_and_survives_the_posts_dele
     storage = client.server.app[storage_key]
     assert await status_of(client, storage.urls(key)) == 200
     assert await status_of(client, "/media/" + key) == 403
+
+
+def test_a_signed_url_names_one_key_until_it_expires():
+    now = 1_800_000_030
+    signer = UrlSigner("a secret", clock=lambda: now)
+    url = signer("restricted/" + "a" * 32 + "/display.jpg")
+    key, query = url.removeprefix("/media/").split("?")
+    exp, sig = (part.split("=")[1] for part in query.split("&"))
+    # Signed at the minute (1_800_000_000), valid five minutes from then.
+    assert exp == str(1_800_000_000 + SIGNED_URL_LIFETIME_SECONDS)
+    assert signer.remaining(key, exp, sig) == SIGNED_URL_LIFETIME_SECONDS - 30
+    assert signer.remaining(key.replace("display", "thumb"), exp, sig) is None
+    assert UrlSigner("another secret", clock=lambda: now).remaining(key, exp, sig) is None
+    for bad_exp, bad_sig in ((exp, sig.upper()), (exp, ""), (None, sig), ("-1", sig)):
+        assert signer.remaining(key, bad_exp, bad_sig) is None
+    later = UrlSigner("a secret", clock=lambda: int(exp))
+    assert later.remaining(key, exp, sig) is None
