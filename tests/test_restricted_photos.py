@@ -27,8 +27,10 @@ from service.ops.sweep import sweep
 from service.storage.urls import SIGNED_URL_LIFETIME_SECONDS, UrlSigner
 from tests import s3
 from tests.nginx import Nginx
+from tests.oauth import bearer, user_token
 from tests.s3 import s3_settings
 from tests.test_deploy import compose
+from tests.test_mastodon_writes import upload_form
 from tests.test_nginx import private_dir
 from tests.test_uploads import camera_jpeg, stored_files, wait_for_jobs, wait_for_status
 
@@ -36,11 +38,14 @@ SIGNED = re.compile(r"^/media/(?P<key>[a-z]+/[0-9a-f]{32}/[a-z0-9]+\.(jpg|webp))
 
 
 async def new_photo_post(db, author_id: int, directory: Path, restrict: bool = False) -> int:
+    """A photo post, public, or with ``restrict`` unlisted: not public, so its photos are
+    restricted from the start, but anyone with the link sees the post."""
     original = directory / f"upload-{time.monotonic_ns()}.jpg"
     original.write_bytes(camera_jpeg(400, 300))
+    audience = "unlisted" if restrict else "public"
     async with db.begin() as session:
         post_id = await posts.create_post(
-            session, author_id, "", [posts.NewPhoto(original, "")], restricted=restrict
+            session, author_id, "", [posts.NewPhoto(original, "")], audience
         )
     await wait_for_status(db, post_id)
     return post_id
@@ -162,9 +167,10 @@ async def test_a_restricted_posts_photos_are_only_served_by_signed_urls(
     assert fresh != first and await status_of(client, fresh) == 200
     signer.clock = time.time
 
-    # Mastodon apps get the same signed URLs, made absolute.
-    response = await client.get("/api/v1/timelines/public")
-    [status] = [item for item in await response.json() if item["account"]["id"] == str(author.id)]
+    # Mastodon apps get the same signed URLs, made absolute (the post is unlisted: it is on
+    # its author's list, not the public timeline).
+    response = await client.get(f"/api/v1/accounts/{author.id}/statuses")
+    [status] = await response.json()
     [media] = status["media_attachments"]
     for url in (media["url"], media["preview_url"]):
         path = url.removeprefix("http://snapline.test")
@@ -478,3 +484,75 @@ def test_a_signed_url_names_one_key_until_it_expires():
         assert signer.remaining(key, bad_exp, bad_sig) is None
     later = UrlSigner("a secret", clock=lambda: int(exp))
     assert later.remaining(key, exp, sig) is None
+
+
+async def test_photos_follow_their_posts_audience(
+    client, make_client, factory, db, login, tmp_path
+):
+    """A followers-only post's photos are restricted from the start; its author opening it
+    to everyone makes them public again (moved back), narrowing it restricts them, and an
+    app's photos uploaded before their post follow the post they join."""
+    author, follower = await factory.user(), await factory.user()
+    await factory.follow(follower, author)
+    original = tmp_path / "followers.jpg"
+    original.write_bytes(camera_jpeg(400, 300))
+    async with db.begin() as session:
+        post_id = await posts.create_post(
+            session, author.id, "", [posts.NewPhoto(original, "")], "followers"
+        )
+    await wait_for_status(db, post_id)
+    reader = await make_client(client)
+    await login(reader, follower)
+    photo = await photo_of(reader, post_id)
+    assert all(SIGNED.match(url)["key"].startswith("restricted/") for url in urls_of(photo))
+    bare = urlsplit(photo["url"]).path
+    assert await status_of(client, bare) == 403  # nobody's without a signature
+    # Opened to everyone on its page: public again, at its long-cached public URLs.
+    await login(client, author)
+    page = await client.get(f"/p/{post_id}")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', await page.text()).group(1)
+    changed = await client.post(
+        f"/p/{post_id}/audience", data={"csrf_token": token, "audience": "public"}
+    )
+    assert changed.status == 200  # followed to the post's page
+    await wait_for_jobs(db)
+    opened = await photo_of(reader, post_id)
+    assert all(url.startswith("/media/photos/") and "?" not in url for url in urls_of(opened))
+    assert await status_of(client, bare) in (403, 404)  # the restricted copy is gone
+    # Narrowed again: signed only, at once.
+    narrowed = await client.post(
+        f"/p/{post_id}/audience", data={"csrf_token": token, "audience": "unlisted"}
+    )
+    assert narrowed.status == 200
+    assert all(SIGNED.match(url) for url in urls_of(await photo_of(reader, post_id)))
+    await wait_for_jobs(db)
+    assert await status_of(client, opened["url"]) in (403, 404)
+
+    # A Mastodon app's upload joins a followers-only status: restricted with it.
+    app_token = await user_token(client, "read write")
+    upload = await client.post(
+        "/api/v2/media",
+        data=upload_form(camera_jpeg(300, 200), description="app photo"),
+        headers=bearer(app_token),
+    )
+    media_id = (await upload.json())["id"]
+    await wait_for_jobs(db)
+    made = await client.post(
+        "/api/v1/statuses",
+        data={"status": "", "media_ids[]": media_id, "visibility": "private"},
+        headers=bearer(app_token),
+    )
+    assert made.status == 200, await made.text()
+    status = await made.json()
+    assert status["visibility"] == "private"
+    for url in (
+        status["media_attachments"][0]["url"],
+        status["media_attachments"][0]["preview_url"],
+    ):
+        assert "?exp=" in url and "&sig=" in url, url
+    await wait_for_jobs(db)
+    async with db() as session:
+        prefixes = list(
+            await session.scalars(select(Photo.key_prefix).where(Photo.id == int(media_id)))
+        )
+    assert prefixes and prefixes[0].startswith("restricted/")

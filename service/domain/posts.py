@@ -135,9 +135,7 @@ async def create_photo_post(
     (domain/restricted.py) and stored under the restricted kind at once, so they never
     need moving."""
     if audience is None:
-        audience = await session.scalar(
-            select(User.default_audience).where(User.id == author_id)
-        )
+        audience = await session.scalar(select(User.default_audience).where(User.id == author_id))
     restricted = audience != "public"
     post_id = await session.scalar(
         insert(Post)
@@ -198,7 +196,8 @@ async def delete_as(
 
 async def set_audience(session: AsyncSession, post_id: int, author_id: int, audience: str) -> None:
     """Change who the author's post is for; every list, page and API answer reads it from
-    the post, so the change shows everywhere at once. Raises PostRefused for an audience
+    the post, so the change shows everywhere at once, and its photos are restricted or
+    made public with it. Raises PostRefused for an audience
     that is none, PostNotFound when the post is gone or not the author's (others may not
     even learn it exists)."""
     if message := audience_error(audience):
@@ -214,6 +213,9 @@ async def set_audience(session: AsyncSession, post_id: int, author_id: int, audi
         await _refuse_public_if_private(session, author_id, audience)
     if changed is None:
         raise PostNotFound(post_id)
+    # Its photos follow: restricted unless public (moved by durable jobs, signed-only
+    # from this commit on).
+    await restricted_photos.set_post_photos_restricted(session, post_id, audience != "public")
 
 
 async def delete_post(session: AsyncSession, post_id: int) -> bool:
@@ -464,6 +466,11 @@ async def create_post_with_media(
         await session.execute(
             update(Photo).where(Photo.id == photo_id).values(post_id=post_id, position=position)
         )
+    # Uploaded before their post, under the public kind: a post that is not public
+    # restricts them, signed-only from this commit and moved by their jobs.
+    chosen = await session.scalar(select(Post.audience).where(Post.id == post_id))
+    if chosen != "public":
+        await restricted_photos.set_post_photos_restricted(session, post_id, True)
     await session.execute(
         update(User).where(User.id == author_id).values(post_count=User.post_count + 1)
     )

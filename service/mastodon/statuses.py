@@ -12,7 +12,7 @@ from service.cursor import MAX_ID
 from service.domain import comments as comment_commands
 from service.domain import idempotency, likes, posts
 from service.handlers.flood import count_action
-from service.keys import sessionmaker_key
+from service.keys import media_worker_key, sessionmaker_key
 from service.mastodon import entities
 from service.mastodon.common import (
     Params,
@@ -226,6 +226,8 @@ async def create(request: web.Request) -> web.Response:
     params = await read_params(request, frozenset({"media_ids"}))
     _check_options(params)
     post_id, comment_id = await _make(request, viewer, params, key)
+    if params.get("media_ids"):
+        request.app[media_worker_key].wake()  # attached to a post that is not public, they move
     return json_response(await _made(request, viewer.id, post_id, comment_id))
 
 

@@ -10,7 +10,7 @@ from service.domain import comments, posts
 from service.handlers import posting
 from service.handlers.actions import add_comment, delete_post, set_like
 from service.handlers.flood import count_action
-from service.keys import sessionmaker_key
+from service.keys import media_worker_key, sessionmaker_key
 from service.models import AUDIENCES
 from service.reads import comments as comment_reads
 from service.reads import notifications
@@ -126,6 +126,7 @@ async def change_audience(request: web.Request) -> web.Response:
         raise Problem(422, str(refused), "invalid_audience") from refused
     except posts.PostNotFound as missing:
         raise Problem(404, "There is no such post.") from missing
+    request.app[media_worker_key].wake()  # its photos, if any, move
     await flash(request, f"This post is now {AUDIENCE_NAMES[chosen]}.", "success")
     raise redirect(url_for(request, "post", id=post_id))
 

@@ -3,8 +3,8 @@
 public URL reaches, and a ``move`` media job carries a photo's objects between the kinds
 when its flag changes (docs/media.md, "Restricted photos").
 
-Revision ID: 0022
-Revises: 0019
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-11-29
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0022"
-down_revision: str | None = "0019"
+revision: str = "0024"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
