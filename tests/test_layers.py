@@ -21,6 +21,7 @@ LAYERS = {
     "service": BASE,
     "service.backoff": BASE,
     "service.cursor": BASE,
+    "service.discovery": BASE,
     "service.embedded_pg": BASE,
     "service.events": BASE,
     "service.identicon": BASE,

@@ -1,0 +1,203 @@
+"""Mentions and hashtags in user text: finding them, normalising tags, and writing text
+with them linked (docs/discovery.md).
+
+One tokenizer serves every renderer (post cards, comments, the Mastodon API's HTML) and the
+commands that store what a text mentions and tags, so what is linked is exactly what was
+stored. Linking escapes first: every character of the text goes through ``html.escape``
+and only the links' own markup is added around the escaped text, so user text can never
+become markup.
+
+The rules:
+
+- A hashtag is ``#`` (or the full-width number sign U+FF03 of CJK keyboards, which NFKC
+  makes ``#``) followed by letters, combining marks, decimal digits and underscores of any
+  script: ``#咖啡``, ``#café`` composed or decomposed, ``#हिन्दी``. It starts with a
+  letter, digit or underscore, holds at least one character that is not a digit
+  (``#1`` is not a tag), and is at most TAG_MAX_CHARS characters once normalised: a
+  longer run is plain text, never a cut tag. The ``#`` must begin the text or follow a
+  character that is neither part of a word nor one of URL_PUNCTUATION, and never lie
+  inside a URL (``page#section``, ``https://example.com/#/x``).
+- A mention is ``@`` followed by a username as accounts have them (3 to 30 ASCII letters,
+  digits, underscores), under the same rule for what comes before, and followed by
+  something that cannot continue a name: so ``mail@example.com`` and ``@name@elsewhere``
+  are not mentions.
+- A tag's name is ``normalize_tag`` of what was written (NFKC, then case folding, then NFKC
+  again, so the result is stable): ``#Café``, ``#café``, ``#CAFÉ`` and the full-width
+  ``#ＣＡＦÉ`` are one tag. Its display form is the NFKC form of the first spelling seen.
+  Case folding is Unicode's, not a locale's: ``İ`` (Turkish capital dotted I) folds to
+  ``i`` plus a combining dot, so ``#İzmir`` and ``#izmir`` are two tags, and the
+  dotless i (U+0131) stays itself.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from html import escape
+from typing import NamedTuple
+
+# Longer than any real tag; keeps a tag's URL and its row small.
+TAG_MAX_CHARS = 100
+# More than this in one post is spam, and refused (domain.posts.body_error).
+MAX_TAGS_PER_POST = 30
+# Mentions in one post or comment: more are refused, as each may notify someone.
+MAX_MENTIONS = 20
+
+# Characters after which a "#" or "@" starts nothing: they join it to what comes before
+# (an address, a query, an entity, another tag).
+URL_PUNCTUATION = frozenset("&/#＃@.:=?-~+%\\")
+URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+_USERNAME = re.compile(r"[A-Za-z0-9_]{3,30}")
+_STARTS = re.compile(r"[#＃@]")
+
+
+def normalize_tag(text: str) -> str:
+    """The one form a tag is stored and looked up by: NFKC, Unicode case folding, NFKC
+    again (folding can undo NFKC's composition)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def display_tag(text: str) -> str:
+    """How a tag is shown when first seen: as written, in NFKC (one spelling for composed
+    and decomposed accents, ASCII for full-width letters)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def _in_word(char: str) -> bool:
+    """Whether a character continues a tag (and so cannot come right before one)."""
+    if char == "_":
+        return True
+    category = unicodedata.category(char)
+    return category[0] in "LM" or category == "Nd"
+
+
+def _may_start_after(char: str | None) -> bool:
+    return char is None or not (_in_word(char) or char in URL_PUNCTUATION)
+
+
+class Span(NamedTuple):
+    """A run of the text: ``kind`` "tag" (``value`` its normalised name), "mention"
+    (``value`` the username as written) or "url" (``value`` the URL)."""
+
+    start: int
+    end: int
+    kind: str
+    value: str
+
+
+def _tag_at(text: str, start: int) -> Span | None:
+    end = start + 1
+    while end < len(text) and _in_word(text[end]):
+        end += 1
+    written = text[start + 1 : end]
+    if not written or unicodedata.category(written[0])[0] == "M":
+        return None
+    name = normalize_tag(written)
+    if len(name) > TAG_MAX_CHARS or len(display_tag(written)) > TAG_MAX_CHARS:
+        return None
+    if all(unicodedata.category(char) == "Nd" for char in name):
+        return None
+    return Span(start, end, "tag", name)
+
+
+def _mention_at(text: str, start: int) -> Span | None:
+    match = _USERNAME.match(text, start + 1)
+    if match is None:
+        return None
+    end = match.end()
+    if end < len(text) and (_in_word(text[end]) or text[end] == "@"):
+        return None
+    return Span(start, end, "mention", match.group())
+
+
+def spans(text: str) -> Iterator[Span]:
+    """The URLs, tags and mentions of ``text``, in order, none overlapping."""
+    if "#" not in text and "＃" not in text and "@" not in text and "://" not in text:
+        return
+    urls = [Span(m.start(), m.end(), "url", m.group()) for m in URL.finditer(text)]
+    position = 0
+    for url in [*urls, None]:
+        until = url.start if url else len(text)
+        for match in _STARTS.finditer(text, position, until):
+            start = match.start()
+            if start < position:
+                continue  # inside the tag or mention just found
+            if not _may_start_after(text[start - 1] if start else None):
+                continue
+            found = _mention_at(text, start) if text[start] == "@" else _tag_at(text, start)
+            if found is not None and found.end <= until:
+                yield found
+                position = found.end
+        if url is not None:
+            yield url
+            position = url.end
+
+
+class Found(NamedTuple):
+    """What a text tags and mentions, each once, in order of first appearance: tags as
+    (name, display), mentions by username lowercased."""
+
+    tags: tuple[tuple[str, str], ...]
+    mentions: tuple[str, ...]
+
+
+def find(text: str) -> Found:
+    tags: dict[str, str] = {}
+    mentions: dict[str, None] = {}
+    for span in spans(text):
+        if span.kind == "tag":
+            tags.setdefault(span.value, display_tag(text[span.start + 1 : span.end]))
+        elif span.kind == "mention":
+            mentions.setdefault(span.value.lower(), None)
+    return Found(tuple(tags.items()), tuple(mentions))
+
+
+# (the escaped text as written, the tag's normalised name) -> a link
+TagLink = Callable[[str, str], str]
+# (the escaped text as written, the account's username) -> a link
+MentionLink = Callable[[str, str], str]
+# (the escaped URL) -> a link
+UrlLink = Callable[[str], str]
+
+
+def linkify(
+    text: str,
+    known: Mapping[str, str],
+    tag_link: TagLink,
+    mention_link: MentionLink,
+    url_link: UrlLink | None = None,
+) -> str:
+    """``text`` escaped, with its tags and the mentions of ``known`` accounts (lowercased
+    username -> username) linked; URLs too when ``url_link`` is given. A mention of a
+    name not in ``known`` stays plain text."""
+    parts: list[str] = []
+    last = 0
+    for span in spans(text):
+        if span.kind == "url":
+            if url_link is None:
+                continue
+            link = url_link(escape(span.value))
+        elif span.kind == "tag":
+            link = tag_link(escape(text[span.start : span.end]), span.value)
+        else:
+            username = known.get(span.value.lower())
+            if username is None:
+                continue
+            link = mention_link(escape(text[span.start : span.end]), username)
+        parts.append(escape(text[last : span.start]))
+        parts.append(link)
+        last = span.end
+    if not parts:
+        return escape(text)
+    parts.append(escape(text[last:]))
+    return "".join(parts)
+
+
+def tag_error(text: str) -> str | None:
+    """Why ``text`` cannot be a tag's name (in a URL: with or without its ``#``), or None."""
+    written = text[1:] if text[:1] in ("#", "＃") else text
+    found = _tag_at("#" + written, 0)
+    if found is None or found.end != len(written) + 1:
+        return "Not a hashtag: letters, digits and underscores, at most 100 characters."
+    return None
