@@ -476,6 +476,14 @@ class Post(Base):
     # Who may see it (reads/visibility.py): everyone; everyone but not on explore or the
     # public timelines; or only the author's followers.
     audience: Mapped[str] = mapped_column(Text, server_default="public")
+    # The accounts it mentions, resolved when written (post_mentions), in order of
+    # appearance: what a card links without another read (docs/discovery.md).
+    mention_names: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
+    mention_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), server_default=text("'{}'::bigint[]")
+    )
 
     __table_args__ = (
         CheckConstraint("audience IN ('public', 'unlisted', 'followers')", name="audience"),
@@ -525,7 +533,7 @@ class Post(Base):
 
 
 MAX_COMMENT_BODY_CHARS = 1000
-NOTIFICATION_KINDS = ("follow", "like", "comment", "follow_request", "follow_accepted")
+NOTIFICATION_KINDS = ("follow", "like", "comment", "follow_request", "follow_accepted", "mention")
 
 
 class Comment(Base):
@@ -538,6 +546,13 @@ class Comment(Base):
     created_at: Mapped[datetime] = _now_column()
     # The id Mastodon apps see it under, set by a trigger (docs/api.md, migration 0009).
     status_id: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
+    # As on posts: the accounts it mentions (comment_mentions), for linking them.
+    mention_names: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
+    mention_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), server_default=text("'{}'::bigint[]")
+    )
 
     __table_args__ = (
         CheckConstraint("char_length(body) BETWEEN 1 AND 1000", name="body_length"),
@@ -546,6 +561,63 @@ class Comment(Base):
         Index("ix_comments_author_id", "author_id"),
         Index("uq_comments_status_id", "status_id", unique=True),
     )
+
+
+class Tag(Base):
+    """A hashtag by its normalised name (service.discovery.normalize_tag), shown as first
+    written; ``post_count`` counts its published posts (a trigger on post_tags)."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    display: Mapped[str] = mapped_column(Text)
+    post_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("char_length(name) BETWEEN 1 AND 100", name="name_length"),
+        CheckConstraint("char_length(display) BETWEEN 1 AND 100", name="display_length"),
+    )
+
+
+class PostTag(Base):
+    """A post's tag, with the post's status id once published (copied by a trigger): a
+    tag's page walks ix_post_tags_tag_status, newest first."""
+
+    __tablename__ = "post_tags"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
+    status_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("post_id", "tag_id"),
+        Index(
+            "ix_post_tags_tag_status",
+            "tag_id",
+            text("status_id DESC"),
+            postgresql_where=text("status_id IS NOT NULL"),
+        ),
+    )
+
+
+class PostMention(Base):
+    __tablename__ = "post_mentions"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    __table_args__ = (PrimaryKeyConstraint("post_id", "user_id"),)
+
+
+class CommentMention(Base):
+    __tablename__ = "comment_mentions"
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    __table_args__ = (PrimaryKeyConstraint("comment_id", "user_id"),)
 
 
 class Like(Base):
@@ -580,7 +652,8 @@ class Notification(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('follow', 'like', 'comment', 'follow_request', 'follow_accepted')",
+            "kind IN ('follow', 'like', 'comment', 'follow_request', 'follow_accepted',"
+            " 'mention')",
             name="kind",
         ),
         CheckConstraint("user_id <> actor_id", name="not_self"),
@@ -613,6 +686,15 @@ class Notification(Base):
             "post_id",
             unique=True,
             postgresql_where=text("kind = 'like'"),
+        ),
+        # One "mentioned you" per person, post and comment (NULL for the post itself).
+        Index(
+            "uq_notifications_mention",
+            "user_id",
+            "post_id",
+            text("coalesce(comment_id, 0)"),
+            unique=True,
+            postgresql_where=text("kind = 'mention'"),
         ),
         Index("ix_notifications_actor_id", "actor_id"),
         Index("ix_notifications_post_id", "post_id"),

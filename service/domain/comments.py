@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.domain import notifications
+from service import discovery
+from service.domain import mentions, notifications
 from service.domain.likes import lock_published_post
 from service.models import MAX_COMMENT_BODY_CHARS, Comment, Post
 from service.text import text_error
@@ -26,6 +27,9 @@ def body_error(body: str) -> str | None:
         return message
     if len(body) > MAX_COMMENT_BODY_CHARS:
         return f"Use at most {MAX_COMMENT_BODY_CHARS:,} characters (this has {len(body):,})."
+    mentioned = len(discovery.find(body).mentions)
+    if mentioned > discovery.MAX_MENTIONS:
+        return f"Mention at most {discovery.MAX_MENTIONS} people (this has {mentioned:,})."
     return None
 
 
@@ -43,6 +47,7 @@ async def add(session: AsyncSession, post_id: int, author_id: int, body: str) ->
     await notifications.notify(
         session, post_author, author_id, "comment", post_id=post_id, comment_id=comment_id
     )
+    await mentions.record_comment(session, comment_id, post_id, author_id, body)
     return comment_id
 
 

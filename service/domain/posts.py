@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlalchemy import Row, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service import events
+from service import discovery, events
+from service.domain import mentions
 from service.domain import restricted as restricted_photos
 from service.models import AUDIENCES, MAX_POST_BODY_CHARS, Photo, Post, Report, User
 from service.storage import queue
@@ -38,6 +39,17 @@ def body_error(body: str, has_photos: bool = False) -> str | None:
         return f"Use at most {MAX_POST_BODY_CHARS:,} characters (this has {len(body):,})."
     if not body and not has_photos:
         return "Write something or add a photo."
+    return discovery_error(body)
+
+
+def discovery_error(body: str) -> str | None:
+    """Too many hashtags or mentions for one post (docs/discovery.md)."""
+    found = discovery.find(body)
+    if len(found.tags) > discovery.MAX_TAGS_PER_POST:
+        return f"Use at most {discovery.MAX_TAGS_PER_POST} hashtags (this has {len(found.tags):,})."
+    if len(found.mentions) > discovery.MAX_MENTIONS:
+        mentioned = len(found.mentions)
+        return f"Mention at most {discovery.MAX_MENTIONS} people (this has {mentioned:,})."
     return None
 
 
@@ -116,11 +128,18 @@ async def create_text_post(
         )
         .returning(Post.id)
     )
+    await mentions.record_post(session, post_id, body)
     await session.execute(
         update(User).where(User.id == author_id).values(post_count=User.post_count + 1)
     )
-    await events.announce(session, events.post_published(post_id, author_id))
+    await _announce_published(session, post_id, author_id)
     return post_id
+
+
+async def _announce_published(session: AsyncSession, post_id: int, author_id: int) -> None:
+    """A post was published: those it mentions are told, then everyone live."""
+    await mentions.post_published(session, post_id, author_id)
+    await events.announce(session, events.post_published(post_id, author_id))
 
 
 async def create_photo_post(
@@ -148,6 +167,7 @@ async def create_photo_post(
         )
         .returning(Post.id)
     )
+    await mentions.record_post(session, post_id, body)
     for position, photo in enumerate(photos):
         prefix = queue.new_prefix(RESTRICTED_KIND if restricted else PUBLIC_PHOTO_KIND)
         photo_id = await session.scalar(
@@ -314,7 +334,7 @@ async def photo_ready(
         await session.execute(
             update(User).where(User.id == author_id).values(post_count=User.post_count + 1)
         )
-        await events.announce(session, events.post_published(post_id, author_id))
+        await _announce_published(session, post_id, author_id)
     return True
 
 
@@ -471,10 +491,11 @@ async def create_post_with_media(
     chosen = await session.scalar(select(Post.audience).where(Post.id == post_id))
     if chosen != "public":
         await restricted_photos.set_post_photos_restricted(session, post_id, True)
+    await mentions.record_post(session, post_id, body)
     await session.execute(
         update(User).where(User.id == author_id).values(post_count=User.post_count + 1)
     )
-    await events.announce(session, events.post_published(post_id, author_id))
+    await _announce_published(session, post_id, author_id)
     return post_id
 
 
