@@ -14,7 +14,7 @@ from service.reads.visibility import author_visible_to, post_visible_to
 _VISIBLE_COMMENTS = f"""
     SELECT c.id, c.post_id, p.author_id, c.author_id, u.username, u.display_name,
            {avatar_key("c.author_id")} AS avatar_key, c.body, c.created_at,
-           c.status_id, p.status_id AS post_status_id
+           c.status_id, p.status_id AS post_status_id, c.mention_names, c.mention_ids
       FROM comments c
       JOIN posts p ON p.id = c.post_id
       JOIN users u ON u.id = c.author_id
@@ -48,7 +48,7 @@ ONE = register(
 def comment_view(row) -> CommentView:
     (
         comment_id, post_id, post_author_id, author_id, username, display_name, key, body, at,
-        status_id, post_status_id,
+        status_id, post_status_id, mention_names, mention_ids,
     ) = row  # fmt: skip
     return CommentView(
         comment_id,
@@ -59,6 +59,8 @@ def comment_view(row) -> CommentView:
         at,
         status_id,
         post_status_id,
+        tuple(mention_names),
+        tuple(mention_ids),
     )
 
 

@@ -33,7 +33,10 @@ PAGE = register_paged(
            {avatar_key("n.actor_id")} AS avatar_key,
            n.post_id, n.created_at, n.read_at IS NOT NULL AS read,
            first_photo.key_prefix, first_photo.extension, first_photo.restricted,
-           left(rtrim(split_part(c.body, E'\\n', 1), E'\\r'), {EXCERPT_CHARACTERS}) AS excerpt
+           left(rtrim(split_part(
+                coalesce(c.body, CASE WHEN n.kind = 'mention' THEN p.body END), E'\\n', 1),
+                E'\\r'), {EXCERPT_CHARACTERS}) AS excerpt,
+           n.comment_id
       FROM notifications n
       JOIN users u ON u.id = n.actor_id
       LEFT JOIN posts p ON p.id = n.post_id
@@ -82,10 +85,11 @@ async def page(
                 read,
                 urls(rendition_key(prefix, "thumb", extension), restricted) if prefix else None,
                 excerpt,
+                comment_id,
             )
             for (
                 notification_id, kind, actor_id, username, display_name, key,
-                post_id, created_at, read, prefix, extension, restricted, excerpt,
+                post_id, created_at, read, prefix, extension, restricted, excerpt, comment_id,
             ) in rows
         ],
         limit,
@@ -94,8 +98,8 @@ async def page(
 
 def grouped(items: Sequence[NotificationView]) -> list[NotificationGroup]:
     """A page's notifications as the page shows them: the likes of one post together, at
-    the place of the newest ("ana and 4 others liked your post"); follows and comments
-    each on their own, since each says something of its own."""
+    the place of the newest ("ana and 4 others liked your post"); follows, comments and
+    mentions each on their own, since each says something of its own."""
     groups: list[NotificationGroup] = []
     likes_of: dict[int, int] = {}  # post id -> index of its group of likes
     for item in items:

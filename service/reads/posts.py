@@ -193,7 +193,8 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
            EXISTS (SELECT FROM likes l WHERE l.post_id = p.id AND l.user_id = $1
                     OFFSET 0) AS liked,
            ph.prefixes, ph.extensions, ph.widths, ph.heights, ph.alts, ph.ids, p.status_id,
-           ph.renditions, ph.blurhashes, p.sensitive, p.audience, ph.restricted
+           ph.renditions, ph.blurhashes, p.sensitive, p.audience, ph.restricted,
+           p.mention_names, p.mention_ids
            {more_columns and f", {more_columns}"}
       FROM {source}
       JOIN posts p ON p.id = page.id
@@ -215,7 +216,7 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
     """
 
 
-CARD_COLUMNS = 24
+CARD_COLUMNS = 26
 
 
 def _list_page(rows_of: str) -> str:
@@ -327,7 +328,7 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
         post_id, author_id, username, display_name, key,
         body, status, created_at, published_at, like_count, comment_count, liked,
         prefixes, extensions, widths, heights, alts, photo_ids, status_id, renditions, blurhashes,
-        sensitive, audience, restricteds,
+        sensitive, audience, restricteds, mention_names, mention_ids,
     ) = row[:CARD_COLUMNS]  # fmt: skip
     photos = ()
     if prefixes:
@@ -373,6 +374,8 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
         status_id,
         sensitive,
         audience,
+        tuple(mention_names),
+        tuple(mention_ids),
     )
 
 

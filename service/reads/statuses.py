@@ -70,6 +70,32 @@ def account_rows(only_media: bool) -> Callable[[str], Callable[[int], str]]:
     return in_order
 
 
+# Where "listed publicly" goes: a post that is visible to the viewer but not listed (an
+# unlisted audience) belongs on no tag page. Every post is listed today.
+LISTED_PUBLICLY = "true"
+
+
+def tag_rows(order: str) -> Callable[[int], str]:
+    """The posts tagged with the tag named $4 (normalised), with photos only when $5; found
+    by walking the tag's ix_post_tags_tag_status in status-id order."""
+
+    def build(rows: int) -> str:
+        return f"""
+    SELECT p.id, pt.status_id
+      FROM tags t
+      JOIN post_tags pt ON pt.tag_id = t.id
+      JOIN posts p ON p.id = pt.post_id
+     WHERE t.name = $4 AND pt.status_id IS NOT NULL
+       AND pt.status_id > $2 AND pt.status_id < $3
+       AND (NOT $5::boolean OR p.has_photos)
+       AND {LISTED_PUBLICLY} AND {VISIBLE}
+     ORDER BY pt.status_id {order}
+     LIMIT {rows}
+    """
+
+    return build
+
+
 def in_status_order(order: str) -> Ordering:
     """Published posts in status-id order, strictly between the bounds."""
     return Ordering(
@@ -116,6 +142,7 @@ PUBLIC = _both_ways("public_statuses", public_rows)
 ACCOUNT = _both_ways("account_statuses", account_rows(only_media=False))
 ACCOUNT_MEDIA = _both_ways("account_media_statuses", account_rows(only_media=True))
 HOME = _both_ways("home_statuses", home_rows)
+TAGGED = _both_ways("tag_statuses", tag_rows)
 
 # The post whose status id is $2, if viewer $1 may see it.
 BY_STATUS_ID = register(
@@ -195,6 +222,47 @@ async def by_account(
     )
 
 
+async def tagged(
+    reader: Reader,
+    urls: MediaUrls,
+    viewer_id: int | None,
+    tag_name: str,
+    only_media: bool,
+    above: int,
+    below: int,
+    oldest_first: bool,
+    limit: int,
+) -> list[StatusView]:
+    """The posts tagged ``tag_name`` (normalised) that the viewer may see."""
+    return await _list(
+        reader, urls, TAGGED, viewer_id, above, below, oldest_first, limit, tag_name, only_media
+    )
+
+
+async def tag_page(
+    reader: Reader,
+    urls: MediaUrls,
+    tag_name: str,
+    viewer_id: int | None,
+    after: Position | None,
+    limit: int,
+) -> Page[PostView]:
+    """A page of a tag's posts, newest first, for its page: the API's list under the same
+    rule. Its cursor holds the status id of the page's last post (and, for show, when it
+    was published), as the profile's grid does."""
+    below = after.id if after else MAX_ID
+    listed = await tagged(reader, urls, viewer_id, tag_name, False, 0, below, False, limit + 1)
+    return _status_page([status.post for status in listed], limit)
+
+
+def _status_page(found: list[PostView], limit: int) -> Page[PostView]:
+    kept = found[:limit]
+    if len(found) <= limit or not kept:
+        return Page(kept, None)
+    last = kept[-1]
+    return Page(kept, cursor.encode(Position(last.shown_at, last.status_id or 0)))
+
+
 async def photos_of(
     reader: Reader,
     urls: MediaUrls,
@@ -208,12 +276,7 @@ async def photos_of(
     of the page's last post (and, for show, when it was published)."""
     below = after.id if after else MAX_ID
     listed = await by_account(reader, urls, viewer_id, author_id, True, 0, below, False, limit + 1)
-    found = [status.post for status in listed]
-    kept = found[:limit]
-    if len(found) <= limit or not kept:
-        return Page(kept, None)
-    last = kept[-1]
-    return Page(kept, cursor.encode(Position(last.shown_at, last.status_id or 0)))
+    return _status_page([status.post for status in listed], limit)
 
 
 async def by_status_id(

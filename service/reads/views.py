@@ -206,6 +206,9 @@ class PostView(NamedTuple):
     sensitive: bool = False
     # Who it is for: "public", "unlisted" or "followers" (docs/privacy.md).
     audience: str = "public"
+    # The accounts it mentions, resolved when it was written, in order (docs/discovery.md).
+    mention_names: tuple[str, ...] = ()
+    mention_ids: tuple[int, ...] = ()
 
     @property
     def shown_at(self) -> datetime:
@@ -247,6 +250,9 @@ class CommentView:
     # The ids Mastodon apps see the comment and its post under (docs/api.md).
     status_id: int | None = None
     post_status_id: int | None = None
+    # The accounts it mentions, resolved when it was written, in order (docs/discovery.md).
+    mention_names: tuple[str, ...] = ()
+    mention_ids: tuple[int, ...] = ()
 
     @property
     def position(self) -> Position:
@@ -262,7 +268,8 @@ class NotificationView:
     created_at: datetime
     read: bool
     post_thumb_url: str | None  # the post's first photo, small
-    excerpt: str | None  # a comment's first line
+    excerpt: str | None  # a comment's first line (a mention's: the post's, or the comment's)
+    comment_id: int | None = None
 
     @property
     def position(self) -> Position:
@@ -470,3 +477,11 @@ class InviteView:
     @property
     def usable(self) -> bool:
         return not self.expired and not self.used_up
+
+
+class TagView(NamedTuple):
+    """A hashtag: its normalised name (its URL's), its display form, its published posts."""
+
+    name: str
+    display: str
+    post_count: int
