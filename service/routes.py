@@ -57,6 +57,7 @@ from service.views import (
     search,
     settings,
     signup,
+    tags,
     tokens,
     users,
 )
@@ -149,6 +150,8 @@ PAGES = [
     web.post("/comments/{id}/delete", comments.remove_comment, name="delete_comment"),
     web.get("/comments/{id}/report", reports.report_comment_form, name="report_comment"),
     web.post("/comments/{id}/report", reports.report_comment),
+    # Hashtags: a tag's posts (docs/discovery.md).
+    web.get("/tags/{tag}", tags.tag, name="tag"),
     web.get("/notifications", notifications.notifications_page, name="notifications"),
     web.post("/notifications/read", notifications.read_all, name="notifications_read"),
     # The cards of given posts, for the live "new posts" banner.

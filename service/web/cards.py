@@ -23,9 +23,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from html import escape
 from typing import NamedTuple
+from urllib.parse import quote
 
 from markupsafe import Markup
 
+from service import discovery
 from service.reads.views import PostView, SessionUser
 from service.web.icons import icon_svg
 from service.web.photos import post_photos, tile_cover, tile_photo
@@ -76,12 +78,36 @@ class _Paths(NamedTuple):
     unlike: _Path
     delete: _Path
     report: _Path
+    tag: _Path
     sprite: str
 
     @classmethod
     def of(cls, urls: RouteUrls) -> _Paths:
-        names = ("post", "profile", "like", "unlike", "delete_post", "report_post")
+        names = ("post", "profile", "like", "unlike", "delete_post", "report_post", "tag")
         return cls(*(_Path.of(urls, name) for name in names), urls.static("icons.svg"))
+
+
+def linked_text(
+    urls: RouteUrls | _Paths, text: str, mention_names: tuple[str, ...] | list[str]
+) -> str:
+    """User text escaped, its hashtags linked to their pages and its mentions of the
+    accounts in ``mention_names`` (resolved when it was written) to their profiles; the
+    one way posts and comments show their text (docs/discovery.md)."""
+    paths = urls if isinstance(urls, _Paths) else _Paths.of(urls)
+    known = {name.lower(): name for name in mention_names}
+
+    def tag(written: str, name: str) -> str:
+        return f'<a class="hashtag" href="{paths.tag.to(quote(name, safe=""))}">{written}</a>'
+
+    def mention(written: str, username: str) -> str:
+        return f'<a class="mention" href="{paths.profile.to(username)}">{written}</a>'
+
+    return discovery.linkify(text, known, tag, mention)
+
+
+def comment_text(urls: RouteUrls, text: str, mention_names: tuple[str, ...]) -> Markup:
+    """A comment's text as the comment partial shows it, linked as a post's is."""
+    return Markup(linked_text(urls, text, mention_names))
 
 
 def _like_form(paths: _Paths, post_id: int, liked: bool, like_count: int, token: str) -> str:
@@ -178,7 +204,8 @@ def _card(
     if post.photos:
         parts.append(post_photos(post, detail, post_url, eager, paths.sprite))
     if post.body:
-        parts.append(f'  <p class="post-body" dir="auto">{escape(post.body)}</p>\n')
+        body = linked_text(paths, post.body, post.mention_names)
+        parts.append(f'  <p class="post-body" dir="auto">{body}</p>\n')
     parts.append('  <footer class="post-footer">\n')
     if not published:
         # Processing or failed: only its author sees it, and can only delete it.

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from service.reads.views import SessionUser
 from service.web.auth import current_user
-from service.web.cards import like_form, photo_tiles, post_cards
+from service.web.cards import comment_text, like_form, photo_tiles, post_cards
 from service.web.csrf import CSRF_SESSION_KEY, csrf_token
 from service.web.flash import pop_flashes
 from service.web.icons import icon_svg
@@ -106,6 +106,7 @@ def setup_templates(app: web.Application, directory: Path, development: bool) ->
     environment.globals["post_cards"] = functools.partial(post_cards, app[route_urls_key])
     environment.globals["like_form"] = functools.partial(like_form, app[route_urls_key])
     environment.globals["photo_tiles"] = functools.partial(photo_tiles, app[route_urls_key])
+    environment.globals["comment_text"] = functools.partial(comment_text, app[route_urls_key])
 
 
 def first_page(request: web.Request) -> bool:
