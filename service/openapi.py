@@ -18,6 +18,7 @@ from typing import Any
 
 from service import scopes
 from service.cursor import MAX_CURSOR_CHARS, MAX_ID
+from service.discovery import MAX_MENTIONS, TAG_MAX_CHARS
 from service.domain.posts import MAX_PHOTOS_PER_POST
 from service.models import (
     AUDIENCES,
@@ -106,6 +107,17 @@ URL = {
 }
 COUNT = {"type": "integer", "minimum": 0}
 ROW_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+TAGS = {
+    "type": "array",
+    "items": {"$ref": "#/components/schemas/Tag"},
+    "description": "Its hashtags, each once, in order of appearance.",
+}
+MENTIONS = {
+    "type": "array",
+    "items": {"$ref": "#/components/schemas/Mention"},
+    "maxItems": MAX_MENTIONS,
+    "description": "The accounts it mentions that existed when it was written, in order.",
+}
 
 
 def _ok(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -315,6 +327,8 @@ SCHEMAS: dict[str, Any] = {
                 "a cover.",
             },
             "audience": AUDIENCE,
+            "tags": TAGS,
+            "mentions": MENTIONS,
         }
     ),
     "Comment": _object(
@@ -324,7 +338,29 @@ SCHEMAS: dict[str, Any] = {
             "author": _schema("UserSummary"),
             "body": {"type": "string", "maxLength": MAX_COMMENT_BODY_CHARS},
             "created_at": TIME,
+            "tags": TAGS,
+            "mentions": MENTIONS,
         }
+    ),
+    "Tag": _object(
+        {
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": TAG_MAX_CHARS,
+                "description": "Normalised: NFKC and case folded (docs/discovery.md).",
+            },
+            "url": {**URL, "description": "The tag's page."},
+        },
+        "A hashtag in a text.",
+    ),
+    "Mention": _object(
+        {
+            "id": ROW_ID,
+            "username": {"type": "string"},
+            "url": {**URL, "description": "Their profile."},
+        },
+        "An account a text mentions, resolved when it was written.",
     ),
     "Notification": _object(
         {
@@ -333,9 +369,13 @@ SCHEMAS: dict[str, Any] = {
             "actor": _schema("UserSummary"),
             "post_id": {
                 **_nullable(ROW_ID),
-                "description": "The post liked or commented on; null for a follow, a follow "
-                "request (`follow_request`, to the owner of a private account) and its "
-                "approval (`follow_accepted`, to the one who asked).",
+                "description": "The post liked, commented on or mentioning the reader; null "
+                "for a follow, a follow request (`follow_request`, to the owner of a private "
+                "account) and its approval (`follow_accepted`, to the one who asked).",
+            },
+            "comment_id": {
+                **_nullable(ROW_ID),
+                "description": "The comment made, or mentioning the reader; null otherwise.",
             },
             "created_at": TIME,
             "read": {"type": "boolean"},

@@ -31,6 +31,7 @@ from service.mastodon import notifications as mastodon_notifications
 from service.mastodon import reports as mastodon_reports
 from service.mastodon import statuses as mastodon_statuses
 from service.mastodon import streaming as mastodon_streaming
+from service.mastodon import tags as mastodon_tags
 from service.mastodon import timelines as mastodon_timelines
 from service.mastodon.common import set_links
 from service.oauth import apps as oauth_apps
@@ -244,6 +245,10 @@ MASTODON = [
     web.get(
         "/api/v1/timelines/public", mastodon_timelines.public, name="mastodon_timelines_public"
     ),
+    web.get(
+        "/api/v1/timelines/tag/{hashtag}", mastodon_timelines.tag, name="mastodon_timelines_tag"
+    ),
+    web.get("/api/v1/tags/{name}", mastodon_tags.tag, name="mastodon_tag"),
     # Accounts: the named paths before /accounts/{id}, which would take their names as ids.
     web.get(
         "/api/v1/accounts/verify_credentials",
@@ -456,6 +461,8 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("GET", "mastodon_nodeinfo"): scopes.ANY_TOKEN,
     ("GET", "mastodon_timelines_home"): "read:statuses",
     ("GET", "mastodon_timelines_public"): "read:statuses",
+    ("GET", "mastodon_timelines_tag"): "read:statuses",
+    ("GET", "mastodon_tag"): scopes.ANY_TOKEN,
     ("GET", "mastodon_verify_credentials"): ("read:accounts", "profile"),
     ("GET", "mastodon_relationships"): "read:follows",
     ("GET", "mastodon_account_lookup"): "read:accounts",

@@ -22,6 +22,8 @@ BLOCKED = "blocked"  # the viewer blocked them
 MUTED = "muted"  # the viewer muted them, until unmuted
 EXPIRED = "expired"  # the viewer muted them for a while, which has passed
 ROLES = (BLOCKER, BLOCKED, MUTED, EXPIRED)
+# The hashtag of the third's post and of each one's: its page shows only what the rule lets.
+TAG = "blockingworld"
 
 # Whose what a viewer may not see: what they wrote and did (posts, comments, likes'
 # notifications), their place in lists of people, and looking them up at all.
@@ -70,11 +72,12 @@ async def blocking_world(db, factory: Factory) -> Blocking:
     Follows and notifications the block ended are put back by hand, and the expired mute's
     end set in the past, so that the rule alone must keep them out."""
     viewer, third = await factory.user(), await factory.user()
-    world = Blocking(viewer, third, await factory.post(third), await factory.post(viewer))
+    third_post = await factory.post(third, f"the third's post #{TAG}")
+    world = Blocking(viewer, third, third_post, await factory.post(viewer))
     for role in ROLES:
         person = world.people[role] = await factory.user(username=factory.unique(role))
         words = world.words[role] = f"words of the {role} {secrets.token_hex(4)}"
-        world.posts[role] = await factory.post(person, f"{words} in a post")
+        world.posts[role] = await factory.post(person, f"{words} in a post #{TAG}")
         for other in (viewer, third):
             await factory.follow(person, other)
             await factory.follow(other, person)

@@ -14,7 +14,7 @@ from service.domain import blocks
 from service.keys import live_hub_key
 from service.live import LiveHub
 from tests.api import Api
-from tests.blocking import BLOCKED, BLOCKER, EXPIRED, MUTED, Blocking, blocking_world
+from tests.blocking import BLOCKED, BLOCKER, EXPIRED, MUTED, TAG, Blocking, blocking_world
 from tests.oauth import bearer, user_token
 from tests.support import submit
 
@@ -128,6 +128,8 @@ ROUTES: dict[str, Asks] = {
     "api_notifications": _one("/api/snapline/v1/notifications"),
     "mastodon_timelines_home": _one("/api/v1/timelines/home"),
     "mastodon_timelines_public": _one("/api/v1/timelines/public"),
+    "mastodon_timelines_tag": _one(f"/api/v1/timelines/tag/{TAG}"),
+    "tag": _one(f"/tags/{TAG}"),
     "mastodon_notifications": _one("/api/v1/notifications"),
     "mastodon_relationships": lambda b: [
         Ask("/api/v1/accounts/relationships?" + "&".join(f"id[]={p.id}" for p in b.people.values()))
@@ -196,7 +198,7 @@ NOTHING_OF_OTHERS = {
     "admin_reports", "admin_report", "admin_audit", "api_openapi",
     "settings_export", "settings_export_download", "settings_delete",
     "signup_pending", "invite", "settings_invites", "admin_settings",
-    "admin_applications", "mastodon_instance_rules",
+    "admin_applications", "mastodon_instance_rules", "mastodon_tag",
 }  # fmt: skip
 
 
@@ -229,6 +231,8 @@ async def test_no_page_fragment_or_api_answer_shows_what_blocks_and_mutes_hide(
     # And what an expired mute hid is back where the viewer looks.
     home = await (await client.get("/api/snapline/v1/timeline")).text()
     assert world.words[EXPIRED] in home
+    tagged = await (await client.get(f"/tags/{TAG}")).text()
+    assert world.words[EXPIRED] in tagged and "the third&#x27;s post" in tagged
 
 
 async def test_the_live_hub_tells_no_blocked_or_muting_reader_of_a_post(client, factory, db):

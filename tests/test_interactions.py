@@ -37,7 +37,7 @@ async def test_comment_flow_html_and_api(client, make_client, factory, login):
             "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": "second"}, expect=201
         )
     ).json()
-    assert set(created) == {"id", "post_id", "author", "body", "created_at"}
+    assert set(created) == {"id", "post_id", "author", "body", "created_at", "tags", "mentions"}
     assert created["author"]["username"] == reader.username and created["post_id"] == post_id
     listed = await api.get(f"/api/snapline/v1/posts/{post_id}/comments", limit=1)
     assert [c["body"] for c in listed["items"]] == ["First! <b>bold</b>"]

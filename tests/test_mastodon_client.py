@@ -144,6 +144,60 @@ async def test_mastodon_py_posts_replies_favourites_and_deletes(
     assert posted["id"] not in [status["id"] for status in home]
 
 
+async def test_mastodon_py_reads_hashtags_mentions_and_their_notifications(
+    aiohttp_server, aiohttp_client, settings, factory, login
+):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = await aiohttp_server(create_app(settings.replace(app={"public_url": base})), port=port)
+    author, friend = await factory.user(), await factory.user()
+    api = await signed_in(aiohttp_client, server, base, author, login)
+    friend_api = await signed_in(aiohttp_client, server, base, friend, login)
+    tag = factory.unique("Coffee")  # unique across the test session's posts
+    name = tag.lower()
+
+    posted = await in_thread(api.status_post, f"Morning #{tag} with @{friend.username} #咖啡")
+    assert posted["tags"] == [
+        {"name": name, "url": f"{base}/tags/{name}"},
+        {"name": "咖啡", "url": f"{base}/tags/%E5%92%96%E5%95%A1"},
+    ]
+    assert [(m["id"], m["username"], m["acct"], m["url"]) for m in posted["mentions"]] == [
+        (str(friend.id), friend.username, friend.username, f"{base}/@{friend.username}")
+    ]
+    assert (
+        f'<a href="{base}/tags/{name}" class="mention hashtag" rel="tag">#<span>{tag}</span></a>'
+        in posted["content"]
+    )
+    assert f'<a href="{base}/@{friend.username}" class="u-url mention">' in posted["content"]
+    more = [await in_thread(api.status_post, f"cup {n} #{name}") for n in range(3)]
+
+    # The tag's timeline by any spelling, paged by the Link header as other timelines are.
+    first = await in_thread(friend_api.timeline_hashtag, tag.upper(), limit=2)
+    assert [s["id"] for s in first] == [more[2]["id"], more[1]["id"]]
+    second = await in_thread(friend_api.fetch_next, first)
+    assert [s["id"] for s in second] == [more[0]["id"], posted["id"]]
+    assert not await in_thread(friend_api.fetch_next, second)
+    local = await in_thread(friend_api.timeline_hashtag, name, local=True)
+    assert len(local) == 4
+    assert await in_thread(friend_api.timeline_hashtag, name, only_media=True) == []
+    found = await in_thread(friend_api.tag, tag)
+    assert (found["name"], found["url"], found["history"], found["following"]) == (
+        name, f"{base}/tags/{name}", [], False,
+    )  # fmt: skip
+
+    # A reply that mentions them too: the mention notification carries the reply.
+    reply = await in_thread(
+        api.status_post, f"@{friend.username} and more", in_reply_to_id=posted["id"]
+    )
+    assert [m["username"] for m in reply["mentions"]] == [friend.username]
+    notified = await in_thread(friend_api.notifications, types=["mention"])
+    assert [(n["type"], n["status"]["id"]) for n in notified] == [
+        ("mention", reply["id"]),
+        ("mention", posted["id"]),
+    ]
+    assert all(str(n["account"]["id"]) == str(author.id) for n in notified)
+
+
 class Listener(StreamListener):
     """What the stream told, handed from the client's thread to the test."""
 

@@ -40,6 +40,7 @@ from service.reads.statements import Statement
 from service.reads.visibility import post_visible_to
 from tests.blocking import BLOCKED as BLOCKED_ROLE
 from tests.blocking import BLOCKER, EXPIRED, MUTED, ROLES, Blocking, blocking_world
+from tests.blocking import TAG as BLOCKING_TAG
 from tests.support import asyncpg_dsn
 from tests.test_cli import run_command, service_env
 
@@ -120,6 +121,8 @@ def _home_first_page(world: World, rows: list[asyncpg.Record]) -> set[str]:
 
 
 START = (NEWEST_FIRST.at, NEWEST_FIRST.id)
+WORLD_TAG = "world"
+SUSPENDED_TAG = "suspension"  # on the suspended person's post
 ANY_STATUS = (0, MAX_ID)
 KINDS = ["follow", "like", "comment"]
 VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
@@ -148,6 +151,9 @@ VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
         lambda w, viewer: (viewer, *ANY_STATUS, w.author),
         _posts,
     ),
+    # Both of the author's posts carry the tag WORLD_TAG.
+    "tag_statuses": (lambda w, viewer: (viewer, *ANY_STATUS, WORLD_TAG, False), _posts),
+    "tag_statuses_oldest": (lambda w, viewer: (viewer, *ANY_STATUS, WORLD_TAG, False), _posts),
     "post_by_status_id": (lambda w, viewer: (viewer, w.hidden_status_id), _posts),
     "comment_by_status_id": (lambda w, viewer: (viewer, w.hidden_comment_status_id), _comments),
     "comment_replies": (lambda w, viewer: (viewer, w.hidden_post), _comments),
@@ -227,6 +233,21 @@ async def world(db, factory) -> World:
                 ),
                 {"user": reader.id, "actor": author.id, "post": post_id},
             )
+        # Both posts carry a tag; the hidden one's takes its status id from the trigger.
+        tag_id = await session.scalar(
+            text(
+                "INSERT INTO tags (name, display) VALUES (:name, :name)"
+                " ON CONFLICT (name) DO UPDATE SET display = excluded.display RETURNING id"
+            ),
+            {"name": WORLD_TAG},
+        )
+        await session.execute(
+            text(
+                "INSERT INTO post_tags (post_id, tag_id, status_id)"
+                " SELECT p.id, :tag, p.status_id FROM posts p WHERE p.id IN (:hidden, :shown)"
+            ),
+            {"tag": tag_id, "hidden": hidden_post, "shown": shown_post},
+        )
         hidden_status_id = secrets.randbits(40) * 2
         await session.execute(
             text("UPDATE posts SET status_id = :status WHERE id = :id"),
@@ -337,6 +358,9 @@ async def test_only_registered_statements_reach_the_read_pool(
         "mastodon_nodeinfo": "/nodeinfo/2.0",
         "mastodon_timelines_home": "/api/v1/timelines/home",
         "mastodon_timelines_public": "/api/v1/timelines/public",
+        "mastodon_timelines_tag": f"/api/v1/timelines/tag/{WORLD_TAG}",
+        "mastodon_tag": f"/api/v1/tags/{WORLD_TAG}",
+        "tag": f"/tags/{WORLD_TAG}",
         "mastodon_verify_credentials": "/api/v1/accounts/verify_credentials",
         "mastodon_relationships": f"/api/v1/accounts/relationships?id[]={world.author}",
         "mastodon_account_lookup": f"/api/v1/accounts/lookup?acct={username}",
@@ -452,7 +476,7 @@ async def suspension(request, db, factory) -> Suspension:
     async with db.begin() as session:
         await blocks.block(session, blocker.id, suspended.id)
         await blocks.mute(session, blocker.id, suspended.id)
-    post = await factory.post(suspended)
+    post = await factory.post(suspended, f"hidden with them #{SUSPENDED_TAG}")
     author_post = await factory.post(author)
     comment = await factory.comment(suspended, author_post)
     await factory.like(suspended, author_post)
@@ -561,6 +585,9 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "account_statuses_oldest": lambda s: (s.reader, *ANY_STATUS, s.suspended_id),
     "account_media_statuses": lambda s: (s.reader, *ANY_STATUS, s.suspended_id),
     "account_media_statuses_oldest": lambda s: (s.reader, *ANY_STATUS, s.suspended_id),
+    "tag_statuses": lambda s: (s.reader, *ANY_STATUS, SUSPENDED_TAG, False),
+    "tag_statuses_oldest": lambda s: (s.reader, *ANY_STATUS, SUSPENDED_TAG, False),
+    "tag_by_name": lambda s: (SUSPENDED_TAG,),
     "post_by_status_id": lambda s: (s.reader, s.post_status_id),
     "comment_by_status_id": lambda s: (s.author, s.comment_status_id),
     "comment_replies": lambda s: (s.author, s.author_post),
@@ -620,6 +647,7 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
                 "notification_event", "unattached_media", "relationships_by_id", "post_readers",
                 "blocks", "blocks_oldest", "mutes", "mutes_oldest", "author_readers",
                 "live_tokens", "follow_requests", "follow_requests_oldest",
+                "tag_statuses", "tag_statuses_oldest",
             }:  # fmt: skip
                 assert rows == [], statement.name
             if statement.name == "follow_request_count":
@@ -748,6 +776,12 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
         lambda b: [(b.viewer.id, [*b.comments.values(), *b.viewer_comments.values()])],
         "content",
     ),
+    "tag_statuses": (lambda b: [(b.viewer.id, *ANY_STATUS, BLOCKING_TAG, False)], "content"),
+    "tag_statuses_oldest": (
+        lambda b: [(b.viewer.id, *ANY_STATUS, BLOCKING_TAG, False)],
+        "content",
+    ),
+    "tag_by_name": (lambda b: [(BLOCKING_TAG,)], None),  # names nobody
     # Rows of ids alone: their actors are checked below, and each one by id too.
     "notification_events": (lambda b: [(b.viewer.id, *ANY_STATUS, KINDS)], "content"),
     "notification_events_oldest": (lambda b: [(b.viewer.id, *ANY_STATUS, KINDS)], "content"),
@@ -830,7 +864,10 @@ async def test_no_statement_shows_a_viewer_what_blocks_and_mutes_hide(blocked_wo
     assert by_name == [None, *(people[role].id for role in ROLES[1:])]
     # What an expired mute hid is back: their post in home and explore, their comment,
     # their notification; the muted person's place in lists of people stays.
-    for name in (f"home/{SAMPLE_ROWS}", f"explore/{SAMPLE_ROWS}", f"comments/{SAMPLE_ROWS}"):
+    for name in (
+        f"home/{SAMPLE_ROWS}", f"explore/{SAMPLE_ROWS}", f"comments/{SAMPLE_ROWS}",
+        f"tag_statuses/{SAMPLE_ROWS}",
+    ):  # fmt: skip
         assert people[EXPIRED].username in usernames(name), name
     assert people[EXPIRED].username in usernames(f"notifications/{SAMPLE_ROWS}")
     assert usernames(f"followers/{SAMPLE_ROWS}") >= {people[MUTED].username}

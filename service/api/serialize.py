@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
+from service import discovery
 from service.reads.views import (
     CommentView,
     NotificationView,
@@ -87,7 +90,27 @@ def post(view: PostView, urls: RouteUrls) -> dict[str, Any]:
         "liked": view.liked,
         "sensitive": view.sensitive,
         "audience": view.audience,
+        "tags": tags(view.body, urls),
+        "mentions": mentions(view.mention_names, view.mention_ids, urls),
     }
+
+
+def tags(body: str, urls: RouteUrls) -> list[dict[str, Any]]:
+    """The hashtags of a text, each once, by normalised name, with their pages."""
+    template = urls.template("tag")
+    return [
+        {"name": name, "url": template.format(tag=quote(name, safe=""))}
+        for name, _ in discovery.find(body).tags
+    ]
+
+
+def mentions(names: Sequence[str], ids: Sequence[int], urls: RouteUrls) -> list[dict[str, Any]]:
+    """The accounts a text mentions (resolved when it was written), in order."""
+    template = urls.template("profile")
+    return [
+        {"id": user_id, "username": name, "url": template.format(username=name)}
+        for name, user_id in zip(names, ids, strict=True)
+    ]
 
 
 def relationship(item: Relationship, urls: RouteUrls) -> dict[str, Any]:
@@ -101,6 +124,8 @@ def comment(view: CommentView, urls: RouteUrls) -> dict[str, Any]:
         "author": user_summary(view.author, urls),
         "body": view.body,
         "created_at": iso_millis(view.created_at),
+        "tags": tags(view.body, urls),
+        "mentions": mentions(view.mention_names, view.mention_ids, urls),
     }
 
 
@@ -110,6 +135,7 @@ def notification(view: NotificationView, urls: RouteUrls) -> dict[str, Any]:
         "kind": view.kind,
         "actor": user_summary(view.actor, urls),
         "post_id": view.post_id,
+        "comment_id": view.comment_id,
         "created_at": iso_millis(view.created_at),
         "read": view.read,
     }

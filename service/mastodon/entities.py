@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
-from markupsafe import escape
-
+from service import discovery
 from service.reads.views import (
     AuthorFacts,
     CommentView,
@@ -26,6 +26,7 @@ from service.reads.views import (
     Profile,
     RelationshipFlags,
     RuleView,
+    TagView,
 )
 from service.web.times import iso_millis
 
@@ -35,35 +36,32 @@ MASTODON_VERSION = "4.3.0"
 # The square thumbnail every photo is rendered to (service.workers.media).
 THUMB_PX = 320
 
-_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 _PARAGRAPHS = re.compile(r"\n{2,}")
 
 
-def content_html(text: str) -> str:
+def _url_link(url: str) -> str:
+    return f'<a href="{url}" rel="nofollow noopener noreferrer" target="_blank">{url}</a>'
+
+
+def _plain_line(line: str) -> str:
+    return discovery.linkify(
+        line, {}, lambda written, _: written, lambda written, _: written, _url_link
+    )
+
+
+def content_html(text: str, line_html: Callable[[str], str] = _plain_line) -> str:
     """Plain text as the sanitised HTML Mastodon sends: every character escaped,
-    paragraphs (blank lines) in ``<p>``, line breaks as ``<br>``, and http(s) URLs linked.
+    paragraphs (blank lines) in ``<p>``, line breaks as ``<br>``, and http(s) URLs linked
+    (``line_html`` writes each line; a status's also links its tags and mentions).
     Empty text is empty HTML."""
     text = text.strip()
     if not text:
         return ""
     paragraphs = []
     for paragraph in _PARAGRAPHS.split(text):
-        lines = [_linked(line) for line in paragraph.split("\n")]
+        lines = [line_html(line) for line in paragraph.split("\n")]
         paragraphs.append(f"<p>{'<br>'.join(lines)}</p>")
     return "".join(paragraphs)
-
-
-def _linked(line: str) -> str:
-    parts, start = [], 0
-    for match in _URL.finditer(line):
-        parts.append(str(escape(line[start : match.start()])))
-        url = str(escape(match.group()))
-        parts.append(
-            f'<a href="{url}" rel="nofollow noopener noreferrer" target="_blank">{url}</a>'
-        )
-        start = match.end()
-    parts.append(str(escape(line[start:])))
-    return "".join(parts)
 
 
 class Links:
@@ -193,6 +191,51 @@ def unattached_media(media: MediaView, links: Links) -> dict[str, Any]:
     )
 
 
+def tag_url(name: str, links: Links) -> str:
+    return links.route("tag", tag=quote(name, safe=""))
+
+
+def tag(view: TagView, links: Links) -> dict[str, Any]:
+    """A Tag entity: its name, page, no usage history kept, not followed (not yet)."""
+    return {"name": view.name, "url": tag_url(view.name, links), "history": [], "following": False}
+
+
+def _discovered(
+    body: str, names: Sequence[str], ids: Sequence[int], links: Links
+) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
+    """A status's content with its tags and mentions linked as Mastodon links them, and its
+    Mention and Tag entities."""
+    known = {name.lower(): name for name in names}
+
+    def tag_link(written: str, name: str) -> str:
+        return (
+            f'<a href="{tag_url(name, links)}" class="mention hashtag" rel="tag">'
+            f"#<span>{written[1:]}</span></a>"
+        )
+
+    def mention_link(written: str, username: str) -> str:
+        url = links.route("profile", username=username)
+        return (
+            f'<span class="h-card"><a href="{url}" class="u-url mention">'
+            f"@<span>{username}</span></a></span>"
+        )
+
+    def line_html(line: str) -> str:
+        return discovery.linkify(line, known, tag_link, mention_link, _url_link)
+
+    mentions = [
+        {
+            "id": str(user_id),
+            "username": name,
+            "url": links.route("profile", username=name),
+            "acct": name,
+        }
+        for name, user_id in zip(names, ids, strict=True)
+    ]
+    tags = [{"name": name, "url": tag_url(name, links)} for name, _ in discovery.find(body).tags]
+    return content_html(body, line_html), mentions, tags
+
+
 def _status(
     status_id: int,
     at: datetime,
@@ -243,7 +286,11 @@ def status(post: PostView, author: dict[str, Any], links: Links) -> dict[str, An
         post.body,
         links.route("post", id=post.id),
     )
+    content, mentions, tags = _discovered(post.body, post.mention_names, post.mention_ids, links)
     entity.update(
+        content=content,
+        mentions=mentions,
+        tags=tags,
         replies_count=post.comment_count,
         favourites_count=post.like_count,
         favourited=post.liked,
@@ -258,6 +305,10 @@ def comment_status(comment: CommentView, author: dict[str, Any], links: Links) -
     """A comment, as a reply to its post."""
     url = links.route("post", id=comment.post_id) + f"#comment-{comment.id}"
     entity = _status(comment.status_id or 0, comment.created_at, author, comment.body, url)
+    content, mentions, tags = _discovered(
+        comment.body, comment.mention_names, comment.mention_ids, links
+    )
+    entity.update(content=content, mentions=mentions, tags=tags)
     if comment.post_status_id is not None:
         entity["in_reply_to_id"] = str(comment.post_status_id)
         entity["in_reply_to_account_id"] = str(comment.post_author_id)

@@ -2,10 +2,11 @@
 entities, one, clearing them all and dismissing one.
 
 Snapline's kinds are Mastodon's: a follow is ``follow``, a request to follow one's private
-account ``follow_request``, a like ``favourite`` (with the post as its status), and a comment
-on one's post ``mention`` (with the comment as its status, a reply to the post). "Accepted
-your follow request" has no Mastodon type (an app learns it from the Relationship) and is
-shown on the web only. Ids are notification ids, in the order they were made."""
+account ``follow_request``, a like ``favourite`` (with the post as its status), a comment on
+one's post ``mention`` (with the comment as its status, a reply to the post), and a mention
+``mention`` too (with the post, or the comment, that mentions). "Accepted your follow
+request" has no Mastodon type (an app learns it from the Relationship) and is shown on the
+web only. Ids are notification ids, in the order they were made."""
 
 from __future__ import annotations
 
@@ -39,10 +40,13 @@ TYPES = {
     "follow_request": "follow_request",
     "like": "favourite",
     "comment": "mention",
+    "mention": "mention",
 }
 # The kinds that are about the account alone, with no status.
 ACCOUNT_KINDS = frozenset({"follow", "follow_request"})
-KINDS = {mastodon: kind for kind, mastodon in TYPES.items()}
+KINDS: dict[str, list[str]] = {}
+for _kind, _type in TYPES.items():
+    KINDS.setdefault(_type, []).append(_kind)
 
 
 def _kinds(request: web.Request) -> list[str]:
@@ -52,8 +56,13 @@ def _kinds(request: web.Request) -> list[str]:
     excluded = set(
         request.query.getall("exclude_types[]", []) + request.query.getall("exclude_types", [])
     )
-    wanted = [KINDS[name] for name in asked if name in KINDS] if asked else list(TYPES)
+    wanted = [kind for name in asked for kind in KINDS.get(name, [])] if asked else list(TYPES)
     return [kind for kind in dict.fromkeys(wanted) if TYPES[kind] not in excluded]
+
+
+def _about_post(item: NotificationEvent) -> bool:
+    """Whether the notification's status is a post (a like, a post's mention), not a comment."""
+    return item.kind == "like" or (item.kind == "mention" and item.comment_id is None)
 
 
 async def notification_entities(
@@ -62,11 +71,11 @@ async def notification_entities(
     """Notification entities, each with its actor's account and, for a favourite or a
     mention, its status; one whose account or status the viewer may not see is left out."""
     accounts = await accounts_of(reader, request, [n.actor_id for n in found], viewer_id)
-    post_ids = [n.post_id for n in found if n.kind == "like" and n.post_id is not None]
+    post_ids = [n.post_id for n in found if _about_post(n) and n.post_id is not None]
     posts = await post_reads.by_ids(reader, media_urls(request), post_ids, viewer_id)
     by_status = {int(e["id"]): e for e in await statuses(reader, request, posts, viewer_id)}
     post_statuses = {post.id: by_status.get(post.status_id or 0) for post in posts}
-    comment_ids = [n.comment_id for n in found if n.kind == "comment" and n.comment_id]
+    comment_ids = [n.comment_id for n in found if n.kind in ("comment", "mention") and n.comment_id]
     replies = await comments.by_ids(reader, comment_ids, viewer_id)
     by_status = {
         int(e["id"]): e for e in await comment_statuses(reader, request, replies, viewer_id)
@@ -78,9 +87,9 @@ async def notification_entities(
         if account is None or item.kind not in TYPES:
             continue
         status = None
-        if item.kind == "like":
+        if _about_post(item):
             status = post_statuses.get(item.post_id or 0)
-        elif item.kind == "comment":
+        elif item.kind in ("comment", "mention"):
             status = reply_statuses.get(item.comment_id or 0)
         if item.kind not in ACCOUNT_KINDS and status is None:
             continue
