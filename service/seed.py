@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from service import discovery
 from service.db import asyncpg_dsn
 from service.security import PasswordService
 from service.settings import SecuritySettings
@@ -91,6 +92,25 @@ _LAST_NAMES = _words(
     "Novak Okafor Patel Quinn Rossi Silva Tanaka Ueda Varga Weber Xu Young Zhang"
 )
 _PUNCTUATION = ".!?"
+# A share of the posts is in Chinese, written without spaces between words.
+CHINESE_SHARE = 0.15
+_CHINESE_WORDS = _words(
+    "今天 天气 很好 我们 去 公园 散步 早上 晚上 城市 朋友 一起 看 日落 海边 山上 下雨 猫 狗 "
+    "照片 拍了 一张 美丽的 风景 周末 火车 旅行 回家 家人 晚饭 喝茶 咖啡 书 安静的 街道 春天 "
+    "夏天 秋天 冬天 雪 花 树 河 桥 窗外 阳光 月亮"
+)
+_CHINESE_PUNCTUATION = "。！？"
+# Hashtags, popular first (picked Zipf-like), some in several spellings that are one tag.
+_TAGS = _words(
+    "photography Photography travel 旅行 coffee Coffee 咖啡 sunset nature food cats 猫 "
+    "streetphotography city mountains Café café beach architecture 风景 autumn winter "
+    "spring summer film blackandwhite dogs garden books rain snow hiking 周末 bikes trains "
+    "portrait night sea river tea 喝茶 market flowers birds 35mm goldenhour weekend"
+)
+_TAG_WEIGHTS = list(itertools.accumulate(1 / (rank + 2) for rank in range(len(_TAGS))))
+# Shares of posts with hashtags (one to three) and with a mention (of anyone seeded).
+TAGGED_SHARE = 0.25
+MENTION_SHARE = 0.08
 
 USER_COLUMNS = (
     "username",
@@ -190,9 +210,8 @@ def _display_name(rng: random.Random) -> str:
 def _user_records(
     rng: random.Random, population: Population, password_hash: str, start: datetime
 ) -> Iterator[tuple]:
-    width = max(5, len(str(len(population.created))))
     for index, created_offset in enumerate(population.created):
-        username = f"user{index + 1:0{width}d}"
+        username = _username(index, len(population.created))
         created = start + timedelta(seconds=created_offset)
         confirmed_offset = min(
             created_offset + rng.random() * MAX_CONFIRM_DELAY_SECONDS, HISTORY_SECONDS
@@ -250,8 +269,35 @@ def _follow_records(
 
 
 def _sentence(rng: random.Random) -> str:
+    if rng.random() < CHINESE_SHARE:
+        words = rng.choices(_CHINESE_WORDS, k=rng.randint(MIN_BODY_WORDS, MAX_BODY_WORDS))
+        return "".join(words) + rng.choice(_CHINESE_PUNCTUATION)
     words = rng.choices(_WORDS, k=rng.randint(MIN_BODY_WORDS, MAX_BODY_WORDS))
     return " ".join(words).capitalize() + rng.choice(_PUNCTUATION)
+
+
+def _username(index: int, users: int) -> str:
+    return f"user{index + 1:0{max(5, len(str(users)))}d}"
+
+
+def _body(rng: random.Random, users: int) -> str:
+    body = _sentence(rng)
+    if rng.random() < MENTION_SHARE:
+        body = f"@{_username(rng.randrange(users), users)} {body}"
+    if rng.random() < TAGGED_SHARE:
+        count = rng.choice((1, 1, 1, 2, 2, 3))
+        tags = {_TAGS[bisect.bisect(_TAG_WEIGHTS, rng.random() * _TAG_WEIGHTS[-1])]
+                for _ in range(count)}  # fmt: skip
+        body += " " + " ".join(f"#{tag}" for tag in sorted(tags))
+    return body
+
+
+@dataclasses.dataclass
+class Discovered:
+    """What the seeded posts tag and mention, by the posts' row order."""
+
+    tags: list[tuple[int, str, str]] = dataclasses.field(default_factory=list)
+    mentions: list[tuple[int, str]] = dataclasses.field(default_factory=list)
 
 
 def _post_records(
@@ -261,10 +307,16 @@ def _post_records(
     ids: Sequence[int],
     start: datetime,
     audiences: Iterator[str],
+    found: Discovered,
 ) -> Iterator[tuple]:
-    for at, author in zip(times, authors, strict=True):
+    for index, (at, author) in enumerate(zip(times, authors, strict=True)):
         published = start + timedelta(seconds=at)
-        yield (ids[author], _sentence(rng), "published", published, published, next(audiences))
+        body = _body(rng, len(ids))
+        if "#" in body or "@" in body:
+            tags, mentions = discovery.find(body)
+            found.tags.extend((index, name, shown) for name, shown in tags)
+            found.mentions.extend((index, name) for name in mentions)
+        yield (ids[author], body, "published", published, published, next(audiences))
 
 
 def _audiences(random_seed: int, non_public_share: float) -> Iterator[str]:
@@ -277,6 +329,49 @@ def _audiences(random_seed: int, non_public_share: float) -> Iterator[str]:
             yield rng.choice(("unlisted", "followers"))
         else:
             yield "public"
+
+
+async def _insert_discovered(
+    connection: asyncpg.Connection, found: Discovered, post_ids: Sequence[int]
+) -> None:
+    """The posts' tags and mentions, as posting stores them (domain.mentions), in bulk:
+    through scratch tables, with the tags' count set once at the end rather than by the
+    trigger for each row."""
+    await connection.execute(
+        "CREATE TEMPORARY TABLE seed_tags (post_id bigint, name text, display text)"
+        " ON COMMIT DROP;"
+        "CREATE TEMPORARY TABLE seed_mentions (post_id bigint, name text, position integer)"
+        " ON COMMIT DROP"
+    )
+    await connection.copy_records_to_table(
+        "seed_tags", records=((post_ids[i], name, shown) for i, name, shown in found.tags)
+    )
+    await connection.copy_records_to_table(
+        "seed_mentions",
+        records=((post_ids[i], name, n) for n, (i, name) in enumerate(found.mentions)),
+    )
+    await connection.execute(
+        """
+        INSERT INTO tags (name, display)
+        SELECT DISTINCT ON (name) name, display FROM seed_tags ORDER BY name, post_id;
+        ALTER TABLE post_tags DISABLE TRIGGER post_tags_count;
+        INSERT INTO post_tags (post_id, tag_id, status_id)
+        SELECT p.id, t.id, p.status_id
+          FROM seed_tags s JOIN tags t ON t.name = s.name JOIN posts p ON p.id = s.post_id;
+        ALTER TABLE post_tags ENABLE TRIGGER post_tags_count;
+        UPDATE tags t SET post_count = c.n
+          FROM (SELECT tag_id, count(*) AS n FROM post_tags GROUP BY tag_id) c
+         WHERE t.id = c.tag_id;
+        INSERT INTO post_mentions (post_id, user_id)
+        SELECT s.post_id, u.id FROM seed_mentions s JOIN users u ON lower(u.username) = s.name;
+        UPDATE posts p SET mention_names = m.names, mention_ids = m.ids
+          FROM (SELECT s.post_id, array_agg(u.username ORDER BY s.position) AS names,
+                       array_agg(u.id ORDER BY s.position) AS ids
+                  FROM seed_mentions s JOIN users u ON lower(u.username) = s.name
+                 GROUP BY s.post_id) m
+         WHERE p.id = m.post_id
+        """
+    )
 
 
 # Counters are set from the rows, one aggregate each, once all rows are in.
@@ -339,11 +434,14 @@ async def _insert(
         "follows", records=_follow_records(rng, population, ids, start), columns=FOLLOW_COLUMNS
     )
     times, authors = posts
+    found = Discovered()
     await connection.copy_records_to_table(
         "posts",
-        records=_post_records(rng, times, authors, ids, start, audiences),
+        records=_post_records(rng, times, authors, ids, start, audiences, found),
         columns=POST_COLUMNS,
     )
+    post_ids = [row[0] for row in await connection.fetch("SELECT id FROM posts ORDER BY id")]
+    await _insert_discovered(connection, found, post_ids)
     for statement in _COUNTER_UPDATES:
         await connection.execute(statement)
     return int(follow_status.split()[-1])
@@ -380,7 +478,9 @@ async def seed(
             follows = await _insert(connection, rng, population, timeline, password_hash, audiences)
         # VACUUM as well as ANALYZE: fresh statistics for the planner, and a visibility map
         # so index-only scans work from the first query instead of after autovacuum.
-        await connection.execute("VACUUM (ANALYZE) users, follows, posts")
+        await connection.execute(
+            "VACUUM (ANALYZE) users, follows, posts, tags, post_tags, post_mentions"
+        )
     finally:
         await connection.close()
     return SeedReport(users, follows, posts, random_seed, time.monotonic() - began)

@@ -19,7 +19,7 @@ import asyncpg
 import pytest
 from argon2 import PasswordHasher
 
-from service import migrate
+from service import discovery, migrate
 from service.cursor import MAX_ID, Position
 from service.db import create_read_pool
 from service.reads import posts, statuses
@@ -132,6 +132,37 @@ async def test_counts_match_the_rows(connection):
                OR following_count <> (SELECT count(*) FROM follows WHERE follower_id = u.id)"""
     )
     assert wrong == 0
+
+
+async def test_posts_carry_hashtags_mentions_and_chinese_as_posting_stores_them(connection):
+    """About a quarter of the posts are tagged, a few mention someone, some are in Chinese;
+    their rows are those posting would have written (docs/discovery.md)."""
+    posts = await connection.fetch(
+        "SELECT id, body, mention_names, mention_ids FROM posts ORDER BY id"
+    )
+    tagged = await connection.fetch("SELECT post_id, name FROM post_tags JOIN tags ON id = tag_id")
+    by_post: dict[int, set[str]] = {}
+    for row in tagged:
+        by_post.setdefault(row["post_id"], set()).add(row["name"])
+    usernames = dict(await connection.fetch("SELECT lower(username), username FROM users"))
+    ids = dict(await connection.fetch("SELECT username, id FROM users"))
+    for post in posts:
+        found = discovery.find(post["body"])
+        assert by_post.get(post["id"], set()) == {name for name, _ in found.tags}
+        names = [usernames[name] for name in found.mentions if name in usernames]
+        assert post["mention_names"] == names
+        assert post["mention_ids"] == [ids[name] for name in names]
+    assert 0.15 < len(by_post) / POSTS < 0.35
+    assert 0.03 < sum(1 for post in posts if post["mention_names"]) / POSTS < 0.15
+    chinese = sum(1 for post in posts if re.search(r"[\u4e00-\u9fff]{4}", post["body"]))
+    assert 0.08 < chinese / POSTS < 0.25
+    wrong = await connection.fetchval(
+        """SELECT count(*) FROM tags t
+            WHERE post_count <> (SELECT count(*) FROM post_tags WHERE tag_id = t.id)"""
+    )
+    assert wrong == 0
+    # Spellings of one tag are one tag, shown as first written.
+    assert await connection.fetchval("SELECT count(*) FROM tags WHERE name = 'coffee'") == 1
 
 
 async def test_follows_are_never_of_oneself_and_favour_popular_authors(connection):
