@@ -10,11 +10,11 @@ become markup.
 The rules:
 
 - A hashtag is ``#`` (or the full-width number sign U+FF03 of CJK keyboards, which NFKC
-  makes ``#``) followed by letters, combining marks, decimal digits and underscores of any
+  makes ``#``) followed by letters, combining marks, numbers and underscores of any
   script: ``#咖啡``, ``#café`` composed or decomposed, ``#हिन्दी``. It starts with a
-  letter, digit or underscore, holds at least one character that is not a digit
-  (``#1`` is not a tag), and is at most TAG_MAX_CHARS characters once normalised: a
-  longer run is plain text, never a cut tag. The ``#`` must begin the text or follow a
+  letter, number or underscore, holds at least one character that is not a decimal
+  digit (``#1`` is not a tag), and is at most TAG_MAX_CHARS characters once normalised:
+  a longer run is plain text, never a cut tag. The ``#`` must begin the text or follow a
   character that is neither part of a word nor one of URL_PUNCTUATION, and never lie
   inside a URL (``page#section``, ``https://example.com/#/x``).
 - A mention is ``@`` followed by a username as accounts have them (3 to 30 ASCII letters,
@@ -31,6 +31,7 @@ The rules:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
@@ -50,6 +51,7 @@ URL_PUNCTUATION = frozenset("&/#＃@.:=?-~+%\\")
 URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 _USERNAME = re.compile(r"[A-Za-z0-9_]{3,30}")
 _STARTS = re.compile(r"[#＃@]")
+_WORD_RUN = re.compile(r"\w+")
 
 
 def normalize_tag(text: str) -> str:
@@ -65,11 +67,24 @@ def display_tag(text: str) -> str:
 
 
 def _in_word(char: str) -> bool:
-    """Whether a character continues a tag (and so cannot come right before one)."""
-    if char == "_":
-        return True
-    category = unicodedata.category(char)
-    return category[0] in "LM" or category == "Nd"
+    """Whether a character continues a tag (and so cannot come right before one): what
+    ``\\w`` matches (letters, numbers, underscore), or a combining mark."""
+    return char.isalnum() or char == "_" or unicodedata.category(char)[0] == "M"
+
+
+def _run_end(text: str, start: int) -> int:
+    """Where the run of tag characters from ``start`` ends: whole runs of ``\\w`` at C
+    speed, one mark at a time between them."""
+    end, length = start, len(text)
+    while end < length:
+        run = _WORD_RUN.match(text, end)
+        if run is not None:
+            end = run.end()
+        elif unicodedata.category(text[end])[0] == "M":
+            end += 1
+        else:
+            break
+    return end
 
 
 def _may_start_after(char: str | None) -> bool:
@@ -87,18 +102,26 @@ class Span(NamedTuple):
 
 
 def _tag_at(text: str, start: int) -> Span | None:
-    end = start + 1
-    while end < len(text) and _in_word(text[end]):
-        end += 1
-    written = text[start + 1 : end]
+    end = _run_end(text, start + 1)
+    name = _tag_name(text[start + 1 : end])
+    return None if name is None else Span(start, end, "tag", name)
+
+
+# Popular tags are written again and again: each spelling is checked and normalised once.
+@functools.lru_cache(maxsize=8192)
+def _tag_name(written: str) -> str | None:
+    """The normalised name of a run of tag characters, or None when it is no tag."""
     if not written or unicodedata.category(written[0])[0] == "M":
         return None
-    name = normalize_tag(written)
-    if len(name) > TAG_MAX_CHARS or len(display_tag(written)) > TAG_MAX_CHARS:
+    name, shown = normalize_tag(written), display_tag(written)
+    if len(name) > TAG_MAX_CHARS or len(shown) > TAG_MAX_CHARS or name.isdecimal():
         return None
-    if all(unicodedata.category(char) == "Nd" for char in name):
+    # Normalising can bring in characters no tag holds (NFKC makes a vulgar fraction a
+    # digit, a fraction slash and a digit): such a run is no tag, so that every name and
+    # display form is itself one (a page's URL).
+    if _run_end(name, 0) != len(name) or _run_end(shown, 0) != len(shown):
         return None
-    return Span(start, end, "tag", name)
+    return name
 
 
 def _mention_at(text: str, start: int) -> Span | None:

@@ -19,6 +19,7 @@ Photos are drawn by service/web/photos.py, under the same rule.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from html import escape
@@ -87,17 +88,25 @@ class _Paths(NamedTuple):
         return cls(*(_Path.of(urls, name) for name in names), urls.static("icons.svg"))
 
 
+@functools.lru_cache(maxsize=4096)
+def _tag_path(before: str, name: str, after: str) -> str:
+    return f"{before}{quote(name, safe='')}{after}"
+
+
 def linked_text(
     urls: RouteUrls | _Paths, text: str, mention_names: tuple[str, ...] | list[str]
 ) -> str:
     """User text escaped, its hashtags linked to their pages and its mentions of the
     accounts in ``mention_names`` (resolved when it was written) to their profiles; the
     one way posts and comments show their text (docs/discovery.md)."""
+    if "#" not in text and "@" not in text and "\uff03" not in text:
+        return escape(text)  # most posts: nothing to link, nothing to set up
     paths = urls if isinstance(urls, _Paths) else _Paths.of(urls)
     known = {name.lower(): name for name in mention_names}
 
     def tag(written: str, name: str) -> str:
-        return f'<a class="hashtag" href="{paths.tag.to(quote(name, safe=""))}">{written}</a>'
+        href = _tag_path(paths.tag.before, name, paths.tag.after)
+        return f'<a class="hashtag" href="{href}">{written}</a>'
 
     def mention(written: str, username: str) -> str:
         return f'<a class="mention" href="{paths.profile.to(username)}">{written}</a>'
