@@ -109,7 +109,7 @@ async def arrange(member, factory, db, tmp_path: Path) -> World:  # noqa: F811
     await friend.set_profile("Bo Lindqvist", "Malmo", "Film and bicycles.")
     await me.follow(friend)
     await friend.follow(me)
-    await me.post("Morning walk along the river. The light was perfect.")
+    await me.post("Morning walk along the river. The light was perfect. #river #晨光")
     my_photo = await photo_post(
         db, me.account.id, tmp_path, "The harbour at dawn", alts=("Boats moored in a harbour",)
     )
@@ -123,7 +123,7 @@ async def arrange(member, factory, db, tmp_path: Path) -> World:  # noqa: F811
         "Three from the weekend",
         alts=("A red bicycle", "A film camera", "A bridge in fog"),
     )
-    await friend.post("Anyone know a good lab for developing 120 film?")
+    await friend.post(f"Anyone know a good lab for developing 120 film, @{me.username}? #film")
     # A photo alone, its author gave it no description.
     await photo_post(db, friend.account.id, tmp_path, alts=("",))
     await factory.comment(friend.account, my_photo, "What a view! Which harbour is this?")
@@ -157,6 +157,7 @@ def signed_in_pages(world: World) -> list[Checked]:
         Checked("own post with comments", f"/p/{world.my_photo_post}"),
         Checked("other's post", f"/p/{world.friend_photo_post}"),
         Checked("notifications", "/notifications"),
+        Checked("tag page", "/tags/river"),
         Checked("followers", f"/@{me}/followers"),
         Checked("following", f"/@{me}/following"),
         Checked("settings: profile", "/settings/profile"),
@@ -182,6 +183,7 @@ def signed_out_pages(world: World) -> list[Checked]:
         Checked("explore, signed out", "/explore"),
         Checked("search, signed out", "/search?q=user"),
         Checked("post, signed out", f"/p/{world.my_photo_post}"),
+        Checked("tag page, signed out", "/tags/film"),
         Checked("not found, signed out", MISSING),
     ]
 
