@@ -464,6 +464,14 @@ PARAMETERS = {
             "default": DEFAULT_PAGE_SIZE,
         },
     },
+    "tag": {
+        "name": "tag",
+        "in": "path",
+        "required": True,
+        "description": "A hashtag in any spelling, with or without its `#` "
+        "(docs/discovery.md); a name that cannot be a tag is 404.",
+        "schema": {"type": "string", "minLength": 1},
+    },
     "postId": {
         "name": "id",
         "in": "path",
@@ -919,6 +927,19 @@ PATHS: dict[str, Any] = {
             "users",
             _reader("read:accounts"),
             {"200": _ok("The user.", _schema("User")), **_errors("NotFound", *TOKEN_REFUSALS)},
+        ),
+    },
+    "/tags/{tag}/posts": {
+        "parameters": [_ref("parameters", "tag")],
+        "get": _operation(
+            "listTagPosts",
+            "A hashtag's posts",
+            "timelines",
+            _reader("read:statuses"),
+            {"200": _page("Post"), **_errors("BadRequest", "NotFound", *TOKEN_REFUSALS)},
+            description="Newest published first, those the viewer may see; a tag no post "
+            "has had yet is an empty page.",
+            parameters=PAGING,
         ),
     },
     "/users/{username}/posts": {

@@ -20,6 +20,7 @@ from service.api import openapi as api_openapi
 from service.api import posts as api_posts
 from service.api import reports as api_reports
 from service.api import stream as api_stream
+from service.api import tags as api_tags
 from service.api import timelines as api_timelines
 from service.api import users as api_users
 from service.keys import route_scopes_key
@@ -186,6 +187,7 @@ PAGES = [
 API = [
     web.get("/api/snapline/v1/timeline", api_timelines.timeline, name="api_timeline"),
     web.get("/api/snapline/v1/explore", api_timelines.explore, name="api_explore"),
+    web.get("/api/snapline/v1/tags/{tag}/posts", api_tags.tag_posts, name="api_tag_posts"),
     web.post("/api/snapline/v1/posts", api_posts.create, name="api_posts"),
     web.get("/api/snapline/v1/posts/{id}", api_posts.post, name="api_post"),
     web.delete("/api/snapline/v1/posts/{id}", api_posts.delete),
@@ -427,6 +429,7 @@ OAUTH = [
 TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("GET", "api_timeline"): "read:statuses",
     ("GET", "api_explore"): "read:statuses",
+    ("GET", "api_tag_posts"): "read:statuses",
     ("POST", "api_posts"): "write:statuses",
     ("GET", "api_post"): "read:statuses",
     ("DELETE", "api_post"): "write:statuses",

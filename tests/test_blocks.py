@@ -115,6 +115,7 @@ ROUTES: dict[str, Asks] = {
     "settings_mutes": _one("/settings/mutes", (MUTED,)),
     "api_timeline": _one("/api/snapline/v1/timeline"),
     "api_explore": _one("/api/snapline/v1/explore"),
+    "api_tag_posts": _one(f"/api/snapline/v1/tags/{TAG}/posts"),
     "api_post": _each_post(lambda b, whose: f"/api/snapline/v1/posts/{_post(b, whose)}"),
     "api_comments": _each_post(
         lambda b, whose: f"/api/snapline/v1/posts/{_post(b, whose)}/comments"

@@ -90,15 +90,18 @@ class Conformance(Served):
 
     async def existing(self) -> dict[str, list[Any]]:
         """What path parameters may name: the user and a new someone else, each with a post
-        and a comment on the other's."""
+        and a comment on the other's, mentioning them; and the tag the posts carry."""
         other = await self.factory.user()
-        own_post = await self.factory.post(self.user)
-        their_post = await self.factory.post(other)
-        own_comment = await self.factory.comment(self.user, their_post)
+        own_post = await self.factory.post(self.user, f"mine #Conformance @{other.username}")
+        their_post = await self.factory.post(other, "theirs #conformance #咖啡")
+        own_comment = await self.factory.comment(
+            self.user, their_post, f"@{other.username} #conformance"
+        )
         their_comment = await self.factory.comment(other, own_post)
         return {
             "id": [own_post, their_post, own_comment, their_comment],
             "username": [self.user.username, other.username],
+            "tag": ["conformance", "CONFORMANCE", "咖啡"],
         }
 
 

@@ -342,6 +342,7 @@ async def test_only_registered_statements_reach_the_read_pool(
         "settings_password": "/settings/password",
         "api_timeline": "/api/snapline/v1/timeline",
         "api_explore": "/api/snapline/v1/explore",
+        "api_tag_posts": f"/api/snapline/v1/tags/{WORLD_TAG}/posts",
         "api_post": f"/api/snapline/v1/posts/{world.shown_post}",
         "api_comments": f"/api/snapline/v1/posts/{world.shown_post}/comments",
         "api_user": f"/api/snapline/v1/users/{username}",

@@ -145,3 +145,19 @@ async def test_too_many_hashtags_are_refused(client, factory, login):
     assert (await submit(client, "/posts", {"body": fine})).status == 303
     html = await (await client.get(f"/tags/{tag}x29")).text()
     assert '<p class="tag-count">1 post</p>' in html
+
+
+async def test_the_api_lists_a_tags_posts_as_its_page_does(client, factory):
+    author, tag = await factory.user(), factory.unique("Api")
+    made = [await factory.post(author, f"post {n} #{tag}") for n in range(3)]
+    first = await (await client.get(f"/api/snapline/v1/tags/{tag.upper()}/posts?limit=2")).json()
+    assert [post["id"] for post in first["items"]] == [made[2], made[1]]
+    assert first["items"][0]["tags"] == [{"name": tag.lower(), "url": f"/tags/{tag.lower()}"}]
+    rest = await (
+        await client.get(f"/api/snapline/v1/tags/{tag}/posts?cursor={first['next_cursor']}")
+    ).json()
+    assert [post["id"] for post in rest["items"]] == [made[0]] and rest["next_cursor"] is None
+    never = await client.get("/api/snapline/v1/tags/nothing_tagged_yet/posts")
+    assert never.status == 200 and (await never.json())["items"] == []
+    bad = await client.get("/api/snapline/v1/tags/a.b/posts")
+    assert bad.status == 404
