@@ -263,6 +263,38 @@ async def test_posts_added_by_load_more_are_the_cards_the_server_renders(
         )
 
 
+async def test_a_tag_page_loads_more_of_the_servers_cards_and_its_links_lead_on(
+    browsing: Browsing, member, factory
+) -> None:
+    """A tag's page loads older posts like the feed, and the cards it inserts link their
+    tags and mentions as the page served whole does; following a tag or a mention leads
+    to its page."""
+    author, reader = await member(), await member()
+    tag = factory.unique("Walk")
+    bodies = [
+        f"<b>walk</b> {n} #{tag} with @{reader.username} and @nobody_at_all \u202e#夜"
+        for n in range(1, 26)
+    ]
+    created = await author.posts(bodies)
+    loaded_ids = [post["id"] for post in created][: 25 - PAGE_SIZE][::-1]
+    page = await browsing.page()
+    await log_in(page, reader.account)
+    await page.goto(f"/tags/{tag.lower()}")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"#{tag}")
+    next_page = await page.locator("a.load-more").get_attribute("href")
+    await scroll_to_bottom(page)
+    await expect(page.locator("article.post")).to_have_count(25)
+    loaded = await outer_html(page, card_items(loaded_ids))
+    assert f'<a class="mention" href="/@{reader.username}">@{reader.username}</a>' in loaded[0]
+    assert "&lt;b&gt;walk&lt;/b&gt;" in loaded[0] and "@nobody_at_all" in loaded[0]
+    await page.goto(f"/tags/{tag.lower()}{next_page}")
+    assert await outer_html(page, card_items(loaded_ids)) == loaded
+    await page.locator(f"#post-{loaded_ids[0]} a.hashtag", has_text="#夜").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("#夜")
+    await page.locator(f"#post-{created[-1]['id']} a.mention").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(reader.username)
+
+
 async def test_people_and_comments_added_by_load_more_are_the_servers_markup(
     browsing: Browsing, member, factory
 ) -> None:
