@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from tests.conftest import Factory
 
 AUDIENCES = ("public", "unlisted", "followers")
+# Every post of this world carries it: its tag page must list the public one alone.
+TAG = "audienceworld"
 # Who each viewer is to the author. Anonymous is nobody signed in.
 ANONYMOUS = "anonymous"
 FOLLOWER = "follower"  # follows the author
@@ -70,7 +72,9 @@ async def audience_world(db, factory: Factory, private: bool = False) -> Audienc
     await factory.follow(world.people[BLOCKED], author)
     for audience in AUDIENCES:
         words = world.words[audience] = f"{audience} words {secrets.token_hex(4)}"
-        post_id = world.posts[audience] = await factory.post(author, f"{words} posted", audience)
+        post_id = world.posts[audience] = await factory.post(
+            author, f"{words} posted #{TAG}", audience
+        )
         # Before any block: the follower's comment and like, notified to the author.
         world.comments[audience] = await factory.comment(follower, post_id, f"{words}, said")
         await factory.like(follower, post_id)

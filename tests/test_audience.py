@@ -28,6 +28,7 @@ from tests.audience import (
     MODERATOR,
     REQUESTER,
     STRANGER,
+    TAG,
     VIEWERS,
     AudienceWorld,
     audience_world,
@@ -177,6 +178,10 @@ def _routes(w: AudienceWorld) -> dict[str, list[Ask]]:
     return {
         "home": [Ask("/", "home")],
         "explore": [Ask("/explore", "listed")],
+        # A tag page lists everyone's posts: every post of this world carries the tag.
+        "tag": [Ask(f"/tags/{TAG}", "listed")],
+        "api_tag_posts": [Ask(f"/api/snapline/v1/tags/{TAG}/posts", "listed")],
+        "mastodon_timelines_tag": [Ask(f"/api/v1/timelines/tag/{TAG}", "listed")],
         "profile": [Ask(f"/@{author.username}")],
         "post": by_post(lambda a: f"/p/{posts[a]}"),
         "fragments_posts": [Ask(f"/fragments/posts?ids={','.join(map(str, posts.values()))}")],

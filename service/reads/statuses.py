@@ -70,14 +70,11 @@ def account_rows(only_media: bool) -> Callable[[str], Callable[[int], str]]:
     return in_order
 
 
-# Where "listed publicly" goes: a post that is visible to the viewer but not listed (an
-# unlisted audience) belongs on no tag page. Every post is listed today.
-LISTED_PUBLICLY = "true"
-
-
 def tag_rows(order: str) -> Callable[[int], str]:
     """The posts tagged with the tag named $4 (normalised), with photos only when $5; found
-    by walking the tag's ix_post_tags_tag_status in status-id order."""
+    by walking the tag's ix_post_tags_tag_status in status-id order. A tag page lists
+    everyone's posts: public ones only (an unlisted or followers-only post is on no tag
+    page, even for its followers)."""
 
     def build(rows: int) -> str:
         return f"""
@@ -88,7 +85,7 @@ def tag_rows(order: str) -> Callable[[int], str]:
      WHERE t.name = $4 AND pt.status_id IS NOT NULL
        AND pt.status_id > $2 AND pt.status_id < $3
        AND (NOT $5::boolean OR p.has_photos)
-       AND {LISTED_PUBLICLY} AND {VISIBLE}
+       AND {listed_publicly("p")} AND {VISIBLE}
      ORDER BY pt.status_id {order}
      LIMIT {rows}
     """
