@@ -652,8 +652,7 @@ class Notification(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('follow', 'like', 'comment', 'follow_request', 'follow_accepted',"
-            " 'mention')",
+            "kind IN ('follow', 'like', 'comment', 'follow_request', 'follow_accepted', 'mention')",
             name="kind",
         ),
         CheckConstraint("user_id <> actor_id", name="not_self"),
