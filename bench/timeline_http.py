@@ -57,6 +57,10 @@ POSTS = {"100k": 100_000, "1M": 1_000_000}
 LABELS = ("100k", "1M")
 # One seed for both databases: the same users and follows, only the posts differ.
 RANDOM_SEED = 20261121
+# Privacy as a community has it (docs/privacy.md): a fifth of the posts unlisted or for
+# followers only, a tenth of the accounts private (their posts for followers only).
+NON_PUBLIC_SHARE = 0.2
+PRIVATE_SHARE = 0.1
 # Seeding 1,000,000 posts takes about a minute on two cores.
 SEED_TIMEOUT_SECONDS = 600
 # 32 is where the read path's targets are set (docs/timeline.md); 16 and 64 around it.
@@ -92,6 +96,7 @@ async def seed(processes: Processes, databases: ScratchDatabases, label: str, lo
     env = clean_env(SNAPLINE_DATABASE_URL=databases.url(name, "postgresql+asyncpg"))
     argv = [sys.executable, "-m", "service", "seed", "--users", str(USERS)]
     argv += ["--posts", str(POSTS[label]), "--seed", str(RANDOM_SEED)]
+    argv += ["--non-public-share", str(NON_PUBLIC_SHARE), "--private-share", str(PRIVATE_SHARE)]
     process = await processes.start(f"seed {label}", argv, env, logs / f"seed-{label}.log")
     try:
         await asyncio.wait_for(process.wait(), SEED_TIMEOUT_SECONDS)
@@ -347,7 +352,8 @@ def _header(found, deep, background: list[float]) -> list[str]:
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
         f"({platform.machine()}, Python {platform.python_version()}). Data: "
-        f"`python -m service seed --users {USERS} --posts N --seed {RANDOM_SEED}` with N = "
+        f"`python -m service seed --users {USERS} --posts N --seed {RANDOM_SEED} "
+        f"--non-public-share {NON_PUBLIC_SHARE} --private-share {PRIVATE_SHARE}` with N = "
         f"{POSTS['1M']:,} (load) and {POSTS['100k']:,} (growth). Load: wrk, "
         f"{wrk.MAX_THREADS} threads, {LOAD_SECONDS} s per run after a {WARMUP_SECONDS} s "
         "warm-up (rows compared with each other run twice, A B B A, and combine both "

@@ -153,6 +153,7 @@ def command_seed(settings: Settings, args: argparse.Namespace) -> int:
                     ready.security,
                     args.seed,
                     args.non_public_share,
+                    args.private_share,
                 )
             )
         except (SeedRefused, ValueError) as error:
@@ -243,6 +244,12 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="share of posts that are unlisted or for followers only, half each (default 0)",
+    )
+    seed.add_argument(
+        "--private-share",
+        type=float,
+        default=0.0,
+        help="share of accounts that are private, their posts for followers only (default 0)",
     )
     seed.set_defaults(handler=command_seed)
     command("routes", help="list every route: method, path, name, handler").set_defaults(

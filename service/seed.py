@@ -447,6 +447,29 @@ async def _insert(
     return int(follow_status.split()[-1])
 
 
+async def _make_private(
+    connection: asyncpg.Connection, random_seed: int, private_share: float
+) -> None:
+    """A share ``private_share`` of the accounts private, as their owners would have made
+    them: new followers ask, the default audience is followers only, and their public posts
+    are for followers only too. Drawn from a generator of its own, as the audiences are."""
+    if not private_share:
+        return
+    rng = random.Random(f"private accounts {random_seed}")
+    ids = [row[0] for row in await connection.fetch("SELECT id FROM users ORDER BY id")]
+    chosen = [user_id for user_id in ids if rng.random() < private_share]
+    await connection.execute(
+        "UPDATE users SET locked = true, default_audience = 'followers'"
+        " WHERE id = ANY($1::bigint[])",
+        chosen,
+    )
+    await connection.execute(
+        "UPDATE posts SET audience = 'followers'"
+        " WHERE author_id = ANY($1::bigint[]) AND audience = 'public'",
+        chosen,
+    )
+
+
 async def seed(
     database_url: str,
     users: int,
@@ -454,14 +477,18 @@ async def seed(
     security: SecuritySettings,
     random_seed: int | None = None,
     non_public_share: float = 0.0,
+    private_share: float = 0.0,
 ) -> SeedReport:
     """Fill an empty migrated database with ``users`` accounts and ``posts`` posts, a share
-    ``non_public_share`` of them unlisted or for followers only. Raises SeedRefused, and
-    changes nothing, if the database has users or no schema."""
+    ``non_public_share`` of the posts unlisted or for followers only and a share
+    ``private_share`` of the accounts private (their posts for followers only). Raises
+    SeedRefused, and changes nothing, if the database has users or no schema."""
     if users < 1 or posts < 0:
         raise ValueError("need at least one user and a non-negative number of posts")
     if not 0 <= non_public_share <= 1:
         raise ValueError("the share of non-public posts is between 0 and 1")
+    if not 0 <= private_share <= 1:
+        raise ValueError("the share of private accounts is between 0 and 1")
     began = time.monotonic()
     if random_seed is None:
         random_seed = random.SystemRandom().randrange(2**31)
@@ -476,6 +503,7 @@ async def seed(
             await _check_empty(connection)
             audiences = _audiences(random_seed, non_public_share)
             follows = await _insert(connection, rng, population, timeline, password_hash, audiences)
+            await _make_private(connection, random_seed, private_share)
         # VACUUM as well as ANALYZE: fresh statistics for the planner, and a visibility map
         # so index-only scans work from the first query instead of after autovacuum.
         await connection.execute(

@@ -353,3 +353,38 @@ def test_a_share_of_posts_is_unlisted_or_for_followers_and_the_rest_stays_the_sa
 def test_a_share_outside_zero_to_one_is_refused(postgres_server_url: str):
     done = run_seed(postgres_server_url, "--non-public-share=1.5")
     assert done.returncode == 2 and "between 0 and 1" in done.stderr
+
+
+def test_a_share_of_accounts_is_private_and_their_posts_are_for_followers(
+    postgres_server_url: str,
+):
+    """`--private-share`: about that share of the accounts private, each with a followers
+    default, and none of their posts public."""
+
+    async def seeded() -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+        name = f"snapline_seed_{secrets.token_hex(4)}"
+        await admin_execute(postgres_server_url, f'CREATE DATABASE "{name}"')
+        url = with_database(postgres_server_url, name)
+        try:
+            await asyncio.to_thread(migrate.upgrade, url)
+            args = ("--users=200", "--posts=2000", "--seed=12", "--private-share=0.25")
+            done = await asyncio.to_thread(run_seed, url, *args)
+            assert done.returncode == 0, done.stderr
+            connection = await asyncpg.connect(asyncpg_dsn(url))
+            try:
+                users = await connection.fetch("SELECT id, locked, default_audience FROM users")
+                posts = await connection.fetch("SELECT author_id, audience FROM posts")
+                return users, posts
+            finally:
+                await connection.close()
+        finally:
+            await admin_execute(postgres_server_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+
+    users, posts = asyncio.run(seeded())
+    private = {row["id"] for row in users if row["locked"]}
+    assert 0.15 < len(private) / len(users) < 0.35
+    assert all(row["default_audience"] == "followers" for row in users if row["locked"])
+    assert {row["audience"] for row in posts if row["author_id"] in private} <= {"followers"}
+    assert {row["audience"] for row in posts if row["author_id"] not in private} == {"public"}
+    refused = run_seed(postgres_server_url, "--private-share=-0.1")
+    assert refused.returncode == 2 and "between 0 and 1" in refused.stderr
