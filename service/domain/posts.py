@@ -117,6 +117,15 @@ async def create_text_post(
     session: AsyncSession, author_id: int, body: str, audience: str | None = None
 ) -> int:
     """A text post is published the moment it is created."""
+    post_id = await _insert_published(session, author_id, body, audience)
+    await _published(session, post_id, author_id, body)
+    return post_id
+
+
+async def _insert_published(
+    session: AsyncSession, author_id: int, body: str, audience: str | None
+) -> int:
+    """A post published at once (its photos, if any, are ready): its id."""
     post_id = await session.scalar(
         insert(Post)
         .values(
@@ -128,12 +137,16 @@ async def create_text_post(
         )
         .returning(Post.id)
     )
+    return post_id
+
+
+async def _published(session: AsyncSession, post_id: int, author_id: int, body: str) -> None:
+    """What follows a post published at once: its mentions, its author's count, the news."""
     await mentions.record_post(session, post_id, body)
     await session.execute(
         update(User).where(User.id == author_id).values(post_count=User.post_count + 1)
     )
     await _announce_published(session, post_id, author_id)
-    return post_id
 
 
 async def _announce_published(session: AsyncSession, post_id: int, author_id: int) -> None:
@@ -471,17 +484,7 @@ async def create_post_with_media(
         raise MediaRefused("A photo could not be processed: upload it again.")
     if any(row.ready_at is None for row in rows.values()):
         raise MediaRefused("Cannot attach files that have not finished processing. Try again!")
-    post_id = await session.scalar(
-        insert(Post)
-        .values(
-            author_id=author_id,
-            body=body,
-            status="published",
-            published_at=func.now(),
-            audience=_audience(author_id, audience),
-        )
-        .returning(Post.id)
-    )
+    post_id = await _insert_published(session, author_id, body, audience)
     for position, photo_id in enumerate(photo_ids):
         await session.execute(
             update(Photo).where(Photo.id == photo_id).values(post_id=post_id, position=position)
@@ -491,11 +494,7 @@ async def create_post_with_media(
     chosen = await session.scalar(select(Post.audience).where(Post.id == post_id))
     if chosen != "public":
         await restricted_photos.set_post_photos_restricted(session, post_id, True)
-    await mentions.record_post(session, post_id, body)
-    await session.execute(
-        update(User).where(User.id == author_id).values(post_count=User.post_count + 1)
-    )
-    await _announce_published(session, post_id, author_id)
+    await _published(session, post_id, author_id, body)
     return post_id
 
 
