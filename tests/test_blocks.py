@@ -263,7 +263,7 @@ async def test_the_live_hub_tells_no_blocked_or_muting_reader_of_a_post(client, 
             hub.unsubscribe(stream)
 
 
-async def _counts_hold(db, *people) -> None:
+async def follow_counts_hold(db, *people) -> None:
     """Each one's follower and following counts are the COUNT(*) of their follows."""
     async with db() as session:
         wrong = await session.scalar(
@@ -298,7 +298,7 @@ async def test_blocking_from_the_api_ends_follows_both_ways_and_keeps_counters(
         False,
         0,
     )
-    await _counts_hold(db, me, them)
+    await follow_counts_hold(db, me, them)
     # Their like and comment stay (the counters count them), hidden from me.
     post = await api.get(f"/api/snapline/v1/posts/{my_post}")
     assert (post["like_count"], post["comment_count"]) == (1, 1)
@@ -337,7 +337,7 @@ async def test_blocking_from_the_api_ends_follows_both_ways_and_keeps_counters(
         False,
     )
     await api.follow(them.username)
-    await _counts_hold(db, me, them)
+    await follow_counts_hold(db, me, them)
 
 
 async def test_removing_a_follower_ends_their_follow_only(client, factory, login, db):
@@ -355,7 +355,7 @@ async def test_removing_a_follower_ends_their_follow_only(client, factory, login
     assert f'href="/@{fan.username}"' not in page
     me_now = await Api(client).get(f"/api/snapline/v1/users/{fan.username}")
     assert (me_now["following"], me_now["follows_you"], me_now["blocking"]) == (True, False, False)
-    await _counts_hold(db, me, fan)
+    await follow_counts_hold(db, me, fan)
     # Through the API too, and they may follow again.
     await factory.follow(fan, me)
     answer = await Api(client).call(
@@ -363,7 +363,7 @@ async def test_removing_a_follower_ends_their_follow_only(client, factory, login
     )
     assert (await answer.json())["follows_you"] is False
     await factory.follow(fan, me)
-    await _counts_hold(db, me, fan)
+    await follow_counts_hold(db, me, fan)
 
 
 async def test_a_mute_hides_posts_until_it_ends_and_the_muted_notice_nothing(
