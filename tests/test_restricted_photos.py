@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
-from service.domain import posts, reports, restricted
+from service.domain import blocks, posts, reports, restricted
 from service.keys import storage_key
 from service.models import MediaJob, Photo, Report
 from service.ops import backup as backups
@@ -29,6 +29,7 @@ from tests import s3
 from tests.nginx import Nginx
 from tests.oauth import bearer, user_token
 from tests.s3 import s3_settings
+from tests.support import csrf_for
 from tests.test_deploy import compose
 from tests.test_mastodon_writes import upload_form
 from tests.test_nginx import private_dir
@@ -556,3 +557,73 @@ async def test_photos_follow_their_posts_audience(
             await session.scalars(select(Photo.key_prefix).where(Photo.id == int(media_id)))
         )
     assert prefixes and prefixes[0].startswith("restricted/")
+
+
+async def test_a_followers_only_photo_reaches_its_audience_alone_and_not_after_it_shrinks(
+    client, make_client, factory, db, login, tmp_path
+):
+    """The leak table for photos: a followers-only post's photo URLs are handed to its
+    author and followers alone (a requester, a stranger, a moderator, a blocked follower
+    and nobody signed in get no post and so no URL), its bare path serves nobody, with a
+    session or without; and once a follower stops being one, they get no new URL and the
+    one they held dies with its signature."""
+    author = await factory.user()
+    people = {
+        role: await factory.user(role="moderator" if role == "moderator" else "user")
+        for role in ("follower", "leaver", "requester", "stranger", "moderator", "blocked")
+    }
+    for role in ("follower", "leaver", "blocked"):
+        await factory.follow(people[role], author)
+    original = tmp_path / "for-followers.jpg"
+    original.write_bytes(camera_jpeg(400, 300))
+    async with db.begin() as session:
+        post_id = await posts.create_post(
+            session, author.id, "", [posts.NewPhoto(original, "")], "followers"
+        )
+        await session.execute(
+            text("INSERT INTO follow_requests (requester_id, target_id) VALUES (:a, :b)"),
+            {"a": people["requester"].id, "b": author.id},
+        )
+    async with db.begin() as session:
+        await blocks.block(session, author.id, people["blocked"].id)
+    await wait_for_status(db, post_id)
+
+    sessions = {"anonymous": await make_client(client)}
+    for role, account in {**people, "author": author}.items():
+        sessions[role] = await make_client(client)
+        await login(sessions[role], account)
+    held = {}
+    for role, asking in sessions.items():
+        page = await asking.get(f"/p/{post_id}")
+        api = await asking.get(f"/api/snapline/v1/posts/{post_id}")
+        if role in ("author", "follower", "leaver"):
+            assert page.status == 200 and api.status == 200, role
+            held[role] = urls_of((await api.json())["photos"][0])
+            assert all(SIGNED.match(url) for url in held[role]), role
+        else:
+            assert (page.status, api.status) == (404, 404), role
+    bare = urlsplit(held["author"][0]).path
+    for role, asking in sessions.items():
+        assert await status_of(asking, bare) == 403, role
+
+    # The leaver unfollows: no post, so no new URL; the one held lasts its few minutes.
+    await sessions["leaver"].post(
+        f"/@{author.username}/unfollow",
+        data={"csrf_token": await csrf_for(sessions["leaver"], f"/@{author.username}")},
+    )
+    assert (await sessions["leaver"].get(f"/api/snapline/v1/posts/{post_id}")).status == 404
+    signer = client.server.app[storage_key].urls.signer
+    try:
+        signer.clock = lambda: time.time() + SIGNED_URL_LIFETIME_SECONDS + 60
+        for url in held["leaver"]:
+            assert await status_of(sessions["leaver"], url) == 403, url
+        # The follower, asking afresh, gets new URLs that work.
+        fresh = urls_of(
+            (await (await sessions["follower"].get(f"/api/snapline/v1/posts/{post_id}")).json())[
+                "photos"
+            ][0]
+        )
+        for url in fresh:
+            assert await status_of(sessions["follower"], url) == 200, url
+    finally:
+        signer.clock = time.time
