@@ -17,19 +17,23 @@ Who is hidden from a viewer is decided by one fragment, ``_hidden_from``:
 
 Each post also has an audience (``posts.audience``, docs/privacy.md): "public" and
 "unlisted" posts may be seen by anyone, "followers" posts only by their author and the
-people who follow the author (a row of follows). Unlisted posts are left off the lists of
-everyone's posts (explore, the Mastodon public timeline), which read only posts that are
-``listed_publicly``; profiles, the post page and followers' home timelines show them.
-Moderators see as anyone else does (the moderation queue shows what was reported).
+people who follow the author (a row of follows; a pending follow request is not one).
+Unlisted posts are left off the lists of everyone's posts (explore, the Mastodon public
+timeline, tag pages), which read only posts that are ``listed_publicly``; profiles, the
+post page and followers' home timelines show them. Moderators see as anyone else does (the
+moderation queue shows what was reported). A private account (``users.locked``) changes
+who may follow, not this rule: its posts are seen by their audience, and are never public
+(service/domain/posts.py).
 
 The same rule, read the other way, is the counterpart for interactions: nothing can be done
 to a post one may not see (likes.lock_published_post), and ``may_interact`` keeps two people
 across a block from following each other (docs/moderation.md).
 
-Private accounts are added here, once, and reach every list, page,
-fragment, API answer and event at the same moment: tests/test_read_layer.py runs every
-registered statement against a table of viewers and hidden posts and people, and fails if
-one lets something hidden through or is not built with these rules.
+Every list, page, fragment, API answer and event reads through these conditions, so each
+change of them reaches all at the same moment: tests/test_read_layer.py runs every
+registered statement against a table of viewers and hidden posts and people, and
+tests/test_audience.py every statement and route against each audience and kind of viewer;
+they fail if one lets something hidden through or is not built with these rules.
 """
 
 from __future__ import annotations
@@ -111,7 +115,7 @@ def post_visible_to(post: str, viewer: str) -> str:
 
 def listed_publicly(post: str) -> str:
     """A condition, true when the post under the alias ``post`` belongs on the lists of
-    everyone's posts (explore, the Mastodon public timeline and its stream): a public
+    everyone's posts (explore, the Mastodon public timeline, tag pages): a public
     post. Always beside post_visible_to, never instead of it."""
     return f"({post}.audience = 'public')"
 
