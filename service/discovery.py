@@ -134,10 +134,26 @@ def _mention_at(text: str, start: int) -> Span | None:
     return Span(start, end, "mention", match.group())
 
 
-def spans(text: str) -> Iterator[Span]:
+# A post is read far more often than it is written: by everyone who follows its author, on
+# every page and API answer that lists it, and it is never edited. What it links depends on
+# its text alone, so a process reads each text once while it is being read and keeps the
+# answer (bounded: the texts read most recently).
+READ_TEXTS_KEPT = 4096
+
+
+def spans(text: str) -> tuple[Span, ...]:
     """The URLs, tags and mentions of ``text``, in order, none overlapping."""
     if "#" not in text and "＃" not in text and "@" not in text and "://" not in text:
-        return
+        return ()
+    return _spans(text)
+
+
+@functools.lru_cache(maxsize=READ_TEXTS_KEPT)
+def _spans(text: str) -> tuple[Span, ...]:
+    return tuple(_scan(text))
+
+
+def _scan(text: str) -> Iterator[Span]:
     urls = [Span(m.start(), m.end(), "url", m.group()) for m in URL.finditer(text)]
     position = 0
     for url in [*urls, None]:
@@ -165,6 +181,7 @@ class Found(NamedTuple):
     mentions: tuple[str, ...]
 
 
+@functools.lru_cache(maxsize=READ_TEXTS_KEPT)
 def find(text: str) -> Found:
     tags: dict[str, str] = {}
     mentions: dict[str, None] = {}
