@@ -102,14 +102,22 @@ def linked_text(
     if "#" not in text and "@" not in text and "\uff03" not in text:
         return escape(text)  # most posts: nothing to link, nothing to set up
     paths = urls if isinstance(urls, _Paths) else _Paths.of(urls)
+    return _linked(paths.tag, paths.profile, text, tuple(mention_names))
+
+
+# A text is read far more often than written, and what it shows depends on the text, its
+# mentions and the routes alone: each is linked once while it is read
+# (discovery.READ_TEXTS_KEPT), as its links are found once.
+@functools.lru_cache(maxsize=discovery.READ_TEXTS_KEPT)
+def _linked(tag_path: _Path, profile_path: _Path, text: str, mention_names: tuple[str, ...]) -> str:
     known = {name.lower(): name for name in mention_names}
 
     def tag(written: str, name: str) -> str:
-        href = _tag_path(paths.tag.before, name, paths.tag.after)
+        href = _tag_path(tag_path.before, name, tag_path.after)
         return f'<a class="hashtag" href="{href}">{written}</a>'
 
     def mention(written: str, username: str) -> str:
-        return f'<a class="mention" href="{paths.profile.to(username)}">{written}</a>'
+        return f'<a class="mention" href="{profile_path.to(username)}">{written}</a>'
 
     return discovery.linkify(text, known, tag, mention)
 
