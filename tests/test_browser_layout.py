@@ -4,6 +4,8 @@ banner in sight below the top bar after scrolling, and the dark colours when ask
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from playwright.async_api import expect
 
@@ -14,6 +16,9 @@ PHONE = {"width": 390, "height": 844}
 SMALLEST_PHONE = {"width": 320, "height": 640}
 DESKTOP = {"width": 1280, "height": 900}
 LIVE_WAIT_MS = 5000
+# How long a turn of the wheel may take to land: 50 looks, 0.1 s apart.
+SCROLL_POLLS = 50
+SCROLL_POLL_SECONDS = 0.1
 SECTIONS = ["Home", "Explore", "New post", "Notifications", "Profile"]
 
 
@@ -60,7 +65,14 @@ async def test_the_new_posts_banner_stays_in_sight_on_a_scrolled_phone(
     await log_in(page, reader.account)
     await expect(page.locator("body")).to_have_attribute("data-live", "open", timeout=WAIT_MS)
     await page.mouse.wheel(0, 2500)
-    await page.wait_for_function("window.scrollY > 1000")
+    # Polled from here: Playwright's wait_for_function polls in the page with eval(), which
+    # the pages' Content-Security-Policy refuses.
+    for _ in range(SCROLL_POLLS):
+        if await page.evaluate("window.scrollY") > 1000:
+            break
+        await asyncio.sleep(SCROLL_POLL_SECONDS)
+    else:
+        raise AssertionError("the page did not scroll")
 
     await author.post("something new")
     banner = page.get_by_role("button", name="1 new post")
