@@ -167,11 +167,12 @@ async def test_photos_are_chosen_ordered_described_checked_and_posted(
     await page.unroute("**/posts")
 
     await page.wait_for_url(re.compile(r"/p/\d+$"), timeout=POST_MS)
-    await expect(page.get_by_text("Processing photos")).to_be_visible()
+    post_id = int(page.url.rsplit("/", 1)[1])
+    # The new post's page: its photos processing, or already done on a quick machine.
+    await expect(page.locator(f"#post-{post_id}")).to_be_visible()
     seen = json.loads(await page.evaluate("sessionStorage.getItem('progress')"))
     # It starts empty and fills as the photos are sent.
     assert seen[0] == 0 and seen[-1] == 100 and seen == sorted(seen), seen
-    post_id = int(page.url.rsplit("/", 1)[1])
     await wait_for_status(db, post_id)
     # Sent by the script with the audience chosen.
     async with db() as session:
