@@ -10,8 +10,9 @@ yet: those members are always their empty or default values, which every client 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -200,9 +201,14 @@ def tag(view: TagView, links: Links) -> dict[str, Any]:
     return {"name": view.name, "url": tag_url(view.name, links), "history": [], "following": False}
 
 
+# A post is read far more often than written and never edited: what its text shows depends
+# on the text, its mentions and the links' base alone, so it is worked out once while it is
+# read, as cards' text is (discovery.READ_TEXTS_KEPT). Entities share the cached Mention and
+# Tag dicts; nothing changes an entity after it is built.
+@functools.lru_cache(maxsize=discovery.READ_TEXTS_KEPT)
 def _discovered(
-    body: str, names: Sequence[str], ids: Sequence[int], links: Links
-) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
+    body: str, names: tuple[str, ...], ids: tuple[int, ...], links: Links
+) -> tuple[str, tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
     """A status's content with its tags and mentions linked as Mastodon links them, and its
     Mention and Tag entities."""
     known = {name.lower(): name for name in names}
@@ -223,7 +229,7 @@ def _discovered(
     def line_html(line: str) -> str:
         return discovery.linkify(line, known, tag_link, mention_link, _url_link)
 
-    mentions = [
+    mentions = tuple(
         {
             "id": str(user_id),
             "username": name,
@@ -231,8 +237,10 @@ def _discovered(
             "acct": name,
         }
         for name, user_id in zip(names, ids, strict=True)
-    ]
-    tags = [{"name": name, "url": tag_url(name, links)} for name, _ in discovery.find(body).tags]
+    )
+    tags = tuple(
+        {"name": name, "url": tag_url(name, links)} for name, _ in discovery.find(body).tags
+    )
     return content_html(body, line_html), mentions, tags
 
 
@@ -240,9 +248,13 @@ def _status(
     status_id: int,
     at: datetime,
     author: dict[str, Any],
-    body: str,
     url: str,
+    body: str,
+    mention_names: tuple[str, ...],
+    mention_ids: tuple[int, ...],
+    links: Links,
 ) -> dict[str, Any]:
+    content, mentions, tags = _discovered(body, mention_names, mention_ids, links)
     return {
         "id": str(status_id),
         "created_at": iso_millis(at),
@@ -263,14 +275,14 @@ def _status(
         "muted": False,
         "bookmarked": False,
         "pinned": False,
-        "content": content_html(body),
+        "content": content,
         "filtered": [],
         "reblog": None,
         "application": None,
         "account": author,
         "media_attachments": [],
-        "mentions": [],
-        "tags": [],
+        "mentions": list(mentions),
+        "tags": list(tags),
         "emojis": [],
         "card": None,
         "poll": None,
@@ -283,14 +295,13 @@ def status(post: PostView, author: dict[str, Any], links: Links) -> dict[str, An
         post.status_id or 0,
         post.shown_at,
         author,
-        post.body,
         links.route("post", id=post.id),
+        post.body,
+        post.mention_names,
+        post.mention_ids,
+        links,
     )
-    content, mentions, tags = _discovered(post.body, post.mention_names, post.mention_ids, links)
     entity.update(
-        content=content,
-        mentions=mentions,
-        tags=tags,
         replies_count=post.comment_count,
         favourites_count=post.like_count,
         favourited=post.liked,
@@ -304,11 +315,16 @@ def status(post: PostView, author: dict[str, Any], links: Links) -> dict[str, An
 def comment_status(comment: CommentView, author: dict[str, Any], links: Links) -> dict[str, Any]:
     """A comment, as a reply to its post."""
     url = links.route("post", id=comment.post_id) + f"#comment-{comment.id}"
-    entity = _status(comment.status_id or 0, comment.created_at, author, comment.body, url)
-    content, mentions, tags = _discovered(
-        comment.body, comment.mention_names, comment.mention_ids, links
+    entity = _status(
+        comment.status_id or 0,
+        comment.created_at,
+        author,
+        url,
+        comment.body,
+        comment.mention_names,
+        comment.mention_ids,
+        links,
     )
-    entity.update(content=content, mentions=mentions, tags=tags)
     if comment.post_status_id is not None:
         entity["in_reply_to_id"] = str(comment.post_status_id)
         entity["in_reply_to_account_id"] = str(comment.post_author_id)
