@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-fast fuzz lint format clean bench bench-memory lock screenshots
+.PHONY: install run test test-unit test-fast fuzz lint format clean bench bench-memory lock screenshots messages
 
 install: $(STAMP)
 
@@ -37,6 +37,17 @@ test-fast: install
 screenshots: install
 	@scripts/test-packages
 	UPDATE_README_IMAGES=1 $(BIN)/python -m pytest tests/test_journey.py
+
+# The catalogues of docs/translating.md: extract every marked string into
+# service/locale/messages.pot, merge it into each language's .po (new strings untranslated,
+# changed ones marked fuzzy), and compile the .mo files the service reads (checked in).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k pgettext:1c,2 --no-location \
+		--sort-output --project Snapline --copyright-holder "Snapline contributors" \
+		-o service/locale/messages.pot .
+	$(BIN)/pybabel update -i service/locale/messages.pot -d service/locale --width 100 \
+		--ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d service/locale --statistics
 
 # The fuzz suite and the API's contract tests with many more generated requests than
 # `make test` runs (several minutes).

@@ -34,6 +34,7 @@ from service.web.csrf import csrf_middleware
 from service.web.errors import error_middleware
 from service.web.forwarded import forwarded_middleware
 from service.web.headers import hide_server_software, security_headers
+from service.web.language import content_language, language_middleware
 from service.web.readable import readable_headers_middleware
 from service.web.static import static_files_middleware
 from service.web.templating import setup_templates
@@ -105,6 +106,7 @@ def create_app(settings: Settings) -> web.Application:
             *forwarded_middleware(settings.server.trusted_proxies),
             session_cookie_middleware(settings),
             current_user_middleware,
+            language_middleware,
             token_limits_middleware,
             csrf_middleware,
             static_files_middleware(STATIC_DIR, remember=settings.app.env != "dev"),
@@ -118,6 +120,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_templates(app, TEMPLATES_DIR, development=settings.app.env == "dev")
     app.on_response_prepare.append(security_headers(settings.is_https))
     app.on_response_prepare.append(cors_headers)
+    app.on_response_prepare.append(content_language)
     hide_server_software()
     # Dependency order: database, object storage, executors, job scheduler, then workers
     # using them.

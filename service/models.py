@@ -95,6 +95,8 @@ class User(Base):
     default_audience: Mapped[str] = mapped_column(Text, server_default="public")
     # A private account: each new follower asks first and the owner approves (FollowRequest).
     locked: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # The language they read Snapline in, a tag of i18n.LANGUAGES; None: their browser's.
+    language: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("role IN ('user', 'moderator', 'admin')", name="role"),
@@ -105,6 +107,7 @@ class User(Base):
         CheckConstraint(
             "NOT (locked AND default_audience = 'public')", name="private_default_audience"
         ),
+        CheckConstraint("char_length(language) <= 35", name="language_tag"),
         CheckConstraint("username ~ '^[A-Za-z0-9_]{3,30}$'", name="username_format"),
         CheckConstraint("char_length(suspension_reason) <= 1000", name="suspension_reason_length"),
         # Usernames and emails are unique regardless of case: "Ann" and "ann" are one person.

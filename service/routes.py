@@ -50,6 +50,7 @@ from service.views import (
     home,
     identicons,
     invites,
+    language,
     leaving,
     media,
     moderation,
@@ -160,6 +161,8 @@ PAGES = [
     web.get("/fragments/posts", fragments.post_cards, name="fragments_posts"),
     # The instance: what it is, its rules, who runs it.
     web.get("/about", about.about, name="about"),
+    # The footer's language switcher (docs/translating.md).
+    web.post("/language", language.set_language, name="set_language"),
     # Administration.
     web.get("/admin/users", admin.users, name="admin_users"),
     web.post("/admin/users/{username}/role", admin.set_role, name="admin_set_role"),

@@ -16,6 +16,8 @@ from ipaddress import ip_network
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from service.i18n import LANGUAGES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS_PATH = PROJECT_ROOT / "settings.toml"
 ENV_PREFIX = "SNAPLINE_"
@@ -43,6 +45,10 @@ class AppSettings:
     # Outside dev, the embedded database, media on a relative path and mail to files are
     # refused unless the operator says this is a one-host trial.
     allow_local_services: bool = False
+    # The languages offered (docs/translating.md), and the one for a visitor whose browser
+    # asks for none of them.
+    languages: tuple[str, ...] = ("en",)
+    default_language: str = "en"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -317,6 +323,15 @@ def validate(settings: Settings) -> None:
     _require(
         app.public_url.startswith(("http://", "https://")),
         "app.public_url must be an absolute http(s) URL (the address users open)",
+    )
+    for language in app.languages:
+        _require(
+            language in LANGUAGES,
+            f"app.languages: {language!r} has no catalogue (known: {', '.join(LANGUAGES)})",
+        )
+    _require(
+        app.default_language in app.languages,
+        "app.default_language must be one of app.languages",
     )
     if app.env != "dev" and not app.allow_local_services:
         _require_production_services(settings)

@@ -24,6 +24,7 @@ LAYERS = {
     "service.discovery": BASE,
     "service.embedded_pg": BASE,
     "service.events": BASE,
+    "service.i18n": BASE,
     "service.identicon": BASE,
     "service.keys": BASE,
     "service.migrate": BASE,

@@ -6,6 +6,7 @@ from sqlalchemy import case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain import follows
+from service.i18n import LANGUAGES
 from service.models import AUDIENCES, User
 from service.text import text_error
 
@@ -40,6 +41,14 @@ async def set_default_audience(session: AsyncSession, user_id: int, audience: st
     if message := default_audience_error(audience):
         raise ValueError(message)
     await session.execute(update(User).where(User.id == user_id).values(default_audience=audience))
+
+
+async def set_language(session: AsyncSession, user_id: int, language: str | None) -> None:
+    """The language the user reads Snapline in (a tag of i18n.LANGUAGES; the caller checks
+    it is offered), or None for their browser's."""
+    if language is not None and language not in LANGUAGES:
+        raise ValueError(f"no catalogue for {language!r}")
+    await session.execute(update(User).where(User.id == user_id).values(language=language))
 
 
 async def update_profile(

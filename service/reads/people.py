@@ -50,7 +50,7 @@ SESSION_USER = register(
     f"""
     SELECT u.id, u.username, u.display_name, u.email, u.role,
            u.email_confirmed_at IS NOT NULL AS is_confirmed, u.default_audience, u.locked,
-           s.expires_at
+           u.language, s.expires_at
       FROM auth_sessions s JOIN users u ON u.id = s.user_id
      WHERE s.id_hash = $1 AND s.expires_at > now() AND {person_visible("u")}
     """,

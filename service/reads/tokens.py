@@ -19,7 +19,7 @@ TOKEN_GRANT = register(
     f"""
     SELECT t.id, t.app_id, t.scopes, u.id AS user_id, u.username, u.display_name, u.email,
            u.role, u.email_confirmed_at IS NOT NULL AS is_confirmed, u.default_audience,
-           u.locked
+           u.locked, u.language
       FROM access_tokens t LEFT JOIN users u ON u.id = t.user_id
      WHERE t.token_hash = $1 AND (t.user_id IS NULL OR {person_visible("u")})
     """,

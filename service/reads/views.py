@@ -51,6 +51,8 @@ class SessionUser:
     default_audience: str = "public"
     # A private account: followers ask first, and no post of theirs is public.
     locked: bool = False
+    # The language they chose to read Snapline in (i18n.LANGUAGES), or None: their browser's.
+    language: str | None = None
 
     @property
     def is_moderator(self) -> bool:

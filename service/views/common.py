@@ -91,6 +91,7 @@ async def log_in(request: web.Request, user: User) -> None:
         user.is_confirmed,
         user.default_audience,
         user.locked,
+        user.language,
     )
     await start_browser_session(request, secret, viewer)
 

@@ -15,6 +15,7 @@ from aiohttp.typedefs import Handler
 from service.db import is_database_unavailable
 from service.keys import request_id_key
 from service.observability import current_request_id
+from service.web.language import use_request_language
 from service.web.problems import Problem, wants_json
 from service.web.templating import render_error_page
 
@@ -31,6 +32,8 @@ _request_numbers = itertools.count(1)
 
 
 async def error_response(request: web.Request, problem: Problem) -> web.Response:
+    # Chosen again here: the error may have come before the request's language was.
+    use_request_language(request)
     request_id = request.get(request_id_key, "")
     headers = {**problem.headers, "X-Request-Id": request_id}
     if is_mastodon_route(request):

@@ -13,6 +13,8 @@ from aiohttp import web
 from aiohttp_session import STORAGE_KEY, get_session
 from markupsafe import Markup
 
+from service import i18n
+from service.keys import settings_key
 from service.reads.views import SessionUser
 from service.web.auth import current_user
 from service.web.cards import comment_text, like_form, photo_tiles, post_cards
@@ -69,15 +71,16 @@ class ConstantParts:
     """``constant('part.html', name=value)`` in templates: a part whose markup depends on
     nothing but the values passed (no viewer, no token, no time), such as the composer's
     photo fields. A page spends more on a loop of fixed markup than on its whole layout, so
-    outside development each part is rendered once per process for each set of values."""
+    outside development each part is rendered once per process for each language and set of
+    values."""
 
     def __init__(self, environment: jinja2.Environment, remember: bool) -> None:
         self.environment = environment
         self.remember = remember
-        self.known: dict[tuple[str, tuple[tuple[str, Any], ...]], Markup] = {}
+        self.known: dict[tuple[str, str, tuple[tuple[str, Any], ...]], Markup] = {}
 
     def __call__(self, name: str, **values: Any) -> Markup:
-        key = (name, tuple(sorted(values.items())))
+        key = (name, i18n.current(), tuple(sorted(values.items())))
         markup = self.known.get(key)
         if markup is None:
             markup = Markup(self.environment.get_template(name).render(values))
@@ -96,6 +99,13 @@ def setup_templates(app: web.Application, directory: Path, development: bool) ->
         undefined=jinja2.StrictUndefined,
         filters=template_filters(),
         auto_reload=development,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # `_()`, `gettext`, `ngettext` and {% trans %} translate into the language in use
+    # (i18n.current(), set per request); "newstyle": `_("Hello %(name)s", name=...)`
+    # formats after translating and escapes the values.
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
     static = environment.globals["static"] = StaticUrls(app, remember=not development)
     environment.globals["icon"] = Icons(static)
@@ -134,9 +144,21 @@ async def render(
         "unread_notifications": unread,
         "section": _section(request, viewer),
         "first_page": first_page(request),
+        **_language_choice(request),
         **(context or {}),
     }
     return aiohttp_jinja2.render_template(template, request, page, status=status)
+
+
+def _language_choice(request: web.Request) -> dict[str, Any]:
+    """The page's language (`<html lang>`) and, where there is a choice, the footer's
+    switcher: the languages offered, by their own names, and the page to come back to."""
+    offered = request.app[settings_key].app.languages
+    return {
+        "language": i18n.current(),
+        "languages": [(tag, i18n.LANGUAGES[tag]) for tag in offered] if len(offered) > 1 else [],
+        "this_page": request.path_qs,
+    }
 
 
 # The parts of the site the main navigation leads to, by the route of their page.
@@ -191,6 +213,7 @@ async def render_error_page(
         "flashes": [],
         "unread_notifications": 0,
         "section": None,
+        **_language_choice(request),
         **context,
     }
     response = aiohttp_jinja2.render_template("error.html", request, page, status=status)

@@ -1,0 +1,264 @@
+"""Languages (docs/translating.md): which one a page is in, the footer's switcher, the
+account's choice, and catalogues that are complete and compiled from what the code marks."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from sqlalchemy import text
+
+from service import i18n
+from service.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from tests.oauth import NEW_TOKEN, bearer, personal_token
+from tests.support import submit
+
+CHINESE_PAGE = 'lang="zh-Hans"'
+ENGLISH_PAGE = 'lang="en"'
+# The footer's text in each language: a page in that language shows it.
+CHINESE_FOOTER = "关于本站及其规则"
+ENGLISH_FOOTER = "About this server and its rules"
+
+
+@pytest.fixture
+def settings(base_settings: Settings) -> Settings:
+    return base_settings.replace(app={"languages": ("en", "zh-Hans"), "default_language": "en"})
+
+
+# --- choosing from what the browser asks for -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh-Hans"),
+        ("zh", "zh-Hans"),
+        ("zh-Hans-SG", "zh-Hans"),
+        ("zh-SG", "zh-Hans"),
+        ("en-GB,en;q=0.9", "en"),
+        ("EN-us", "en"),
+        ("fr,zh;q=0.1", "zh-Hans"),  # the first offered one asked for, however weakly
+        ("fr;q=0.9,en;q=0.8,zh;q=0.85", "zh-Hans"),  # by weight, not by order
+        ("en;q=0,zh;q=0.5", "zh-Hans"),  # q=0 means "not this one"
+        # Traditional Chinese is another script: not offered, so the next choice or none.
+        ("zh-TW", None),
+        ("zh-HK,en;q=0.5", "en"),
+        ("zh-Hant", None),
+        ("fr", None),
+        ("ja", None),
+        ("", None),
+        ("*", None),
+        ("xx-@@,;;q=abc,;q=", None),
+        ("zh;q=2", None),  # a weight above 1 is no weight
+    ],
+)
+def test_negotiate_picks_the_offered_language_the_browser_prefers(
+    header: str, expected: str | None
+) -> None:
+    assert i18n.negotiate(header, ("en", "zh-Hans")) == expected
+
+
+def test_settings_refuse_languages_without_a_catalogue() -> None:
+    defaults = load_settings(env={})
+    with pytest.raises(SettingsError, match=r"app\.languages"):
+        defaults.replace(app={"languages": ("en", "fr")})
+    with pytest.raises(SettingsError, match=r"app\.default_language"):
+        defaults.replace(app={"languages": ("en",), "default_language": "zh-Hans"})
+
+
+async def test_a_visitor_gets_the_language_their_browser_asks_for(client) -> None:
+    response = await client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    page = await response.text()
+    assert CHINESE_PAGE in page and CHINESE_FOOTER in page
+    assert ">登录<" in page and ">注册<" in page
+    assert response.headers["Content-Language"] == "zh-Hans"
+    assert "Accept-Language" in response.headers.getall("Vary", [])
+
+    response = await client.get("/login", headers={"Accept-Language": "fr-FR, ja;q=0.5"})
+    page = await response.text()
+    assert ENGLISH_PAGE in page and ENGLISH_FOOTER in page  # the instance's default
+    assert response.headers["Content-Language"] == "en"
+
+
+async def test_the_instance_default_is_a_setting(aiohttp_client, base_settings) -> None:
+    from service.app import create_app
+
+    chinese = base_settings.replace(
+        app={"languages": ("en", "zh-Hans"), "default_language": "zh-Hans"}
+    )
+    client = await aiohttp_client(create_app(chinese))
+    page = await (await client.get("/login", headers={"Accept-Language": "de"})).text()
+    assert CHINESE_PAGE in page and CHINESE_FOOTER in page
+
+
+async def test_one_language_offered_shows_no_switcher(aiohttp_client, base_settings) -> None:
+    from service.app import create_app
+
+    client = await aiohttp_client(create_app(base_settings))
+    response = await client.get("/login", headers={"Accept-Language": "zh-CN"})
+    page = await response.text()
+    assert ENGLISH_PAGE in page and "language-switch" not in page
+    assert "Content-Language" not in response.headers
+
+
+async def test_error_pages_are_in_the_request_language(client) -> None:
+    response = await client.get("/no/such/page", headers={"Accept-Language": "zh-CN"})
+    assert response.status == 404
+    page = await response.text()
+    assert CHINESE_PAGE in page and CHINESE_FOOTER in page
+
+
+# --- the footer's switcher ----------------------------------------------------------------
+
+
+async def test_the_switcher_keeps_a_visitors_choice_in_a_cookie(client) -> None:
+    page = await (await client.get("/about")).text()
+    assert 'action="/language"' in page and 'lang="zh-Hans"' in page  # the option's own name
+
+    response = await submit(client, "/language", {"language": "zh-Hans", "next": "/about"})
+    assert response.status == 303
+    assert response.headers["Location"] == "/about"
+    cookie = response.cookies["snapline_language"]
+    assert cookie.value == "zh-Hans" and cookie["httponly"] and cookie["samesite"] == "Lax"
+
+    # The cookie outweighs what the browser asks for.
+    page = await (await client.get("/about", headers={"Accept-Language": "en"})).text()
+    assert CHINESE_PAGE in page and CHINESE_FOOTER in page
+
+    response = await submit(client, "/language", {"language": "en", "next": "/about"})
+    page = await (await client.get("/about", headers={"Accept-Language": "zh-CN"})).text()
+    assert ENGLISH_PAGE in page
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil"])
+async def test_the_switcher_goes_back_only_to_this_site(client, target: str) -> None:
+    response = await submit(client, "/language", {"language": "zh-Hans", "next": target})
+    assert response.status == 303 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("language", ["fr", "", "zh_Hans", "zh-hans " * 10])
+async def test_the_switcher_refuses_a_language_not_offered(client, db, language: str) -> None:
+    response = await submit(client, "/language", {"language": language, "next": "/about"})
+    assert response.status == 422
+    assert "snapline_language" not in response.cookies
+    page = await (await client.get("/about", headers={"Accept-Language": "en"})).text()
+    assert ENGLISH_PAGE in page
+
+
+async def test_the_switcher_needs_the_csrf_token(client) -> None:
+    await client.get("/about")
+    response = await client.post(
+        "/language", data={"language": "zh-Hans", "next": "/"}, allow_redirects=False
+    )
+    assert response.status == 403
+    assert "snapline_language" not in response.cookies
+
+
+async def test_a_signed_in_choice_is_kept_on_the_account(
+    client, make_client, factory, login, db
+) -> None:
+    account = await factory.user()
+    await login(client, account)
+    response = await submit(client, "/language", {"language": "zh-Hans", "next": "/"})
+    assert response.status == 303
+    async with db.begin() as session:
+        stored = await session.scalar(
+            text("SELECT language FROM users WHERE id = :id"), {"id": account.id}
+        )
+    assert stored == "zh-Hans"
+    page = await (await client.get("/", headers={"Accept-Language": "en"})).text()
+    assert CHINESE_PAGE in page and ">首页<" in page
+
+    # Another browser, without the cookie, asking for English: the account's choice wins
+    # once they sign in.
+    other = await make_client(client)
+    page = await (await other.get("/login", headers={"Accept-Language": "en"})).text()
+    assert ENGLISH_PAGE in page
+    await login(other, account)
+    page = await (await other.get("/", headers={"Accept-Language": "en"})).text()
+    assert CHINESE_PAGE in page
+
+
+async def test_an_apps_request_follows_the_devices_language(client, factory, login) -> None:
+    """A bearer request's messages follow its Accept-Language before the account's choice."""
+    account = await factory.user()
+    await login(client, account)
+    await submit(client, "/language", {"language": "zh-Hans", "next": "/"})
+    status, page = await personal_token(client, "app", ["read"])
+    assert status == 201
+    [token] = NEW_TOKEN.findall(page)
+    headers = bearer(token)
+    verify = "/api/v1/accounts/verify_credentials"
+    english = await client.get(verify, headers=headers | {"Accept-Language": "en"})
+    assert english.headers["Content-Language"] == "en"
+    chinese = await client.get(verify, headers=headers)
+    assert chinese.headers["Content-Language"] == "zh-Hans"  # none asked: the account's
+
+
+# --- the catalogues --------------------------------------------------------------------------
+
+LOCALE = PROJECT_ROOT / "service" / "locale"
+
+
+def _catalogue(language: str):
+    path = LOCALE / i18n.catalogue_name(language) / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as po:
+        return read_po(po)
+
+
+def _marked_strings() -> set[str]:
+    """Every string the code and templates mark, as `make messages` extracts them."""
+    method_map = [
+        ("service/**.py", "python"),
+        ("templates/**.html", "jinja2"),
+        ("templates/**.txt", "jinja2"),
+    ]
+    options = {"templates/**": {"extensions": "jinja2.ext.i18n"}}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+    keywords["lazy_gettext"] = None
+    found = set()
+    for _, _, message, _, _ in extract_from_dir(
+        PROJECT_ROOT, method_map, options, keywords=keywords
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+@pytest.mark.parametrize("language", [tag for tag in i18n.LANGUAGES if tag != "en"])
+def test_every_marked_string_is_translated(language: str) -> None:
+    catalogue = _catalogue(language)
+    translated = {
+        (message.id if isinstance(message.id, str) else message.id[0])
+        for message in catalogue
+        if message.id
+        and "fuzzy" not in message.flags
+        and all(message.string if isinstance(message.string, tuple) else [message.string])
+    }
+    missing = sorted(_marked_strings() - translated)
+    assert not missing, f"not translated into {language} (run `make messages`): {missing}"
+
+
+@pytest.mark.parametrize("language", [tag for tag in i18n.LANGUAGES if tag != "en"])
+def test_the_compiled_catalogue_is_the_current_one(language: str) -> None:
+    source = {m.id: m.string for m in _catalogue(language) if m.id and "fuzzy" not in m.flags}
+    mo_path = LOCALE / i18n.catalogue_name(language) / "LC_MESSAGES" / "messages.mo"
+    compiled = {m.id: m.string for m in read_mo(io.BytesIO(mo_path.read_bytes())) if m.id}
+    assert compiled == source, "the .mo is out of date: run `make messages`"
+
+
+@pytest.mark.parametrize("language", [tag for tag in i18n.LANGUAGES if tag != "en"])
+def test_translations_keep_their_placeholders(language: str) -> None:
+    """A translation that drops or renames a %(name)s would fail when it is shown."""
+    placeholder = re.compile(r"%\(\w+\)s")
+    for message in _catalogue(language):
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        expected = set(placeholder.findall(ids[-1]))
+        for string in strings:
+            assert set(placeholder.findall(string)) == expected, (message.id, string)
