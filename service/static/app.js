@@ -17,17 +17,34 @@
   const VIEWER_MARGIN_Y_PX = 150;
   // How long "Link copied" stays.
   const TOAST_MS = 3000;
-  const UNITS = [
+  // As the server words them (web/times.py): Snapline's own short forms in English, the
+  // language's CLDR forms otherwise; "just now" comes from the page, translated.
+  const LANGUAGE = document.documentElement.lang || "en";
+  const JUST_NOW = document.documentElement.dataset.justNow || "just now";
+  const JUST_NOW_SECONDS = 45;
+  const ENGLISH_UNITS = [
     [365 * 86400, "y"], [7 * 86400, "w"], [86400, "d"], [3600, "h"], [60, "min"],
   ];
+  const CLDR_UNITS = [
+    [365 * 86400, "year"], [30 * 86400, "month"], [7 * 86400, "week"], [86400, "day"],
+    [3600, "hour"], [60, "minute"],
+  ];
+  let cldrWords = null;
 
   function relative(date) {
     const seconds = Math.floor((Date.now() - date.getTime()) / 1000);
-    if (seconds < 45) return "just now";
-    for (const [size, unit] of UNITS) {
-      if (seconds >= size) return Math.floor(seconds / size) + " " + unit + " ago";
+    if (seconds < JUST_NOW_SECONDS) return JUST_NOW;
+    if (LANGUAGE === "en") {
+      for (const [size, unit] of ENGLISH_UNITS) {
+        if (seconds >= size) return Math.floor(seconds / size) + " " + unit + " ago";
+      }
+      return JUST_NOW;
     }
-    return "just now";
+    cldrWords = cldrWords || new Intl.RelativeTimeFormat(LANGUAGE, { style: "narrow" });
+    for (const [size, unit] of CLDR_UNITS) {
+      if (seconds >= size) return cldrWords.format(-Math.floor(seconds / size), unit);
+    }
+    return JUST_NOW;
   }
 
   // Keeps "3 min ago" true while a page stays open.
