@@ -33,6 +33,7 @@ from service.models import (
     REPORT_RESOLUTIONS,
 )
 from service.reads.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from service.reads.people import MAX_SUGGESTIONS
 from service.web.auth import SESSION_COOKIE
 from service.web.csrf import CSRF_FIELD, CSRF_HEADER
 from service.web.errors import DATABASE_RETRY_AFTER_SECONDS
@@ -917,6 +918,53 @@ PATHS: dict[str, Any] = {
             {"204": _ok("Deleted."), **CHANGE_ERRORS},
             description="One's own, or any on one's own post; moderators and admins may "
             "delete anyone's.",
+        ),
+    },
+    "/people/suggestions": {
+        "get": _operation(
+            "suggestPeople",
+            "People to mention",
+            "users",
+            _signed_in("read:accounts"),
+            {
+                "200": _ok(
+                    "The people, best first.",
+                    _object(
+                        {
+                            "items": {
+                                "type": "array",
+                                "items": _schema("UserSummary"),
+                                "maxItems": MAX_SUGGESTIONS,
+                            }
+                        }
+                    ),
+                ),
+                **USER_READ_ERRORS,
+            },
+            description="Whom to suggest as a username is typed after `@`: the person "
+            "whose username `q` is, then people the viewer follows, then anyone whose "
+            "username or display name matches, as the people search finds them "
+            "(docs/discovery.md); never the viewer, nor anyone a block or suspension hides.",
+            parameters=[
+                {
+                    "name": "q",
+                    "in": "query",
+                    "required": True,
+                    "description": "What is typed after `@` so far.",
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_]{1,30}$"},
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "description": "How many at most.",
+                    "schema": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": MAX_SUGGESTIONS,
+                        "default": MAX_SUGGESTIONS,
+                    },
+                },
+            ],
         ),
     },
     "/users/{username}": {

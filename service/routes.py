@@ -17,6 +17,7 @@ from service import observability, scopes
 from service.api import comments as api_comments
 from service.api import notifications as api_notifications
 from service.api import openapi as api_openapi
+from service.api import people as api_people
 from service.api import posts as api_posts
 from service.api import reports as api_reports
 from service.api import stream as api_stream
@@ -199,6 +200,12 @@ API = [
     web.get("/api/snapline/v1/posts/{id}/comments", api_posts.list_comments, name="api_comments"),
     web.post("/api/snapline/v1/posts/{id}/comments", api_posts.create_comment),
     web.delete("/api/snapline/v1/comments/{id}", api_comments.remove_comment, name="api_comment"),
+    # Whom to suggest as a username is typed after "@" (docs/discovery.md).
+    web.get(
+        "/api/snapline/v1/people/suggestions",
+        api_people.suggestions,
+        name="api_people_suggestions",
+    ),
     web.get("/api/snapline/v1/users/{username}", api_users.user, name="api_user"),
     web.get("/api/snapline/v1/users/{username}/posts", api_users.user_posts, name="api_user_posts"),
     web.get(
@@ -441,6 +448,7 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("GET", "api_comments"): "read:statuses",
     ("POST", "api_comments"): "write:statuses",
     ("DELETE", "api_comment"): "write:statuses",
+    ("GET", "api_people_suggestions"): "read:accounts",
     ("GET", "api_user"): "read:accounts",
     ("GET", "api_user_posts"): "read:statuses",
     ("GET", "api_followers"): "read:accounts",

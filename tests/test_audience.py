@@ -219,6 +219,7 @@ PEOPLE_ONLY = {
     "mastodon_account", "mastodon_account_followers", "mastodon_account_following",
     "report_account", "settings_reports", "about", "mastodon_blocks", "mastodon_mutes",
     "search", "mastodon_account_search", "follow_requests", "mastodon_follow_requests",
+    "api_people_suggestions",
 }  # fmt: skip
 
 

@@ -120,6 +120,9 @@ ROUTES: dict[str, Asks] = {
     "api_comments": _each_post(
         lambda b, whose: f"/api/snapline/v1/posts/{_post(b, whose)}/comments"
     ),
+    "api_people_suggestions": _searches(
+        lambda name: f"/api/snapline/v1/people/suggestions?q={name}"
+    ),
     "api_user": _each_person(lambda b, role: f"/api/snapline/v1/users/{b.people[role].username}"),
     "api_user_posts": _each_person(
         lambda b, role: f"/api/snapline/v1/users/{b.people[role].username}/posts"

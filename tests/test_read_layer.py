@@ -345,6 +345,7 @@ async def test_only_registered_statements_reach_the_read_pool(
         "api_tag_posts": f"/api/snapline/v1/tags/{WORLD_TAG}/posts",
         "api_post": f"/api/snapline/v1/posts/{world.shown_post}",
         "api_comments": f"/api/snapline/v1/posts/{world.shown_post}/comments",
+        "api_people_suggestions": f"/api/snapline/v1/people/suggestions?q={username[:3]}",
         "api_user": f"/api/snapline/v1/users/{username}",
         "api_user_posts": f"/api/snapline/v1/users/{username}/posts",
         "api_followers": f"/api/snapline/v1/users/{username}/followers",

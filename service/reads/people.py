@@ -491,3 +491,23 @@ async def search_people(
         return []
     rows = await reader.rows(SEARCH_PEOPLE.rows(limit), viewer_id, query, offset, following_only)
     return [_profile(row, viewer_id) for row in rows]
+
+
+# People suggested at once as a username is typed after "@" (docs/discovery.md).
+MAX_SUGGESTIONS = 6
+
+
+async def mention_suggestions(
+    reader: Reader, typed: str, viewer_id: int, limit: int = MAX_SUGGESTIONS
+) -> list[UserSummary]:
+    """Up to ``limit`` people to mention for ``@typed``: the one whose username it is, then
+    people the viewer follows, then anyone, each best first as the people search ranks
+    them (whose visibility rule holds here too), and never the viewer."""
+    followed = await search_people(reader, typed, viewer_id, 0, limit + 1, following_only=True)
+    anyone = await search_people(reader, typed, viewer_id, 0, limit + 1)
+    named = [p for p in anyone if p.summary.username.lower() == typed.lower()]
+    ranked: dict[int, UserSummary] = {}
+    for found in (*named, *followed, *anyone):
+        if found.summary.id != viewer_id:
+            ranked.setdefault(found.summary.id, found.summary)
+    return list(ranked.values())[:limit]
