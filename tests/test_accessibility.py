@@ -90,6 +90,20 @@ async def _compose_with_photos(page: Page) -> None:
     await expect(page.locator(".alt-warning:visible")).to_have_count(1)
 
 
+def _suggesting(typed: str) -> Callable[[Page], Awaitable[None]]:
+    """The composer with the people to mention listed under it, one of them chosen."""
+
+    async def then(page: Page) -> None:
+        body = page.locator("#field-body")
+        await body.press_sequentially("Hello @" + typed)
+        listbox = page.get_by_role("listbox", name="People to mention")
+        await expect(listbox.get_by_role("option").first).to_be_visible()
+        await body.press("ArrowDown")
+        await expect(listbox.locator("[aria-selected=true]")).to_have_count(1)
+
+    return then
+
+
 @dataclass
 class World:
     me: Member
@@ -149,6 +163,7 @@ def signed_in_pages(world: World) -> list[Checked]:
     return [
         Checked("home", "/"),
         Checked("home, composing with photos", "/#compose", _compose_with_photos),
+        Checked("home, suggesting people to mention", "/", _suggesting(friend[:4])),
         Checked("explore", "/explore"),
         Checked("search", "/search?q=user"),
         Checked("own profile", f"/@{me}"),
