@@ -195,8 +195,11 @@
 
     textarea.addEventListener("input", update);
     textarea.addEventListener("click", update);
+    // Keys that move the caret; up and down only while the list is closed (open, they
+    // move through the people and leave the caret where it is).
     textarea.addEventListener("keyup", (event) => {
       if (["ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"].includes(event.key)) update();
+      else if ((event.key === "ArrowUp" || event.key === "ArrowDown") && box.hidden) update();
     });
     textarea.addEventListener("blur", close);
     textarea.addEventListener("keydown", (event) => {
