@@ -242,11 +242,21 @@ def test_every_marked_string_is_translated(language: str) -> None:
     assert not missing, f"not translated into {language} (run `make messages`): {missing}"
 
 
+def _tupled(value):
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 @pytest.mark.parametrize("language", [tag for tag in i18n.LANGUAGES if tag != "en"])
 def test_the_compiled_catalogue_is_the_current_one(language: str) -> None:
-    source = {m.id: m.string for m in _catalogue(language) if m.id and "fuzzy" not in m.flags}
+    def entries(catalogue) -> dict:
+        # A plural's ids and forms are a tuple in a .po and a list in a .mo.
+        return {
+            _tupled(m.id): _tupled(m.string) for m in catalogue if m.id and "fuzzy" not in m.flags
+        }
+
+    source = entries(_catalogue(language))
     mo_path = LOCALE / i18n.catalogue_name(language) / "LC_MESSAGES" / "messages.mo"
-    compiled = {m.id: m.string for m in read_mo(io.BytesIO(mo_path.read_bytes())) if m.id}
+    compiled = entries(read_mo(io.BytesIO(mo_path.read_bytes())))
     assert compiled == source, "the .mo is out of date: run `make messages`"
 
 
