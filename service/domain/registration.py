@@ -108,9 +108,10 @@ async def move_rule(session: AsyncSession, rule_id: int, step: int) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class AdminsToTell:
-    """Whom to mail of a new application, and how many are waiting with it."""
+    """Whom to mail of a new application (each admin's address and the language they
+    chose, None for none), and how many are waiting with it."""
 
-    addresses: list[str]
+    recipients: list[tuple[str, str | None]]
     waiting: int
 
 
@@ -126,8 +127,8 @@ async def apply(session: AsyncSession, user_id: int, reason: str) -> AdminsToTel
     await session.flush()
     if told_recently:
         return None
-    addresses = await session.scalars(
-        select(User.email)
+    recipients = await session.execute(
+        select(User.email, User.language)
         .where(
             User.role == "admin",
             User.email_confirmed_at.is_not(None),
@@ -137,7 +138,7 @@ async def apply(session: AsyncSession, user_id: int, reason: str) -> AdminsToTel
         .order_by(User.id)
     )
     waiting = await session.scalar(select(func.count()).select_from(AccountApplication))
-    return AdminsToTell(list(addresses), waiting or 0)
+    return AdminsToTell([(row.email, row.language) for row in recipients], waiting or 0)
 
 
 async def awaiting_approval(session: AsyncSession, user_id: int) -> bool:

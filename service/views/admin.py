@@ -14,6 +14,7 @@ from service.views.common import absolute_url, redirect, render
 from service.web.auth import require_user
 from service.web.flash import flash
 from service.web.forms import read_form
+from service.web.language import mail_language_of
 from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import reading
@@ -74,6 +75,7 @@ async def _decide(request: web.Request, approved: bool) -> web.Response:
         message = compose(
             request.app[mail_templates_key],
             template,
+            language=mail_language_of(request, user.language, caused_it=False),
             username=user.username,
             instance_name=site.name,
             login_link=absolute_url(request, "login"),

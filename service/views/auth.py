@@ -23,6 +23,7 @@ from service.views.common import (
 from service.web.auth import current_user, require_user
 from service.web.flash import flash
 from service.web.forms import read_form
+from service.web.language import mail_language_of
 from service.web.urls import url_for
 from service.workers.mail import compose, enqueue
 
@@ -51,7 +52,11 @@ async def send_link(request: web.Request, db, user, purpose: str) -> None:
     route = "confirm" if purpose == "confirm" else "password_reset"
     template = "confirm" if purpose == "confirm" else "reset"
     link = absolute_url(request, route, token=token)
-    message = compose(request.app[mail_templates_key], template, user=user, link=link)
+    # Asked for by the account's owner (a sign-up, a resend, a reset): in their language.
+    language = mail_language_of(request, user.language, caused_it=True)
+    message = compose(
+        request.app[mail_templates_key], template, language=language, user=user, link=link
+    )
     enqueue(db, user.email, message)
 
 

@@ -24,6 +24,7 @@ from service.views.common import absolute_url, log_out, redirect, render
 from service.web.auth import require_user
 from service.web.flash import flash
 from service.web.forms import read_form
+from service.web.language import mail_language_of
 from service.web.params import path_id
 from service.web.problems import Problem
 from service.web.urls import url_for
@@ -140,6 +141,7 @@ async def delete_account(request: web.Request) -> web.Response:
         message = compose(
             request.app[mail_templates_key],
             "deletion_scheduled",
+            language=mail_language_of(request, user.language, caused_it=True),
             user=user,
             due_at=due,
             login_link=absolute_url(request, "login"),

@@ -16,6 +16,7 @@ from service.views.auth import form_fields, send_link
 from service.views.common import absolute_url, client_address, count_hit, redirect, render
 from service.web.flash import flash
 from service.web.forms import read_form
+from service.web.language import mail_language_of
 from service.web.resources import reading
 from service.web.urls import url_for
 from service.workers.mail import compose, enqueue
@@ -177,16 +178,17 @@ def _tell_admins(
     reason: str,
 ) -> None:
     """Mail the admins that a sign-up waits for them (in the sign-up's unit of work)."""
-    message = compose(
-        request.app[mail_templates_key],
-        "application_waiting",
-        username=username,
-        reason=reason,
-        waiting=admins.waiting,
-        instance_name=site.name,
-        queue_link=absolute_url(request, "admin_applications"),
-    )
-    for address in admins.addresses:
+    for address, language in admins.recipients:
+        message = compose(
+            request.app[mail_templates_key],
+            "application_waiting",
+            language=mail_language_of(request, language, caused_it=False),
+            username=username,
+            reason=reason,
+            waiting=admins.waiting,
+            instance_name=site.name,
+            queue_link=absolute_url(request, "admin_applications"),
+        )
         enqueue(db, address, message)
 
 
@@ -205,6 +207,8 @@ async def _tell_owner_of_signup(request: web.Request, email: str) -> None:
         message = compose(
             request.app[mail_templates_key],
             "signup_taken",
+            # Most likely the owner, signing up again: the language they are using.
+            language=mail_language_of(request, owner.language, caused_it=True),
             user=owner,
             login_link=absolute_url(request, "login"),
             reset_link=absolute_url(request, "password_forgot"),

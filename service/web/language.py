@@ -11,6 +11,7 @@ from aiohttp.typedefs import Handler
 
 from service import i18n
 from service.keys import bearer_key, current_user_key, settings_key
+from service.workers.mail import mail_language
 
 LANGUAGE_COOKIE = "snapline_language"
 LANGUAGE_COOKIE_MAX_AGE_SECONDS = 365 * 24 * 3600
@@ -55,3 +56,11 @@ async def content_language(request: web.Request, response: web.StreamResponse) -
     if language is not None and len(request.app[settings_key].app.languages) > 1:
         response.headers.setdefault("Content-Language", language)
         response.headers.add("Vary", "Accept-Language")
+
+
+def mail_language_of(request: web.Request, account_language: str | None, *, caused_it: bool) -> str:
+    """The language of a mail this request sends: the recipient's choice on their account;
+    else, when the recipient is whoever made this request (``caused_it``: a sign-up's
+    confirmation, a password reset), this request's language; else the instance's default."""
+    wishes = (account_language, request.get(language_key)) if caused_it else (account_language,)
+    return mail_language(request.app[settings_key].app, *wishes)

@@ -43,11 +43,11 @@ from service.keys import (
     storage_key,
 )
 from service.models import Export
-from service.settings import AccountSettings
+from service.settings import AccountSettings, AppSettings
 from service.storage.backends import Storage, StorageError
 from service.storage.spool import ARCHIVE_SUFFIX
 from service.workers.liveness import Liveness
-from service.workers.mail import compose, enqueue
+from service.workers.mail import compose, enqueue, mail_language
 from service.workers.polling import JobTable, PollingWorker, running
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,7 @@ class AccountWorker(PollingWorker):
         spool: Path,
         executor: Executor,
         settings: AccountSettings,
+        app: AppSettings,
         templates: jinja2.Environment,
         link_for: Callable[[int], str],
         wake: Callable[[], None],
@@ -140,6 +141,7 @@ class AccountWorker(PollingWorker):
         self.spool = spool
         self.executor = executor
         self.lifetime = timedelta(seconds=settings.export_lifetime_seconds)
+        self.app = app
         self.templates = templates
         self.link_for = link_for
         # Pokes the mail and media workers: a mail or delete jobs were just committed.
@@ -185,6 +187,7 @@ class AccountWorker(PollingWorker):
                 message = compose(
                     self.templates,
                     "export_ready",
+                    language=mail_language(self.app, owner.language),
                     user=owner,
                     link=self.link_for(export.id),
                     expires_at=expires_at,
@@ -245,6 +248,7 @@ async def account_worker_ctx(app: web.Application) -> AsyncIterator[None]:
         app[spool_dir_key],
         executor,
         app[settings_key].accounts,
+        app[settings_key].app,
         app[mail_templates_key],
         download_links(app),
         wake,

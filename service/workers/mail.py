@@ -17,9 +17,11 @@ from typing import Protocol
 import aiosmtplib
 import jinja2
 from aiohttp import web
+from babel.dates import format_datetime as format_moment
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service import i18n
 from service.keys import (
     liveness_key,
     mail_worker_key,
@@ -28,7 +30,7 @@ from service.keys import (
     settings_key,
 )
 from service.models import OutboxMail
-from service.settings import PROJECT_ROOT, MailSettings, Settings
+from service.settings import PROJECT_ROOT, AppSettings, MailSettings, Settings
 from service.workers.liveness import Liveness
 from service.workers.polling import JobTable, PollingWorker, running
 
@@ -52,22 +54,54 @@ class Message:
 
 
 def mail_templates() -> jinja2.Environment:
-    return jinja2.Environment(
+    templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(MAIL_TEMPLATES),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Translated into the language in use while a mail is composed (compose's `language`).
+    templates.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    templates.filters["moment"] = moment
+    return templates
 
 
-def compose(templates: jinja2.Environment, name: str, **context: object) -> Message:
-    """Render ``<name>.subject.txt``, ``<name>.txt`` and ``<name>.html``."""
-    subject = templates.get_template(f"{name}.subject.txt").render(**context)
-    return Message(
-        subject=" ".join(subject.split()),
-        text=templates.get_template(f"{name}.txt").render(**context),
-        html=templates.get_template(f"{name}.html").render(**context),
-    )
+def moment(when: datetime) -> str:
+    """A moment in a mail: "2026-11-21 08:18 UTC" in English, the language's medium date
+    and time otherwise ("2026年11月21日 08:18:58 UTC"), as pages word it."""
+    utc = when.astimezone(UTC)
+    language = i18n.current()
+    if language == i18n.SOURCE_LANGUAGE:
+        return f"{utc:%Y-%m-%d %H:%M} UTC"
+    return f"{format_moment(utc, 'medium', tzinfo=UTC, locale=i18n.locale(language))} UTC"
+
+
+def mail_language(app: AppSettings, *wishes: str | None) -> str:
+    """The language of a mail: the first of ``wishes`` the instance offers (the recipient's
+    choice on their account, then, when they caused the mail themselves, the language of
+    their request), else the instance's default."""
+    for wish in wishes:
+        if wish in app.languages:
+            return wish
+    return app.default_language
+
+
+def compose(
+    templates: jinja2.Environment, name: str, *, language: str, **context: object
+) -> Message:
+    """Render ``<name>.subject.txt``, ``<name>.txt`` and ``<name>.html`` in ``language``
+    (the recipient's, which need not be that of the request sending it)."""
+    with i18n.using(language):
+        context = {**context, "language": language}
+        subject = templates.get_template(f"{name}.subject.txt").render(**context)
+        return Message(
+            subject=" ".join(subject.split()),
+            text=templates.get_template(f"{name}.txt").render(**context),
+            html=templates.get_template(f"{name}.html").render(**context),
+        )
 
 
 def enqueue(session: AsyncSession, recipient: str, message: Message) -> None:
