@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from service.i18n import gettext, lazy_gettext
+
 TOP_LEVEL = ("read", "write", "follow", "push", "profile")
 GRANULAR = {
     "read": (
@@ -83,17 +85,18 @@ def within(requested: frozenset[str], allowed: frozenset[str]) -> bool:
 
 # Shown on the consent page and the token pages, one line per scope asked for.
 DESCRIPTIONS = {
-    "read": "Read everything your account can see: posts, people, notifications",
-    "write": "Post, comment, like, follow and change your profile in your name",
-    "follow": "Follow and unfollow people, and see who you follow",
-    "push": "Receive push notifications",
-    "profile": "See your username and display name only",
+    "read": lazy_gettext("Read everything your account can see: posts, people, notifications"),
+    "write": lazy_gettext("Post, comment, like, follow and change your profile in your name"),
+    "follow": lazy_gettext("Follow and unfollow people, and see who you follow"),
+    "push": lazy_gettext("Receive push notifications"),
+    "profile": lazy_gettext("See your username and display name only"),
 }
 
 
 def describe(scope: str) -> str:
     if scope in DESCRIPTIONS:
-        return DESCRIPTIONS[scope]
+        return str(DESCRIPTIONS[scope])
     group, _, name = scope.partition(":")
-    verb = "Read" if group == "read" else "Change"
-    return f"{verb} your {name}"
+    if group == "read":
+        return gettext("Read your %(name)s") % {"name": name}
+    return gettext("Change your %(name)s") % {"name": name}

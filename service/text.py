@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from service.i18n import gettext as _
+
 # Never in user text: C0 controls but tab (PostgreSQL rejects NUL outright; the rest are
 # invisible or terminal escapes), DEL, C1 controls (U+0085 is a line break to some readers,
 # U+009B starts a terminal escape sequence), and lone surrogates, which are no character at
@@ -52,14 +54,16 @@ def text_error(value: str, *, multiline: bool = False, name: bool = False) -> st
     if found is None and not multiline:
         found = _LINE_BREAKS.search(value)
     if found is not None:
-        return f"Contains a control character ({_code_point(found.group())}), not allowed here."
+        return _("Contains a control character (%(code_point)s), not allowed here.") % {
+            "code_point": _code_point(found.group())
+        }
     if name:
         for char in value:
             if _forbidden_in_name(char):
-                return (
-                    f"Contains an invisible formatting character ({_code_point(char)}),"
+                return _(
+                    "Contains an invisible formatting character (%(code_point)s),"
                     " not allowed in names."
-                )
+                ) % {"code_point": _code_point(char)}
     return None
 
 

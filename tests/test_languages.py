@@ -15,7 +15,7 @@ from sqlalchemy import text
 from service import i18n
 from service.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from tests.oauth import NEW_TOKEN, bearer, personal_token
-from tests.support import submit
+from tests.support import csrf_for, message_link, submit
 
 CHINESE_PAGE = 'lang="zh-Hans"'
 ENGLISH_PAGE = 'lang="en"'
@@ -110,6 +110,8 @@ async def test_error_pages_are_in_the_request_language(client) -> None:
     assert response.status == 404
     page = await response.text()
     assert CHINESE_PAGE in page and CHINESE_FOOTER in page
+    assert ">找不到页面<" in page and "这里什么都没有。" in page and ">返回首页<" in page
+    assert "There is nothing here." not in page and "Back to the start" not in page
 
 
 # --- the footer's switcher ----------------------------------------------------------------
@@ -295,3 +297,132 @@ def test_moments_are_worded_in_the_language_in_use() -> None:
     assert english == ["just now", "3 min ago", "2 h ago", "3 d ago", "5 w ago", "1 y ago"]
     assert chinese == ["刚刚", "3分钟前", "2小时前", "3天前", "1个月前", "1年前"]
     assert 'title="2026年11月29日 12:00:00 UTC"' in element and element.endswith(">刚刚</time>")
+
+
+# --- form errors, API errors and mails --------------------------------------------------------
+
+CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9"}
+# A mail's words once its links, addresses and the names in it are taken out: what is left
+# must be Chinese (the product's name aside).
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+LINK_OR_ADDRESS = re.compile(r"https?://\S+|\S+@\S+")
+
+
+async def _post(client, path: str, data: dict[str, str], headers: dict[str, str]):
+    """A form sent by a browser that asks for ``headers``' language."""
+    form = dict(data) | {"csrf_token": await csrf_for(client, path)}
+    return await client.post(path, data=form, headers=headers, allow_redirects=False)
+
+
+def _english_words(message, *user_content: str) -> list[str]:
+    """The Latin-script words of a mail's subject and both bodies outside its links, its
+    addresses, ``user_content`` and the name Snapline (markup and styles left out)."""
+    html = message.get_body(("html",)).get_content()
+    assert '<html lang="zh-Hans">' in html
+    html = re.sub(r"<[^>]*>|&\w+;", " ", html)
+    text = message.get_body(("plain",)).get_content()
+    found = []
+    for part in (message["Subject"], text, html):
+        part = LINK_OR_ADDRESS.sub(" ", part)
+        for content in (*user_content, "Snapline"):
+            part = part.replace(content, " ")
+        found += LATIN_WORD.findall(part)
+    return found
+
+
+async def test_a_chinese_speaker_signs_up_confirms_and_resets_in_chinese(
+    client, mailbox, factory
+) -> None:
+    username = factory.unique()
+    address = f"{username.lower()}@example.com"
+    response = await _post(
+        client,
+        "/signup",
+        {"username": username, "email": address, "password": "s3cret-pass"},
+        CHINESE,
+    )
+    assert response.status == 303
+    home = await (await client.get("/", headers=CHINESE)).text()
+    assert f"欢迎你，{username}！请查收邮件验证邮箱地址，然后登录。" in home
+
+    [confirm] = await mailbox.wait_for(address)
+    assert confirm["Subject"] == "验证你的 Snapline 邮箱地址"
+    text = confirm.get_body(("plain",)).get_content()
+    assert f"{username}，你好：" in text
+    assert "欢迎来到 Snapline！请打开这个链接验证你的邮箱地址：" in text
+    assert "链接只能使用一次，48 小时内有效。" in text
+    assert ">验证我的邮箱</a>" in confirm.get_body(("html",)).get_content()
+    assert _english_words(confirm, username) == []
+    for english in ("Welcome to Snapline", "Hello", "The link works once", "Confirm my"):
+        assert english not in confirm.as_string()
+
+    confirmed = await client.get(message_link(confirm), headers=CHINESE, allow_redirects=False)
+    assert confirmed.status == 303
+    login_page = await (await client.get(confirmed.headers["Location"], headers=CHINESE)).text()
+    assert "你的邮箱地址已验证，登录即可开始使用。" in login_page
+
+    response = await _post(client, "/password/forgot", {"email": address}, CHINESE)
+    assert response.status == 303
+    [_, reset] = await mailbox.wait_for(address, count=2)
+    assert reset["Subject"] == "设置新的 Snapline 密码"
+    text = reset.get_body(("plain",)).get_content()
+    assert "有人请求重置你的 Snapline 账号密码。如需设置新密码，请打开：" in text
+    assert "如果不是你本人操作，请忽略这封邮件：你的密码不会改变。" in text
+    assert ">设置新密码</a>" in reset.get_body(("html",)).get_content()
+    assert _english_words(reset, username) == []
+    assert "Someone asked" not in reset.as_string()
+
+
+async def test_a_mail_follows_the_recipients_choice_over_the_request(
+    client, mailbox, factory, db
+) -> None:
+    """Someone signs up, in English, with the address of an account whose owner reads
+    Chinese: the owner is told in Chinese. Without a choice, in the request's language."""
+    owner = await factory.user()
+    async with db.begin() as session:
+        await session.execute(
+            text("UPDATE users SET language = 'zh-Hans' WHERE id = :id"), {"id": owner.id}
+        )
+    english = {"Accept-Language": "en"}
+    form = {"username": factory.unique(), "email": owner.email, "password": "s3cret-pass"}
+    assert (await _post(client, "/signup", form, english)).status == 303
+    [notice] = await mailbox.wait_for(owner.email)
+    assert notice["Subject"] == "有人尝试用你的邮箱地址注册 Snapline"
+    assert (
+        "有人尝试用这个邮箱地址注册新的 Snapline 账号。"
+        in notice.get_body(("plain",)).get_content()
+    )
+    assert _english_words(notice, owner.username) == []
+
+    other = await factory.user()
+    assert (await _post(client, "/password/forgot", {"email": other.email}, english)).status == 303
+    [reset] = await mailbox.wait_for(other.email)
+    assert reset["Subject"] == "Choose a new Snapline password"
+
+
+async def test_a_form_error_is_in_the_request_language(client) -> None:
+    form = {"username": "no spaces", "email": "not-an-address", "password": "short"}
+    response = await _post(client, "/signup", form, CHINESE)
+    assert response.status == 422
+    page = await response.text()
+    assert CHINESE_PAGE in page
+    assert "须为 3 到 30 个字符，仅限字母、数字和下划线。" in page
+    assert "请输入有效的邮箱地址。" in page and "至少需要 8 个字符。" in page
+    assert ">创建账号<" in page and ">用户名<" in page
+    assert "Enter a valid email address." not in page and "Use at least" not in page
+
+
+async def test_api_messages_follow_accept_language_and_codes_stay_english(client) -> None:
+    response = await client.get("/api/snapline/v1/no-such-thing", headers=CHINESE)
+    assert response.status == 404
+    error = (await response.json())["error"]
+    assert error == {"code": "not_found", "message": "这里什么都没有。"}
+
+    # The Mastodon API's {"error": ...} is shown by apps to their users as it is.
+    verify = "/api/v1/accounts/verify_credentials"
+    refused = await client.get(verify, headers=bearer("not-a-token") | CHINESE)
+    assert refused.status == 401
+    assert await refused.json() == {"error": "访问令牌无效"}
+    assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    refused = await client.get(verify, headers=bearer("not-a-token") | {"Accept-Language": "en"})
+    assert await refused.json() == {"error": "The access token is invalid"}

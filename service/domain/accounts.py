@@ -12,6 +12,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.models import USERNAME_PATTERN, AuthSession, EmailToken, RetiredUsername, User
 from service.security import new_token, token_hash
 
@@ -23,10 +25,10 @@ CONFIRM_TOKEN_TTL = timedelta(hours=48)
 RESET_TOKEN_TTL = timedelta(hours=1)
 # Lowercased, 8 characters and longer; where it comes from: common-passwords.NOTICE beside it.
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt.gz"
-COMMON_PASSWORD = (
+COMMON_PASSWORD = lazy_gettext(
     "That password is one of the most common ones: choose one that is harder to guess."
 )
-PERSONAL_PASSWORD = "Choose a password that is not your username or email address."
+PERSONAL_PASSWORD = lazy_gettext("Choose a password that is not your username or email address.")
 
 
 def _common_passwords() -> frozenset[str]:
@@ -47,18 +49,18 @@ class DuplicateAccount(Exception):
 def username_error(username: str) -> str | None:
     # fullmatch: "$" would also match before a final newline.
     if not USERNAME_PATTERN.fullmatch(username):
-        return "3 to 30 characters: letters, digits and underscores."
+        return _("3 to 30 characters: letters, digits and underscores.")
     return None
 
 
 def normalize_email(email: str) -> tuple[str | None, str | None]:
     """(normalized address, None) or (None, error message)."""
     if len(email) > MAX_EMAIL_CHARS:
-        return None, "That email address is too long."
+        return None, _("That email address is too long.")
     try:
         result = validate_email(email, check_deliverability=False)
     except EmailNotValidError:
-        return None, "Enter a valid email address."
+        return None, _("Enter a valid email address.")
     return result.normalized, None
 
 
@@ -66,14 +68,14 @@ def password_error(password: str, *, username: str = "", email: str = "") -> str
     """Why ``password`` cannot be used by the account with ``username`` and ``email``
     (OWASP ASVS V6: length, not among the most common, not the account's own names)."""
     if len(password) < MIN_PASSWORD_CHARS:
-        return f"Use at least {MIN_PASSWORD_CHARS} characters."
+        return _("Use at least %(count)s characters.") % {"count": MIN_PASSWORD_CHARS}
     if len(password) > MAX_PASSWORD_CHARS:
-        return f"Use at most {MAX_PASSWORD_CHARS} characters."
+        return _("Use at most %(count)s characters.") % {"count": MAX_PASSWORD_CHARS}
     if password.strip().lower() in COMMON_PASSWORDS:
-        return COMMON_PASSWORD
+        return str(COMMON_PASSWORD)
     own_names = {username, email, email.partition("@")[0]} - {""}
     if normalize_login(password) in {normalize_login(name) for name in own_names}:
-        return PERSONAL_PASSWORD
+        return str(PERSONAL_PASSWORD)
     return None
 
 

@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from service.domain import ratelimit
+from service.i18n import gettext
 from service.keys import scheduler_key, sessionmaker_key, settings_key, token_limits_key
 from service.web.auth import current_token
 from service.web.times import iso_millis
@@ -57,7 +58,7 @@ async def token_limits_middleware(request: web.Request, handler: Handler) -> web
     if token_hits > limits.per_token.hits or address_hits > limits.per_address.hits:
         retry_after = token_left if token_hits > limits.per_token.hits else address_left
         return web.Response(
-            body=orjson.dumps({"error": "Too many requests"}),
+            body=orjson.dumps({"error": gettext("Too many requests")}),
             status=429,
             content_type="application/json",
             charset="utf-8",

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from service.api.common import read_json_object
 from service.cursor import MAX_ID
+from service.i18n import gettext as _
 from service.keys import settings_key
 from service.mastodon import entities
 from service.mastodon.entities import Links
@@ -68,7 +69,7 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def not_found() -> Problem:
-    return Problem(404, "Record not found")
+    return Problem(404, _("Record not found"))
 
 
 def id_from_path(request: web.Request) -> int:
@@ -85,7 +86,7 @@ def limit_of(request: web.Request) -> int:
         return DEFAULT_LIMIT
     value = whole_number(raw, 0, MAX_ID)
     if value is None:
-        raise Problem(422, "limit must be a number", "invalid_limit")
+        raise Problem(422, _("limit must be a number"), "invalid_limit")
     return max(1, min(MAX_LIMIT, value))
 
 
@@ -108,7 +109,7 @@ def window(request: web.Request) -> Window:
         if raw:
             value = whole_number(raw, 0, MAX_ID)
             if value is None:
-                raise Problem(422, f"{name} must be an id", f"invalid_{name}")
+                raise Problem(422, _("%(name)s must be an id") % {"name": name}, f"invalid_{name}")
             ids[name] = value
     above = max(ids.get("since_id", 0), ids.get("min_id", 0))
     return Window(above, ids.get("max_id", MAX_ID), "min_id" in ids, limit_of(request))
@@ -189,7 +190,7 @@ def _param_text(name: str, value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | str):
         return str(value)[:MAX_PARAM_CHARS]
-    raise Problem(422, f"{name} is not valid")
+    raise Problem(422, _("%(name)s is not valid") % {"name": name})
 
 
 async def read_params(request: web.Request, lists: frozenset[str] = frozenset()) -> Params:
@@ -206,7 +207,7 @@ async def read_params(request: web.Request, lists: frozenset[str] = frozenset())
             if key in lists:
                 values = value if isinstance(value, list) else [value]
                 if len(values) > MAX_LIST_VALUES:
-                    raise Problem(422, f"{key} has too many values")
+                    raise Problem(422, _("%(name)s has too many values") % {"name": key})
                 params[key] = [_param_text(key, item) for item in values]
             elif isinstance(value, dict):
                 # A nested object, as Rails reads it: {"source": {"privacy": ...}} is
@@ -223,7 +224,7 @@ async def read_params(request: web.Request, lists: frozenset[str] = frozenset())
         values = [value[:MAX_PARAM_CHARS] for value in form.getall(name)]
         if key in lists:
             if len(values) > MAX_LIST_VALUES:
-                raise Problem(422, f"{key} has too many values")
+                raise Problem(422, _("%(name)s has too many values") % {"name": key})
             params[key] = values
         else:
             params[key] = values[0]
@@ -248,7 +249,7 @@ def ids_of(params: Params, name: str) -> list[int]:
     for value in [raw] if isinstance(raw, str) else raw:
         number = whole_number(value, 1, MAX_ID)
         if number is None:
-            raise Problem(422, f"{name} must be a list of ids")
+            raise Problem(422, _("%(name)s must be a list of ids") % {"name": name})
         ids.append(number)
     return list(dict.fromkeys(ids))
 

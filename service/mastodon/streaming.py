@@ -82,7 +82,7 @@ async def _stream(request: web.Request, name: str) -> web.StreamResponse:
         raise Problem(401, "Missing access token")
     viewer = require_user(request)  # an app's own token has nobody to stream for
     if not scopes.grants(grant.scopes, STREAM_SCOPES[name]):
-        return outside_scopes()
+        return outside_scopes(request)
     hub = request.app[live_hub_key]
     live_stream = hub.subscribe_app(
         viewer.id,

@@ -9,6 +9,7 @@ from aiohttp import web
 from service import scopes
 from service.api.common import json_response
 from service.domain import oauth, ratelimit
+from service.i18n import gettext
 from service.keys import sessionmaker_key
 from service.oauth.common import (
     MAX_REDIRECT_URIS,
@@ -81,7 +82,7 @@ async def create(request: web.Request) -> web.Response:
     async with request.app[sessionmaker_key].begin() as db:
         retry_after = await ratelimit.hit(db, APPS_PER_ADDRESS, request.remote or "unknown")
     if retry_after is not None:
-        return json_response({"error": "Too many requests"}, status=429)
+        return json_response({"error": gettext("Too many requests")}, status=429)
     async with request.app[sessionmaker_key].begin() as db:
         registered = await oauth.register_app(db, name, uris, app_scopes, website)
     entity = application(registered, name, website, uris, app_scopes)
@@ -97,7 +98,7 @@ async def verify_credentials(request: web.Request) -> web.Response:
     """The app behind the token; a personal access token answers as an app of its own name."""
     grant = current_token(request)
     if grant is None:
-        return invalid_token()
+        return invalid_token(request)
     if grant.app_id is None:
         async with reading(request) as reader:
             own = [
@@ -108,7 +109,7 @@ async def verify_credentials(request: web.Request) -> web.Response:
     async with reading(request) as reader:
         app = await tokens.app_by_id(reader, grant.app_id)
     if app is None:
-        return invalid_token()
+        return invalid_token(request)
     return json_response(
         application(app, app.name, app.website, list(app.redirect_uris), app.scopes)
     )

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from service import scopes
 from service.domain import oauth
+from service.i18n import gettext as _
 from service.keys import sessionmaker_key
 from service.oauth.common import OOB, with_query
 from service.reads import tokens
@@ -63,15 +64,15 @@ async def _checked(request: web.Request, params: Mapping[str, str]) -> Authoriza
     async with reading(request) as reader:
         app = await tokens.app_by_client_id(reader, client_id[:64]) if client_id else None
     if app is None:
-        raise Problem(400, "This app is not registered here (unknown client_id).")
+        raise Problem(400, _("This app is not registered here (unknown client_id)."))
     given = params.get("redirect_uri") or None
     if given is None and len(app.redirect_uris) != 1:
-        raise Problem(400, "The app did not say where to return (redirect_uri).")
+        raise Problem(400, _("The app did not say where to return (redirect_uri)."))
     if given is not None and given not in app.redirect_uris:
-        raise Problem(400, "The app asked to return to an address it did not register.")
+        raise Problem(400, _("The app asked to return to an address it did not register."))
     state = params.get("state") or None
     if state is not None and len(state) > MAX_STATE_CHARS:
-        raise Problem(400, "The state parameter is too long.")
+        raise Problem(400, _("The state parameter is too long."))
     partial = AuthorizationRequest(
         app, given or app.redirect_uris[0], given, frozenset(), state, None
     )
@@ -138,7 +139,7 @@ async def authorize(request: web.Request) -> web.Response:
     checked = await _checked(request, form)
     if form.get("decision") != "approve":
         if checked.redirect_uri == OOB:
-            raise Problem(403, "You did not authorize the app.")
+            raise Problem(403, _("You did not authorize the app."))
         raise checked.answer(error="access_denied", error_description="The user refused.")
     async with request.app[sessionmaker_key].begin() as db:
         code = await oauth.issue_code(

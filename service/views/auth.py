@@ -6,6 +6,8 @@ from aiohttp import web
 
 from service.domain import accounts, deletion, ratelimit, registration
 from service.domain import sessions as auth_sessions
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.keys import mail_templates_key, mail_worker_key, passwords_key, sessionmaker_key
 from service.security import safe_next
 from service.text import text_error
@@ -27,10 +29,10 @@ from service.web.language import mail_language_of
 from service.web.urls import url_for
 from service.workers.mail import compose, enqueue
 
-BAD_LOGIN = "That login and password do not match an account."
+BAD_LOGIN = lazy_gettext("That login and password do not match an account.")
 # Said only to whoever knows the password: nobody else learns that the account exists.
-SUSPENDED = "This account is suspended. Contact the people who run this site."
-DELETION_CANCELLED = (
+SUSPENDED = lazy_gettext("This account is suspended. Contact the people who run this site.")
+DELETION_CANCELLED = lazy_gettext(
     "Welcome back! Your account is no longer going to be deleted: everything is as you left it."
 )
 
@@ -71,9 +73,9 @@ async def login(request: web.Request) -> web.Response:
     next_path = safe_next(form["next"])
     keep = {"login": login_name, "next": next_path}
     if not login_name:
-        errors.setdefault("login", "Enter your username or email.")
+        errors.setdefault("login", _("Enter your username or email."))
     if not form["password"]:
-        errors.setdefault("password", "Enter your password.")
+        errors.setdefault("password", _("Enter your password."))
     if errors:
         return await render(request, "auth/login.html", {"form": keep, "errors": errors}, 422)
     passwords = request.app[passwords_key]
@@ -96,14 +98,14 @@ async def login(request: web.Request) -> web.Response:
     verified = await passwords.verify(user.password_hash if user else None, password)
     if user is None or not verified:
         return await render(
-            request, "auth/login.html", {"form": keep, "errors": {"login": BAD_LOGIN}}, 422
+            request, "auth/login.html", {"form": keep, "errors": {"login": str(BAD_LOGIN)}}, 422
         )
     # The right password is no guess: the limits count failures only.
     await refund_attempt(request, attempt)
     if user.suspended_at is not None:
         context = {
             "form": keep,
-            "errors": {"login": SUSPENDED},
+            "errors": {"login": str(SUSPENDED)},
             "suspension_reason": user.suspension_reason,
         }
         return await render(request, "auth/login.html", context, 403)
@@ -118,7 +120,7 @@ async def login(request: web.Request) -> web.Response:
             came_back = await deletion.cancel_deletion(db, user.id)
         if came_back is None:  # its grace period ended while this login was checked
             return await render(
-                request, "auth/login.html", {"form": keep, "errors": {"login": BAD_LOGIN}}, 422
+                request, "auth/login.html", {"form": keep, "errors": {"login": str(BAD_LOGIN)}}, 422
             )
     if passwords.needs_rehash(user.password_hash):
         new_hash = await passwords.hash(password)
@@ -126,13 +128,13 @@ async def login(request: web.Request) -> web.Response:
             await accounts.store_password_hash(db, user.id, new_hash)
     await log_in(request, user)
     if came_back:
-        await flash(request, DELETION_CANCELLED, "success")
+        await flash(request, str(DELETION_CANCELLED), "success")
     raise redirect(next_path)
 
 
 async def logout(request: web.Request) -> web.Response:
     await log_out(request)
-    await flash(request, "You have logged out.", "info")
+    await flash(request, _("You have logged out."), "info")
     raise redirect(url_for(request, "home"))
 
 
@@ -144,25 +146,26 @@ async def confirm(request: web.Request) -> web.Response:
     if user is None:
         return await render(request, "auth/link_invalid.html", {"purpose": "confirm"}, 400)
     if waiting:
-        await flash(request, "Your email address is confirmed.", "success")
+        await flash(request, _("Your email address is confirmed."), "success")
         raise redirect(url_for(request, "signup_pending"))
     if current_user(request) is None:
-        await flash(request, "Your email address is confirmed. Log in to start.", "success")
+        await flash(request, _("Your email address is confirmed. Log in to start."), "success")
         raise redirect(str(request.app.router["login"].url_for()))
-    await flash(request, "Your email address is confirmed. Welcome to Snapline!", "success")
+    await flash(request, _("Your email address is confirmed. Welcome to Snapline!"), "success")
     raise redirect(url_for(request, "home"))
 
 
 async def confirm_resend(request: web.Request) -> web.Response:
     user = require_user(request)
     if user.is_confirmed:
-        await flash(request, "Your email address is already confirmed.", "info")
+        await flash(request, _("Your email address is already confirmed."), "info")
         raise redirect(url_for(request, "home"))
     await count_hit(request, ratelimit.CONFIRM_MAILS_PER_USER, str(user.id))
     async with request.app[sessionmaker_key].begin() as db:
         await send_link(request, db, user, "confirm")
     request.app[mail_worker_key].wake()
-    await flash(request, f"We sent a new confirmation link to {user.email}.", "success")
+    sent = _("We sent a new confirmation link to %(email)s.") % {"email": user.email}
+    await flash(request, sent, "success")
     raise redirect(url_for(request, "home"))
 
 
@@ -187,7 +190,7 @@ async def forgot(request: web.Request) -> web.Response:
     # The same answer whether or not the address has an account: no enumeration.
     await flash(
         request,
-        "If an account uses that address, we have sent it a link to choose a new password.",
+        _("If an account uses that address, we have sent it a link to choose a new password."),
         "info",
     )
     raise redirect(url_for(request, "login"))
@@ -223,5 +226,6 @@ async def reset(request: web.Request) -> web.Response:
         return await render(request, "auth/link_invalid.html", {"purpose": "reset"}, 400)
     if current_user(request) is not None:
         await log_out(request)
-    await flash(request, "Your password has been changed. Log in with the new one.", "success")
+    changed = _("Your password has been changed. Log in with the new one.")
+    await flash(request, changed, "success")
     raise redirect(url_for(request, "login"))

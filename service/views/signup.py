@@ -5,8 +5,11 @@ applicant waits on."""
 from __future__ import annotations
 
 from aiohttp import web
+from babel.support import LazyProxy
 
 from service.domain import accounts, ratelimit, registration
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.keys import mail_templates_key, mail_worker_key, passwords_key, sessionmaker_key
 from service.models import MAX_APPLICATION_REASON_CHARS
 from service.reads import instance
@@ -21,13 +24,17 @@ from service.web.resources import reading
 from service.web.urls import url_for
 from service.workers.mail import compose, enqueue
 
-CLOSED = "This server is not taking new accounts at the moment."
-INVITE_NEEDED = "Sign-ups here are by invitation: open the invite link someone sent you."
-INVITE_REFUSED = (
+CLOSED = lazy_gettext("This server is not taking new accounts at the moment.")
+INVITE_NEEDED = lazy_gettext(
+    "Sign-ups here are by invitation: open the invite link someone sent you."
+)
+INVITE_REFUSED = lazy_gettext(
     "That invite link can no longer be used: it expired, was used up or was revoked."
     " Ask the person who sent it for a new one."
 )
-RULES_NOT_ACCEPTED = "Tick the box to accept the rules: you cannot sign up without it."
+RULES_NOT_ACCEPTED = lazy_gettext(
+    "Tick the box to accept the rules: you cannot sign up without it."
+)
 # The checkbox's value: a form that sends anything else did not tick it.
 ACCEPTED = "yes"
 
@@ -48,7 +55,7 @@ async def _page(
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     invite: str = "",
-    refusal: str | None = None,
+    refusal: str | LazyProxy | None = None,
     status: int = 200,
 ) -> web.Response:
     """The sign-up page: the form the mode allows, or why there is none (``refusal``)."""
@@ -57,7 +64,7 @@ async def _page(
         "errors": errors or {},
         "instance": site,
         "invite": invite,
-        "refusal": refusal,
+        "refusal": None if refusal is None else str(refusal),
         # With an invite nobody waits for approval (as on Mastodon): the inviter vouches.
         "asks_reason": site.approval_required and not invite,
         "shows_form": site.registration_mode != "closed" and (site.open_to_all or bool(invite)),
@@ -100,14 +107,16 @@ def _check(raw, site: InstanceView, invite: str) -> tuple[dict[str, str], dict[s
     reason = trim(raw.get("reason", ""))
     if site.approval_required and not invite:
         if not reason:
-            errors["reason"] = "Tell the admins why you want to join."
+            errors["reason"] = _("Tell the admins why you want to join.")
         elif len(reason) > MAX_APPLICATION_REASON_CHARS:
-            errors["reason"] = f"At most {MAX_APPLICATION_REASON_CHARS} characters."
+            errors["reason"] = _("At most %(count)s characters.") % {
+                "count": MAX_APPLICATION_REASON_CHARS
+            }
         else:
             errors.setdefault("reason", text_error(reason, multiline=True))
     accepted = raw.get("accept_rules", "") == ACCEPTED
     if site.rules and not accepted:
-        errors["accept_rules"] = RULES_NOT_ACCEPTED
+        errors["accept_rules"] = str(RULES_NOT_ACCEPTED)
     keep = {
         "username": username,
         "email": form["email"],
@@ -153,7 +162,7 @@ async def signup(request: web.Request) -> web.Response:
     except accounts.DuplicateAccount as duplicate:
         # Usernames are public (every profile shows one); email addresses are not.
         if duplicate.field == "username":
-            errors = {"username": "That username is taken."}
+            errors = {"username": _("That username is taken.")}
             return await _page(request, site, form=keep, errors=errors, invite=invite, status=422)
         await _tell_owner_of_signup(request, email)
     request.app[mail_worker_key].wake()
@@ -163,7 +172,8 @@ async def signup(request: web.Request) -> web.Response:
         raise redirect(url_for(request, "signup_pending"))
     await flash(
         request,
-        f"Welcome, {keep['username']}! Check your email to confirm your address, then log in.",
+        _("Welcome, %(username)s! Check your email to confirm your address, then log in.")
+        % {"username": keep["username"]},
         "success",
     )
     raise redirect(url_for(request, "home"))

@@ -150,13 +150,13 @@ async def current_user_middleware(request: web.Request, handler: Handler) -> web
         well_formed = 0 < len(token) <= MAX_TOKEN_CHARS
         grant = await _token_grant(request, token_hash(token)) if well_formed else None
         if grant is None:
-            return invalid_token()
+            return invalid_token(request)
         if request.match_info.http_exception is not None:
             return await handler(request)  # no such route: its 404 or 405
         required = route_scopes.required(request)
         if required is None or not scopes.grants_any(grant.scopes, required):
             # A route no scope opens (deny by default), or one this token's scopes do not.
-            return outside_scopes()
+            return outside_scopes(request)
         request[bearer_key] = grant
         request[current_user_key] = grant.user
     else:

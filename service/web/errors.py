@@ -13,6 +13,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from service.db import is_database_unavailable
+from service.i18n import lazy_gettext
 from service.keys import request_id_key
 from service.observability import current_request_id
 from service.web.language import use_request_language
@@ -94,7 +95,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         # aiohttp refused the body while a handler read it (a multipart part's headers, a
         # broken chunked encoding): the client's bytes, so the client's error.
         log.info("unreadable request body: %s", exc.message)
-        problem = Problem(400, "The request body could not be read.", "invalid_body")
+        problem = Problem(400, lazy_gettext("The request body could not be read."), "invalid_body")
         return await error_response(request, problem)
     except asyncio.CancelledError:
         raise

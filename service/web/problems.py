@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aiohttp import web
+from babel.support import LazyProxy
+
+from service.i18n import lazy_gettext
 
 DEFAULT_CODES = {
     400: "bad_request",
@@ -21,20 +24,21 @@ DEFAULT_CODES = {
     500: "internal_error",
     503: "unavailable",
 }
+FALLBACK_MESSAGE = lazy_gettext("Error.")
 DEFAULT_MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Please log in first.",
-    403: "You are not allowed to do that.",
-    404: "There is nothing here.",
-    405: "That method is not allowed here.",
-    409: "That conflicts with the current state.",
-    410: "That is no longer here.",
-    413: "That upload is too large.",
-    415: "That type of file is not supported.",
-    422: "Some of the input is not valid.",
-    429: "Too many attempts. Please wait a moment and try again.",
-    500: "Something went wrong on our side. It has been logged.",
-    503: "The service is temporarily unavailable. Please try again shortly.",
+    400: lazy_gettext("The request could not be understood."),
+    401: lazy_gettext("Please log in first."),
+    403: lazy_gettext("You are not allowed to do that."),
+    404: lazy_gettext("There is nothing here."),
+    405: lazy_gettext("That method is not allowed here."),
+    409: lazy_gettext("That conflicts with the current state."),
+    410: lazy_gettext("That is no longer here."),
+    413: lazy_gettext("That upload is too large."),
+    415: lazy_gettext("That type of file is not supported."),
+    422: lazy_gettext("Some of the input is not valid."),
+    429: lazy_gettext("Too many attempts. Please wait a moment and try again."),
+    500: lazy_gettext("Something went wrong on our side. It has been logged."),
+    503: lazy_gettext("The service is temporarily unavailable. Please try again shortly."),
 }
 
 
@@ -44,15 +48,21 @@ class Problem(Exception):
     def __init__(
         self,
         status: int,
-        message: str | None = None,
+        message: str | LazyProxy | None = None,
         code: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.message = message or DEFAULT_MESSAGES.get(status, "Error.")
+        # A default message stays lazy until read: it may be raised before the request's
+        # language is chosen, and is worded in that language when the error is answered.
+        self._message = message or DEFAULT_MESSAGES.get(status) or FALLBACK_MESSAGE
         self.code = code or DEFAULT_CODES.get(status, "error")
         self.headers = dict(headers or {})
+
+    @property
+    def message(self) -> str:
+        return str(self._message)
 
 
 def wants_json(request: web.Request) -> bool:

@@ -10,9 +10,11 @@ import orjson
 from aiohttp import web
 
 from service import scopes
+from service.i18n import lazy_gettext
+from service.web.language import use_request_language
 
-INVALID_TOKEN = "The access token is invalid"
-OUTSIDE_SCOPES = "This action is outside the authorized scopes"
+INVALID_TOKEN = lazy_gettext("The access token is invalid")
+OUTSIDE_SCOPES = lazy_gettext("This action is outside the authorized scopes")
 
 Requirement = str | tuple[str, ...]
 
@@ -85,9 +87,12 @@ def token_refused(status: int, message: str, error: str) -> web.Response:
     )
 
 
-def invalid_token() -> web.Response:
-    return token_refused(401, INVALID_TOKEN, "invalid_token")
+def invalid_token(request: web.Request) -> web.Response:
+    # Refused before the request's language was chosen (no account is known): the device's.
+    use_request_language(request)
+    return token_refused(401, str(INVALID_TOKEN), "invalid_token")
 
 
-def outside_scopes() -> web.Response:
-    return token_refused(403, OUTSIDE_SCOPES, "insufficient_scope")
+def outside_scopes(request: web.Request) -> web.Response:
+    use_request_language(request)
+    return token_refused(403, str(OUTSIDE_SCOPES), "insufficient_scope")
