@@ -417,6 +417,10 @@ async def test_api_messages_follow_accept_language_and_codes_stay_english(client
     assert response.status == 404
     error = (await response.json())["error"]
     assert error == {"code": "not_found", "message": "这里什么都没有。"}
+    response = await client.get("/api/snapline/v1/timeline", headers=CHINESE)
+    assert response.status == 401
+    error = (await response.json())["error"]
+    assert error == {"code": "login_required", "message": "请登录后再操作。"}
 
     # The Mastodon API's {"error": ...} is shown by apps to their users as it is.
     verify = "/api/v1/accounts/verify_credentials"

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from service.i18n import gettext as _
 from service.reads.views import Page
 from service.web.forms import read_form
 from service.web.params import whole_number
@@ -46,7 +47,7 @@ async def read_json_object(request: web.Request, fields: Iterable[str]) -> dict[
     413 past MAX_JSON_BYTES, 400 for anything RFC 8259 does not allow (invalid UTF-8, lone
     surrogates, NaN, numbers past a double) or nested deeper than MAX_JSON_DEPTH."""
     if request.content_type != "application/json":
-        raise Problem(415, "Send a JSON body (Content-Type: application/json).")
+        raise Problem(415, _("Send a JSON body (Content-Type: application/json)."))
     raw = await request.content.read(MAX_JSON_BYTES + 1)
     if len(raw) > MAX_JSON_BYTES:
         raise Problem(413)
@@ -55,14 +56,14 @@ async def read_json_object(request: web.Request, fields: Iterable[str]) -> dict[
         # (text PostgreSQL cannot store), NaN, and nesting past its own limit.
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        raise Problem(400, "The body is not valid JSON.", "invalid_json") from error
+        raise Problem(400, _("The body is not valid JSON."), "invalid_json") from error
     if not isinstance(body, dict):
-        raise Problem(400, "The body must be a JSON object.", "invalid_json")
+        raise Problem(400, _("The body must be a JSON object."), "invalid_json")
     if _depth_exceeds(body, MAX_JSON_DEPTH):
-        raise Problem(400, "The body is nested too deeply.", "invalid_json")
+        raise Problem(400, _("The body is nested too deeply."), "invalid_json")
     for name in fields:
         if name in body and not isinstance(body[name], str):
-            raise Problem(422, f"{name} must be a string.", "invalid_input")
+            raise Problem(422, _("%(name)s must be a string.") % {"name": name}, "invalid_input")
     return body
 
 
@@ -93,11 +94,11 @@ async def duration_param(request: web.Request) -> int:
     elif request.content_type in {"", "application/x-www-form-urlencoded"}:
         raw = (await read_form(request)).get("duration") or request.query.get("duration")
     else:
-        raise Problem(415, "Send a JSON body or a form.")
+        raise Problem(415, _("Send a JSON body or a form."))
     if raw is None or raw == "":
         return 0
     if isinstance(raw, str):
         raw = whole_number(raw, 0, MAX_DURATION_SECONDS)
     if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_DURATION_SECONDS:
-        raise Problem(422, "duration must be a whole number of seconds", "invalid_duration")
+        raise Problem(422, _("duration must be a whole number of seconds"), "invalid_duration")
     return raw

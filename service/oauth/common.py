@@ -13,6 +13,7 @@ from aiohttp import web
 
 from service.api.common import json_response, read_json_object
 from service.domain.oauth import OAuthError
+from service.i18n import gettext as _
 from service.web.forms import read_form
 from service.web.problems import Problem
 
@@ -45,12 +46,12 @@ async def read_params(request: web.Request, lists: frozenset[str] = frozenset())
         for name, value in body.items():
             if name in lists and isinstance(value, list):
                 if not all(isinstance(item, str) for item in value):
-                    raise Problem(422, f"{name} must be a list of strings.")
+                    raise Problem(422, _("%(name)s must be a list of strings.") % {"name": name})
                 params[name] = value
             elif isinstance(value, str):
                 params[name] = value
             elif value is not None and not isinstance(value, bool | int | float):
-                raise Problem(422, f"{name} must be a string.")
+                raise Problem(422, _("%(name)s must be a string.") % {"name": name})
         return params
     form = await read_form(request)
     params = {}

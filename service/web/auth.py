@@ -16,6 +16,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import InvalidToken
 
 from service import scopes
+from service.i18n import gettext as _
 from service.keys import (
     bearer_key,
     current_user_key,
@@ -225,7 +226,7 @@ def require_user(request: web.Request) -> SessionUser:
     user = current_user(request)
     if user is None:
         if wants_json(request):
-            raise Problem(401, "Log in to do that.", "login_required")
+            raise Problem(401, _("Log in to do that."), "login_required")
         raise _login_redirect(request)
     return user
 
@@ -235,7 +236,7 @@ def require_confirmed(request: web.Request) -> SessionUser:
     if not user.is_confirmed:
         raise Problem(
             403,
-            "Confirm your email address first: use the link we sent you, or ask for a new one.",
+            _("Confirm your email address first: use the link we sent you, or ask for a new one."),
             "email_unconfirmed",
         )
     return user

@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp_session import get_session
 
+from service.i18n import gettext as _
 from service.keys import bearer_key, route_scopes_key
 from service.web.forms import read_form
 from service.web.problems import Problem
@@ -77,8 +78,10 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if not expected or not hmac.compare_digest(expected.encode(), submitted.encode()):
             raise Problem(
                 403,
-                "The form has expired or did not come from this site. Reload the page and "
-                "try again.",
+                _(
+                    "The form has expired or did not come from this site. Reload the page and "
+                    "try again."
+                ),
                 "csrf_failed",
             )
     return await handler(request)

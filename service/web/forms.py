@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
+from service.i18n import gettext as _
 from service.web.problems import Problem
 
 form_key = web.RequestKey("form", MultiDictProxy)
@@ -25,10 +26,10 @@ async def read_form(request: web.Request) -> MultiDictProxy[str]:
                 body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict"
             )
         except UnicodeDecodeError as exc:
-            raise Problem(400, "The form is not valid UTF-8.", "invalid_encoding") from exc
+            raise Problem(400, _("The form is not valid UTF-8."), "invalid_encoding") from exc
         fields.extend(pairs)
     elif request.content_type not in {"", "multipart/form-data"} and request.can_read_body:
-        raise Problem(415, "Send the form as application/x-www-form-urlencoded.")
+        raise Problem(415, _("Send the form as application/x-www-form-urlencoded."))
     proxy = MultiDictProxy(fields)
     request[form_key] = proxy
     return proxy

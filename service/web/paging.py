@@ -6,6 +6,7 @@ from aiohttp import web
 
 from service import cursor
 from service.cursor import Position
+from service.i18n import gettext as _
 from service.reads.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from service.web.params import query_number
 from service.web.problems import Problem
@@ -23,4 +24,4 @@ def page_request(
     try:
         return cursor.decode(raw_cursor), limit
     except cursor.MalformedCursor as error:
-        raise Problem(400, "That cursor is not valid.", "invalid_cursor") from error
+        raise Problem(400, _("That cursor is not valid."), "invalid_cursor") from error
