@@ -605,6 +605,24 @@ class PostTag(Base):
     )
 
 
+class TagFollow(Base):
+    """A hashtag someone follows: its public posts come into their home timeline
+    (service.reads.posts.home_rows)."""
+
+    __tablename__ = "tag_follows"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = _now_column()
+
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", "tag_id"),
+        # Settings and the Mastodon API list them newest first.
+        Index("ix_tag_follows_user_recent", "user_id", text("created_at DESC"), "tag_id"),
+        Index("ix_tag_follows_tag_id", "tag_id"),
+    )
+
+
 class PostMention(Base):
     __tablename__ = "post_mentions"
 

@@ -54,27 +54,103 @@ class Ordering:
     """How a list of posts is ordered, and which of them a page may hold: ``bounds`` is
     the condition on ``p`` (at least "published", and the page's position), ``order`` the
     order on ``p``'s columns, and ``merged`` the same order on the ``names`` that
-    ``columns`` give the rows."""
+    ``columns`` give the rows.
+
+    Followed tags' posts are found through ``post_tags`` (``pt``), in status-id order:
+    ``tag_walk`` bounds that walk by the position (a superset of ``bounds``, in terms of
+    ix_post_tags_tag_status), ``tag_order`` orders it, and ``tag_edge`` (given the page
+    size) stops it at the last row of a full page of followed authors' posts (the CTE
+    ``home``), past which no tagged post can make the page."""
 
     columns: str
     names: str
     bounds: str
     order: str
     merged: str
+    tag_walk: str
+    tag_order: str
+    tag_edge: str
 
 
-# The timeline's own order: by publication, after the position ($2, $3).
+# A status id's upper 47 bits are its publication time in milliseconds since 1970
+# (migration 0009), so every post published at or before an instant has a status id below
+# that millisecond's next one: a bound on ix_post_tags_tag_status from a time. Capped at
+# 2**47 - 2 ms so that the far-future first position (year 9999) cannot overflow the shift.
+STATUS_TIME_SHIFT = 16
+MAX_STATUS_MILLIS = 2**47 - 2
+
+
+def _status_floor(at: str) -> str:
+    """The least status id of any post published in the same millisecond as ``at``."""
+    return (
+        f"(least(floor(extract(epoch FROM {at}) * 1000)::bigint, {MAX_STATUS_MILLIS})"
+        f" << {STATUS_TIME_SHIFT})"
+    )
+
+
+# The timeline's own order: by publication, after the position ($2, $3). Status ids follow
+# publication to the millisecond: the tag walk reads from the position's millisecond down
+# and keeps what lies after the position exactly (``bounds``).
 BY_PUBLICATION = Ordering(
     columns="p.id, p.published_at",
     names="id, published_at",
     bounds="p.published_at IS NOT NULL AND (p.published_at, p.id) < ($2, $3)",
     order="p.published_at DESC, p.id DESC",
     merged="published_at DESC, id DESC",
+    tag_walk=(
+        f"pt.status_id < {_status_floor('$2::timestamptz')} + (1::bigint << {STATUS_TIME_SHIFT})"
+    ),
+    tag_order="pt.status_id DESC",
+    tag_edge=(
+        f"pt.status_id >= coalesce((SELECT {_status_floor('min(h.published_at)')}"
+        " FROM home h HAVING count(*) >= {rows}), 0)"
+    ),
 )
 
 
 def home_rows(rows: int, window: int = HOME_WINDOW_POSTS, by: Ordering = BY_PUBLICATION) -> str:
-    """The posts of the home timeline of viewer $1: their own and everyone's they follow.
+    """The posts of the home timeline of viewer $1: their own, everyone's they follow, and
+    the public posts with a tag they follow.
+
+    ``home`` is the first two (authors_rows): one page of them, by whichever of its two
+    ways runs. The tagged posts are found per followed tag (tagged_rows), each walk of
+    the tag's index stopped where a full ``home`` page ends: a tagged post older than
+    that page's last row cannot make the page. Merged with UNION, so that a post that
+    comes both ways (by a followed author, or with two followed tags) is there once. A
+    reader who follows no tag reads one empty range of tag_follows' primary key."""
+    return f"""
+    WITH home AS ({authors_rows(rows, window, by)})
+    SELECT {by.names} FROM home
+    UNION
+    SELECT {by.names} FROM ({tagged_rows(rows, by)}) AS tagged
+    ORDER BY {by.merged}
+    LIMIT {rows}
+    """
+
+
+def tagged_rows(rows: int, by: Ordering = BY_PUBLICATION) -> str:
+    """The home timeline's followed tags: for each tag viewer $1 follows, its first posts
+    after the position, public (as on the tag's page, visibility.listed_publicly) and
+    visible to the viewer, each one short walk of ix_post_tags_tag_status bounded by the
+    position and by the end of a full page of followed authors' posts (``home``)."""
+    return f"""
+        SELECT recent.*
+          FROM tag_follows tf
+         CROSS JOIN LATERAL (
+               SELECT {by.columns}
+                 FROM post_tags pt
+                 JOIN posts p ON p.id = pt.post_id
+                WHERE pt.tag_id = tf.tag_id AND pt.status_id IS NOT NULL
+                  AND {by.tag_walk} AND {by.tag_edge.format(rows=rows)}
+                  AND {by.bounds} AND {listed_publicly("p")} AND {VISIBLE}
+                ORDER BY {by.tag_order}
+                LIMIT {rows}) AS recent
+         WHERE tf.user_id = $1
+    """
+
+
+def authors_rows(rows: int, window: int = HOME_WINDOW_POSTS, by: Ordering = BY_PUBLICATION) -> str:
+    """The posts of viewer $1 and of everyone they follow.
 
     One statement, two ways to the same rows, of which exactly one runs:
     - "newest": walk the first ``window`` (HOME_WINDOW_POSTS) rows of all posts in the

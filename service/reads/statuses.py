@@ -94,19 +94,29 @@ def tag_rows(order: str) -> Callable[[int], str]:
 
 
 def in_status_order(order: str) -> Ordering:
-    """Published posts in status-id order, strictly between the bounds."""
+    """Published posts in status-id order, strictly between the bounds. A followed tag's
+    walk stops at the last status of a full page of followed authors' (the newest page's
+    oldest, or the oldest page's newest)."""
+    edge, beyond = ("min", 0) if order == NEWEST else ("max", MAX_ID)
     return Ordering(
         columns="p.id, p.status_id",
         names="id, status_id",
         bounds=f"p.status_id IS NOT NULL AND {_BETWEEN}",
         order=f"p.status_id {order}",
         merged=f"status_id {order}",
+        tag_walk=_BETWEEN.replace("p.", "pt."),
+        tag_order=f"pt.status_id {order}",
+        tag_edge=(
+            f"pt.status_id {'>=' if order == NEWEST else '<='} coalesce("
+            f"(SELECT {edge}(h.status_id) FROM home h HAVING count(*) >= {{rows}}), {beyond})"
+        ),
     )
 
 
 def home_rows(order: str) -> Callable[[int], str]:
-    """Viewer $1's own posts and those of everyone they follow, found as the home timeline
-    finds them (service.reads.posts.home_rows), in status-id order."""
+    """Viewer $1's own posts, those of everyone they follow and the public posts with a tag
+    they follow, found as the home timeline finds them (service.reads.posts.home_rows), in
+    status-id order."""
     by = in_status_order(order)
     return lambda rows: posts_home_rows(rows, by=by)
 

@@ -482,8 +482,23 @@ class InviteView:
 
 
 class TagView(NamedTuple):
-    """A hashtag: its normalised name (its URL's), its display form, its published posts."""
+    """A hashtag: its normalised name (its URL's), its display form, its published posts,
+    and whether the viewer follows it."""
 
     name: str
     display: str
     post_count: int
+    following: bool = False
+
+
+class FollowedTag(NamedTuple):
+    """A tag someone follows (``tag_id`` its row's id), and since when: together, its
+    position in the list of followed tags, newest first."""
+
+    tag: TagView
+    tag_id: int
+    since: datetime
+
+    @property
+    def position(self) -> Position:
+        return Position(self.since, self.tag_id)
