@@ -20,6 +20,7 @@ from service import scopes
 from service.cursor import MAX_CURSOR_CHARS, MAX_ID
 from service.discovery import MAX_MENTIONS, TAG_MAX_CHARS
 from service.domain.posts import MAX_PHOTOS_PER_POST
+from service.domain.tag_follows import MAX_FOLLOWED_TAGS
 from service.models import (
     AUDIENCES,
     MAX_ALT_CHARS,
@@ -406,6 +407,30 @@ SCHEMAS: dict[str, Any] = {
             },
         },
         "Whether the viewer now follows them (or asked to), and their follower count after.",
+    ),
+    "HashtagInfo": _object(
+        {
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": TAG_MAX_CHARS,
+                "description": "Normalised: NFKC and case folded (docs/discovery.md).",
+            },
+            "display": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": TAG_MAX_CHARS,
+                "description": "As first written (or first followed).",
+            },
+            "url": {**URL, "description": "The tag's page."},
+            "post_count": COUNT,
+            "following": {
+                "type": "boolean",
+                "description": "The viewer follows it: its public posts come into their home "
+                "timeline.",
+            },
+        },
+        "A hashtag, its published posts, and whether the viewer follows it.",
     ),
     "LikeState": _object(
         {"liked": {"type": "boolean"}, "like_count": COUNT},
@@ -975,6 +1000,47 @@ PATHS: dict[str, Any] = {
             "users",
             _reader("read:accounts"),
             {"200": _ok("The user.", _schema("User")), **_errors("NotFound", *TOKEN_REFUSALS)},
+        ),
+    },
+    "/tags/{tag}": {
+        "parameters": [_ref("parameters", "tag")],
+        "get": _operation(
+            "getTag",
+            "A hashtag",
+            "timelines",
+            _reader("read:statuses"),
+            {
+                "200": _ok("The tag.", _schema("HashtagInfo")),
+                **_errors("NotFound", *TOKEN_REFUSALS),
+            },
+            description="By any spelling; a tag no post has had yet has no posts (0), and a "
+            "name that cannot be a tag is 404.",
+        ),
+    },
+    "/tags/{tag}/follow": {
+        "parameters": [_ref("parameters", "tag")],
+        "post": _operation(
+            "followTag",
+            "Follow a hashtag",
+            "timelines",
+            _writer("write:follows"),
+            {
+                "200": _ok("Following (again, harmlessly).", _schema("HashtagInfo")),
+                **_errors("Unprocessable", *RELATIONSHIP_ERRORS),
+            },
+            description="Its public posts come into the home timeline until unfollowed. A "
+            "tag no post has had yet can be followed. 422 past the limit of followed tags "
+            f"({MAX_FOLLOWED_TAGS}).",
+        ),
+        "delete": _operation(
+            "unfollowTag",
+            "Stop following a hashtag",
+            "timelines",
+            _writer("write:follows"),
+            {
+                "200": _ok("Not following (harmlessly, if it was not).", _schema("HashtagInfo")),
+                **_errors(*RELATIONSHIP_ERRORS),
+            },
         ),
     },
     "/tags/{tag}/posts": {

@@ -110,6 +110,7 @@ PAGES = [
     web.post("/settings/invites/{id}/revoke", invites.revoke_invite, name="settings_invite_revoke"),
     web.get("/settings/blocks", settings.blocked_accounts, name="settings_blocks"),
     web.get("/settings/mutes", settings.muted_accounts, name="settings_mutes"),
+    web.get("/settings/tags", tags.followed, name="settings_tags"),
     web.get("/settings/reports", reports.own_reports, name="settings_reports"),
     web.post("/warnings/{id}/acknowledge", reports.acknowledge_warning, name="warning_acknowledge"),
     # Leaving: an archive of one's data, and deleting one's account.
@@ -156,6 +157,8 @@ PAGES = [
     web.post("/comments/{id}/report", reports.report_comment),
     # Hashtags: a tag's posts (docs/discovery.md).
     web.get("/tags/{tag}", tags.tag, name="tag"),
+    web.post("/tags/{tag}/follow", tags.follow, name="tag_follow"),
+    web.post("/tags/{tag}/unfollow", tags.unfollow, name="tag_unfollow"),
     web.get("/notifications", notifications.notifications_page, name="notifications"),
     web.post("/notifications/read", notifications.read_all, name="notifications_read"),
     # The cards of given posts, for the live "new posts" banner.
@@ -191,7 +194,10 @@ PAGES = [
 API = [
     web.get("/api/snapline/v1/timeline", api_timelines.timeline, name="api_timeline"),
     web.get("/api/snapline/v1/explore", api_timelines.explore, name="api_explore"),
+    web.get("/api/snapline/v1/tags/{tag}", api_tags.tag, name="api_tag"),
     web.get("/api/snapline/v1/tags/{tag}/posts", api_tags.tag_posts, name="api_tag_posts"),
+    web.post("/api/snapline/v1/tags/{tag}/follow", api_tags.follow, name="api_tag_follow"),
+    web.delete("/api/snapline/v1/tags/{tag}/follow", api_tags.unfollow),
     web.post("/api/snapline/v1/posts", api_posts.create, name="api_posts"),
     web.get("/api/snapline/v1/posts/{id}", api_posts.post, name="api_post"),
     web.delete("/api/snapline/v1/posts/{id}", api_posts.delete),
@@ -261,6 +267,8 @@ MASTODON = [
         "/api/v1/timelines/tag/{hashtag}", mastodon_timelines.tag, name="mastodon_timelines_tag"
     ),
     web.get("/api/v1/tags/{name}", mastodon_tags.tag, name="mastodon_tag"),
+    web.post("/api/v1/tags/{name}/follow", mastodon_tags.follow, name="mastodon_tag_follow"),
+    web.post("/api/v1/tags/{name}/unfollow", mastodon_tags.unfollow, name="mastodon_tag_unfollow"),
     # Accounts: the named paths before /accounts/{id}, which would take their names as ids.
     web.get(
         "/api/v1/accounts/verify_credentials",
@@ -406,9 +414,7 @@ MASTODON = [
     web.get(
         "/api/v1/announcements", mastodon_defaults.own_empty_list, name="mastodon_announcements"
     ),
-    web.get(
-        "/api/v1/followed_tags", mastodon_defaults.own_empty_list, name="mastodon_followed_tags"
-    ),
+    web.get("/api/v1/followed_tags", mastodon_tags.followed_tags, name="mastodon_followed_tags"),
     web.get("/api/v1/custom_emojis", mastodon_defaults.empty_list, name="mastodon_custom_emojis"),
     web.get("/api/v1/trends/tags", mastodon_defaults.empty_list, name="mastodon_trends_tags"),
     web.get(
@@ -440,6 +446,9 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("GET", "api_timeline"): "read:statuses",
     ("GET", "api_explore"): "read:statuses",
     ("GET", "api_tag_posts"): "read:statuses",
+    ("GET", "api_tag"): "read:statuses",
+    ("POST", "api_tag_follow"): "write:follows",
+    ("DELETE", "api_tag_follow"): "write:follows",
     ("POST", "api_posts"): "write:statuses",
     ("GET", "api_post"): "read:statuses",
     ("DELETE", "api_post"): "write:statuses",
@@ -477,6 +486,8 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("GET", "mastodon_timelines_public"): "read:statuses",
     ("GET", "mastodon_timelines_tag"): "read:statuses",
     ("GET", "mastodon_tag"): scopes.ANY_TOKEN,
+    ("POST", "mastodon_tag_follow"): "write:follows",
+    ("POST", "mastodon_tag_unfollow"): "write:follows",
     ("GET", "mastodon_verify_credentials"): ("read:accounts", "profile"),
     ("GET", "mastodon_relationships"): "read:follows",
     ("GET", "mastodon_account_lookup"): "read:accounts",

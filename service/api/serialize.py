@@ -14,6 +14,7 @@ from service.reads.views import (
     PostView,
     Profile,
     Relationship,
+    TagView,
     UserSummary,
 )
 from service.web.times import iso_millis
@@ -102,6 +103,18 @@ def tags(body: str, urls: RouteUrls) -> list[dict[str, Any]]:
         {"name": name, "url": template.format(tag=quote(name, safe=""))}
         for name, _ in discovery.find(body).tags
     ]
+
+
+def tag(view: TagView, urls: RouteUrls) -> dict[str, Any]:
+    """A hashtag: its normalised name, as first written, its page, its published posts,
+    and whether the viewer follows it."""
+    return {
+        "name": view.name,
+        "display": view.display,
+        "url": urls.template("tag").format(tag=quote(view.name, safe="")),
+        "post_count": view.post_count,
+        "following": view.following,
+    }
 
 
 def mentions(names: Sequence[str], ids: Sequence[int], urls: RouteUrls) -> list[dict[str, Any]]:

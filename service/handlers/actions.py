@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.domain import blocks, comments, follows, likes, posts
+from service import discovery
+from service.domain import blocks, comments, follows, likes, posts, tag_follows
 from service.handlers.flood import count_action
 from service.keys import sessionmaker_key
 from service.reads import people
@@ -62,6 +63,37 @@ async def change_follow(request: web.Request, start: bool) -> tuple[int, bool]:
             raise Problem(404, NO_USER) from error
         count = await follows.followers_count(db, target_id)
         return count, await follows.is_requested(db, viewer.id, target_id)
+
+
+TOO_MANY_TAGS = (
+    f"You follow {tag_follows.MAX_FOLLOWED_TAGS} hashtags, as many as one can:"
+    " unfollow one to follow another."
+)
+
+
+def written_tag(written: str) -> tuple[str, str]:
+    """The tag a path names, in any spelling (with or without its ``#``): (normalised name,
+    display form). 404 for what cannot be a tag."""
+    if discovery.tag_error(written):
+        raise Problem(404, "There is no such hashtag.")
+    written = written.removeprefix("#").removeprefix("\uff03")
+    return discovery.normalize_tag(written), discovery.display_tag(written)
+
+
+async def change_tag_follow(request: web.Request, name: str, display: str, start: bool) -> None:
+    """Follow or unfollow the tag stored as ``name`` as the viewer (idempotent); a tag nobody
+    has used yet is stored when followed. 422 past the limit of followed tags."""
+    viewer = require_confirmed(request)
+    async with request.app[sessionmaker_key].begin() as db:
+        try:
+            if start:
+                await tag_follows.follow(db, viewer.id, name, display)
+            else:
+                await tag_follows.unfollow(db, viewer.id, name)
+        except tag_follows.TooManyTags as error:
+            raise Problem(422, TOO_MANY_TAGS, "too_many_followed_tags") from error
+        except tag_follows.UserNotFound as error:
+            raise Problem(404, NO_USER) from error
 
 
 def _follow_refused(error: follows.Blocked) -> Problem:

@@ -105,7 +105,7 @@ async def account_statuses(request: web.Request) -> web.Response:
     return page_response(request, listed_statuses(request, listed))
 
 
-def _follow_positions(request: web.Request) -> tuple[Position, Position, bool]:
+def follow_positions(request: web.Request) -> tuple[Position, Position, bool]:
     """The paging parameters of a list of follows: the ids in its Link headers are the
     follows' own keyset positions (opaque to apps, as Mastodon's follow ids are)."""
     positions: dict[str, Position] = {}
@@ -129,7 +129,7 @@ async def _people(
 ) -> web.Response:
     """A page of a list of people (follows, blocks, mutes) as Accounts, with Mastodon's
     paging and Link headers; a mute's Account tells when it ends (``mute_expires_at``)."""
-    before, after, oldest_first = _follow_positions(request)
+    before, after, oldest_first = follow_positions(request)
     async with reading(request) as reader:
         found = await people.relationships_between(
             reader, user_id, direction, before, after, oldest_first, limit_of(request), viewer_id

@@ -35,7 +35,7 @@ async def markers(request: web.Request) -> web.Response:
 
 
 async def own_empty_list(request: web.Request) -> web.Response:
-    """Filters, lists, announcements and followed tags: the user has none."""
+    """Filters, lists and announcements: the user has none."""
     require_user(request)
     return json_response([])
 

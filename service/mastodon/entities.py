@@ -197,8 +197,14 @@ def tag_url(name: str, links: Links) -> str:
 
 
 def tag(view: TagView, links: Links) -> dict[str, Any]:
-    """A Tag entity: its name, page, no usage history kept, not followed (not yet)."""
-    return {"name": view.name, "url": tag_url(view.name, links), "history": [], "following": False}
+    """A Tag entity: its name, page, no usage history kept, and whether the viewer follows
+    it."""
+    return {
+        "name": view.name,
+        "url": tag_url(view.name, links),
+        "history": [],
+        "following": view.following,
+    }
 
 
 # A post is read far more often than written and never edited: what its text shows depends

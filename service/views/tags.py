@@ -1,18 +1,24 @@
-"""A hashtag's page: its posts, newest first (docs/discovery.md)."""
+"""A hashtag's page: its posts, newest first, and a button to follow it; the tags one
+follows, in the settings (docs/discovery.md)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from service import discovery
+from service.handlers.actions import change_tag_follow, written_tag
 from service.reads import statuses, tags
 from service.reads.views import TagView
-from service.views.common import render
-from service.web.auth import current_user
+from service.security import safe_next
+from service.views.common import redirect, render
+from service.web.auth import current_user, require_user
+from service.web.flash import flash
+from service.web.forms import read_form
 from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import media_urls, reading
 from service.web.templating import wants_fragment
+from service.web.urls import url_for
 
 
 def tag_name(request: web.Request, part: str = "tag") -> tuple[str, str]:
@@ -29,12 +35,11 @@ async def tag(request: web.Request) -> web.Response:
     """A tag that no post ever had is an empty page, not an error: its posts may come."""
     name, written = tag_name(request)
     viewer = current_user(request)
+    viewer_id = viewer.id if viewer else None
     after, limit = page_request(request)
     async with reading(request) as reader:
-        page = await statuses.tag_page(
-            reader, media_urls(request), name, viewer.id if viewer else None, after, limit
-        )
-        found = None if wants_fragment(request) else await tags.by_name(reader, name)
+        page = await statuses.tag_page(reader, media_urls(request), name, viewer_id, after, limit)
+        found = None if wants_fragment(request) else await tags.by_name(reader, name, viewer_id)
     shown = found or TagView(name, discovery.display_tag(written), 0)
     return await render(
         request,
@@ -42,3 +47,31 @@ async def tag(request: web.Request) -> web.Response:
         {"page": page, "tag": shown, "empty_message": "No posts with this hashtag yet."},
         fragment="fragments/posts.html",
     )
+
+
+async def _follow(request: web.Request, start: bool) -> web.Response:
+    name, display = written_tag(request.match_info["tag"])
+    await change_tag_follow(request, name, display, start)
+    if start:
+        await flash(request, f"You follow #{display}: its public posts come into your home.")
+    else:
+        await flash(request, f"You no longer follow #{display}.")
+    default = url_for(request, "tag", tag=name)
+    raise redirect(safe_next((await read_form(request)).get("next"), default))
+
+
+async def follow(request: web.Request) -> web.Response:
+    return await _follow(request, start=True)
+
+
+async def unfollow(request: web.Request) -> web.Response:
+    return await _follow(request, start=False)
+
+
+async def followed(request: web.Request) -> web.Response:
+    """The tags the user follows, latest first, each with a way to unfollow it."""
+    user = require_user(request)
+    after, limit = page_request(request)
+    async with reading(request) as reader:
+        page = await tags.followed(reader, user.id, after, limit)
+    return await render(request, "settings/tags.html", {"page": page})
