@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from service.domain import blocks
+from service.domain import blocks, tag_follows
 from tests.support import Account
 
 if TYPE_CHECKING:
@@ -99,6 +99,10 @@ async def audience_world(db, factory: Factory, private: bool = False) -> Audienc
             text("INSERT INTO follow_requests (requester_id, target_id) VALUES (:a, :b)"),
             {"a": world.people[REQUESTER].id, "b": author.id},
         )
+        # Everyone signed in follows the tag of the author's posts: through it, only the
+        # public post may come into their home timelines.
+        for viewer in (FOLLOWER, STRANGER, MODERATOR, BLOCKED, REQUESTER):
+            await tag_follows.follow(session, world.people[viewer].id, TAG, TAG)
         if private:
             await session.execute(
                 text(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from service.domain import blocks
+from service.domain import blocks, tag_follows
 from tests.support import Account
 
 if TYPE_CHECKING:
@@ -90,6 +90,9 @@ async def blocking_world(db, factory: Factory) -> Blocking:
         )
     people = world.people
     async with db.begin() as session:
+        # The viewer follows the tag everyone's post carries: a followed tag must not bring
+        # in what the rule hides either.
+        await tag_follows.follow(session, viewer.id, TAG, TAG)
         await blocks.block(session, people[BLOCKER].id, viewer.id)
         await blocks.block(session, viewer.id, people[BLOCKED].id)
         await blocks.mute(session, viewer.id, people[MUTED].id)

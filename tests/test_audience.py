@@ -247,6 +247,11 @@ async def test_no_page_fragment_or_api_answer_shows_a_post_outside_its_audience(
                     assert "followers" not in shown, (viewer, name, ask.path)
                 if ask.where == "listed":
                     assert shown <= {"public"}, (viewer, name, ask.path)
+                timeline = name in ("home", "api_timeline", "mastodon_timelines_home")
+                if timeline and viewer in (STRANGER, MODERATOR, REQUESTER):
+                    # Not following the author, they follow the posts' tag: the public
+                    # post alone comes in through it.
+                    assert shown & set(world.posts) <= {"public"}, (viewer, name, ask.path)
         if viewer in (ANONYMOUS, STRANGER, MODERATOR, REQUESTER):
             # An unlisted post is on its author's profile and its page, to anyone.
             for path in (f"/@{world.author.username}", f"/p/{world.posts['unlisted']}"):
@@ -258,6 +263,10 @@ async def test_no_page_fragment_or_api_answer_shows_a_post_outside_its_audience(
                 assert report.status == 404
             status = await asking.get(f"/api/v1/statuses/{world.status_ids['followers']}")
             assert status.status == 404
+    # A stranger's home has the public post through the tag they follow.
+    stranger = await make_client(client)
+    await login(stranger, world.people[STRANGER])
+    assert world.shown(await (await stranger.get("/")).text()) == {"public"}
     # The follower sees all three in their home timeline, and the followers-only post's page.
     follower = await make_client(client)
     await login(follower, world.people[FOLLOWER])

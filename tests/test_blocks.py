@@ -202,7 +202,7 @@ NOTHING_OF_OTHERS = {
     "admin_reports", "admin_report", "admin_audit", "api_openapi",
     "settings_export", "settings_export_download", "settings_delete",
     "signup_pending", "invite", "settings_invites", "admin_settings",
-    "admin_applications", "mastodon_instance_rules", "mastodon_tag",
+    "admin_applications", "mastodon_instance_rules", "mastodon_tag", "api_tag", "settings_tags",
 }  # fmt: skip
 
 

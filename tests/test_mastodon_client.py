@@ -322,3 +322,42 @@ async def test_mastodon_py_follows_a_locked_account_through_its_request(
     assert (relationship["following"], relationship["requested"]) == (True, False)
     [relationship] = await in_thread(other_api.account_relationships, owner.id)
     assert (relationship["following"], relationship["requested"]) == (False, False)
+
+
+async def test_mastodon_py_follows_tags_and_reads_them_in_home(
+    aiohttp_server, aiohttp_client, settings, factory, login
+):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = await aiohttp_server(create_app(settings.replace(app={"public_url": base})), port=port)
+    reader, stranger = await factory.user(), await factory.user()
+    api = await signed_in(aiohttp_client, server, base, reader, login)
+    tea, fresh = factory.unique("Tea"), factory.unique("Fresh")
+    await factory.post(stranger, f"green #{tea}")
+    await factory.post(stranger, f"unlisted #{tea}", "unlisted")
+
+    assert (await in_thread(api.tag, tea))["following"] is False
+    followed = await in_thread(api.tag_follow, tea.upper())
+    assert (followed["name"], followed["url"], followed["following"]) == (
+        tea.lower(), f"{base}/tags/{tea.lower()}", True,
+    )  # fmt: skip
+    # A tag nobody has used yet can be followed, as in Mastodon.
+    assert (await in_thread(api.tag_follow, fresh))["following"] is True
+    assert (await in_thread(api.tag, fresh))["name"] == fresh.lower()
+    first = await in_thread(api.followed_tags, limit=1)
+    assert [t["name"] for t in first] == [fresh.lower()]
+    second = await in_thread(api.fetch_next, first)
+    assert [t["name"] for t in second] == [tea.lower()]
+    assert not await in_thread(api.fetch_next, second)
+
+    # The followed tag's public post is in home; the unlisted one is not.
+    home = await in_thread(api.timeline_home)
+    assert [(s["account"]["username"], s["tags"]) for s in home] == [
+        (stranger.username, [{"name": tea.lower(), "url": f"{base}/tags/{tea.lower()}"}])
+    ]
+    assert "green" in home[0]["content"]
+
+    unfollowed = await in_thread(api.tag_unfollow, tea)
+    assert unfollowed["following"] is False
+    assert [t["name"] for t in await in_thread(api.followed_tags)] == [fresh.lower()]
+    assert await in_thread(api.timeline_home) == []

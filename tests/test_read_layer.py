@@ -32,6 +32,7 @@ from service.domain import (
     profiles,
     registration,
     reports,
+    tag_follows,
 )
 from service.keys import read_pool_key
 from service.reads import statements
@@ -248,6 +249,11 @@ async def world(db, factory) -> World:
             ),
             {"tag": tag_id, "hidden": hidden_post, "shown": shown_post},
         )
+        # The reader follows the tag too: the hidden post must not come in that way either.
+        await session.execute(
+            text("INSERT INTO tag_follows (user_id, tag_id) VALUES (:user, :tag)"),
+            {"user": reader.id, "tag": tag_id},
+        )
         hidden_status_id = secrets.randbits(40) * 2
         await session.execute(
             text("UPDATE posts SET status_id = :status WHERE id = :id"),
@@ -343,6 +349,8 @@ async def test_only_registered_statements_reach_the_read_pool(
         "api_timeline": "/api/snapline/v1/timeline",
         "api_explore": "/api/snapline/v1/explore",
         "api_tag_posts": f"/api/snapline/v1/tags/{WORLD_TAG}/posts",
+        "api_tag": f"/api/snapline/v1/tags/{WORLD_TAG}",
+        "settings_tags": "/settings/tags",
         "api_post": f"/api/snapline/v1/posts/{world.shown_post}",
         "api_comments": f"/api/snapline/v1/posts/{world.shown_post}/comments",
         "api_people_suggestions": f"/api/snapline/v1/people/suggestions?q={username[:3]}",
@@ -487,6 +495,10 @@ async def suspension(request, db, factory) -> Suspension:
     await factory.follow(suspended, reader)
     owner = await factory.user()
     async with db.begin() as session:
+        # The author (who does not follow them) and the reader follow the tag of their post:
+        # it must not come into either's home that way.
+        for follower in (author, reader):
+            await tag_follows.follow(session, follower.id, SUSPENDED_TAG, SUSPENDED_TAG)
         await profiles.set_locked(session, owner.id, True)
         assert await follows.follow(session, suspended.id, owner.id)
     session_hash = secrets.token_bytes(32)
@@ -589,7 +601,9 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "account_media_statuses_oldest": lambda s: (s.reader, *ANY_STATUS, s.suspended_id),
     "tag_statuses": lambda s: (s.reader, *ANY_STATUS, SUSPENDED_TAG, False),
     "tag_statuses_oldest": lambda s: (s.reader, *ANY_STATUS, SUSPENDED_TAG, False),
-    "tag_by_name": lambda s: (SUSPENDED_TAG,),
+    "tag_by_name": lambda s: (SUSPENDED_TAG, s.reader),
+    "followed_tags": lambda s: (s.reader, *START),
+    "followed_tags_oldest": lambda s: (s.reader, OLDEST_FIRST.at, OLDEST_FIRST.id),
     "post_by_status_id": lambda s: (s.reader, s.post_status_id),
     "comment_by_status_id": lambda s: (s.author, s.comment_status_id),
     "comment_replies": lambda s: (s.author, s.author_post),
@@ -783,7 +797,10 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
         lambda b: [(b.viewer.id, *ANY_STATUS, BLOCKING_TAG, False)],
         "content",
     ),
-    "tag_by_name": (lambda b: [(BLOCKING_TAG,)], None),  # names nobody
+    "tag_by_name": (lambda b: [(BLOCKING_TAG, b.viewer.id)], None),  # names nobody
+    # One's own followed tags: a tag names nobody.
+    "followed_tags": (lambda b: [(b.viewer.id, *START_ROWS)], None),
+    "followed_tags_oldest": (lambda b: [(b.viewer.id, *OLDEST_ROWS)], None),
     # Rows of ids alone: their actors are checked below, and each one by id too.
     "notification_events": (lambda b: [(b.viewer.id, *ANY_STATUS, KINDS)], "content"),
     "notification_events_oldest": (lambda b: [(b.viewer.id, *ANY_STATUS, KINDS)], "content"),

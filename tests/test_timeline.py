@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy import event
 
 from service.cursor import Position, encode
-from service.keys import engine_key, read_pool_key
+from service.domain import tag_follows
+from service.keys import engine_key, read_pool_key, sessionmaker_key
 from tests.api import Api
 from tests.test_fragments import card, card_ids
 from tests.test_uploads import photo_post, release
@@ -105,6 +106,13 @@ async def test_statements_per_timeline_page_do_not_grow_with_page_size(
         for i in range(8):
             await factory.post(author, f"post {i}")
         await factory.follow(reader, author)
+    # And a followed tag's posts, from someone not followed: still one statement a page.
+    tag = factory.unique("counted")
+    stranger = await factory.user()
+    for i in range(8):
+        await factory.post(stranger, f"tagged {i} #{tag}")
+    async with reader_api.client.server.app[sessionmaker_key].begin() as session:
+        await tag_follows.follow(session, reader.id, tag, tag)
 
     app = reader_api.client.server.app
     # Pages read through the read pool only; log what runs on each of its connections
