@@ -291,7 +291,8 @@ class LiveHub:
         kind = event.get("type")
         if kind == "post":
             author = int(event["author_id"])
-            # The author's followers who may see it: not across a block, nor muting them.
+            # Whose home it comes into (the author's followers, a public post's tags'
+            # followers) who may see it: not across a block, nor muting them.
             async with reading(self.read_pool) as reader:
                 readers = await posts.readers(reader, int(event["post_id"]), connected)
             readers.add(author)

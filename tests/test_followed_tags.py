@@ -16,6 +16,7 @@ from tests.api import Api
 from tests.blocking import EXPIRED, MUTED, TAG, blocking_world
 from tests.oauth import NEW_TOKEN, bearer, personal_token
 from tests.support import submit
+from tests.test_live import EVENT_WITHIN_SECONDS, next_event, publish, serving, session_for
 from tests.test_tags import _ids
 
 TIMELINE = "/api/snapline/v1/timeline"
@@ -219,3 +220,33 @@ async def test_a_followed_tag_brings_nothing_the_rule_hides(client, factory, log
     async with db.begin() as session:
         await blocks.mute(session, world.viewer.id, world.people[EXPIRED].id)
     assert world.posts[EXPIRED] not in await _timeline(Api(client))
+
+
+async def test_a_live_stream_hears_of_a_followed_tags_public_posts(database_url, factory):
+    """The stream that announces followed authors' new posts announces a followed tag's too
+    (the "new posts" banner), public ones only."""
+    reader, author = await factory.user(), await factory.user()
+    tag = factory.unique("live")
+    async with serving(database_url, 1) as (served,):
+        reader_http, reader_token = await session_for(served.base, reader)
+        author_http, author_token = await session_for(served.base, author)
+        try:
+            async with reader_http.post(
+                f"{served.base}/api/snapline/v1/tags/{tag}/follow",
+                headers={"X-CSRF-Token": reader_token},
+            ) as followed:
+                assert followed.status == 200
+            async with reader_http.get(f"{served.base}/api/snapline/v1/stream") as stream:
+                await next_event(stream, "notifications", 5)
+                headers = {"X-CSRF-Token": author_token}
+                quiet = {"body": f"unlisted #{tag}", "audience": "unlisted"}
+                async with author_http.post(
+                    f"{served.base}/api/snapline/v1/posts", json=quiet, headers=headers
+                ) as response:
+                    assert response.status == 201
+                post_id = await publish(served.base, author_http, author_token, f"hi #{tag}")
+                event = await next_event(stream, "post", EVENT_WITHIN_SECONDS)
+                assert event["post_id"] == post_id
+        finally:
+            await reader_http.close()
+            await author_http.close()

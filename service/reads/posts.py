@@ -321,8 +321,10 @@ PENDING = register(
 )
 
 
-# Of the readers $1 (those with a live stream open), the followers of the author of post $2
-# who may see it: whom the live hub tells of the post. The rule is asked for each reader.
+# Of the readers $1 (those with a live stream open), those whose home timeline post $2
+# comes into and who may see it: the author's followers, and, for a public post, the
+# followers of one of its tags (named f.follower_id too, so that the rule reads alike).
+# Whom the live hub tells of the post. The rule is asked for each reader.
 POST_READERS = register(
     "post_readers",
     f"""
@@ -331,6 +333,14 @@ POST_READERS = register(
       JOIN follows f ON f.followed_id = p.author_id
      WHERE p.id = $2 AND f.follower_id = ANY($1::bigint[])
        AND {post_visible_to("p", "f.follower_id")}
+    UNION
+    SELECT f.follower_id
+      FROM posts p
+      JOIN post_tags pt ON pt.post_id = p.id
+      JOIN (SELECT tf.user_id AS follower_id, tf.tag_id FROM tag_follows tf
+             WHERE tf.user_id = ANY($1::bigint[])) AS f ON f.tag_id = pt.tag_id
+     WHERE p.id = $2 AND {listed_publicly("p")}
+       AND {post_visible_to("p", "f.follower_id")}
     """,
     shows_posts=True,
     viewer="f.follower_id",
@@ -338,7 +348,8 @@ POST_READERS = register(
 
 
 async def readers(reader: Reader, post_id: int, connected: Sequence[int]) -> set[int]:
-    """Which of the ``connected`` follow the post's author and may see it."""
+    """Which of the ``connected`` get the post in their home timeline (they follow its
+    author, or one of its tags if it is public) and may see it."""
     return {row[0] for row in await reader.rows(POST_READERS, list(connected), post_id)}
 
 
