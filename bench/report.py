@@ -43,6 +43,28 @@ class Growth:
 
 
 @dataclasses.dataclass(frozen=True)
+class TagCost:
+    """A reader's home page statement following no tag and ten (bench/followed_tags.py)."""
+
+    reader: str
+    following: int
+    # Median EXPLAIN ANALYZE execution time (ms), by (followed tags "0" or "10", page).
+    ms: dict[tuple[str, str], float]
+
+
+@dataclasses.dataclass(frozen=True)
+class WriteCost:
+    """Median ms of the post-creating command, by kind of text."""
+
+    ms: dict[str, float]
+
+
+# The home timeline of a reader following ten tags, within this factor of the same reader
+# following none (SQL, the median reader, page 1 and deep).
+TAGS_WITHIN = 1.15
+
+
+@dataclasses.dataclass(frozen=True)
 class Verdict:
     target: str
     measured: str
@@ -215,6 +237,43 @@ def verdicts(
     return found
 
 
+def markdown_tags(tags: list[TagCost], writes: WriteCost | None) -> list[str]:
+    lines = [
+        "| Reader (accounts followed) | page 1: no tag | 10 tags | ratio"
+        " | deep: no tag | 10 tags | ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in tags:
+        ms = row.ms
+        lines.append(
+            f"| {row.reader} ({row.following:,}) | {ms['0', '1']:.3f} | {ms['10', '1']:.3f}"
+            f" | {ms['10', '1'] / ms['0', '1']:.2f}× | {ms['0', 'deep']:.3f}"
+            f" | {ms['10', 'deep']:.3f} | {ms['10', 'deep'] / ms['0', 'deep']:.2f}× |"
+        )
+    if writes:
+        lines += [
+            "",
+            "Posting (median ms of the command, committed): "
+            + ", ".join(f"{kind} {ms:.2f}" for kind, ms in writes.ms.items())
+            + ".",
+        ]
+    return lines
+
+
+def tag_verdicts(tags: list[TagCost]) -> list[Verdict]:
+    median = [row for row in tags if row.reader == "median"]
+    if not median:
+        return []
+    ratio = max(median[0].ms["10", page] / median[0].ms["0", page] for page in ("1", "deep"))
+    return [
+        Verdict(
+            f"median reader's home with 10 followed tags within {TAGS_WITHIN}× of none",
+            f"{ratio:.2f}× (SQL, worse of page 1 and deep)",
+            ratio <= TAGS_WITHIN,
+        )
+    ]
+
+
 def markdown(
     header: list[str],
     loads: list[Load],
@@ -222,13 +281,18 @@ def markdown(
     growth: list[Growth],
     labels: tuple[str, str],
     footer: list[str],
+    tags: list[TagCost] | None = None,
+    writes: WriteCost | None = None,
 ) -> str:
     lines = [*header, "", "## Load over HTTP (wrk, loopback)", ""]
     lines += _load_table(loads, ceilings)
     lines += ["", "## Growth: SQL execution time of a home timeline page (ms)", ""]
     lines += _growth_table(growth, labels)
+    if tags:
+        lines += ["", "## Followed tags: SQL execution time of a home timeline page (ms)", ""]
+        lines += markdown_tags(tags, writes)
     lines += ["", "## Targets", "", "| Target | Measured | Met |", "|---|---|---|"]
-    for verdict in verdicts(loads, ceilings, growth, labels):
+    for verdict in [*verdicts(loads, ceilings, growth, labels), *tag_verdicts(tags or [])]:
         lines.append(
             f"| {verdict.target} | {verdict.measured} | {'yes' if verdict.met else '**no**'} |"
         )

@@ -35,7 +35,11 @@ from yarl import URL
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import explain_timeline, wrk  # noqa: E402
+from bench import (  # noqa: E402
+    explain_timeline,
+    followed_tags,
+    wrk,
+)
 from bench.harness import (  # noqa: E402
     Processes,
     ScratchDatabases,
@@ -72,6 +76,8 @@ WARMUP_SECONDS = 3
 DEEP_PAGES = 50
 # Readers as bench/explain_timeline.py picks them, by users.following_count.
 READER_KINDS = ("light", "median", "heavy")
+# Readers whose home page is timed following no tag and ten (bench/followed_tags.py).
+TAG_READER_KINDS = ("light", "median", "heavy", "new")
 CSRF_MARK = '<meta name="csrf-token" content="'
 NEW_TOKEN_MARK = "data-new-token>"
 
@@ -331,9 +337,15 @@ async def run(arguments: argparse.Namespace) -> int:
             rows = await growth(
                 {label: databases.url(name) for label, name in names.items()}, READER_KINDS
             )
+            # Followed tags, on the 1,000,000-post database: the home page statement of
+            # readers following no tag and ten, and posting with tags and mentions.
+            print("Followed tags (SQL ms) and posting:", flush=True)
+            url = databases.url(names["1M"])
+            tags = await followed_tags.timeline(url, TAG_READER_KINDS)
+            writes = await followed_tags.write_cost(url)
             header = _header(found, deep, background)
             footer = [f"Total run time: {time.monotonic() - began:.0f} s."]
-            text = markdown(header, loads, ceilings, rows, LABELS, footer)
+            text = markdown(header, loads, ceilings, rows, LABELS, footer, tags, writes)
             (RESULTS / "latest.md").write_text(text)
             print("\n" + text)
             return 0
