@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from service.domain import blocks, follows, profiles
+from service.domain import blocks, follows, profiles, tag_follows
 from tests.browser import Browsing, Member, log_in
 from tests.oauth import personal_token, user_token
 from tests.test_browser import browsing, member  # noqa: F401  (fixtures)
@@ -152,6 +152,8 @@ async def arrange(member, factory, db, tmp_path: Path) -> World:  # noqa: F811
         # A private account, with someone asking to follow it.
         await profiles.set_locked(session, me.account.id, True)
         await follows.follow(session, asking.id, me.account.id)
+        # A followed tag: its page's Unfollow button, and the list in the settings.
+        await tag_follows.follow(session, me.account.id, "film", "film")
     status, _ = await personal_token(me.http, "Backup script", ["read"])
     assert status == 201
     await user_token(me.http)
@@ -181,6 +183,8 @@ def signed_in_pages(world: World) -> list[Checked]:
         Checked("settings: apps", "/settings/apps"),
         Checked("settings: blocks", "/settings/blocks"),
         Checked("settings: mutes", "/settings/mutes"),
+        Checked("settings: hashtags", "/settings/tags"),
+        Checked("followed tag page", "/tags/film"),
         Checked("follow requests", "/follow-requests"),
         Checked("settings: reports", "/settings/reports"),
         Checked("report a post", f"/p/{world.friend_photo_post}/report"),
