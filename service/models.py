@@ -585,14 +585,19 @@ class Tag(Base):
 
 
 class PostTag(Base):
-    """A post's tag, with the post's status id once published (copied by a trigger): a
-    tag's page walks ix_post_tags_tag_status, newest first."""
+    """A post's tag, with the post's status id once published, and its publication time,
+    author and audience (filled and kept by triggers, migration 0027): a tag's page walks
+    ix_post_tags_tag_status, newest first, and the home timeline's walk of a followed tag
+    applies the visibility rule to the index entries alone."""
 
     __tablename__ = "post_tags"
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
     status_id: Mapped[int | None] = mapped_column(BigInteger)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    audience: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (
         PrimaryKeyConstraint("post_id", "tag_id"),
@@ -600,6 +605,7 @@ class PostTag(Base):
             "ix_post_tags_tag_status",
             "tag_id",
             text("status_id DESC"),
+            postgresql_include=["post_id", "published_at", "author_id", "audience"],
             postgresql_where=text("status_id IS NOT NULL"),
         ),
     )

@@ -355,8 +355,8 @@ async def _insert_discovered(
         INSERT INTO tags (name, display)
         SELECT DISTINCT ON (name) name, display FROM seed_tags ORDER BY name, post_id;
         ALTER TABLE post_tags DISABLE TRIGGER post_tags_count;
-        INSERT INTO post_tags (post_id, tag_id, status_id)
-        SELECT p.id, t.id, p.status_id
+        INSERT INTO post_tags (post_id, tag_id, status_id, published_at, author_id, audience)
+        SELECT p.id, t.id, p.status_id, p.published_at, p.author_id, p.audience
           FROM seed_tags s JOIN tags t ON t.name = s.name JOIN posts p ON p.id = s.post_id;
         ALTER TABLE post_tags ENABLE TRIGGER post_tags_count;
         UPDATE tags t SET post_count = c.n

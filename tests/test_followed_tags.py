@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from service.discovery import normalize_tag
 from service.domain import accounts, blocks, tag_follows
+from service.domain import posts as post_commands
 from service.domain.tag_follows import MAX_FOLLOWED_TAGS
 from tests.api import Api
 from tests.blocking import EXPIRED, MUTED, TAG, blocking_world
@@ -18,6 +19,7 @@ from tests.oauth import NEW_TOKEN, bearer, personal_token
 from tests.support import submit
 from tests.test_live import EVENT_WITHIN_SECONDS, next_event, publish, serving, session_for
 from tests.test_tags import _ids
+from tests.test_uploads import photo_post, release
 
 TIMELINE = "/api/snapline/v1/timeline"
 
@@ -250,3 +252,27 @@ async def test_a_live_stream_hears_of_a_followed_tags_public_posts(database_url,
         finally:
             await reader_http.close()
             await author_http.close()
+
+
+async def test_a_tagged_post_comes_in_when_published_and_goes_when_no_longer_public(
+    client, factory, login, db, tmp_path
+):
+    """The home timeline finds a followed tag's posts by the tag's index, which carries
+    each post's publication and audience: a photo post comes in once its photos are
+    processed, and a post leaves when its author makes it unlisted or followers-only."""
+    reader, author = await factory.user(), await factory.user()
+    tag = factory.unique("kept")
+    await _follow_tags(db, reader, tag)
+    text_post = await factory.post(author, f"words #{tag}", "public")
+    held = await photo_post(db, author.id, tmp_path, f"a dune #{tag}", ["A dune"], held=True)
+    await login(client, reader)
+    assert await _timeline(Api(client)) == [text_post]
+    await release(db, held)
+    assert await _timeline(Api(client)) == [held, text_post]
+    for audience in ("unlisted", "followers"):
+        async with db.begin() as session:
+            await post_commands.set_audience(session, text_post, author.id, audience)
+        assert await _timeline(Api(client)) == [held], audience
+    async with db.begin() as session:
+        await post_commands.set_audience(session, text_post, author.id, "public")
+    assert await _timeline(Api(client)) == [held, text_post]

@@ -55,8 +55,10 @@ async def record_post(session: AsyncSession, post_id: int, body: str) -> None:
         )
         await session.execute(
             text(
-                "INSERT INTO post_tags (post_id, tag_id, status_id)"
-                " SELECT p.id, t.id, p.status_id FROM posts p, tags t"
+                "INSERT INTO post_tags"
+                " (post_id, tag_id, status_id, published_at, author_id, audience)"
+                " SELECT p.id, t.id, p.status_id, p.published_at, p.author_id, p.audience"
+                " FROM posts p, tags t"
                 " WHERE p.id = :post AND t.name = ANY(CAST(:names AS text[]))"
             ),
             {"post": post_id, "names": [name for name, _ in tags]},

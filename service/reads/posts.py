@@ -47,6 +47,9 @@ HOME_WINDOW_MIN_FOLLOWS = 20
 HOME_PROBE_MIN_FOLLOWS = 1000
 
 VISIBLE = post_visible_to("p", "$1")
+# The same rule, on a row of post_tags (``pt``), which carries its post's published_at,
+# author_id and audience.
+TAG_VISIBLE = post_visible_to("pt", "$1")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,16 +60,19 @@ class Ordering:
     ``columns`` give the rows.
 
     Followed tags' posts are found through ``post_tags`` (``pt``), in status-id order:
-    ``tag_walk`` bounds that walk by the position (a superset of ``bounds``, in terms of
-    ix_post_tags_tag_status), ``tag_order`` orders it, and ``tag_edge`` (given the page
-    size) stops it at the last row of a full page of followed authors' posts (the CTE
-    ``home``), past which no tagged post can make the page."""
+    ``tag_columns`` and ``tag_bounds`` are ``columns`` and ``bounds`` on its copies of the
+    post's columns, ``tag_walk`` bounds that walk by the position (a superset of
+    ``bounds``, in terms of ix_post_tags_tag_status), ``tag_order`` orders it, and
+    ``tag_edge`` (given the page size) stops it at the last row of a full page of followed
+    authors' posts (the CTE ``home``), past which no tagged post can make the page."""
 
     columns: str
     names: str
     bounds: str
     order: str
     merged: str
+    tag_columns: str
+    tag_bounds: str
     tag_walk: str
     tag_order: str
     tag_edge: str
@@ -97,6 +103,8 @@ BY_PUBLICATION = Ordering(
     bounds="p.published_at IS NOT NULL AND (p.published_at, p.id) < ($2, $3)",
     order="p.published_at DESC, p.id DESC",
     merged="published_at DESC, id DESC",
+    tag_columns="pt.post_id AS id, pt.published_at",
+    tag_bounds="pt.published_at IS NOT NULL AND (pt.published_at, pt.post_id) < ($2, $3)",
     tag_walk=(
         f"pt.status_id < {_status_floor('$2::timestamptz')} + (1::bigint << {STATUS_TIME_SHIFT})"
     ),
@@ -135,17 +143,19 @@ def tagged_rows(rows: int, by: Ordering = BY_PUBLICATION) -> str:
     """The home timeline's followed tags: for each tag viewer $1 follows, its first posts
     after the position, public (as on the tag's page, visibility.listed_publicly) and
     visible to the viewer, each one short walk of ix_post_tags_tag_status bounded by the
-    position and by the end of a full page of followed authors' posts (``home``)."""
+    position and by the end of a full page of followed authors' posts (``home``). The
+    index carries each post's publication time, author and audience (kept by triggers,
+    migration 0027), so the rule is applied to its entries, as they are the posts' own,
+    and no post is visited to be left out; the page's cards apply it to the posts again."""
     return f"""
         SELECT recent.*
           FROM tag_follows tf
          CROSS JOIN LATERAL (
-               SELECT {by.columns}
+               SELECT {by.tag_columns}
                  FROM post_tags pt
-                 JOIN posts p ON p.id = pt.post_id
                 WHERE pt.tag_id = tf.tag_id AND pt.status_id IS NOT NULL
                   AND {by.tag_walk} AND {by.tag_edge.format(rows=rows)}
-                  AND {by.bounds} AND {listed_publicly("p")} AND {VISIBLE}
+                  AND {by.tag_bounds} AND {listed_publicly("pt")} AND {TAG_VISIBLE}
                 ORDER BY {by.tag_order}
                 LIMIT {rows}) AS recent
          WHERE tf.user_id = $1

@@ -104,6 +104,8 @@ def in_status_order(order: str) -> Ordering:
         bounds=f"p.status_id IS NOT NULL AND {_BETWEEN}",
         order=f"p.status_id {order}",
         merged=f"status_id {order}",
+        tag_columns="pt.post_id AS id, pt.status_id",
+        tag_bounds=f"pt.status_id IS NOT NULL AND {_BETWEEN.replace('p.', 'pt.')}",
         tag_walk=_BETWEEN.replace("p.", "pt."),
         tag_order=f"pt.status_id {order}",
         tag_edge=(
