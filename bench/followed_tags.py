@@ -3,8 +3,9 @@ and mentions cost posting (issue: discovery, docs/timeline.md).
 
 1. For a few kinds of reader (bench/explain_timeline.py's), the server execution time of
    the home page statement (reads.posts.HOME, as bench/timeline_sql.py runs it: a generic
-   plan, first page and deep page) while the reader follows no tag and while they follow
-   ten popular-to-middling tags (ranks 3, 6, ..., 30 by post count). The two states take
+   plan, first page and deep page; EXPLAIN ANALYZE without per-node timing) while the
+   reader follows no tag and while they follow ten popular-to-middling tags (ranks 3, 6,
+   ..., 30 by post count). The two states take
    turns in blocks (the follows are written or removed and tag_follows vacuumed between
    blocks), so the machine's drift weighs the same on both; the first block is warm-up.
 2. The median time of the post-creating command (domain.posts.create_text_post, in its
@@ -38,6 +39,9 @@ CHECK_USERS = 40  # besides one of each kind
 CHECK_PAGES = 5  # consecutive pages from the start, then the deep page
 TAG_RANKS = tuple(range(3, 31, 3))  # ten tags, popular to middling
 BLOCKS = 6  # per state; the first is warm-up
+# Without per-node timing: reading the clock at every node and row costs more than the
+# work itself in the tags' many short walks, and would be charged to them alone.
+EXPLAIN = "ANALYZE, TIMING OFF"
 RUNS_PER_BLOCK = 10
 POSTS_EACH = 300
 PLAIN_BODY = "a quiet walk by the river this morning, coffee after"
@@ -82,7 +86,7 @@ async def timeline(url: str, kinds: tuple[str, ...] = KINDS) -> list[TagCost]:
                     await _set_follows(db, user_id, follows)
                     for _ in range(RUNS_PER_BLOCK):
                         for page, after in (("1", start), ("deep", reader.deep)):
-                            ms = await timeline_sql._explain_ms(db, user_id, after)
+                            ms = await timeline_sql._explain_ms(db, user_id, after, EXPLAIN)
                             if block:
                                 times.setdefault((label, page), []).append(ms)
             await _set_follows(db, user_id, [])

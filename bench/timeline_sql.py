@@ -29,14 +29,19 @@ async def _prepare(db: asyncpg.Connection) -> None:
     await db.execute(f"PREPARE page(bigint, timestamptz, bigint) AS {PAGE}")
 
 
-async def _explain_ms(db: asyncpg.Connection, user_id: int, after: explain_timeline.Cursor):
+async def _explain_ms(
+    db: asyncpg.Connection,
+    user_id: int,
+    after: explain_timeline.Cursor,
+    options: str = "ANALYZE, BUFFERS",
+):
     """One execution as the service's read pool runs it (a generic plan); the setting is
     undone after it, for the helper queries on the same connection."""
     for name, value in READ_SERVER_SETTINGS.items():
         await db.execute(f"SET {name} = {value}")
     try:
         plan = await db.fetchval(
-            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
+            f"EXPLAIN ({options}, FORMAT JSON) "
             f"EXECUTE page({int(user_id)}, {explain_timeline.literal(after)})"
         )
     finally:
