@@ -14,7 +14,7 @@ home timeline needs to find a followed tag's posts from the tag's index alone.
   changes (an author changing a post's audience), in the same transaction.
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2026-11-29
 """
 
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0027"
-down_revision: str | None = "0025"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
