@@ -241,3 +241,45 @@ def tag_error(text: str) -> str | None:
     if found is None or found.end != len(written) + 1:
         return "Not a hashtag: letters, digits and underscores, at most 100 characters."
     return None
+
+
+# Characters of scripts written without spaces between words, as post search's SQL has them
+# (migration 0026's CJK_CLASS): Hangul Jamo, 々, Hiragana, Katakana, Hangul compatibility
+# Jamo, CJK ideographs and their extensions, Hangul syllables.
+_CJK_RUN = re.compile(
+    "[\u1100-\u11ff\u3005\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]+"
+)
+
+
+def highlight(snippet: str, query: str, start: str, end: str) -> str:
+    """A search result's snippet as safe markup: its text escaped, with ``<mark>`` around
+    what PostgreSQL's ts_headline put between the characters ``start`` and ``end`` (words
+    of the search, stemmed), and around each occurrence of the search's runs of Chinese,
+    Japanese or Korean characters (ts_headline cannot see a word inside such a run). Only
+    the marks' own markup is added, never taken from the text."""
+    text: list[str] = []
+    marked: list[bool] = []
+    inside = False
+    for char in snippet:
+        if char == start:
+            inside = True
+        elif char == end:
+            inside = False
+        else:
+            text.append(char)
+            marked.append(inside)
+    plain = "".join(text)
+    for run in _CJK_RUN.findall(unicodedata.normalize("NFKC", query)):
+        found = plain.find(run)
+        while found >= 0:
+            marked[found : found + len(run)] = [True] * len(run)
+            found = plain.find(run, found + len(run))
+    parts: list[str] = []
+    last = 0
+    for index in range(1, len(plain) + 1):
+        if index == len(plain) or marked[index] != marked[last]:
+            piece = escape(plain[last:index])
+            parts.append(f"<mark>{piece}</mark>" if marked[last] else piece)
+            last = index
+    return "".join(parts)

@@ -27,7 +27,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -97,6 +97,9 @@ class User(Base):
     locked: Mapped[bool] = mapped_column(Boolean, server_default="false")
     # The language they read Snapline in, a tag of i18n.LANGUAGES; None: their browser's.
     language: Mapped[str | None] = mapped_column(Text)
+    # Whether their public posts appear in the post search of people who do not follow them
+    # (Mastodon's ``indexable``).
+    indexable: Mapped[bool] = mapped_column(Boolean, server_default="true")
 
     __table_args__ = (
         CheckConstraint("role IN ('user', 'moderator', 'admin')", name="role"),
@@ -121,6 +124,8 @@ class User(Base):
         ),
         # The about page's admins, without reading every account.
         Index("ix_users_admins", "id", postgresql_where=text("role = 'admin'")),
+        # Post search reads the few accounts whose posts are not to be found.
+        Index("ix_users_not_indexable", "id", postgresql_where=text("NOT indexable")),
         # People search (service/reads/people.py): prefixes, words and near misses.
         Index(
             "ix_users_search_name",
@@ -487,6 +492,8 @@ class Post(Base):
     mention_ids: Mapped[list[int]] = mapped_column(
         ARRAY(BigInteger), server_default=text("'{}'::bigint[]")
     )
+    # Its text as post search matches it (migration 0026, docs/discovery.md).
+    search_vector: Mapped[str] = mapped_column(TSVECTOR, Computed("post_search_vector(body)"))
 
     __table_args__ = (
         CheckConstraint("audience IN ('public', 'unlisted', 'followers')", name="audience"),
@@ -532,6 +539,8 @@ class Post(Base):
             text("status_id DESC"),
             postgresql_where=text("status_id IS NOT NULL AND has_photos"),
         ),
+        # Post search (service/reads/search.py).
+        Index("ix_posts_search_vector", "search_vector", postgresql_using="gin"),
     )
 
 
@@ -582,6 +591,14 @@ class Tag(Base):
         CheckConstraint("char_length(name) BETWEEN 1 AND 100", name="name_length"),
         CheckConstraint("char_length(display) BETWEEN 1 AND 100", name="display_length"),
     )
+
+
+# Tag search: names by prefix, whatever their accents (service/reads/search.py).
+Index(
+    "ix_tags_search_name",
+    func.search_fold(Tag.name).label("folded"),
+    postgresql_ops={"folded": "text_pattern_ops"},
+)
 
 
 class PostTag(Base):

@@ -80,6 +80,9 @@ class World:
     hidden_comment_status_id: int
     shown_status_id: int
     hidden_notification: int  # the reader's, about the hidden post
+    # Words of the hidden post alone, and a tag on it alone, as a search asks for them.
+    hidden_words: str = "hidden"
+    hidden_tag: str = "worldhidden"
 
 
 # For each family of statements that shows posts: its arguments for a viewer (None: not
@@ -104,6 +107,11 @@ def _notifications(world: World, rows: list[asyncpg.Record]) -> set[str]:
 def _likers(world: World, rows: list[asyncpg.Record]) -> set[str]:
     # The only like of the hidden post is the reader's.
     return {"who liked the hidden post"} if rows else set()
+
+
+def _tags(world: World, rows: list[asyncpg.Record]) -> set[str]:
+    # A tag that only the hidden post carries.
+    return {"the hidden post's tag"} if rows else set()
 
 
 def _readers(world: World, rows: list[asyncpg.Record]) -> set[str]:
@@ -156,6 +164,8 @@ VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
     "tag_statuses": (lambda w, viewer: (viewer, *ANY_STATUS, WORLD_TAG, False), _posts),
     "tag_statuses_oldest": (lambda w, viewer: (viewer, *ANY_STATUS, WORLD_TAG, False), _posts),
     "post_by_status_id": (lambda w, viewer: (viewer, w.hidden_status_id), _posts),
+    "search_posts": (lambda w, viewer: (viewer, w.hidden_words, 0, False, None), _posts),
+    "search_tags": (lambda w, viewer: (viewer, w.hidden_tag, 0), _tags),
     "comment_by_status_id": (lambda w, viewer: (viewer, w.hidden_comment_status_id), _comments),
     "comment_replies": (lambda w, viewer: (viewer, w.hidden_post), _comments),
     "likers": (lambda w, viewer: (viewer, w.hidden_post, *ANY_STATUS), _likers),
@@ -254,6 +264,14 @@ async def world(db, factory) -> World:
             text("INSERT INTO tag_follows (user_id, tag_id) VALUES (:user, :tag)"),
             {"user": reader.id, "tag": tag_id},
         )
+        await session.execute(
+            text(
+                "WITH tag AS (INSERT INTO tags (name, display) VALUES (:name, :name)"
+                " ON CONFLICT (name) DO UPDATE SET display = excluded.display RETURNING id)"
+                " INSERT INTO post_tags (post_id, tag_id) SELECT :hidden, id FROM tag"
+            ),
+            {"name": World.hidden_tag, "hidden": hidden_post},
+        )
         hidden_status_id = secrets.randbits(40) * 2
         await session.execute(
             text("UPDATE posts SET status_id = :status WHERE id = :id"),
@@ -351,6 +369,7 @@ async def test_only_registered_statements_reach_the_read_pool(
         "api_tag_posts": f"/api/snapline/v1/tags/{WORLD_TAG}/posts",
         "api_tag": f"/api/snapline/v1/tags/{WORLD_TAG}",
         "settings_tags": "/settings/tags",
+        "api_search": f"/api/snapline/v1/search?q={username}",
         "api_post": f"/api/snapline/v1/posts/{world.shown_post}",
         "api_comments": f"/api/snapline/v1/posts/{world.shown_post}/comments",
         "api_people_suggestions": f"/api/snapline/v1/people/suggestions?q={username[:3]}",
@@ -375,6 +394,7 @@ async def test_only_registered_statements_reach_the_read_pool(
         "mastodon_relationships": f"/api/v1/accounts/relationships?id[]={world.author}",
         "mastodon_account_lookup": f"/api/v1/accounts/lookup?acct={username}",
         "mastodon_account_search": f"/api/v1/accounts/search?q={username}",
+        "mastodon_search": f"/api/v2/search?q={username}",
         "mastodon_account": f"/api/v1/accounts/{world.author}",
         "mastodon_account_statuses": f"/api/v1/accounts/{world.author}/statuses",
         "mastodon_account_followers": f"/api/v1/accounts/{world.author}/followers",
@@ -604,6 +624,8 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "tag_by_name": lambda s: (SUSPENDED_TAG, s.reader),
     "followed_tags": lambda s: (s.reader, *START),
     "followed_tags_oldest": lambda s: (s.reader, OLDEST_FIRST.at, OLDEST_FIRST.id),
+    "search_posts": lambda s: (s.reader, "hidden with them", 0, False, None),
+    "search_tags": lambda s: (s.reader, SUSPENDED_TAG, 0),
     "post_by_status_id": lambda s: (s.reader, s.post_status_id),
     "comment_by_status_id": lambda s: (s.author, s.comment_status_id),
     "comment_replies": lambda s: (s.author, s.author_post),
@@ -663,7 +685,7 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
                 "notification_event", "unattached_media", "relationships_by_id", "post_readers",
                 "blocks", "blocks_oldest", "mutes", "mutes_oldest", "author_readers",
                 "live_tokens", "follow_requests", "follow_requests_oldest",
-                "tag_statuses", "tag_statuses_oldest",
+                "tag_statuses", "tag_statuses_oldest", "search_posts", "search_tags",
             }:  # fmt: skip
                 assert rows == [], statement.name
             if statement.name == "follow_request_count":
@@ -801,6 +823,15 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
     # One's own followed tags: a tag names nobody.
     "followed_tags": (lambda b: [(b.viewer.id, *START_ROWS)], None),
     "followed_tags_oldest": (lambda b: [(b.viewer.id, *OLDEST_ROWS)], None),
+    # Each one's post by its words, and all of them by their tag.
+    "search_posts": (
+        lambda b: [
+            *((b.viewer.id, b.words[role], 0, False, None) for role in ROLES),
+            (b.viewer.id, BLOCKING_TAG, 0, False, None),
+        ],
+        "content",
+    ),
+    "search_tags": (lambda b: [(b.viewer.id, BLOCKING_TAG, 0)], None),  # names nobody
     # Rows of ids alone: their actors are checked below, and each one by id too.
     "notification_events": (lambda b: [(b.viewer.id, *ANY_STATUS, KINDS)], "content"),
     "notification_events_oldest": (lambda b: [(b.viewer.id, *ANY_STATUS, KINDS)], "content"),
@@ -889,6 +920,7 @@ async def test_no_statement_shows_a_viewer_what_blocks_and_mutes_hide(blocked_wo
     ):  # fmt: skip
         assert people[EXPIRED].username in usernames(name), name
     assert people[EXPIRED].username in usernames(f"notifications/{SAMPLE_ROWS}")
+    assert people[EXPIRED].username in usernames(f"search_posts/{SAMPLE_ROWS}", len(ROLES))
     assert usernames(f"followers/{SAMPLE_ROWS}") >= {people[MUTED].username}
     # The badge counts the notifications the page shows: the third's none, the muted and
     # the expired person's follow, like and comment, of which only the expired one's show.

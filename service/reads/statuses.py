@@ -127,7 +127,8 @@ def home_rows(order: str) -> Callable[[int], str]:
 # is one statement: asking for the accounts after the posts was a second round trip, a
 # third of the home timeline's time.
 AUTHOR_COLUMNS = f"""{avatar_key("p.author_id", AVATAR_LARGE)}, u.bio, u.created_at,
-           u.post_count, u.followers_count, u.following_count, u.locked"""
+           u.post_count, u.followers_count, u.following_count, u.locked, u.indexable"""
+AUTHOR_COLUMN_COUNT = 8
 
 
 def _listed(rows_of: Callable[[int], str], order: str) -> Callable[[int], str]:
@@ -177,17 +178,21 @@ async def _list(
     answers."""
     statement = statements[OLDEST if oldest_first else NEWEST].rows(limit)
     rows = await reader.rows(statement, viewer_id, above, below, *more)
-    views = [StatusView(post_view(row, urls), _author(row)) for row in rows]
+    views = [StatusView(post_view(row, urls), author_of(row)) for row in rows]
     if oldest_first:
         views.reverse()
     return views
 
 
-def _author(row: Sequence) -> AuthorFacts:
+def author_of(row: Sequence) -> AuthorFacts:
+    """The author of a card statement's row with AUTHOR_COLUMNS after the card's."""
     author_id, username, display_name = row[1], row[2], row[3]
-    key, bio, created_at, post_count, followers, following, locked = row[CARD_COLUMNS:]
+    author = row[CARD_COLUMNS : CARD_COLUMNS + AUTHOR_COLUMN_COUNT]
+    key, bio, created_at, post_count, followers, following, locked, indexable = author
     summary = UserSummary.of(author_id, username, display_name, key)
-    return AuthorFacts(summary, bio, created_at, post_count, followers, following, locked)
+    return AuthorFacts(
+        summary, bio, created_at, post_count, followers, following, locked, indexable
+    )
 
 
 async def public(
