@@ -61,6 +61,12 @@ async def update_profile(
     )
 
 
+async def set_indexable(session: AsyncSession, user_id: int, indexable: bool) -> None:
+    """Whether the user's public posts appear in the post search of people who do not follow
+    them (docs/discovery.md); followers find them either way, as they see them."""
+    await session.execute(update(User).where(User.id == user_id).values(indexable=indexable))
+
+
 async def set_locked(session: AsyncSession, user_id: int, locked: bool) -> int:
     """Make the account private (new followers ask first) or public; how many pending
     requests the switch to public approved. Followers the account has stay either way, and

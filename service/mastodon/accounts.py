@@ -51,7 +51,7 @@ CREDENTIAL_FIELDS = {"display_name": "display_name", "note": "bio"}
 # The default visibility of new posts (the user's default audience), as Mastodon takes it.
 PRIVACY = "source[privacy]"
 AVATAR_FILES = {"avatar": 1}
-CREDENTIAL_TEXTS = frozenset({*CREDENTIAL_FIELDS, "locked", PRIVACY})
+CREDENTIAL_TEXTS = frozenset({*CREDENTIAL_FIELDS, "locked", "indexable", PRIVACY})
 
 
 def _viewer_id(request: web.Request) -> int | None:
@@ -257,7 +257,8 @@ async def unfollow(request: web.Request) -> web.Response:
 async def _save_credentials(
     request: web.Request, given: dict[str, str], avatar: Spooled | None
 ) -> web.Response:
-    """Save what was given; ``locked`` (a flag) makes the account private or public."""
+    """Save what was given; ``locked`` (a flag) makes the account private or public,
+    ``indexable`` (a flag) lets its public posts be found by search or not."""
     viewer = require_confirmed(request)
     async with reading(request) as reader:
         own = await _profile(reader, viewer.id, viewer.id)
@@ -292,6 +293,9 @@ async def _save_credentials(
             await profiles.set_locked(db, viewer.id, locked)
         if given.get(PRIVACY):
             await profiles.set_default_audience(db, viewer.id, default_audience)
+        if "indexable" in given:
+            indexable = given["indexable"].lower() in {"true", "1", "on"}
+            await profiles.set_indexable(db, viewer.id, indexable)
         if avatar is not None:
             await avatars.request_avatar(db, viewer.id, avatar.path)
     if avatar is not None:
@@ -303,14 +307,14 @@ async def update_credentials(request: web.Request) -> web.Response:
     """The display name, the note (the bio), ``locked`` (a private account) and the avatar,
     each only when given; the avatar goes through the same checks and jobs as the settings
     page's, and shows once processed. ``source[privacy]`` sets the default visibility of
-    new posts (the default audience). Mastodon's other settings (header, fields, bot, ...)
-    are not kept here."""
+    new posts (the default audience); ``indexable`` whether search finds its public posts.
+    Mastodon's other settings (header, fields, bot, ...) are not kept here."""
     require_confirmed(request)
     if request.content_type != "multipart/form-data":
         params = await read_params(request)
         given = {
             name: value
-            for name in (*CREDENTIAL_FIELDS, PRIVACY, "locked")
+            for name in (*CREDENTIAL_FIELDS, PRIVACY, "locked", "indexable")
             if (value := text_of(params, name)) is not None
         }
         return await _save_credentials(request, given, None)

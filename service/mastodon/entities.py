@@ -92,7 +92,7 @@ def account(profile: Profile | AuthorFacts, links: Links) -> dict[str, Any]:
         "locked": profile.locked,
         "bot": False,
         "discoverable": True,
-        "indexable": True,
+        "indexable": profile.indexable,
         "group": False,
         "created_at": iso_millis(profile.created_at),
         "note": content_html(profile.bio),

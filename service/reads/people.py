@@ -118,7 +118,7 @@ def _profile_columns(viewer: str) -> str:
     return f"""u.id, u.username, u.display_name,
            {avatar_key("u.id", AVATAR_LARGE)} AS avatar_key,
            u.bio, u.location, u.created_at, u.post_count, u.followers_count, u.following_count,
-           u.locked, {_relationship_columns(viewer)}"""
+           u.locked, {_relationship_columns(viewer)}, u.indexable"""
 
 
 # The user named $1 (in any case), as viewer $2 sees them.
@@ -150,7 +150,7 @@ PROFILES_BY_ID = register(
 def _profile(row, viewer_id: int | None) -> Profile:
     user_id, username, display_name, key, *counts = row[:10]
     locked, following, follows_you, blocking, _, muting, mute_expires_at = row[10:17]
-    requested, requested_by = row[17:]
+    requested, requested_by, indexable = row[17:20]
     return Profile(
         UserSummary.of(user_id, username, display_name, key),
         *counts,
@@ -163,6 +163,7 @@ def _profile(row, viewer_id: int | None) -> Profile:
         locked=locked,
         requested=requested,
         requested_by=requested_by,
+        indexable=indexable,
     )
 
 

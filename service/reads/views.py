@@ -137,6 +137,7 @@ class Profile:
     locked: bool = False  # a private account: new followers ask first
     requested: bool = False  # the viewer asked to follow them, not answered yet
     requested_by: bool = False  # they asked to follow the viewer
+    indexable: bool = True  # their public posts may be found by anyone's search
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -232,6 +233,7 @@ class AuthorFacts(NamedTuple):
     followers_count: int
     following_count: int
     locked: bool = False
+    indexable: bool = True
 
 
 class StatusView(NamedTuple):

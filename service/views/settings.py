@@ -26,7 +26,9 @@ WRONG_PASSWORD = "That is not your current password."
 
 
 AVATAR_FILES = {"avatar": 1}
-PROFILE_TEXTS = frozenset({*profiles.PROFILE_LIMITS, "default_audience", "locked"})
+PROFILE_TEXTS = frozenset(
+    {*profiles.PROFILE_LIMITS, "default_audience", "locked", "indexable", "indexable_shown"}
+)
 
 
 async def _profile_page(
@@ -62,6 +64,7 @@ async def profile_form(request: web.Request) -> web.Response:
         "bio": own.bio,
         "default_audience": user.default_audience,
         "locked": "on" if own.locked else "",
+        "indexable": "on" if own.indexable else "",
     }
     return await _profile_page(request, user, form, {}, 200)
 
@@ -72,6 +75,8 @@ async def _save_profile(
     values = {name: trim(form.get(name, "")) for name in profiles.PROFILE_LIMITS}
     # A checkbox: sent when ticked, absent when not.
     locked = bool(form.get("locked"))
+    # Absent from a form that did not show it (an older page): left as it was.
+    indexable = bool(form.get("indexable")) if form.get("indexable_shown") else None
     errors = profiles.profile_errors(values)
     # A form without the field (an older page) leaves the default as it was. A private
     # account is offered no public default: ticking the box makes it followers only.
@@ -86,7 +91,12 @@ async def _save_profile(
         return await _profile_page(
             request,
             user,
-            {**values, "default_audience": audience, "locked": form.get("locked", "")},
+            {
+                **values,
+                "default_audience": audience,
+                "locked": form.get("locked", ""),
+                "indexable": form.get("indexable", ""),
+            },
             errors,
             422,
         )
@@ -95,6 +105,8 @@ async def _save_profile(
         # Locked first: a private account's default may not be public, even for a moment.
         approved = await profiles.set_locked(db, user.id, locked)
         await profiles.set_default_audience(db, user.id, audience)
+        if indexable is not None:
+            await profiles.set_indexable(db, user.id, indexable)
         if avatar is not None:
             await avatars.request_avatar(db, user.id, avatar.path)
     message = "Your profile has been saved."
@@ -121,6 +133,7 @@ async def profile(request: web.Request) -> web.Response:
         values = {name: trim(error.texts.get(name, "")) for name in profiles.PROFILE_LIMITS}
         values["default_audience"] = error.texts.get("default_audience", user.default_audience)
         values["locked"] = error.texts.get("locked", "")
+        values["indexable"] = error.texts.get("indexable", "")
         return await _profile_page(request, user, values, {"avatar": error.message}, error.status)
 
 
