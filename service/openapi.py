@@ -35,6 +35,7 @@ from service.models import (
 )
 from service.reads.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from service.reads.people import MAX_SUGGESTIONS
+from service.reads.search import MAX_SEARCH_OFFSET
 from service.web.auth import SESSION_COOKIE
 from service.web.csrf import CSRF_FIELD, CSRF_HEADER
 from service.web.errors import DATABASE_RETRY_AFTER_SECONDS
@@ -266,6 +267,11 @@ SCHEMAS: dict[str, Any] = {
                 "type": "boolean",
                 "description": "The viewer asked to follow them; not answered yet.",
             },
+            "indexable": {
+                "type": "boolean",
+                "description": "Their public posts may be found by anyone's search "
+                "(a setting of theirs; docs/discovery.md).",
+            },
         },
         "A profile as the viewer sees it: never the email, password or tokens.",
     ),
@@ -355,6 +361,50 @@ SCHEMAS: dict[str, Any] = {
             "url": {**URL, "description": "The tag's page."},
         },
         "A hashtag in a text.",
+    ),
+    "FoundTag": _object(
+        {
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": TAG_MAX_CHARS,
+                "description": "Normalised: NFKC and case folded (docs/discovery.md).",
+            },
+            "display": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": TAG_MAX_CHARS,
+                "description": "As first written.",
+            },
+            "url": {**URL, "description": "The tag's page."},
+            "post_count": {**COUNT, "description": "Its published posts, for everyone."},
+        },
+        "A hashtag a search found.",
+    ),
+    "FoundPost": _object(
+        {
+            "post": _schema("Post"),
+            "snippet_html": {
+                "type": "string",
+                "description": "The part of its text that matched, as HTML: the text "
+                "escaped, the matching words in `<mark>` elements, and nothing else.",
+            },
+        },
+        "A post a search found.",
+    ),
+    "SearchResults": _object(
+        {
+            "people": {"type": "array", "items": _schema("User"), "maxItems": MAX_PAGE_SIZE},
+            "tags": {"type": "array", "items": _schema("FoundTag"), "maxItems": MAX_PAGE_SIZE},
+            "posts": {"type": "array", "items": _schema("FoundPost"), "maxItems": MAX_PAGE_SIZE},
+            "next_offset": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "With `type`: pass as `offset` for the next page; null on the "
+                "last. Always null without `type`.",
+            },
+        },
+        "What a search found, best first in each kind.",
     ),
     "Mention": _object(
         {
@@ -832,6 +882,41 @@ PATHS: dict[str, Any] = {
             parameters=PAGING,
         )
     },
+    "/search": {
+        "get": _operation(
+            "search",
+            "Search for people, tags and posts",
+            "search",
+            _reader("read:search"),
+            {"200": _ok("What was found.", _schema("SearchResults")), **READ_ERRORS},
+            description="People by username and display name; tags by the start of their "
+            "name; posts by their words (English by stem, Chinese, Japanese and Korean words "
+            "inside a sentence): the viewer's own, those of people they follow, and public "
+            "posts of accounts that let theirs be found (docs/discovery.md). Best first.",
+            parameters=[
+                {
+                    "name": "q",
+                    "in": "query",
+                    "required": True,
+                    "description": "What to look for; longer than 100 characters is cut.",
+                    "schema": {"type": "string", "minLength": 1},
+                },
+                {
+                    "name": "type",
+                    "in": "query",
+                    "description": "One kind only, paged by `offset`.",
+                    "schema": {"enum": ["people", "tags", "posts"]},
+                },
+                {
+                    "name": "offset",
+                    "in": "query",
+                    "description": "How many of each kind to skip.",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_SEARCH_OFFSET},
+                },
+                _ref("parameters", "limit"),
+            ],
+        )
+    },
     "/explore": {
         "get": _operation(
             "getExplore",
@@ -1250,6 +1335,7 @@ DOCUMENT: dict[str, Any] = {
         {"name": "timelines", "description": "Lists of posts."},
         {"name": "posts", "description": "Posts, their likes and comments."},
         {"name": "users", "description": "Profiles and relationships."},
+        {"name": "search", "description": "Finding people, tags and posts."},
         {"name": "notifications", "description": "Notifications and live events."},
         {"name": "reports", "description": "Reports to the moderators."},
         {"name": "meta", "description": "About this API."},

@@ -20,6 +20,7 @@ from service.api import openapi as api_openapi
 from service.api import people as api_people
 from service.api import posts as api_posts
 from service.api import reports as api_reports
+from service.api import search as api_search
 from service.api import stream as api_stream
 from service.api import tags as api_tags
 from service.api import timelines as api_timelines
@@ -31,6 +32,7 @@ from service.mastodon import instance as mastodon_instance
 from service.mastodon import media as mastodon_media
 from service.mastodon import notifications as mastodon_notifications
 from service.mastodon import reports as mastodon_reports
+from service.mastodon import search as mastodon_search
 from service.mastodon import statuses as mastodon_statuses
 from service.mastodon import streaming as mastodon_streaming
 from service.mastodon import tags as mastodon_tags
@@ -198,6 +200,7 @@ API = [
     web.get("/api/snapline/v1/tags/{tag}/posts", api_tags.tag_posts, name="api_tag_posts"),
     web.post("/api/snapline/v1/tags/{tag}/follow", api_tags.follow, name="api_tag_follow"),
     web.delete("/api/snapline/v1/tags/{tag}/follow", api_tags.unfollow),
+    web.get("/api/snapline/v1/search", api_search.search, name="api_search"),
     web.post("/api/snapline/v1/posts", api_posts.create, name="api_posts"),
     web.get("/api/snapline/v1/posts/{id}", api_posts.post, name="api_post"),
     web.delete("/api/snapline/v1/posts/{id}", api_posts.delete),
@@ -282,6 +285,7 @@ MASTODON = [
     ),
     web.get("/api/v1/accounts/lookup", mastodon_accounts.lookup, name="mastodon_account_lookup"),
     web.get("/api/v1/accounts/search", mastodon_accounts.search, name="mastodon_account_search"),
+    web.get("/api/v2/search", mastodon_search.search, name="mastodon_search"),
     web.patch(
         "/api/v1/accounts/update_credentials",
         mastodon_accounts.update_credentials,
@@ -460,6 +464,7 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("GET", "api_people_suggestions"): "read:accounts",
     ("GET", "api_user"): "read:accounts",
     ("GET", "api_user_posts"): "read:statuses",
+    ("GET", "api_search"): "read:search",
     ("GET", "api_followers"): "read:accounts",
     ("GET", "api_following"): "read:accounts",
     ("POST", "api_follow"): "write:follows",
@@ -492,6 +497,7 @@ TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("GET", "mastodon_relationships"): "read:follows",
     ("GET", "mastodon_account_lookup"): "read:accounts",
     ("GET", "mastodon_account_search"): "read:accounts",
+    ("GET", "mastodon_search"): "read:search",
     ("GET", "mastodon_account"): "read:accounts",
     ("GET", "mastodon_account_statuses"): "read:statuses",
     ("GET", "mastodon_account_followers"): "read:accounts",

@@ -46,6 +46,7 @@ def user(profile: Profile, urls: RouteUrls) -> dict[str, Any]:
         "mute_expires_at": iso_millis(profile.mute_expires_at) if profile.mute_expires_at else None,
         "locked": profile.locked,
         "requested": profile.requested,
+        "indexable": profile.indexable,
     }
 
 
@@ -151,4 +152,14 @@ def notification(view: NotificationView, urls: RouteUrls) -> dict[str, Any]:
         "comment_id": view.comment_id,
         "created_at": iso_millis(view.created_at),
         "read": view.read,
+    }
+
+
+def found_tag(view: TagView, urls: RouteUrls) -> dict[str, Any]:
+    """A tag a search found: its name, display form, page and published posts."""
+    return {
+        "name": view.name,
+        "display": view.display,
+        "url": urls.template("tag").format(tag=quote(view.name, safe="")),
+        "post_count": view.post_count,
     }
