@@ -182,6 +182,11 @@ def _routes(w: AudienceWorld) -> dict[str, list[Ask]]:
         "tag": [Ask(f"/tags/{TAG}", "listed")],
         "api_tag_posts": [Ask(f"/api/snapline/v1/tags/{TAG}/posts", "listed")],
         "mastodon_timelines_tag": [Ask(f"/api/v1/timelines/tag/{TAG}", "listed")],
+        # A search finds every post of this world by its tag: the author's own, a
+        # follower's every post they may see, anyone else's public ones alone.
+        "search": [Ask(f"/search?q={TAG}", "search"), Ask(f"/search?q={TAG}&type=posts", "search")],
+        "api_search": [Ask(f"/api/snapline/v1/search?q={TAG}", "search")],
+        "mastodon_search": [Ask(f"/api/v2/search?q={TAG}", "search")],
         "profile": [Ask(f"/@{author.username}")],
         "post": by_post(lambda a: f"/p/{posts[a]}"),
         "fragments_posts": [Ask(f"/fragments/posts?ids={','.join(map(str, posts.values()))}")],
@@ -218,7 +223,7 @@ PEOPLE_ONLY = {
     "api_followers", "api_following", "mastodon_relationships", "mastodon_account_lookup",
     "mastodon_account", "mastodon_account_followers", "mastodon_account_following",
     "report_account", "settings_reports", "about", "mastodon_blocks", "mastodon_mutes",
-    "search", "mastodon_account_search", "follow_requests", "mastodon_follow_requests",
+    "mastodon_account_search", "follow_requests", "mastodon_follow_requests",
     "api_people_suggestions",
 }  # fmt: skip
 
@@ -252,6 +257,11 @@ async def test_no_page_fragment_or_api_answer_shows_a_post_outside_its_audience(
                     # Not following the author, they follow the posts' tag: the public
                     # post alone comes in through it.
                     assert shown & set(world.posts) <= {"public"}, (viewer, name, ask.path)
+                if ask.where == "search":
+                    found = set() if viewer == BLOCKED else {"public"}
+                    if viewer in IN_FOLLOWERS:
+                        found = {"public", "unlisted", "followers"}
+                    assert shown == found, (viewer, name, ask.path)
         if viewer in (ANONYMOUS, STRANGER, MODERATOR, REQUESTER):
             # An unlisted post is on its author's profile and its page, to anyone.
             for path in (f"/@{world.author.username}", f"/p/{world.posts['unlisted']}"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import text
@@ -93,6 +94,22 @@ def _searches(make: Callable[[str], str]) -> Asks:
     return asks
 
 
+def _finds(make: Callable[[str], str]) -> Asks:
+    """A search for people by each hidden person's name, as _searches, and for posts and
+    tags: each one's post by a word of its own, and every post by the tag all carry. None of those
+    the rule hides is found (the expired mute's post is, checked below)."""
+
+    def asks(b: Blocking) -> list[Ask]:
+        # By the last of its words: a search page repeats what was asked.
+        posts = [
+            Ask(make(b.words[role].split()[-1])) for role in (BLOCKER, BLOCKED, MUTED, EXPIRED)
+        ]
+        named = (EXPIRED,)  # the post of the expired mute's person is found, by its author
+        return [*_searches(make)(b), *posts, Ask(make(TAG), named=named)]
+
+    return asks
+
+
 def _one(path: str, named: tuple[str, ...] = ()) -> Asks:
     return lambda b: [Ask(path, named=named)]
 
@@ -102,7 +119,9 @@ def _one(path: str, named: tuple[str, ...] = ()) -> Asks:
 ROUTES: dict[str, Asks] = {
     "home": _one("/"),
     "explore": _one("/explore"),
-    "search": _searches(lambda name: f"/search?q={name}"),
+    "search": _finds(lambda q: f"/search?q={quote(q)}"),
+    "api_search": _finds(lambda q: f"/api/snapline/v1/search?q={quote(q)}"),
+    "mastodon_search": _finds(lambda q: f"/api/v2/search?q={quote(q)}"),
     "profile": _each_person(lambda b, role: f"/@{b.people[role].username}"),
     "followers": _lists(lambda name: f"/@{name}/followers"),
     "following": _lists(lambda name: f"/@{name}/following"),
@@ -237,6 +256,9 @@ async def test_no_page_fragment_or_api_answer_shows_what_blocks_and_mutes_hide(
     assert world.words[EXPIRED] in home
     tagged = await (await client.get(f"/tags/{TAG}")).text()
     assert world.words[EXPIRED] in tagged and "the third&#x27;s post" in tagged
+    for path in (f"/search?q={TAG}", f"/api/v2/search?q={TAG}&type=statuses"):
+        found = await (await client.get(path)).text()
+        assert world.people[EXPIRED].username in found and "the third" in found, path
 
 
 async def test_the_live_hub_tells_no_blocked_or_muting_reader_of_a_post(client, factory, db):
