@@ -493,7 +493,7 @@ class Post(Base):
         ARRAY(BigInteger), server_default=text("'{}'::bigint[]")
     )
     # Its text as post search matches it (migration 0026, docs/discovery.md).
-    search_vector: Mapped[str] = mapped_column(TSVECTOR, Computed("post_search_vector(body)"))
+    search_vector: Mapped[str] = mapped_column(TSVECTOR, Computed("post_search_document(body, id)"))
 
     __table_args__ = (
         CheckConstraint("audience IN ('public', 'unlisted', 'followers')", name="audience"),

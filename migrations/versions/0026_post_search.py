@@ -4,14 +4,17 @@
   people who do not follow it (Mastodon's ``indexable``); on by default. The few accounts
   that turn it off are indexed (``ix_users_not_indexable``).
 - ``posts.search_vector``: the post's text as post search matches it, a stored generated
-  column of the SQL function ``post_search_vector``, so every way a post is written (the
+  column of the SQL function ``post_search_document``, so every way a post is written (the
   app, the seed's COPY) keeps it, and this migration fills it for the posts there are. It
   holds the text's words in the ``english`` configuration (stemmed: "photos" is "photo"),
   and for runs of Chinese, Japanese and Korean characters, which have no spaces between
   words, every character and every pair of neighbouring characters, at their positions, in
   no configuration at all: a word inside a sentence is the phrase of its pairs.
   ``post_search_query`` turns a search into the tsquery that matches it, the same way.
-  Both fold the text as people search does (NFKC, accents removed, lower case).
+  Both fold the text as people search does (NFKC, accents removed, lower case). It also
+  holds one lexeme no text can give, ``'~ N'`` with N the post's id >> WINDOW_BITS: the
+  window of 65,536 posts it was written in, so that a search reads the newest windows
+  first with the same index (``post_search_windows``; service/reads/search.py).
 - ``ix_posts_search_vector``: GIN on it.
 - ``ix_tags_search_name``: tags by the folded form of their name, for prefixes ("caf" finds
   "café").
@@ -43,6 +46,8 @@ CJK_CLASS = (
 )
 # tsvector's largest position.
 MAX_POSITION = 16383
+# Posts per window of post search: ids >> this.
+WINDOW_BITS = 16
 
 
 def _fold_sql(collation: str) -> str:
@@ -138,9 +143,33 @@ def upgrade() -> None:
         $$
         """
     )
+    # The lexeme of a post's window has a space in it: no parser gives one, so no search
+    # matches it by its words.
+    op.execute(
+        f"""
+        CREATE FUNCTION post_search_document(body text, id bigint) RETURNS tsvector
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+        AS $$
+        SELECT post_search_vector(body)
+               || format('''~ %s''', id >> {WINDOW_BITS})::tsvector
+        $$
+        """
+    )
+    # The windows ``first`` to ``last`` (none below 0) as a tsquery: any of them; NULL, which
+    # matches nothing, for none (an empty tsquery would match as if it were not there).
+    op.execute(
+        """
+        CREATE FUNCTION post_search_windows(first bigint, last bigint) RETURNS tsquery
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+        AS $$
+        SELECT string_agg(format('''~ %s''', w), ' | ')::tsquery
+          FROM generate_series(greatest(first, 0), last) AS w
+        $$
+        """
+    )
     op.execute(
         "ALTER TABLE posts ADD COLUMN search_vector tsvector NOT NULL"
-        " GENERATED ALWAYS AS (post_search_vector(body)) STORED"
+        " GENERATED ALWAYS AS (post_search_document(body, id)) STORED"
     )
     op.execute("CREATE INDEX ix_posts_search_vector ON posts USING gin (search_vector)")
     op.execute("CREATE INDEX ix_tags_search_name ON tags (search_fold(name) text_pattern_ops)")
@@ -151,6 +180,8 @@ def downgrade() -> None:
     op.execute("DROP INDEX ix_posts_search_vector")
     op.execute("ALTER TABLE posts DROP COLUMN search_vector")
     op.execute("DROP INDEX ix_users_not_indexable")
+    op.execute("DROP FUNCTION post_search_windows(bigint, bigint)")
+    op.execute("DROP FUNCTION post_search_document(text, bigint)")
     op.execute("DROP FUNCTION post_search_query(text)")
     op.execute("DROP FUNCTION post_search_vector(text)")
     op.execute("DROP FUNCTION search_cjk_query(text)")

@@ -3,7 +3,8 @@ search is service.reads.people.search_people.
 
 A post is matched by its ``search_vector`` (migration 0026): its words stemmed in English,
 and in Chinese, Japanese and Korean every character and every pair of neighbouring
-characters, so that a word inside a sentence without spaces is the phrase of its pairs. A
+characters, so that a word inside a sentence without spaces is the phrase of its pairs;
+and the window of posts it was written in. ix_posts_search_vector (GIN) finds them. A
 search is turned into a tsquery the same way, by ``post_search_query``, once per statement.
 """
 
@@ -24,9 +25,9 @@ MAX_SEARCH_CHARS = 100
 # How far into the results a search may page: past this the matches are loose and the
 # ranking of every one of them is paid for a page nobody reads.
 MAX_SEARCH_OFFSET = 200
-# The newest matches ranked for a search: a common word matches a good share of all posts,
-# and ranking each one costs its row; the newest this many are ranked, and their best
-# shown first. Far more than anyone pages through (MAX_SEARCH_OFFSET).
+# The matches ranked for a search: a common word matches a good share of all posts, and
+# ranking each one costs its row; this many of the newest (by windows, below) are ranked,
+# and their best shown first. Far more than anyone pages through (MAX_SEARCH_OFFSET).
 RANKED_MATCHES = 1000
 
 # ts_headline marks each matched word with two control characters, which no user text
@@ -51,24 +52,72 @@ _SEARCHABLE = f"""
     AND ($5::bigint IS NULL OR p.author_id = $5)"""
 
 
+# Post search reads the matches window by window, newest first, and stops once it has
+# RANKED_MATCHES: a common word is ranked among its newest matches, read from the newest
+# posts alone, never at the cost of a read of each of its matches in the table; a rare one
+# is found however old. A window is 2 ** WINDOW_BITS posts by id (migration 0026 stores
+# each post's window in its search_vector as the lexeme '~ N', so the GIN index narrows the
+# words' matches to a window as it finds them). The windows read: the newest ones, then
+# the ones before them, then all the rest.
+WINDOW_BITS = 16
+NEWEST_WINDOWS = 2
+EARLIER_WINDOWS = 8
+
+
+def _windows() -> str:
+    """What the windows are for this search: ``q.query`` the search, ``q.newest`` and
+    ``q.earlier`` it within the newest and the earlier windows (NULL, matching nothing,
+    for a search of stop words alone, which would otherwise match the whole window), and
+    ``q.older`` the first post id of the windows read after them. The identity sequence
+    gives the newest id without a read of posts."""
+    newest = (
+        "(coalesce(pg_sequence_last_value(pg_get_serial_sequence('posts', 'id')), 0)"
+        f" >> {WINDOW_BITS})"
+    )
+    first_newest = f"{newest} - {NEWEST_WINDOWS - 1}"
+    first_earlier = f"{first_newest} - {EARLIER_WINDOWS}"
+    return f"""
+    WITH q AS MATERIALIZED (
+        SELECT asked.query,
+               CASE WHEN numnode(asked.query) > 0
+                    THEN asked.query && post_search_windows({first_newest}, {newest})
+               END AS newest,
+               CASE WHEN numnode(asked.query) > 0
+                    THEN asked.query
+                         && post_search_windows({first_earlier}, {first_newest} - 1)
+               END AS earlier,
+               ({first_earlier}) << {WINDOW_BITS} AS older
+          FROM (SELECT post_search_query($2) AS query) AS asked)"""
+
+
+def _window(matches: str) -> str:
+    return f"""
+            SELECT p.id, p.status_id, p.search_vector, q.query
+              FROM q JOIN posts p ON {matches}
+             WHERE p.status_id IS NOT NULL AND {_SEARCHABLE}
+               AND {post_visible_to("p", "$1")}"""
+
+
 def _post_rows(rows: int) -> str:
     """The ids of the posts matching the search $2 that viewer $1 may find, best first,
-    skipping the first $3. The GIN index ix_posts_search_vector finds the matches (the
-    query is computed once, in ``q``); of the newest RANKED_MATCHES of them, those that
-    match best come first (ts_rank, shorter posts ahead of longer ones with as many
-    matches), the newest of equals first."""
+    skipping the first $3: of the first RANKED_MATCHES found, window by window from the
+    newest, those that match best (ts_rank, shorter posts ahead of longer ones with as
+    many matches), the newest of equals first. "+ 0": the id filters the words' matches,
+    rather than have the primary key read the whole range."""
+    windows = " UNION ALL ".join(
+        (
+            _window("p.search_vector @@ q.newest"),
+            _window("p.search_vector @@ q.earlier"),
+            _window("p.search_vector @@ q.query AND p.id + 0 < q.older"),
+        )
+    )
     return f"""
     SELECT ranked.id, ranked.status_id, ranked.query, ranked.rank
-      FROM (SELECT newest.id, newest.status_id, newest.query,
-                   ts_rank(newest.search_vector, newest.query, 1) AS rank
-              FROM (SELECT p.id, p.status_id, p.search_vector, q.query
-                      FROM (SELECT post_search_query($2) AS query OFFSET 0) AS q
-                      JOIN posts p ON p.search_vector @@ q.query
-                     WHERE p.status_id IS NOT NULL AND {_SEARCHABLE}
-                       AND {post_visible_to("p", "$1")}
-                     ORDER BY p.status_id DESC
-                     LIMIT {RANKED_MATCHES}) AS newest
-             ORDER BY rank DESC, newest.status_id DESC
+      FROM (SELECT found.id, found.status_id, found.query,
+                   ts_rank(found.search_vector, found.query, 1) AS rank
+              FROM (SELECT * FROM ({windows}) AS windows
+                     LIMIT {RANKED_MATCHES}) AS found
+             ORDER BY rank DESC, found.status_id DESC
              LIMIT {rows} OFFSET $3) AS ranked
     """
 
@@ -85,7 +134,7 @@ def _search_posts(rows: int) -> str:
         f" E'StartSel={_escaped(MARK_START)}, StopSel={_escaped(MARK_END)}, MaxWords=30,"
         " MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=\u2026 ')"
     )
-    return cards(
+    return _windows() + cards(
         f"({_post_rows(rows)}) AS page",
         "page.rank DESC, page.status_id DESC",
         f"{AUTHOR_COLUMNS}, {headline}",
@@ -101,6 +150,11 @@ class PostHit(NamedTuple):
 
     status: StatusView
     snippet: str
+
+
+def _markup_back(headline: str) -> str:
+    """The text's own "<" and ">", which went through ts_headline as control characters."""
+    return headline.replace(LESS_THAN, "<").replace(GREATER_THAN, ">")
 
 
 def _cut(query: str) -> str:
@@ -130,10 +184,7 @@ async def search_posts(
     return [
         PostHit(
             StatusView(post_view(row, urls), author_of(row)),
-            discovery.highlight(
-                row[-1].replace(LESS_THAN, "<").replace(GREATER_THAN, ">"),
-                query, MARK_START, MARK_END,
-            ),  # fmt: skip
+            discovery.highlight(_markup_back(row[-1]), query, MARK_START, MARK_END),
         )
         for row in rows
     ]
@@ -145,7 +196,8 @@ def _search_tags(rows: int) -> str:
     first $3: the tag itself first, then its spellings without accents, then the most
     used. Only tags with a public post viewer $1 may see, as a tag's page lists: a tag
     written only in followers-only posts, or only by people hidden from the viewer, is no
-    one else's to find."""
+    one else's to find. OFFSET 0 keeps that a walk of each tag's newest posts until the
+    first, rather than a join of every tagged post PostgreSQL would otherwise choose."""
     return f"""
     SELECT t.name, t.display, t.post_count
       FROM (SELECT search_fold($2) AS folded OFFSET 0) AS q
@@ -154,7 +206,7 @@ def _search_tags(rows: int) -> str:
      WHERE starts_with(search_fold(t.name), q.folded)
        AND EXISTS (SELECT FROM post_tags pt JOIN posts p ON p.id = pt.post_id
                     WHERE pt.tag_id = t.id AND pt.status_id IS NOT NULL
-                      AND {listed_publicly("p")} AND {VISIBLE})
+                      AND {listed_publicly("p")} AND {VISIBLE} OFFSET 0)
      ORDER BY t.name = $2 DESC, search_fold(t.name) = q.folded DESC, t.post_count DESC,
               t.name
      LIMIT {rows} OFFSET $3
