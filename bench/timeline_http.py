@@ -7,7 +7,8 @@
    must do to answer the same timeline) on loopback, signs in a light, a median and a heavy
    reader, and drives each endpoint with wrk at 16, 32 and 64 connections after a warm-up.
 3. Times the timeline page statement (median of EXPLAIN ANALYZE runs) for the same kinds of
-   reader on both databases, page 1 and deep.
+   reader on both databases, page 1 and deep; and discovery's statements (post, people
+   and tag search, a tag page) with the sizes of their indexes (bench/discovery_sql.py).
 4. Writes bench/results/latest.md (see bench/results/README.md) and prints it.
 
 Uses $BENCH_POSTGRES_URL's server (default 127.0.0.1:5432, user postgres). Every process
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import (  # noqa: E402
+    discovery_sql,
     explain_timeline,
     followed_tags,
     wrk,
@@ -343,8 +345,12 @@ async def run(arguments: argparse.Namespace) -> int:
             url = databases.url(names["1M"])
             tags = await followed_tags.timeline(url, TAG_READER_KINDS)
             writes = await followed_tags.write_cost(url)
+            print("Discovery statements (search, tag pages) ...", flush=True)
+            discovery = await discovery_sql.measure(
+                {label: databases.url(names[label]) for label in LABELS}
+            )
             header = _header(found, deep, background)
-            footer = [f"Total run time: {time.monotonic() - began:.0f} s."]
+            footer = [*discovery, "", f"Total run time: {time.monotonic() - began:.0f} s."]
             text = markdown(header, loads, ceilings, rows, LABELS, footer, tags, writes)
             (RESULTS / "latest.md").write_text(text)
             print("\n" + text)
