@@ -119,15 +119,24 @@ def upgrade() -> None:
         $$
         """
     )
+    # PL/pgSQL, which keeps its plans for the session: as a SQL function that cannot be
+    # inlined it cost 0.44 ms a post (every post written, and the migration's fill), as
+    # this 0.05 ms; and most posts have no CJK run to cut.
     op.execute(
         f"""
         CREATE FUNCTION post_search_vector(body text) RETURNS tsvector
-        LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+        LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT
         AS $$
-        SELECT to_tsvector('pg_catalog.english'::regconfig,
-                           regexp_replace(f.folded, '{CJK_CLASS}+', ' ', 'g'))
-               || search_cjk_vector(f.folded)
-          FROM (SELECT search_fold(body) AS folded) AS f
+        DECLARE
+            folded text := search_fold(body);
+        BEGIN
+            IF folded !~ '{CJK_CLASS}' THEN
+                RETURN to_tsvector('pg_catalog.english'::regconfig, folded);
+            END IF;
+            RETURN to_tsvector('pg_catalog.english'::regconfig,
+                               regexp_replace(folded, '{CJK_CLASS}+', ' ', 'g'))
+                   || search_cjk_vector(folded);
+        END
         $$
         """
     )
