@@ -34,8 +34,11 @@ POOL_TIMEOUT_SECONDS = 10.0
 COMMAND_TIMEOUT_SECONDS = 30.0
 
 
-# Set on every connection of the read pool (see create_read_pool).
-READ_SERVER_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
+# Set on every connection of the read pool (see create_read_pool). JIT off: it compiles a
+# statement's expressions again at every execution (about 100 ms for post search's), which
+# never pays for statements that run in milliseconds, and a generic plan's guesses (post
+# search's three probes of a GIN index) can cross jit_above_cost.
+READ_SERVER_SETTINGS = {"plan_cache_mode": "force_generic_plan", "jit": "off"}
 
 
 def censored(url: str) -> str:
