@@ -244,7 +244,7 @@ def tag_error(text: str) -> str | None:
 
 
 # Characters of scripts written without spaces between words, as post search's SQL has them
-# (migration 0026's CJK_CLASS): Hangul Jamo, 々, Hiragana, Katakana, Hangul compatibility
+# (migration 0028's CJK_CLASS): Hangul Jamo, 々, Hiragana, Katakana, Hangul compatibility
 # Jamo, CJK ideographs and their extensions, Hangul syllables.
 _CJK_RUN = re.compile(
     "[\u1100-\u11ff\u3005\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"

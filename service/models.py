@@ -492,7 +492,7 @@ class Post(Base):
     mention_ids: Mapped[list[int]] = mapped_column(
         ARRAY(BigInteger), server_default=text("'{}'::bigint[]")
     )
-    # Its text as post search matches it (migration 0026, docs/discovery.md).
+    # Its text as post search matches it (migration 0028, docs/discovery.md).
     search_vector: Mapped[str] = mapped_column(TSVECTOR, Computed("post_search_document(body, id)"))
 
     __table_args__ = (

@@ -1,7 +1,7 @@
 """Search for posts and tags (docs/discovery.md, "Post search" and "Tag search"). People
 search is service.reads.people.search_people.
 
-A post is matched by its ``search_vector`` (migration 0026): its words stemmed in English,
+A post is matched by its ``search_vector`` (migration 0028): its words stemmed in English,
 and in Chinese, Japanese and Korean every character and every pair of neighbouring
 characters, so that a word inside a sentence without spaces is the phrase of its pairs;
 and the window of posts it was written in. ix_posts_search_vector (GIN) finds them. A
@@ -55,7 +55,7 @@ _SEARCHABLE = f"""
 # Post search reads the matches window by window, newest first, and stops once it has
 # RANKED_MATCHES: a common word is ranked among its newest matches, read from the newest
 # posts alone, never at the cost of a read of each of its matches in the table; a rare one
-# is found however old. A window is 2 ** WINDOW_BITS posts by id (migration 0026 stores
+# is found however old. A window is 2 ** WINDOW_BITS posts by id (migration 0028 stores
 # each post's window in its search_vector as the lexeme '~ N', so the GIN index narrows the
 # words' matches to a window as it finds them). The windows read: the newest ones, then
 # the ones before them, then all the rest.
