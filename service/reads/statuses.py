@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from service import cursor
 from service.cursor import MAX_ID, Position
 from service.reads.people import avatar_key
-from service.reads.posts import CARD_COLUMNS, VISIBLE, Ordering, cards, post_view
+from service.reads.posts import CARD_COLUMNS, TAG_VISIBLE, VISIBLE, Ordering, cards, post_view
 from service.reads.posts import home_rows as posts_home_rows
 from service.reads.statements import PagedStatement, Reader, register, register_paged
 from service.reads.views import (
@@ -26,7 +26,7 @@ from service.reads.views import (
     StatusView,
     UserSummary,
 )
-from service.reads.visibility import listed_publicly
+from service.reads.visibility import listed_publicly, post_visible_to
 from service.storage.urls import MediaUrls
 
 NEWEST, OLDEST = "DESC", "ASC"
@@ -74,20 +74,31 @@ def tag_rows(order: str) -> Callable[[int], str]:
     """The posts tagged with the tag named $4 (normalised), with photos only when $5; found
     by walking the tag's ix_post_tags_tag_status in status-id order. A tag page lists
     everyone's posts: public ones only (an unlisted or followers-only post is on no tag
-    page, even for its followers)."""
+    page, even for its followers).
+
+    The walk applies the rule to the index entries, which carry their post's publication,
+    author and audience (migration 0027), so it reads the index alone and stops at a full
+    page; the page's posts are then checked again. Joined to posts before the limit, the
+    generic plan (which takes every tag for an average one, a few dozen posts) read all of a
+    popular tag's posts and sorted them: 0.1 to 1 s for a tag of 90,000 posts."""
 
     def build(rows: int) -> str:
         return f"""
-    SELECT p.id, pt.status_id
-      FROM tags t
-      JOIN post_tags pt ON pt.tag_id = t.id
-      JOIN posts p ON p.id = pt.post_id
-     WHERE t.name = $4 AND pt.status_id IS NOT NULL
-       AND pt.status_id > $2 AND pt.status_id < $3
-       AND (NOT $5::boolean OR p.has_photos)
-       AND {listed_publicly("p")} AND {VISIBLE}
-     ORDER BY pt.status_id {order}
-     LIMIT {rows}
+    SELECT p.id, walk.status_id
+      FROM (SELECT pt.post_id, pt.status_id
+              FROM post_tags pt
+             WHERE pt.tag_id = (SELECT t.id FROM tags t WHERE t.name = $4)
+               AND pt.status_id IS NOT NULL AND pt.status_id > $2 AND pt.status_id < $3
+               AND {listed_publicly("pt")} AND {TAG_VISIBLE}
+               AND (NOT $5::boolean
+                    OR EXISTS (SELECT FROM posts photos
+                                WHERE photos.id = pt.post_id AND photos.has_photos
+                                  AND {post_visible_to("photos", "$1")}))
+             ORDER BY pt.status_id {order}
+             LIMIT {rows}) AS walk
+      JOIN posts p ON p.id = walk.post_id
+     WHERE {listed_publicly("p")} AND {VISIBLE}
+     ORDER BY walk.status_id {order}
     """
 
     return build
