@@ -35,6 +35,8 @@ pixel_budget_key = web.AppKey("pixel_budget", "PixelBudget")
 session_cache_key = web.AppKey("session_cache", "SessionCache")
 token_cache_key = web.AppKey("token_cache", "TokenCache")
 token_limits_key = web.AppKey("token_limits", "TokenLimits")
+# Post views counted in memory, flushed every few seconds (workers/viewcounts.py).
+view_counter_key = web.AppKey("view_counter", "ViewCounter")
 # What each route asks of a bearer token (routes.TOKEN_SCOPES), see web/tokens.py.
 route_scopes_key = web.AppKey("route_scopes", "RouteScopes")
 current_user_key = web.RequestKey("current_user", "SessionUser | None")

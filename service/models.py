@@ -494,6 +494,8 @@ class Post(Base):
     )
     # Its text as post search matches it (migration 0028, docs/discovery.md).
     search_vector: Mapped[str] = mapped_column(TSVECTOR, Computed("post_search_document(body, id)"))
+    # Views counted in memory and added by each process's flush (docs/trending.md).
+    view_count: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
     __table_args__ = (
         CheckConstraint("audience IN ('public', 'unlisted', 'followers')", name="audience"),
@@ -643,6 +645,37 @@ class TagFollow(Base):
         # Settings and the Mastodon API list them newest first.
         Index("ix_tag_follows_user_recent", "user_id", text("created_at DESC"), "tag_id"),
         Index("ix_tag_follows_tag_id", "tag_id"),
+class TrendChange(Base):
+    """A post whose likes, comments or views changed since the trending job last ran (a
+    trigger on posts writes it; the job takes it)."""
+
+    __tablename__ = "trend_changes"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class PostTrend(Base):
+    """An engaged post's place in trending, as a time (docs/trending.md): the later
+    ``rank_at``, the higher. ``removed_at``: a moderator took it off trends."""
+
+    __tablename__ = "post_trends"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    rank_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        Index(
+            "ix_post_trends_rank",
+            text("rank_at DESC"),
+            text("post_id DESC"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
     )
 
 
@@ -996,7 +1029,8 @@ class ModerationAction(Base):
     __table_args__ = (
         CheckConstraint(
             "action IN ('dismiss', 'delete_content', 'suspend', 'unsuspend', 'reopen',"
-            " 'mark_sensitive', 'unmark_sensitive', 'warn')",
+            " 'mark_sensitive', 'unmark_sensitive', 'warn', 'remove_from_trends',"
+            " 'restore_to_trends')",
             name="action",
         ),
         CheckConstraint("char_length(reason) <= 1000", name="reason_length"),

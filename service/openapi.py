@@ -328,6 +328,11 @@ SCHEMAS: dict[str, Any] = {
             },
             "like_count": COUNT,
             "comment_count": COUNT,
+            "views": {
+                **_nullable(COUNT),
+                "description": "How many times it was seen (docs/trending.md): for its "
+                "author only, null for everyone else.",
+            },
             "liked": {"type": "boolean", "description": "The viewer likes it."},
             "sensitive": {
                 "type": "boolean",

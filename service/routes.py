@@ -147,6 +147,8 @@ PAGES = [
     # Posts, their likes and comments.
     web.post("/posts", posts.create, name="create_post"),
     web.get("/p/{id}", posts.show, name="post"),
+    # Cards of a feed seen by the reader, reported in batches by the page (docs/trending.md).
+    web.post("/views", posts.record_views, name="post_views"),
     web.post("/p/{id}/delete", posts.delete, name="delete_post"),
     web.post("/p/{id}/audience", posts.change_audience, name="post_audience"),
     web.post("/p/{id}/like", posts.like, name="like"),

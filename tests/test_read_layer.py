@@ -140,6 +140,7 @@ VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
     "explore": (lambda w, viewer: (viewer, *START), _posts),
     "author": (lambda w, viewer: (viewer, *START, w.author), _posts),
     "posts_by_id": (lambda w, viewer: (viewer, [w.hidden_post, w.shown_post]), _posts),
+    "viewable_posts": (lambda w, viewer: (viewer, [w.hidden_post, w.shown_post]), _posts),
     # Only ever run for the viewer's own posts; another's must not show even so.
     "pending_posts": (lambda w, viewer: (viewer,), _posts),
     "comments": (
@@ -591,6 +592,7 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     "explore": lambda s: (s.reader, *START),
     "author": lambda s: (s.reader, *START, s.suspended_id),
     "posts_by_id": lambda s: (s.reader, [s.post]),
+    "viewable_posts": lambda s: (s.reader, [s.post]),
     "pending_posts": lambda s: (s.suspended_id,),
     "comments": lambda s: (s.author, s.author_post, OLDEST_FIRST.at, OLDEST_FIRST.id),
     "comment": lambda s: (s.author, s.comment),
@@ -686,6 +688,7 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
                 "blocks", "blocks_oldest", "mutes", "mutes_oldest", "author_readers",
                 "live_tokens", "follow_requests", "follow_requests_oldest",
                 "tag_statuses", "tag_statuses_oldest", "search_posts", "search_tags",
+                "viewable_posts",
             }:  # fmt: skip
                 assert rows == [], statement.name
             if statement.name == "follow_request_count":
@@ -765,6 +768,7 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
     "explore": (lambda b: [(b.viewer.id, *START_ROWS)], "content"),
     "author": (_each(lambda b, role: (b.viewer.id, *START_ROWS, b.people[role].id)), "content"),
     "posts_by_id": (lambda b: [(b.viewer.id, list(b.posts.values()))], "content"),
+    "viewable_posts": (lambda b: [(b.viewer.id, list(b.posts.values()))], "content"),
     "pending_posts": (lambda b: [(b.viewer.id,)], "content"),
     "comments": (
         lambda b: [(b.viewer.id, post, *OLDEST_ROWS) for post in (b.third_post, b.viewer_post)],

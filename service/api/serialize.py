@@ -89,6 +89,7 @@ def post(view: PostView, urls: RouteUrls) -> dict[str, Any]:
         "photos": [photo(item, urls) for item in view.photos],
         "like_count": view.like_count,
         "comment_count": view.comment_count,
+        "views": view.views,
         "liked": view.liked,
         "sensitive": view.sensitive,
         "audience": view.audience,

@@ -267,7 +267,8 @@ def author_rows(rows: int) -> str:
 def cards(source: str, order: str, more_columns: str = "") -> str:
     """Everything a post card shows, for the posts (``id`` column) of the rows ``source``
     names ``page``, in ``order``: the post, its author and their small avatar, whether
-    viewer $1 liked it, and its processed photos as parallel arrays (its widths for srcset
+    viewer $1 liked it, how many views it had if $1 is its author (no one else is told), and
+    its processed photos as parallel arrays (its widths for srcset
     are a JSON array each, read with the photo's row; an aggregate always
     gives one row, NULLs when there are none). Each part is a primary-key or index lookup
     per post, so the cost follows the page size, never the tables'. (OFFSET 0 keeps
@@ -283,7 +284,8 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
                     OFFSET 0) AS liked,
            ph.prefixes, ph.extensions, ph.widths, ph.heights, ph.alts, ph.ids, p.status_id,
            ph.renditions, ph.blurhashes, p.sensitive, p.audience, ph.restricted,
-           p.mention_names, p.mention_ids
+           p.mention_names, p.mention_ids,
+           CASE WHEN p.author_id = $1 THEN p.view_count END AS views
            {more_columns and f", {more_columns}"}
       FROM {source}
       JOIN posts p ON p.id = page.id
@@ -305,7 +307,7 @@ def cards(source: str, order: str, more_columns: str = "") -> str:
     """
 
 
-CARD_COLUMNS = 26
+CARD_COLUMNS = 27
 
 
 def _list_page(rows_of: str) -> str:
@@ -322,6 +324,27 @@ BY_ID = register(
     cards("unnest($2::bigint[]) WITH ORDINALITY AS page(id, position)", "page.position"),
     shows_posts=True,
 )
+# Of the posts $2, the published ones viewer $1 may see, with their authors (and the
+# author's name, which the leak tables look for): the views a
+# page reports are counted for these alone (docs/trending.md).
+VIEWABLE = register(
+    "viewable_posts",
+    f"""
+    SELECT p.id, p.author_id, u.username FROM posts p JOIN users u ON u.id = p.author_id
+     WHERE p.id = ANY($2::bigint[]) AND p.published_at IS NOT NULL AND {VISIBLE}
+    """,
+    shows_posts=True,
+)
+
+
+async def viewable(
+    reader: Reader, ids: Sequence[int], viewer_id: int | None
+) -> list[tuple[int, int]]:
+    """(post id, author id) of the ``ids`` that are published and the viewer may see."""
+    if not ids:
+        return []
+    return [(row[0], row[1]) for row in await reader.rows(VIEWABLE, viewer_id, list(ids))]
+
 
 # The unpublished posts (processing, or failed) of author $1, who is also the viewer.
 PENDING_ROWS = f"""
@@ -428,7 +451,7 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
         post_id, author_id, username, display_name, key,
         body, status, created_at, published_at, like_count, comment_count, liked,
         prefixes, extensions, widths, heights, alts, photo_ids, status_id, renditions, blurhashes,
-        sensitive, audience, restricteds, mention_names, mention_ids,
+        sensitive, audience, restricteds, mention_names, mention_ids, views,
     ) = row[:CARD_COLUMNS]  # fmt: skip
     photos = ()
     if prefixes:
@@ -476,6 +499,7 @@ def post_view(row: Sequence, urls: MediaUrls) -> PostView:
         audience,
         tuple(mention_names),
         tuple(mention_ids),
+        views,
     )
 
 

@@ -212,6 +212,8 @@ class PostView(NamedTuple):
     # The accounts it mentions, resolved when it was written, in order (docs/discovery.md).
     mention_names: tuple[str, ...] = ()
     mention_ids: tuple[int, ...] = ()
+    # How many times it was seen (docs/trending.md): for its author alone, None otherwise.
+    views: int | None = None
 
     @property
     def shown_at(self) -> datetime:

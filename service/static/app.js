@@ -192,7 +192,66 @@
     cover.setAttribute("data-ready", "");
   }
 
+  // Views: a card in a feed counts as seen once at least half of it has been on screen for
+  // SEEN_MS. Seen cards are reported in batches (at most VIEW_BATCH ids a request) every
+  // VIEW_REPORT_MS and when the page is hidden, with keepalive so that a report sent as the
+  // page goes away still arrives. The server decides what counts (docs/trending.md).
+  const SEEN_MS = 1000;
+  const VIEW_REPORT_MS = 10 * 1000;
+  const VIEW_BATCH = 50;
+  let viewWatcher = null;
+
+  function setupViewCounting() {
+    const feed = document.querySelector("[data-feed][data-views]");
+    if (!feed || !("IntersectionObserver" in window)) return;
+    const url = feed.dataset.views;
+    const timers = new Map();
+    const reported = new Set();
+    let seen = [];
+    function report() {
+      while (seen.length) {
+        const batch = seen.splice(0, VIEW_BATCH);
+        const body = new URLSearchParams(batch.map((id) => ["post", id]));
+        fetch(url, {
+          method: "POST",
+          credentials: "same-origin",
+          keepalive: true,
+          headers: { "X-CSRF-Token": csrfToken() },
+          body,
+        }).catch(() => {});
+      }
+    }
+    viewWatcher = new IntersectionObserver((entries) => {
+      for (const entry of entries) {
+        const id = entry.target.dataset.postId;
+        if (entry.isIntersecting) {
+          if (reported.has(id) || timers.has(id)) continue;
+          timers.set(id, setTimeout(() => {
+            timers.delete(id);
+            reported.add(id);
+            seen.push(id);
+            viewWatcher.unobserve(entry.target);
+          }, SEEN_MS));
+        } else if (timers.has(id)) {
+          clearTimeout(timers.get(id));
+          timers.delete(id);
+        }
+      }
+    }, { threshold: 0.5 });
+    setInterval(report, VIEW_REPORT_MS);
+    document.addEventListener("visibilitychange", () => { if (document.hidden) report(); });
+    window.addEventListener("pagehide", report);
+    watchViews(feed);
+  }
+
+  function watchViews(root) {
+    if (!viewWatcher || !root.querySelectorAll) return;
+    if (root.matches("article.post[data-post-id]")) viewWatcher.observe(root);
+    for (const card of root.querySelectorAll("article.post[data-post-id]")) viewWatcher.observe(card);
+  }
+
   function enhance(root) {
+    watchViews(root);
     if (root.matches && root.matches("[data-sensitive]")) setupSensitive(root);
     if (root.querySelectorAll) for (const cover of root.querySelectorAll("[data-sensitive]")) setupSensitive(cover);
     if (root.matches && root.matches("[data-carousel]")) setupCarousel(root);
@@ -629,5 +688,6 @@
     setupMenus();
     setupCommentForm();
     setupLive();
+    setupViewCounting();
   });
 })();

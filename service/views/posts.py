@@ -10,7 +10,7 @@ from service.domain import comments, posts
 from service.handlers import posting
 from service.handlers.actions import add_comment, delete_post, set_like
 from service.handlers.flood import count_action
-from service.keys import media_worker_key, sessionmaker_key
+from service.keys import media_worker_key, sessionmaker_key, view_counter_key
 from service.models import AUDIENCES
 from service.reads import comments as comment_reads
 from service.reads import notifications
@@ -27,6 +27,10 @@ from service.web.resources import media_urls, post_id_from, reading
 from service.web.templating import render_fragment, wants_fragment
 from service.web.uploads import UploadError
 from service.web.urls import url_for
+from service.workers.viewcounts import is_bot
+
+# The most post ids one report of cards seen may carry (the page sends them in batches).
+MAX_VIEWS_REPORTED = 50
 
 
 async def _form_again(
@@ -98,6 +102,8 @@ async def post_page(
             raise Problem(404, "There is no such post.")
         page = await comment_reads.page(reader, view.id, viewer_id, after, limit)
         unread = await notifications.unread_count(reader, viewer_id) if viewer else 0
+    if request.method == "GET" and after is None and view.published_at is not None:
+        _count_views(request, [(view.id, view.author.id)], viewer_id)
     context = {
         "post": view,
         "comments": page,
@@ -111,6 +117,42 @@ async def post_page(
 
 async def show(request: web.Request) -> web.Response:
     return await post_page(request)
+
+
+def _count_views(request: web.Request, seen: list[tuple[int, int]], viewer_id: int | None) -> None:
+    """Offer views of posts the viewer may see (post id, author id) to the process's
+    counter, which leaves out the author's and repeats; nothing from a bot."""
+    user_agent = request.headers.get("User-Agent")
+    if is_bot(user_agent):
+        return
+    counter = request.app[view_counter_key]
+    viewer = counter.viewer_key(viewer_id, request.remote, user_agent)
+    for post_id, author_id in seen:
+        counter.seen(post_id, author_id, viewer_id, viewer)
+
+
+async def record_views(request: web.Request) -> web.Response:
+    """A page reports the cards of its feed that were seen (``post``, repeated): each counts
+    as a view if the viewer may see it (docs/trending.md). No answer to read: 204."""
+    form = await read_form(request)
+    raw = form.getall("post", [])
+    if not raw:
+        raise Problem(400, "Say which posts were seen.")
+    if len(raw) > MAX_VIEWS_REPORTED:
+        raise Problem(400, f"At most {MAX_VIEWS_REPORTED} posts at a time.")
+    try:
+        ids = {int(value) for value in raw}
+    except ValueError:
+        raise Problem(400, "A post id is a number.") from None
+    if not all(0 < post_id < 2**63 for post_id in ids):
+        raise Problem(400, "A post id is a number.")
+    viewer = current_user(request)
+    viewer_id = viewer.id if viewer else None
+    if not is_bot(request.headers.get("User-Agent")):
+        async with reading(request) as reader:
+            seen = await post_reads.viewable(reader, sorted(ids), viewer_id)
+        _count_views(request, seen, viewer_id)
+    return web.Response(status=204)
 
 
 async def change_audience(request: web.Request) -> web.Response:
