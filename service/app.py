@@ -38,7 +38,7 @@ from service.web.language import content_language, language_middleware
 from service.web.readable import readable_headers_middleware
 from service.web.static import static_files_middleware
 from service.web.templating import setup_templates
-from service.workers import accounts, mail, viewcounts
+from service.workers import accounts, mail, trends, viewcounts
 from service.workers.liveness import liveness_ctx
 from service.workers.media import context as media_context
 
@@ -135,6 +135,7 @@ def create_app(settings: Settings) -> web.Application:
             logged("worker lock released", liveness_ctx),
             logged("mail worker stopped; unsent mail stays queued", mail.mail_ctx),
             logged("housekeeping stopped", housekeeping.housekeeping_ctx),
+            logged("trending job stopped", trends.trends_ctx),
             logged("live listener stopped", live.live_ctx),
             logged("queue metrics stopped", observability.queue_metrics_ctx),
             logged(

@@ -645,6 +645,9 @@ class TagFollow(Base):
         # Settings and the Mastodon API list them newest first.
         Index("ix_tag_follows_user_recent", "user_id", text("created_at DESC"), "tag_id"),
         Index("ix_tag_follows_tag_id", "tag_id"),
+    )
+
+
 class TrendChange(Base):
     """A post whose likes, comments or views changed since the trending job last ran (a
     trigger on posts writes it; the job takes it)."""

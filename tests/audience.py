@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from service.domain import blocks, tag_follows
-from tests.support import Account
+from tests.support import Account, make_trend
 
 if TYPE_CHECKING:
     from tests.conftest import Factory
@@ -120,4 +120,5 @@ async def audience_world(db, factory: Factory, private: bool = False) -> Audienc
                     ),
                     {"user": world.people[viewer].id, "actor": author.id, "post": post_id},
                 )
+        await make_trend(session, world.posts.values())
     return world

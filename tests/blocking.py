@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from service.domain import blocks, tag_follows
-from tests.support import Account
+from tests.support import Account, make_trend
 
 if TYPE_CHECKING:
     from tests.conftest import Factory
@@ -135,4 +135,5 @@ async def blocking_world(db, factory: Factory) -> Blocking:
             ),
             {"hash": world.session_hash, "user": viewer.id},
         )
+        await make_trend(session, [*world.posts.values(), world.third_post, world.viewer_post])
     return world

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import asyncpg
 from aiohttp.test_utils import TestClient
 from aiosmtpd.controller import Controller
+from sqlalchemy import text
 
 from service.embedded_pg import free_port
 
@@ -145,3 +146,20 @@ class Account:
     username: str
     email: str
     password: str
+
+
+async def make_trend(session, post_ids) -> None:
+    """Put the posts in trending (a rank at their publication, as an engagement of 1 gives)
+    and their authors past the day new accounts wait before they trend, so that the leak
+    tables find them in trending if the rule lets them through. Every account is made two
+    days older, not only the authors, so that lists of accounts keep their order."""
+    ids = list(post_ids)
+    await session.execute(text("UPDATE users SET created_at = created_at - interval '2 days'"))
+    await session.execute(
+        text(
+            "INSERT INTO post_trends (post_id, rank_at)"
+            " SELECT id, coalesce(published_at, created_at) FROM posts WHERE id = ANY(:ids)"
+            " ON CONFLICT (post_id) DO NOTHING"
+        ),
+        {"ids": ids},
+    )

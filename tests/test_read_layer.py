@@ -42,7 +42,7 @@ from service.reads.visibility import post_visible_to
 from tests.blocking import BLOCKED as BLOCKED_ROLE
 from tests.blocking import BLOCKER, EXPIRED, MUTED, ROLES, Blocking, blocking_world
 from tests.blocking import TAG as BLOCKING_TAG
-from tests.support import asyncpg_dsn
+from tests.support import asyncpg_dsn, make_trend
 from tests.test_cli import run_command, service_env
 
 SAMPLE_ROWS = 5
@@ -96,6 +96,11 @@ def _posts(world: World, rows: list[asyncpg.Record]) -> set[str]:
     return {name for name, post in [("hidden post", world.hidden_post)] if post in ids}
 
 
+def _tags(world: World, rows: list[asyncpg.Record]) -> set[str]:
+    # HIDDEN_TAG is on the hidden post alone.
+    return {"the hidden post's tag" for row in rows if row["name"] == HIDDEN_TAG}
+
+
 def _comments(world: World, rows: list[asyncpg.Record]) -> set[str]:
     return {"hidden comment" for row in rows if row["id"] == world.hidden_comment}
 
@@ -131,6 +136,7 @@ def _home_first_page(world: World, rows: list[asyncpg.Record]) -> set[str]:
 
 START = (NEWEST_FIRST.at, NEWEST_FIRST.id)
 WORLD_TAG = "world"
+HIDDEN_TAG = "worldhidden"  # on the world's hidden post alone
 SUSPENDED_TAG = "suspension"  # on the suspended person's post
 ANY_STATUS = (0, MAX_ID)
 KINDS = ["follow", "like", "comment"]
@@ -138,6 +144,9 @@ VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
     "home": (lambda w, viewer: (viewer, *START), _posts),
     "home_first_page": (lambda w, viewer: (viewer, *START), _home_first_page),
     "explore": (lambda w, viewer: (viewer, *START), _posts),
+    "trending": (lambda w, viewer: (viewer, *START, False), _posts),
+    "tag_trending": (lambda w, viewer: (viewer, *START, WORLD_TAG), _posts),
+    "trending_tags": (lambda w, viewer: (viewer, *START), _tags),
     "author": (lambda w, viewer: (viewer, *START, w.author), _posts),
     "posts_by_id": (lambda w, viewer: (viewer, [w.hidden_post, w.shown_post]), _posts),
     "viewable_posts": (lambda w, viewer: (viewer, [w.hidden_post, w.shown_post]), _posts),
@@ -288,6 +297,7 @@ async def world(db, factory) -> World:
             text("INSERT INTO likes (post_id, user_id) VALUES (:post, :user)"),
             {"post": hidden_post, "user": reader.id},
         )
+        await make_trend(session, [hidden_post, shown_post])
     return World(
         author.id, reader.id, hidden_post, shown_post, hidden_comment, hidden_status_id,
         hidden_comment_status_id, shown_status_id, notified[hidden_post],
@@ -550,6 +560,7 @@ async def suspension(request, db, factory) -> Suspension:
             text("SELECT id FROM notifications WHERE comment_id = :id"), {"id": comment}
         )
         upload = await _unattached_photo(session, suspended.id)
+        await make_trend(session, [post, author_post])
     token_hash = await _token_hash_of(db, suspended.id)
     return Suspension(
         request.param, suspended.username, suspended.id, session_hash, token_hash, post,
@@ -590,6 +601,10 @@ SUSPENSION_CASES: dict[str, Callable[[Suspension], tuple[Any, ...]]] = {
     # The author's: their own post, and the unread count of notifications all hidden.
     "home_first_page": lambda s: (s.author, *START),
     "explore": lambda s: (s.reader, *START),
+    "trending": lambda s: (s.reader, *START, False),
+    "tag_trending": lambda s: (s.reader, *START, SUSPENDED_TAG),
+    "trending_tags": lambda s: (s.reader, *START),
+    "trend_removal": lambda s: (s.post,),
     "author": lambda s: (s.reader, *START, s.suspended_id),
     "posts_by_id": lambda s: (s.reader, [s.post]),
     "viewable_posts": lambda s: (s.reader, [s.post]),
@@ -688,9 +703,12 @@ async def test_no_statement_shows_a_suspended_person_or_anything_of_theirs(
                 "blocks", "blocks_oldest", "mutes", "mutes_oldest", "author_readers",
                 "live_tokens", "follow_requests", "follow_requests_oldest",
                 "tag_statuses", "tag_statuses_oldest", "search_posts", "search_tags",
-                "viewable_posts",
+                "viewable_posts", "tag_trending",
             }:  # fmt: skip
                 assert rows == [], statement.name
+            if _family(statement) == "trending_tags":
+                # The suspended person's tag trends only through their post.
+                assert SUSPENDED_TAG not in {row["name"] for row in rows}, statement.name
             if statement.name == "follow_request_count":
                 assert rows[0][0] == 0  # the owner's only request is the suspended user's
             if statement.name == "unread_notifications":
@@ -766,6 +784,10 @@ BLOCK_CASES: dict[str, tuple[Runs, str | None]] = {
     "home": (lambda b: [(b.viewer.id, *START_ROWS)], "content"),
     "home_first_page": (lambda b: [(b.viewer.id, *START_ROWS)], "content"),
     "explore": (lambda b: [(b.viewer.id, *START_ROWS)], "content"),
+    "trending": (lambda b: [(b.viewer.id, *START_ROWS, flag) for flag in (False, True)], "content"),
+    "tag_trending": (lambda b: [(b.viewer.id, *START_ROWS, BLOCKING_TAG)], "content"),
+    "trending_tags": (lambda b: [(b.viewer.id, *START_ROWS)], "content"),
+    "trend_removal": (lambda b: [(post,) for post in b.posts.values()], None),
     "author": (_each(lambda b, role: (b.viewer.id, *START_ROWS, b.people[role].id)), "content"),
     "posts_by_id": (lambda b: [(b.viewer.id, list(b.posts.values()))], "content"),
     "viewable_posts": (lambda b: [(b.viewer.id, list(b.posts.values()))], "content"),

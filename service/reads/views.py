@@ -485,6 +485,16 @@ class InviteView:
         return not self.expired and not self.used_up
 
 
+class TrendingTagView(NamedTuple):
+    """A tag among what trends: ``uses`` of it by ``accounts`` people in the top posts."""
+
+    name: str
+    display: str
+    post_count: int
+    uses: int
+    accounts: int
+
+
 class TagView(NamedTuple):
     """A hashtag: its normalised name (its URL's), its display form, its published posts,
     and whether the viewer follows it."""
