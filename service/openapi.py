@@ -411,6 +411,27 @@ SCHEMAS: dict[str, Any] = {
         },
         "What a search found, best first in each kind.",
     ),
+    "TrendingTag": _object(
+        {
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": TAG_MAX_CHARS,
+                "description": "Normalised: NFKC and case folded (docs/discovery.md).",
+            },
+            "display": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": TAG_MAX_CHARS,
+                "description": "As it was first written.",
+            },
+            "url": {**URL, "description": "The tag's page."},
+            "post_count": COUNT,
+            "uses": {**COUNT, "description": "Its posts among the top trending posts."},
+            "accounts": {**COUNT, "description": "The people who wrote those posts."},
+        },
+        "A hashtag among what trends (docs/trending.md).",
+    ),
     "Mention": _object(
         {
             "id": ROW_ID,
@@ -933,6 +954,58 @@ PATHS: dict[str, Any] = {
             parameters=PAGING,
         )
     },
+    "/trending": {
+        "get": _operation(
+            "getTrending",
+            "Trending posts",
+            "timelines",
+            _reader("read:statuses"),
+            {"200": _page("Post"), **READ_ERRORS},
+            description="Everyone's public posts ranked by likes, comments and views with "
+            "time decay (docs/trending.md), highest first, as the viewer may see them.",
+            parameters=[
+                *PAGING,
+                {
+                    "name": "photos",
+                    "in": "query",
+                    "description": "Only posts with photos.",
+                    "schema": {"enum": ["true", "false"], "default": "false"},
+                },
+            ],
+        )
+    },
+    "/trending/tags": {
+        "get": _operation(
+            "getTrendingTags",
+            "Trending hashtags",
+            "timelines",
+            _reader("read:statuses"),
+            {
+                "200": _ok(
+                    "The tags of the top trending posts, most used by most people first: one page.",
+                    _object(
+                        {
+                            "items": {
+                                "type": "array",
+                                "items": _schema("TrendingTag"),
+                                "maxItems": 20,
+                            },
+                            "next_cursor": {"type": "null"},
+                        }
+                    ),
+                ),
+                **READ_ERRORS,
+            },
+            parameters=[
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "description": "How many tags.",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 10},
+                }
+            ],
+        )
+    },
     "/posts": {
         "post": _operation(
             "createPost",
@@ -1141,9 +1214,18 @@ PATHS: dict[str, Any] = {
             "timelines",
             _reader("read:statuses"),
             {"200": _page("Post"), **_errors("BadRequest", "NotFound", *TOKEN_REFUSALS)},
-            description="Newest published first, those the viewer may see; a tag no post "
-            "has had yet is an empty page.",
-            parameters=PAGING,
+            description="Newest published first (`sort=latest`) or trending first "
+            "(`sort=top`), those the viewer may see; a tag no post has had yet is an empty "
+            "page.",
+            parameters=[
+                *PAGING,
+                {
+                    "name": "sort",
+                    "in": "query",
+                    "description": "`latest` or `top` (docs/trending.md).",
+                    "schema": {"enum": ["latest", "top"], "default": "latest"},
+                },
+            ],
         ),
     },
     "/users/{username}/posts": {

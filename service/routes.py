@@ -24,6 +24,7 @@ from service.api import search as api_search
 from service.api import stream as api_stream
 from service.api import tags as api_tags
 from service.api import timelines as api_timelines
+from service.api import trending as api_trending
 from service.api import users as api_users
 from service.keys import route_scopes_key
 from service.mastodon import accounts as mastodon_accounts
@@ -37,6 +38,7 @@ from service.mastodon import statuses as mastodon_statuses
 from service.mastodon import streaming as mastodon_streaming
 from service.mastodon import tags as mastodon_tags
 from service.mastodon import timelines as mastodon_timelines
+from service.mastodon import trends as mastodon_trends
 from service.mastodon.common import set_links
 from service.oauth import apps as oauth_apps
 from service.oauth import authorize as oauth_authorize
@@ -184,6 +186,12 @@ PAGES = [
         name="admin_report_action",
     ),
     web.get("/admin/audit", moderation.audit_log, name="admin_audit"),
+    # A moderator takes a post off trending, or puts it back (docs/trending.md).
+    web.post(
+        "/admin/posts/{id}/trends/{action:remove|restore}",
+        moderation.trends,
+        name="admin_post_trends",
+    ),
     web.get("/admin/applications", admin.applications, name="admin_applications"),
     web.post("/admin/applications/{username}/approve", admin.approve, name="admin_approve"),
     web.post("/admin/applications/{username}/reject", admin.reject, name="admin_reject"),
@@ -199,6 +207,8 @@ API = [
     web.get("/api/snapline/v1/timeline", api_timelines.timeline, name="api_timeline"),
     web.get("/api/snapline/v1/explore", api_timelines.explore, name="api_explore"),
     web.get("/api/snapline/v1/tags/{tag}", api_tags.tag, name="api_tag"),
+    web.get("/api/snapline/v1/trending", api_trending.posts, name="api_trending"),
+    web.get("/api/snapline/v1/trending/tags", api_trending.tags, name="api_trending_tags"),
     web.get("/api/snapline/v1/tags/{tag}/posts", api_tags.tag_posts, name="api_tag_posts"),
     web.post("/api/snapline/v1/tags/{tag}/follow", api_tags.follow, name="api_tag_follow"),
     web.delete("/api/snapline/v1/tags/{tag}/follow", api_tags.unfollow),
@@ -422,10 +432,8 @@ MASTODON = [
     ),
     web.get("/api/v1/followed_tags", mastodon_tags.followed_tags, name="mastodon_followed_tags"),
     web.get("/api/v1/custom_emojis", mastodon_defaults.empty_list, name="mastodon_custom_emojis"),
-    web.get("/api/v1/trends/tags", mastodon_defaults.empty_list, name="mastodon_trends_tags"),
-    web.get(
-        "/api/v1/trends/statuses", mastodon_defaults.empty_list, name="mastodon_trends_statuses"
-    ),
+    web.get("/api/v1/trends/tags", mastodon_trends.tags, name="mastodon_trends_tags"),
+    web.get("/api/v1/trends/statuses", mastodon_trends.statuses, name="mastodon_trends_statuses"),
     web.get("/api/v1/trends/links", mastodon_defaults.empty_list, name="mastodon_trends_links"),
 ]
 
@@ -451,6 +459,8 @@ OAUTH = [
 TOKEN_SCOPES: dict[tuple[str, str], Requirement] = {
     ("GET", "api_timeline"): "read:statuses",
     ("GET", "api_explore"): "read:statuses",
+    ("GET", "api_trending"): "read:statuses",
+    ("GET", "api_trending_tags"): "read:statuses",
     ("GET", "api_tag_posts"): "read:statuses",
     ("GET", "api_tag"): "read:statuses",
     ("POST", "api_tag_follow"): "write:follows",

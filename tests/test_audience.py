@@ -177,10 +177,18 @@ def _routes(w: AudienceWorld) -> dict[str, list[Ask]]:
     by_post = lambda make: [Ask(make(audience)) for audience in posts]  # noqa: E731
     return {
         "home": [Ask("/", "home")],
-        "explore": [Ask("/explore", "listed")],
+        "explore": [Ask("/explore", "listed"), Ask("/explore?sort=latest", "listed")],
         # A tag page lists everyone's posts: every post of this world carries the tag.
-        "tag": [Ask(f"/tags/{TAG}", "listed")],
-        "api_tag_posts": [Ask(f"/api/snapline/v1/tags/{TAG}/posts", "listed")],
+        "tag": [Ask(f"/tags/{TAG}", "listed"), Ask(f"/tags/{TAG}?sort=top", "listed")],
+        "api_tag_posts": [
+            Ask(f"/api/snapline/v1/tags/{TAG}/posts", "listed"),
+            Ask(f"/api/snapline/v1/tags/{TAG}/posts?sort=top", "listed"),
+        ],
+        "api_trending": [
+            Ask("/api/snapline/v1/trending", "listed"),
+            Ask("/api/snapline/v1/trending?photos=true", "listed"),
+        ],
+        "mastodon_trends_statuses": [Ask("/api/v1/trends/statuses", "listed")],
         "mastodon_timelines_tag": [Ask(f"/api/v1/timelines/tag/{TAG}", "listed")],
         # A search finds every post of this world by its tag: the author's own, a
         # follower's every post they may see, anyone else's public ones alone.
@@ -217,14 +225,14 @@ def _routes(w: AudienceWorld) -> dict[str, list[Ask]]:
     }
 
 
-# Routes of tests/test_blocks.py's table that show people, never a post's words.
+# Routes of tests/test_blocks.py's table that show people or tags, never a post's words.
 PEOPLE_ONLY = {
     "followers", "following", "settings_blocks", "settings_mutes", "api_user",
     "api_followers", "api_following", "mastodon_relationships", "mastodon_account_lookup",
     "mastodon_account", "mastodon_account_followers", "mastodon_account_following",
     "report_account", "settings_reports", "about", "mastodon_blocks", "mastodon_mutes",
     "mastodon_account_search", "follow_requests", "mastodon_follow_requests",
-    "api_people_suggestions",
+    "api_people_suggestions", "api_trending_tags", "mastodon_trends_tags",
 }  # fmt: skip
 
 
@@ -296,7 +304,7 @@ async def test_changing_a_posts_audience_takes_effect_everywhere_at_once(
     post_id = await factory.post(author, "changing minds")
     await login(client, author)
     anonymous = await make_client(client)
-    assert "changing minds" in await (await anonymous.get("/explore")).text()
+    assert "changing minds" in await (await anonymous.get("/explore?sort=latest")).text()
     page = await (await client.get(f"/p/{post_id}")).text()
     assert 'name="audience"' in page and "Who can see this post" in page
 
@@ -308,12 +316,12 @@ async def test_changing_a_posts_audience_takes_effect_everywhere_at_once(
     assert "This post is now for your followers only." in shown
     assert "Followers only" in shown
     assert (await anonymous.get(f"/p/{post_id}")).status == 404
-    assert "changing minds" not in await (await anonymous.get("/explore")).text()
+    assert "changing minds" not in await (await anonymous.get("/explore?sort=latest")).text()
     assert (await anonymous.get(f"/api/snapline/v1/posts/{post_id}")).status == 404
 
     await submit(client, f"/p/{post_id}/audience", {"audience": "unlisted"}, page=f"/p/{post_id}")
     assert (await anonymous.get(f"/p/{post_id}")).status == 200
-    assert "changing minds" not in await (await anonymous.get("/explore")).text()
+    assert "changing minds" not in await (await anonymous.get("/explore?sort=latest")).text()
     answer = await (await anonymous.get(f"/api/snapline/v1/posts/{post_id}")).json()
     assert answer["audience"] == "unlisted"
 

@@ -118,7 +118,7 @@ def _one(path: str, named: tuple[str, ...] = ()) -> Asks:
 # asks it. A GET route with no line here nor in NOTHING_OF_OTHERS fails the test.
 ROUTES: dict[str, Asks] = {
     "home": _one("/"),
-    "explore": _one("/explore"),
+    "explore": lambda b: [Ask("/explore"), Ask("/explore?sort=latest")],
     "search": _finds(lambda q: f"/search?q={quote(q)}"),
     "api_search": _finds(lambda q: f"/api/snapline/v1/search?q={quote(q)}"),
     "mastodon_search": _finds(lambda q: f"/api/v2/search?q={quote(q)}"),
@@ -134,7 +134,17 @@ ROUTES: dict[str, Asks] = {
     "settings_mutes": _one("/settings/mutes", (MUTED,)),
     "api_timeline": _one("/api/snapline/v1/timeline"),
     "api_explore": _one("/api/snapline/v1/explore"),
-    "api_tag_posts": _one(f"/api/snapline/v1/tags/{TAG}/posts"),
+    "api_trending": lambda b: [
+        Ask("/api/snapline/v1/trending"),
+        Ask("/api/snapline/v1/trending?photos=true"),
+    ],
+    "api_trending_tags": _one("/api/snapline/v1/trending/tags"),
+    "mastodon_trends_statuses": _one("/api/v1/trends/statuses"),
+    "mastodon_trends_tags": _one("/api/v1/trends/tags"),
+    "api_tag_posts": lambda b: [
+        Ask(f"/api/snapline/v1/tags/{TAG}/posts"),
+        Ask(f"/api/snapline/v1/tags/{TAG}/posts?sort=top"),
+    ],
     "api_post": _each_post(lambda b, whose: f"/api/snapline/v1/posts/{_post(b, whose)}"),
     "api_comments": _each_post(
         lambda b, whose: f"/api/snapline/v1/posts/{_post(b, whose)}/comments"
@@ -152,7 +162,7 @@ ROUTES: dict[str, Asks] = {
     "mastodon_timelines_home": _one("/api/v1/timelines/home"),
     "mastodon_timelines_public": _one("/api/v1/timelines/public"),
     "mastodon_timelines_tag": _one(f"/api/v1/timelines/tag/{TAG}"),
-    "tag": _one(f"/tags/{TAG}"),
+    "tag": lambda b: [Ask(f"/tags/{TAG}"), Ask(f"/tags/{TAG}?sort=top")],
     "mastodon_notifications": _one("/api/v1/notifications"),
     "mastodon_relationships": lambda b: [
         Ask("/api/v1/accounts/relationships?" + "&".join(f"id[]={p.id}" for p in b.people.values()))
@@ -215,7 +225,7 @@ NOTHING_OF_OTHERS = {
     "mastodon_nodeinfo", "mastodon_verify_credentials", "mastodon_preferences",
     "mastodon_markers", "mastodon_filters_v1", "mastodon_filters_v2", "mastodon_lists",
     "mastodon_announcements", "mastodon_followed_tags", "mastodon_custom_emojis",
-    "mastodon_trends_tags", "mastodon_trends_statuses", "mastodon_trends_links",
+    "mastodon_trends_links",
     "mastodon_media", "mastodon_streaming", "mastodon_streaming_user",
     "mastodon_streaming_user_notification", "mastodon_streaming_health",
     "admin_reports", "admin_report", "admin_audit", "api_openapi",

@@ -45,7 +45,7 @@ async def test_a_cards_actions_are_icons_that_like_share_and_open_a_menu(
             viewport=viewport, permissions=["clipboard-read", "clipboard-write"]
         )
         await log_in(page, reader.account)
-        await page.goto("/explore")
+        await page.goto("/explore?sort=latest")
         card = page.locator(f"#post-{theirs}")
         like = card.locator(".like-button")
         # Every control of the footer is big enough to hit.
@@ -71,7 +71,7 @@ async def test_a_cards_actions_are_icons_that_like_share_and_open_a_menu(
         await expect(page.get_by_role("status").filter(has_text="Link copied")).to_be_visible()
         copied = await page.evaluate("() => navigator.clipboard.readText()")
         assert copied == browsing.url(f"/p/{theirs}")
-        assert page.url == browsing.url("/explore")
+        assert page.url == browsing.url("/explore?sort=latest")
         await page.screenshot(path=artifacts_dir / f"cards-actions-{name}.png")
 
         # More: by keyboard alone, opened, its report link reached, closed by Escape.
@@ -99,13 +99,13 @@ async def test_a_cards_actions_are_icons_that_like_share_and_open_a_menu(
     # Nothing makes a phone's narrowest screen scroll sideways.
     page = await browsing.page(viewport=NARROWEST)
     await log_in(page, reader.account)
-    await page.goto("/explore")
+    await page.goto("/explore?sort=latest")
     assert not await scrolls_sideways(page)
 
     # Without JavaScript the menu still opens and the share link opens the post.
     plain = await browsing.page(viewport=PHONE, java_script_enabled=False)
     await log_in(plain, reader.account)
-    await plain.goto("/explore")
+    await plain.goto("/explore?sort=latest")
     card = plain.locator(f"#post-{theirs}")
     await card.locator("summary").click()
     await expect(card.get_by_role("link", name=f"Report post {theirs}")).to_be_visible()
@@ -125,7 +125,7 @@ async def test_a_cards_photo_opens_the_viewer_which_the_back_button_closes(
     page = await browsing.page(viewport=PHONE)
     await log_in(page, author.account)
     await page.goto("/")
-    await page.goto("/explore")
+    await page.goto("/explore?sort=latest")
     viewer = page.locator("dialog.viewer")
     photos = page.locator(f"#post-{post_id} .photo")
 
@@ -147,7 +147,7 @@ async def test_a_cards_photo_opens_the_viewer_which_the_back_button_closes(
     # The browser's back closes the viewer and stays on the page.
     await page.go_back()
     await expect(viewer).to_be_hidden()
-    assert page.url == browsing.url("/explore")
+    assert page.url == browsing.url("/explore?sort=latest")
     await expect(photos.nth(1)).to_be_focused()
 
     # Closed by Escape, it takes its history entry back: "back" then leaves the page.
@@ -159,7 +159,7 @@ async def test_a_cards_photo_opens_the_viewer_which_the_back_button_closes(
     await expect(page).to_have_url(browsing.url("/"))
 
     # "View post" goes to the post.
-    await page.goto("/explore")
+    await page.goto("/explore?sort=latest")
     await photos.nth(0).click()
     await viewer.get_by_role("link", name="View post").click()
     await expect(page).to_have_url(browsing.url(f"/p/{post_id}"))
@@ -167,6 +167,6 @@ async def test_a_cards_photo_opens_the_viewer_which_the_back_button_closes(
     # Without JavaScript a card's photo is a link to its post.
     plain = await browsing.page(viewport=PHONE, java_script_enabled=False)
     await log_in(plain, author.account)
-    await plain.goto("/explore")
+    await plain.goto("/explore?sort=latest")
     await plain.locator(f"#post-{post_id} .photo").first.click()
     await expect(plain).to_have_url(browsing.url(f"/p/{post_id}"))

@@ -60,7 +60,7 @@ async def test_marked_photos_show_behind_a_cover_everywhere_until_unmarked(
     author = await _as(make_client, client, login, them)
     anonymous = await make_client(client)
     for viewer in (client, author, anonymous):
-        for path in (f"/p/{photo}", "/explore", f"/@{them.username}?tab=posts"):
+        for path in (f"/p/{photo}", "/explore?sort=latest", f"/@{them.username}?tab=posts"):
             html = await (await viewer.get(path)).text()
             assert COVER in html and "Sensitive content" in html, path
         # The grid's tile shows the cover's words, and no photo but its placeholder.

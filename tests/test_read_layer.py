@@ -377,6 +377,8 @@ async def test_only_registered_statements_reach_the_read_pool(
         "settings_password": "/settings/password",
         "api_timeline": "/api/snapline/v1/timeline",
         "api_explore": "/api/snapline/v1/explore",
+        "api_trending": "/api/snapline/v1/trending",
+        "api_trending_tags": "/api/snapline/v1/trending/tags",
         "api_tag_posts": f"/api/snapline/v1/tags/{WORLD_TAG}/posts",
         "api_tag": f"/api/snapline/v1/tags/{WORLD_TAG}",
         "settings_tags": "/settings/tags",

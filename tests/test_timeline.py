@@ -230,6 +230,6 @@ async def test_a_home_page_of_ascii_posts_is_ascii(client, factory, login):
     reader = await factory.user()
     await factory.post(reader, "plain words")
     await login(client, reader)
-    for path in ("/", "/explore", f"/@{reader.username}"):
+    for path in ("/", "/explore?sort=latest", f"/@{reader.username}"):
         page = await (await client.get(path)).read()
         assert page.isascii(), (path, {c for c in page.decode() if ord(c) > 127})

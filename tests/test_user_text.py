@@ -232,7 +232,7 @@ async def test_bidi_in_posts_and_comments_is_isolated_where_shown(client, factor
     await api.call(
         "POST", f"/api/snapline/v1/posts/{post_id}/comments", {"body": comment}, expect=201
     )
-    pages = [f"/p/{post_id}", "/", f"/@{author.username}", "/explore"]
+    pages = [f"/p/{post_id}", "/", f"/@{author.username}", "/explore?sort=latest"]
     for path in pages:
         html = await (await client.get(path)).text()
         found = isolated_texts(html, "\u202e")

@@ -190,7 +190,7 @@ async def test_a_browser_reports_the_cards_it_showed_for_a_moment(
     reader = await member()
     page = await browsing.page()
     await browser_log_in(page, reader.account)
-    await page.goto("/explore")
+    await page.goto("/explore?sort=latest")
     await expect(page.locator(f"#post-{post_id}")).to_be_visible()
     await page.wait_for_timeout(1500)  # seen for a moment
     await page.goto("/about")  # leaving the page sends what was seen, before it is due

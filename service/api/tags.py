@@ -1,5 +1,5 @@
-"""/api/snapline/v1/tags/{tag}: a hashtag, its posts as its page lists them, and following it
-(docs/discovery.md)."""
+"""/api/snapline/v1/tags/{tag}: a hashtag, its posts as its page lists them (newest or
+trending first), and following it (docs/discovery.md, docs/trending.md)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from aiohttp import web
 from service.api import serialize
 from service.api.common import json_response, page_json, urls
 from service.handlers.actions import change_tag_follow, written_tag
-from service.reads import statuses, tags
+from service.reads import statuses, tags, trending
 from service.reads.views import TagView
 from service.web.auth import current_user
 from service.web.paging import page_request
+from service.web.problems import Problem
 from service.web.resources import media_urls, reading
 
 
@@ -34,13 +35,24 @@ async def tag(request: web.Request) -> web.Response:
 
 
 async def tag_posts(request: web.Request) -> web.Response:
-    """Newest first, by any spelling of the tag; a tag no post has had is an empty page,
-    a name that cannot be a tag 404 (docs/discovery.md)."""
+    """Newest first (``sort=latest``) or trending first (``sort=top``), by any spelling of
+    the tag; a tag no post has had is an empty page, a name that cannot be a tag 404
+    (docs/discovery.md)."""
     name, _ = written_tag(request.match_info["tag"])
+    sort = request.query.get("sort", "latest")
+    if sort not in ("latest", "top"):
+        raise Problem(400, "sort must be latest or top.", "invalid_sort")
     viewer_id = _viewer_id(request)
     after, limit = page_request(request)
     async with reading(request) as reader:
-        page = await statuses.tag_page(reader, media_urls(request), name, viewer_id, after, limit)
+        if sort == "top":
+            page = await trending.tag_posts(
+                reader, media_urls(request), name, viewer_id, after, limit
+            )
+        else:
+            page = await statuses.tag_page(
+                reader, media_urls(request), name, viewer_id, after, limit
+            )
     return page_json(request, page, serialize.post)
 
 

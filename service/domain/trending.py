@@ -144,7 +144,9 @@ async def remove_from_trends(
     )
 
 
-async def restore_to_trends(session: AsyncSession, post_id: int, moderator_id: int) -> None:
+async def restore_to_trends(
+    session: AsyncSession, post_id: int, moderator_id: int, reason: str = ""
+) -> None:
     """Undo a removal: the post may trend again, as its engagement says."""
     author_id, username = await _author_of(session, post_id)
     restored = await session.execute(
@@ -160,7 +162,9 @@ async def restore_to_trends(session: AsyncSession, post_id: int, moderator_id: i
         text("INSERT INTO trend_changes (post_id) VALUES (:id) ON CONFLICT DO NOTHING"),
         {"id": post_id},
     )
-    await reports.record_action(session, moderator_id, "restore_to_trends", author_id, username)
+    await reports.record_action(
+        session, moderator_id, "restore_to_trends", author_id, username, reason
+    )
 
 
 async def removed_from_trends(session: AsyncSession, post_id: int) -> bool:

@@ -1,11 +1,13 @@
 """/admin/reports and /admin/audit: the moderation queue, a report and the decisions on it
-(moderators and admins), and the audit log of every decision (admins)."""
+(moderators and admins), removing a post from trends (moderators, from the post's page), and
+the audit log of every decision (admins)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from service.domain import reports as commands
+from service.domain import trending
 from service.domain.reports import CATEGORY_LABELS
 from service.keys import sessionmaker_key
 from service.models import MAX_MODERATION_TEXT_CHARS
@@ -118,6 +120,31 @@ async def decide(request: web.Request) -> web.Response:
         return await _report_page(request, report_id, refused, reason)
     await flash(request, done, "success")
     raise redirect(url_for(request, "admin_report", id=str(report_id)))
+
+
+# Taking a post off trends and putting it back: the command and what the moderator is told.
+TREND_ACTIONS = {
+    "remove": (trending.remove_from_trends, "Removed from trends."),
+    "restore": (trending.restore_to_trends, "Back in trends, as its engagement places it."),
+}
+
+
+async def trends(request: web.Request) -> web.Response:
+    """A moderator takes a post off trending, or puts it back; recorded in the audit log."""
+    moderator = require_moderator(request)
+    post_id = path_id(request, "There is no such post.")
+    command, done = TREND_ACTIONS[request.match_info["action"]]
+    async with request.app[sessionmaker_key].begin() as db:
+        try:
+            await command(db, post_id, moderator.id)
+        except trending.NoSuchPost as error:
+            raise Problem(404, "There is no such post.") from error
+        except trending.TrendDecisionRefused as error:
+            refused = str(error)
+        else:
+            refused = None
+    await flash(request, refused or done, "warning" if refused else "success")
+    raise redirect(url_for(request, "post", id=str(post_id)))
 
 
 async def audit_log(request: web.Request) -> web.Response:

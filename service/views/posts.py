@@ -13,7 +13,7 @@ from service.handlers.flood import count_action
 from service.keys import media_worker_key, sessionmaker_key, view_counter_key
 from service.models import AUDIENCES
 from service.reads import comments as comment_reads
-from service.reads import notifications
+from service.reads import notifications, trending
 from service.reads import posts as post_reads
 from service.reads.views import Page
 from service.security import safe_next
@@ -102,6 +102,10 @@ async def post_page(
             raise Problem(404, "There is no such post.")
         page = await comment_reads.page(reader, view.id, viewer_id, after, limit)
         unread = await notifications.unread_count(reader, viewer_id) if viewer else 0
+        # Moderators may take it off trends, or put it back.
+        off_trends = (
+            await trending.removed(reader, view.id) if viewer and viewer.is_moderator else None
+        )
     if request.method == "GET" and after is None and view.published_at is not None:
         _count_views(request, [(view.id, view.author.id)], viewer_id)
     context = {
@@ -109,6 +113,7 @@ async def post_page(
         "comments": page,
         "errors": errors or {},
         "draft": draft,
+        "off_trends": off_trends,
     }
     return await render(
         request, "posts/show.html", context, status, unread, fragment="fragments/comments.html"

@@ -1,5 +1,5 @@
-"""A hashtag's page: its posts, newest first, and a button to follow it; the tags one
-follows, in the settings (docs/discovery.md)."""
+"""A hashtag's page: its posts, newest first or trending first, and a button to follow it;
+the tags one follows, in the settings (docs/discovery.md, docs/trending.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from aiohttp import web
 
 from service import discovery
 from service.handlers.actions import change_tag_follow, written_tag
-from service.reads import statuses, tags
+from service.reads import statuses, tags, trending
 from service.reads.views import TagView
 from service.security import safe_next
 from service.views.common import redirect, render
@@ -19,6 +19,9 @@ from service.web.problems import Problem
 from service.web.resources import media_urls, reading
 from service.web.templating import wants_fragment
 from service.web.urls import url_for
+
+# A tag's page lists its latest posts unless asked for its top (trending) ones.
+TAG_SORTS = ("latest", "top")
 
 
 def tag_name(request: web.Request, part: str = "tag") -> tuple[str, str]:
@@ -35,16 +38,34 @@ async def tag(request: web.Request) -> web.Response:
     """A tag that no post ever had is an empty page, not an error: its posts may come."""
     name, written = tag_name(request)
     viewer = current_user(request)
-    viewer_id = viewer.id if viewer else None
+    sort = request.query.get("sort", TAG_SORTS[0])
+    if sort not in TAG_SORTS:
+        raise Problem(400, "sort must be latest or top.", "invalid_sort")
     after, limit = page_request(request)
+    viewer_id = viewer.id if viewer else None
     async with reading(request) as reader:
-        page = await statuses.tag_page(reader, media_urls(request), name, viewer_id, after, limit)
+        if sort == "top":
+            page = await trending.tag_posts(
+                reader, media_urls(request), name, viewer_id, after, limit
+            )
+        else:
+            page = await statuses.tag_page(
+                reader, media_urls(request), name, viewer_id, after, limit
+            )
         found = None if wants_fragment(request) else await tags.by_name(reader, name, viewer_id)
     shown = found or TagView(name, discovery.display_tag(written), 0)
     return await render(
         request,
         "tags/show.html",
-        {"page": page, "tag": shown, "empty_message": "No posts with this hashtag yet."},
+        {
+            "page": page,
+            "tag": shown,
+            "sort": sort,
+            "more_query": "" if sort == TAG_SORTS[0] else f"sort={sort}",
+            "empty_message": "No posts with this hashtag yet."
+            if sort == "latest"
+            else "None of this hashtag's posts is trending.",
+        },
         fragment="fragments/posts.html",
     )
 
