@@ -669,6 +669,8 @@ class PostTrend(Base):
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
     rank_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The post's, copied with its rank: the front page's grid reads ix_post_trends_photos.
+    has_photos: Mapped[bool] = mapped_column(Boolean, server_default="false")
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     removed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -678,6 +680,12 @@ class PostTrend(Base):
             text("rank_at DESC"),
             text("post_id DESC"),
             postgresql_where=text("removed_at IS NULL"),
+        ),
+        Index(
+            "ix_post_trends_photos",
+            text("rank_at DESC"),
+            text("post_id DESC"),
+            postgresql_where=text("removed_at IS NULL AND has_photos"),
         ),
     )
 

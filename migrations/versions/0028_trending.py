@@ -8,7 +8,10 @@
 - ``post_trends``: each engaged post's rank as a time, ``rank_at`` = published_at + TAU *
   ln(engagement) (docs/trending.md): ordering by it is ordering by the decayed score at any
   moment, so aging needs no recomputation, and ``ix_post_trends_rank`` is the trending
-  list's keyset order. ``removed_at`` and ``removed_by``: a moderator took it off trends.
+  list's keyset order; ``has_photos`` (the post's, copied when the rank is) and its own
+  index ``ix_post_trends_photos`` give the front page's grid the same order without walking
+  past posts without photos. ``removed_at`` and ``removed_by``: a moderator took it off
+  trends.
 - moderation_actions may record ``remove_from_trends`` and ``restore_to_trends``.
 
 Revision ID: 0028
@@ -60,6 +63,7 @@ def upgrade() -> None:
             primary_key=True,
         ),
         sa.Column("rank_at", TZ, nullable=False),
+        sa.Column("has_photos", sa.Boolean(), server_default="false", nullable=False),
         sa.Column("removed_at", TZ, nullable=True),
         sa.Column(
             "removed_by",
@@ -71,6 +75,10 @@ def upgrade() -> None:
     op.execute(
         "CREATE INDEX ix_post_trends_rank ON post_trends (rank_at DESC, post_id DESC)"
         " WHERE removed_at IS NULL"
+    )
+    op.execute(
+        "CREATE INDEX ix_post_trends_photos ON post_trends (rank_at DESC, post_id DESC)"
+        " WHERE removed_at IS NULL AND has_photos"
     )
     op.execute(
         """

@@ -53,16 +53,18 @@ _RECOMPUTE = text(f"""
                               LIMIT :batch FOR UPDATE SKIP LOCKED)
         RETURNING c.post_id
     ), scored AS (
-        SELECT p.id, p.published_at, {ENGAGEMENT} AS engagement
+        SELECT p.id, p.published_at, p.has_photos, {ENGAGEMENT} AS engagement
           FROM changed JOIN posts p ON p.id = changed.post_id
          WHERE p.published_at IS NOT NULL
     ), ranked AS (
-        INSERT INTO post_trends (post_id, rank_at)
+        INSERT INTO post_trends (post_id, rank_at, has_photos)
         SELECT s.id, s.published_at
-                     + make_interval(secs => {TAU.total_seconds()} * ln(s.engagement))
+                     + make_interval(secs => {TAU.total_seconds()} * ln(s.engagement)),
+               s.has_photos
           FROM scored s
          WHERE s.engagement > 0
-        ON CONFLICT (post_id) DO UPDATE SET rank_at = EXCLUDED.rank_at
+        ON CONFLICT (post_id) DO UPDATE
+              SET rank_at = EXCLUDED.rank_at, has_photos = EXCLUDED.has_photos
         RETURNING 1
     ), unranked AS (
         DELETE FROM post_trends t USING scored s

@@ -43,18 +43,25 @@ _TRENDING = f"""
 """
 
 
-def trending_rows(rows: int) -> str:
-    """Everyone's trending public posts; with $4, only those with photos. Walks
-    ix_post_trends_rank from the position, a primary-key probe of posts and users per row."""
-    return f"""
+def trending_rows(photos: bool) -> Callable[[int], str]:
+    """Everyone's trending public posts, or with ``photos`` those with photos. Walks
+    ix_post_trends_rank (or ix_post_trends_photos, which holds only posts with photos, so
+    that a grid never walks past the many without) from the position, with a primary-key
+    probe of posts and users per row."""
+    only = " AND t.has_photos AND p.has_photos" if photos else ""
+
+    def build(rows: int) -> str:
+        return f"""
     SELECT p.id, t.rank_at
       FROM post_trends t
       JOIN posts p ON p.id = t.post_id
       JOIN users a ON a.id = p.author_id
-     WHERE {_TRENDING} AND (NOT $4::boolean OR p.has_photos)
+     WHERE {_TRENDING}{only}
      ORDER BY t.rank_at DESC, t.post_id DESC
      LIMIT {rows}
     """
+
+    return build
 
 
 def tag_rows(rows: int) -> str:
@@ -95,16 +102,19 @@ def tags_rows(rows: int) -> str:
     """
 
 
-def _listed(rows_of: Callable[[int], str]) -> Callable[[int], str]:
-    return lambda rows: cards(
-        f"({rows_of(rows)}) AS page",
-        "page.rank_at DESC, page.id DESC",
-        f"{AUTHOR_COLUMNS}, page.rank_at",
-    )
+def _listed(rows_of: Callable[[int], str], authors: bool = False) -> Callable[[int], str]:
+    """The cards of the rows, with each one's rank after the card's columns; with
+    ``authors``, the author's account before it, as Mastodon's Status shows it."""
+    more = f"{AUTHOR_COLUMNS}, page.rank_at" if authors else "page.rank_at"
+    return lambda rows: cards(f"({rows_of(rows)}) AS page", "page.rank_at DESC, page.id DESC", more)
 
 
-TRENDING = register_paged("trending", _listed(trending_rows), shows_posts=True)
+TRENDING = register_paged("trending", _listed(trending_rows(False)), shows_posts=True)
+PHOTOS = register_paged("trending_photos", _listed(trending_rows(True)), shows_posts=True)
 TAG_TOP = register_paged("tag_trending", _listed(tag_rows), shows_posts=True)
+STATUSES = register_paged(
+    "trending_statuses", _listed(trending_rows(False), authors=True), shows_posts=True
+)
 TAGS = register_paged("trending_tags", tags_rows, shows_posts=True)
 
 
@@ -115,27 +125,29 @@ def _statuses(rows: Sequence, urls: MediaUrls) -> list[tuple[StatusView, datetim
     ]
 
 
-async def _ranked(
+def _cards(rows: Sequence, urls: MediaUrls) -> list[tuple[PostView, datetime]]:
+    return [(post_view(row, urls), row[CARD_COLUMNS]) for row in rows]
+
+
+async def _rows(
     reader: Reader,
-    urls: MediaUrls,
     statement: PagedStatement,
     viewer_id: int | None,
     after: Position | None,
     rows: int,
-    extra: object,
-) -> list[tuple[StatusView, datetime]]:
+    *extra: object,
+) -> list:
     start = after or NEWEST_FIRST
-    found = await reader.rows(statement.rows(rows), viewer_id, start.at, start.id, extra)
-    return _statuses(found, urls)
+    return await reader.rows(statement.rows(rows), viewer_id, start.at, start.id, *extra)
 
 
-def _page(ranked: list[tuple[StatusView, datetime]], limit: int) -> Page[PostView]:
+def _page(ranked: list[tuple[PostView, datetime]], limit: int) -> Page[PostView]:
     kept = ranked[:limit]
-    items = [status.post for status, _ in kept]
+    items = [post for post, _ in kept]
     if len(ranked) <= limit or not kept:
         return Page(items, None)
     last, rank_at = kept[-1]
-    return Page(items, cursor.encode(Position(rank_at, last.post.id)))
+    return Page(items, cursor.encode(Position(rank_at, last.id)))
 
 
 async def posts(
@@ -147,8 +159,9 @@ async def posts(
     photos_only: bool = False,
 ) -> Page[PostView]:
     """A page of trending posts, highest first; its cursor holds the last one's rank."""
-    ranked = await _ranked(reader, urls, TRENDING, viewer_id, after, limit + 1, photos_only)
-    return _page(ranked, limit)
+    statement = PHOTOS if photos_only else TRENDING
+    found = await _rows(reader, statement, viewer_id, after, limit + 1)
+    return _page(_cards(found, urls), limit)
 
 
 async def tag_posts(
@@ -160,8 +173,8 @@ async def tag_posts(
     limit: int,
 ) -> Page[PostView]:
     """A page of the tag's trending posts ("Top"), highest first."""
-    ranked = await _ranked(reader, urls, TAG_TOP, viewer_id, after, limit + 1, tag_name)
-    return _page(ranked, limit)
+    found = await _rows(reader, TAG_TOP, viewer_id, after, limit + 1, tag_name)
+    return _page(_cards(found, urls), limit)
 
 
 async def statuses(
@@ -173,7 +186,7 @@ async def statuses(
     after: Position | None = None
     while len(collected) < offset + limit:
         wanted = min(offset + limit - len(collected), MAX_PAGE_ROWS)
-        ranked = await _ranked(reader, urls, TRENDING, viewer_id, after, wanted, False)
+        ranked = _statuses(await _rows(reader, STATUSES, viewer_id, after, wanted), urls)
         collected.extend(ranked)
         if len(ranked) < wanted:
             break
