@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
+from collections.abc import Sequence
 
 from bench.wrk import Result
 
@@ -283,7 +284,9 @@ def markdown(
     footer: list[str],
     tags: list[TagCost] | None = None,
     writes: WriteCost | None = None,
+    sections: Sequence[str] = (),
 ) -> str:
+    """``sections``: more results, as Markdown lines, after the targets (trending)."""
     lines = [*header, "", "## Load over HTTP (wrk, loopback)", ""]
     lines += _load_table(loads, ceilings)
     lines += ["", "## Growth: SQL execution time of a home timeline page (ms)", ""]
@@ -296,4 +299,6 @@ def markdown(
         lines.append(
             f"| {verdict.target} | {verdict.measured} | {'yes' if verdict.met else '**no**'} |"
         )
+    if sections:
+        lines += ["", *sections]
     return "\n".join([*lines, "", *footer, ""])

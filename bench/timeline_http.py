@@ -9,7 +9,10 @@
 3. Times the timeline page statement (median of EXPLAIN ANALYZE runs) for the same kinds of
    reader on both databases, page 1 and deep; and discovery's statements (post, people
    and tag search, a tag page) with the sizes of their indexes (bench/discovery_sql.py).
-4. Writes bench/results/latest.md (see bench/results/README.md) and prints it.
+4. Trending (bench/trending.py): engagement given to a share of the 1,000,000 posts, the cost
+   of recomputing their ranks per 1,000 changed posts, trending beside explore, and the
+   database's write rate under a run of post pages.
+5. Writes bench/results/latest.md (see bench/results/README.md) and prints it.
 
 Uses $BENCH_POSTGRES_URL's server (default 127.0.0.1:5432, user postgres). Every process
 is stopped by its PID and both databases are dropped at the end, also on failure or Ctrl-C.
@@ -42,6 +45,7 @@ from bench import (  # noqa: E402
     followed_tags,
     wrk,
 )
+from bench import trending as trending_bench  # noqa: E402
 from bench.harness import (  # noqa: E402
     Processes,
     ScratchDatabases,
@@ -289,6 +293,15 @@ async def run(arguments: argparse.Namespace) -> int:
                 print(f"seeding {USERS:,} users and {POSTS[label]:,} posts ...", flush=True)
                 names[label] = await seed(processes, databases, label, logs)
             large = databases.url(names["1M"])
+            changed = await trending_bench.engage(large)
+            print(f"recomputing the trending rank of {changed:,} posts ...", flush=True)
+            recompute = await trending_bench.recompute_cost(
+                databases.url(names["1M"], "postgresql+asyncpg")
+            )
+            await trending_bench.mark_all_ranked(large)
+            again = await trending_bench.recompute_cost(
+                databases.url(names["1M"], "postgresql+asyncpg")
+            )
             found, popular = await readers(large)
             for kind, (user_id, username, following) in found.items():
                 print(f"{kind} reader: {username} (id {user_id}), follows {following:,}")
@@ -326,13 +339,17 @@ async def run(arguments: argparse.Namespace) -> int:
                         bearer=bearer,
                     ),
                 ],
-                [Case("explore", "median", base + "/api/snapline/v1/explore", median)],
+                [
+                    Case("explore", "median", base + "/api/snapline/v1/explore", median),
+                    Case("trending", "median", base + "/api/snapline/v1/trending", median),
+                ],
                 [Case(f"profile page (@{popular})", "median", f"{base}/@{popular}", median)],
             ]
             background = [await busy_cores(processes.pids)]
             measured = [load for group in groups for load in await drive(group)]
             ceilings = [load for load in measured if not load.reader]
             loads = [load for load in measured if load.reader]
+            write = await trending_bench.write_rate(base, large, Path(scratch))
             background.append(await busy_cores(processes.pids))
             await processes.stop_all()
             print(f"SQL execution, median of {EXPLAIN_RUNS} EXPLAIN ANALYZE runs (ms):", flush=True)
@@ -351,7 +368,21 @@ async def run(arguments: argparse.Namespace) -> int:
             )
             header = _header(found, deep, background)
             footer = [*discovery, "", f"Total run time: {time.monotonic() - began:.0f} s."]
-            text = markdown(header, loads, ceilings, rows, LABELS, footer, tags, writes)
+            explore, trend = (
+                next(load for load in loads if load.endpoint == name)
+                for name in ("explore", "trending")
+            )
+            pairs = [
+                (f"Snapline's API, {c} connections", explore.results[c], trend.results[c])
+                for c in CONNECTIONS
+            ]
+            trending_lines = trending_bench.report(changed, recompute, again, write, pairs)
+            trending_lines += ["| Target | Measured | Met |", "|---|---|---|"]
+            for target, measured, met in trending_bench.verdicts(pairs, write):
+                trending_lines.append(f"| {target} | {measured} | {'yes' if met else '**no**'} |")
+            text = markdown(
+                header, loads, ceilings, rows, LABELS, footer, tags, writes, trending_lines
+            )
             (RESULTS / "latest.md").write_text(text)
             print("\n" + text)
             return 0

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import re
 import shutil
+from pathlib import Path
 
 # Two cores are shared by the app, PostgreSQL and the load generator: wrk gets at most two
 # threads (fewer when there are fewer connections).
@@ -82,9 +83,16 @@ def parse(output: str, connections: int) -> Result:
     )
 
 
-async def run(url: str, connections: int, seconds: int, headers: dict[str, str]) -> Result:
-    """One bounded wrk run on a loopback URL. wrk runs in its own session so a Ctrl-C
-    reaches only this script, which stops it by its PID."""
+async def run(
+    url: str,
+    connections: int,
+    seconds: int,
+    headers: dict[str, str],
+    script: Path | None = None,
+) -> Result:
+    """One bounded wrk run on a loopback URL (with ``script``, a Lua script choosing each
+    request's path). wrk runs in its own session so a Ctrl-C reaches only this script,
+    which stops it by its PID."""
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"load stays on loopback: {url}")
     arguments = [
@@ -97,6 +105,8 @@ async def run(url: str, connections: int, seconds: int, headers: dict[str, str])
     ]
     for name, value in headers.items():
         arguments += ["--header", f"{name}: {value}"]
+    if script is not None:
+        arguments += ["--script", str(script)]
     process = await asyncio.create_subprocess_exec(
         *arguments,
         url,
