@@ -14,8 +14,8 @@
   trends.
 - moderation_actions may record ``remove_from_trends`` and ``restore_to_trends``.
 
-Revision ID: 0028
-Revises: 0025
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-11-29
 """
 
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0028"
-down_revision: str | None = "0025"
+revision: str = "0029"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
