@@ -114,7 +114,7 @@ def _likers(world: World, rows: list[asyncpg.Record]) -> set[str]:
     return {"who liked the hidden post"} if rows else set()
 
 
-def _tags(world: World, rows: list[asyncpg.Record]) -> set[str]:
+def _found_tags(world: World, rows: list[asyncpg.Record]) -> set[str]:
     # A tag that only the hidden post carries.
     return {"the hidden post's tag"} if rows else set()
 
@@ -177,7 +177,7 @@ VIEWED_BY: dict[str, tuple[Arguments, Shows]] = {
     "tag_statuses_oldest": (lambda w, viewer: (viewer, *ANY_STATUS, WORLD_TAG, False), _posts),
     "post_by_status_id": (lambda w, viewer: (viewer, w.hidden_status_id), _posts),
     "search_posts": (lambda w, viewer: (viewer, w.hidden_words, 0, False, None), _posts),
-    "search_tags": (lambda w, viewer: (viewer, w.hidden_tag, 0), _tags),
+    "search_tags": (lambda w, viewer: (viewer, w.hidden_tag, 0), _found_tags),
     "comment_by_status_id": (lambda w, viewer: (viewer, w.hidden_comment_status_id), _comments),
     "comment_replies": (lambda w, viewer: (viewer, w.hidden_post), _comments),
     "likers": (lambda w, viewer: (viewer, w.hidden_post, *ANY_STATUS), _likers),

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from service.domain import accounts, avatars, profiles
 from service.domain import sessions as auth_sessions
-from service.keys import media_worker_key, passwords_key, sessionmaker_key
+from service.keys import media_worker_key, passwords_key, session_cache_key, sessionmaker_key
 from service.reads import people
 from service.reads.views import SessionUser, avatar_url
 from service.text import text_error, trim
@@ -109,6 +109,8 @@ async def _save_profile(
             await profiles.set_indexable(db, user.id, indexable)
         if avatar is not None:
             await avatars.request_avatar(db, user.id, avatar.path)
+    # Other processes hear of it from the database; this one shows the next page.
+    request.app[session_cache_key].user_changed(user.id)
     message = "Your profile has been saved."
     if avatar is not None:
         request.app[media_worker_key].wake()
