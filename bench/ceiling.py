@@ -48,6 +48,7 @@ def post_json(row: asyncpg.Record) -> dict[str, object]:
         body, status, created_at, published_at, like_count, comment_count, liked,
         prefixes, extensions, widths, heights, alts, _photo_ids, _status_id,
         renditions, blurhashes, sensitive, audience, _restricted, _mention_names, _mention_ids,
+        _views,
     ) = row[: posts.CARD_COLUMNS]  # fmt: skip
     photos = [
         {
