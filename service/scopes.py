@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from service.i18n import gettext, lazy_gettext
+from service.i18n import lazy_gettext
 
 TOP_LEVEL = ("read", "write", "follow", "push", "profile")
 GRANULAR = {
@@ -83,20 +83,41 @@ def within(requested: frozenset[str], allowed: frozenset[str]) -> bool:
     return all(grants(allowed, scope) for scope in requested)
 
 
-# Shown on the consent page and the token pages, one line per scope asked for.
+# Shown on the consent page and the token pages, one line per scope asked for: a whole
+# sentence for each, granular ones too, so that each language words it its own way.
 DESCRIPTIONS = {
     "read": lazy_gettext("Read everything your account can see: posts, people, notifications"),
     "write": lazy_gettext("Post, comment, like, follow and change your profile in your name"),
     "follow": lazy_gettext("Follow and unfollow people, and see who you follow"),
     "push": lazy_gettext("Receive push notifications"),
     "profile": lazy_gettext("See your username and display name only"),
+    "read:accounts": lazy_gettext("Read your accounts"),
+    "read:blocks": lazy_gettext("Read your blocks"),
+    "read:bookmarks": lazy_gettext("Read your bookmarks"),
+    "read:favourites": lazy_gettext("Read your favourites"),
+    "read:filters": lazy_gettext("Read your filters"),
+    "read:follows": lazy_gettext("Read your follows"),
+    "read:lists": lazy_gettext("Read your lists"),
+    "read:mutes": lazy_gettext("Read your mutes"),
+    "read:notifications": lazy_gettext("Read your notifications"),
+    "read:search": lazy_gettext("Read your search"),
+    "read:statuses": lazy_gettext("Read your statuses"),
+    "write:accounts": lazy_gettext("Change your accounts"),
+    "write:blocks": lazy_gettext("Change your blocks"),
+    "write:bookmarks": lazy_gettext("Change your bookmarks"),
+    "write:conversations": lazy_gettext("Change your conversations"),
+    "write:favourites": lazy_gettext("Change your favourites"),
+    "write:filters": lazy_gettext("Change your filters"),
+    "write:follows": lazy_gettext("Change your follows"),
+    "write:lists": lazy_gettext("Change your lists"),
+    "write:media": lazy_gettext("Change your media"),
+    "write:mutes": lazy_gettext("Change your mutes"),
+    "write:notifications": lazy_gettext("Change your notifications"),
+    "write:reports": lazy_gettext("Change your reports"),
+    "write:statuses": lazy_gettext("Change your statuses"),
 }
+assert set(DESCRIPTIONS) == KNOWN, "every scope is described"
 
 
 def describe(scope: str) -> str:
-    if scope in DESCRIPTIONS:
-        return str(DESCRIPTIONS[scope])
-    group, _, name = scope.partition(":")
-    if group == "read":
-        return gettext("Read your %(name)s") % {"name": name}
-    return gettext("Change your %(name)s") % {"name": name}
+    return str(DESCRIPTIONS[scope])

@@ -10,6 +10,8 @@ from service.api.common import json_response, read_json_object
 from service.cursor import MAX_ID
 from service.handlers.actions import user_id_for
 from service.handlers.reporting import file_reports
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.reads import reports
 from service.reads.views import ReportView
 from service.web.auth import require_user
@@ -19,7 +21,7 @@ from service.web.times import iso_millis
 
 # What a report names, one of them: the JSON field and the kind it reports.
 TARGET_FIELDS = {"post_id": "post", "comment_id": "comment", "username": "account"}
-ONE_TARGET = "Name one of post_id, comment_id or username."
+ONE_TARGET = lazy_gettext("Name one of post_id, comment_id or username.")
 
 
 def report_json(report: ReportView) -> dict[str, Any]:
@@ -42,10 +44,10 @@ async def _target(request: web.Request, body: dict[str, Any], viewer_id: int) ->
     field, value = named[0], body[named[0]]
     if field == "username":
         if not isinstance(value, str):
-            raise Problem(422, "username must be a string.", "invalid_input")
+            raise Problem(422, _("%(name)s must be a string.") % {"name": field}, "invalid_input")
         return "account", await user_id_for(request, value, viewer_id)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        raise Problem(422, f"{field} must be an id.", "invalid_input")
+        raise Problem(422, _("%(name)s must be an id.") % {"name": field}, "invalid_input")
     return TARGET_FIELDS[field], value
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain import follows
 from service.i18n import LANGUAGES
+from service.i18n import gettext as _
 from service.models import AUDIENCES, User
 from service.text import text_error
 
@@ -21,16 +22,16 @@ def profile_errors(values: dict[str, str]) -> dict[str, str]:
         if message := text_error(value, multiline=name == "bio", name=name == "display_name"):
             errors[name] = message
         elif len(value) > limit:
-            errors[name] = f"Use at most {limit} characters."
+            errors[name] = _("Use at most %(count)s characters.") % {"count": limit}
     return errors
 
 
 def default_audience_error(audience: str, locked: bool = False) -> str | None:
     """Why ``audience`` cannot be the default of an account (``locked``: a private one)."""
     if audience not in AUDIENCES:
-        return "Choose who your posts are for: public, unlisted or followers only."
+        return _("Choose who your posts are for: public, unlisted or followers only.")
     if locked and audience == "public":
-        return "Your account is private: its posts are for followers only, or unlisted."
+        return _("Your account is private: its posts are for followers only, or unlisted.")
     return None
 
 

@@ -10,6 +10,8 @@ from aiohttp import web
 
 from service.domain import reports
 from service.handlers.flood import count_action
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.keys import sessionmaker_key
 from service.reads import comments, people, posts
 from service.reads.views import CommentView, PostView, Profile, SessionUser
@@ -17,9 +19,9 @@ from service.web.problems import Problem
 from service.web.resources import media_urls, reading
 
 NOT_FOUND = {
-    "post": "There is no such post.",
-    "comment": "There is no such comment.",
-    "account": "There is no user by that name.",
+    "post": lazy_gettext("There is no such post."),
+    "comment": lazy_gettext("There is no such comment."),
+    "account": lazy_gettext("There is no user by that name."),
 }
 
 Target = PostView | CommentView | Profile
@@ -46,7 +48,7 @@ async def visible_target(
 def check_not_own(viewer: SessionUser, target: Target) -> None:
     author = target.summary if isinstance(target, Profile) else target.author
     if author.id == viewer.id:
-        raise Problem(422, "You cannot report yourself or what you wrote.", "cannot_report_self")
+        raise Problem(422, _("You cannot report yourself or what you wrote."), "cannot_report_self")
 
 
 async def file_reports(

@@ -8,6 +8,8 @@ from datetime import timedelta
 from aiohttp import web
 
 from service.domain import registration
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.keys import sessionmaker_key
 from service.reads import instance
 from service.reads.views import InstanceView, SessionUser
@@ -23,27 +25,27 @@ from service.web.urls import url_for
 # The choices the form offers, as Mastodon's: how many sign-ups, and for how long (""
 # is no limit), each with its label.
 USES_OFFERED = [
-    ("1", 1, "1 person"),
-    ("5", 5, "5 people"),
-    ("10", 10, "10 people"),
-    ("25", 25, "25 people"),
-    ("50", 50, "50 people"),
-    ("100", 100, "100 people"),
-    ("", None, "No limit"),
+    ("1", 1, lazy_gettext("1 person")),
+    ("5", 5, lazy_gettext("5 people")),
+    ("10", 10, lazy_gettext("10 people")),
+    ("25", 25, lazy_gettext("25 people")),
+    ("50", 50, lazy_gettext("50 people")),
+    ("100", 100, lazy_gettext("100 people")),
+    ("", None, lazy_gettext("No limit")),
 ]
 EXPIRY_OFFERED = [
-    ("1800", timedelta(minutes=30), "30 minutes"),
-    ("3600", timedelta(hours=1), "1 hour"),
-    ("21600", timedelta(hours=6), "6 hours"),
-    ("43200", timedelta(hours=12), "12 hours"),
-    ("86400", timedelta(days=1), "1 day"),
-    ("604800", timedelta(days=7), "7 days"),
-    ("", None, "Never"),
+    ("1800", timedelta(minutes=30), lazy_gettext("30 minutes")),
+    ("3600", timedelta(hours=1), lazy_gettext("1 hour")),
+    ("21600", timedelta(hours=6), lazy_gettext("6 hours")),
+    ("43200", timedelta(hours=12), lazy_gettext("12 hours")),
+    ("86400", timedelta(days=1), lazy_gettext("1 day")),
+    ("604800", timedelta(days=7), lazy_gettext("7 days")),
+    ("", None, lazy_gettext("Never")),
 ]
-MAX_USES_CHOICES = {value: uses for value, uses, _ in USES_OFFERED}
-EXPIRY_CHOICES = {value: lasts for value, lasts, _ in EXPIRY_OFFERED}
+MAX_USES_CHOICES = {value: uses for value, uses, _label in USES_OFFERED}
+EXPIRY_CHOICES = {value: lasts for value, lasts, _label in EXPIRY_OFFERED}
 DEFAULT_CHOICE = {"max_uses": "1", "expires_in": "604800"}
-NOT_ALLOWED = "Only admins can invite people to this server."
+NOT_ALLOWED = lazy_gettext("Only admins can invite people to this server.")
 
 
 def may_invite(user: SessionUser, site: InstanceView) -> bool:
@@ -71,8 +73,8 @@ async def _page(
         ],
         "may_invite": may_invite(user, site),
         "closed": site.registration_mode == "closed",
-        "uses_choices": [(value, label) for value, _, label in USES_OFFERED],
-        "expiry_choices": [(value, label) for value, _, label in EXPIRY_OFFERED],
+        "uses_choices": [(value, str(label)) for value, _uses, label in USES_OFFERED],
+        "expiry_choices": [(value, str(label)) for value, _lasts, label in EXPIRY_OFFERED],
         "form": form,
         "errors": errors,
     }
@@ -89,24 +91,24 @@ async def create_invite(request: web.Request) -> web.Response:
     form = {"max_uses": raw.get("max_uses", ""), "expires_in": raw.get("expires_in", "")}
     errors = {}
     if form["max_uses"] not in MAX_USES_CHOICES:
-        errors["max_uses"] = "Choose one of the numbers offered."
+        errors["max_uses"] = _("Choose one of the numbers offered.")
     if form["expires_in"] not in EXPIRY_CHOICES:
-        errors["expires_in"] = "Choose one of the times offered."
+        errors["expires_in"] = _("Choose one of the times offered.")
     if errors:
         return await _page(request, user, form, errors, 422)
     async with request.app[sessionmaker_key].begin() as db:
         await registration.create_invite(
             db, user.id, MAX_USES_CHOICES[form["max_uses"]], EXPIRY_CHOICES[form["expires_in"]]
         )
-    await flash(request, "Your invite link is ready: copy it from the list.", "success")
+    await flash(request, _("Your invite link is ready: copy it from the list."), "success")
     raise redirect(url_for(request, "settings_invites"))
 
 
 async def revoke_invite(request: web.Request) -> web.Response:
     user = require_user(request)
-    invite_id = path_id(request, "There is no such invite.")
+    invite_id = path_id(request, _("There is no such invite."))
     async with request.app[sessionmaker_key].begin() as db:
         if not await registration.revoke_invite(db, user.id, invite_id):
-            raise Problem(404, "There is no such invite.")
-    await flash(request, "The invite was revoked; its link no longer works.", "success")
+            raise Problem(404, _("There is no such invite."))
+    await flash(request, _("The invite was revoked; its link no longer works."), "success")
     raise redirect(url_for(request, "settings_invites"))

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 
 from service.domain import accounts, deletion, exports
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.keys import (
     account_worker_key,
     mail_templates_key,
@@ -30,12 +32,12 @@ from service.web.problems import Problem
 from service.web.urls import url_for
 from service.workers.mail import compose, enqueue
 
-NO_ARCHIVE = "There is no such archive."
-EXPORT_PENDING = (
+NO_ARCHIVE = lazy_gettext("There is no such archive.")
+EXPORT_PENDING = lazy_gettext(
     "Your archive is still being made: we will email you when it is ready. "
     "You can ask for another one after that."
 )
-WRONG_PASSWORD = "That is not your password. Nothing was changed."
+WRONG_PASSWORD = lazy_gettext("That is not your password. Nothing was changed.")
 # An archive is personal: no cache on the way may keep a copy.
 DOWNLOAD_CACHE_CONTROL = "private, no-store"
 
@@ -60,12 +62,12 @@ async def request_export(request: web.Request) -> web.Response:
     async with request.app[sessionmaker_key].begin() as db:
         export_id = await exports.request_export(db, user.id)
     if export_id is None:
-        await flash(request, EXPORT_PENDING, "warning")
+        await flash(request, str(EXPORT_PENDING), "warning")
     else:
         request.app[account_worker_key].wake()
         await flash(
             request,
-            "We are making your archive. We will email you a link when it is ready.",
+            _("We are making your archive. We will email you a link when it is ready."),
             "success",
         )
     raise redirect(url_for(request, "settings_export"))
@@ -78,7 +80,7 @@ def _download_name(username: str, made: datetime) -> str:
 async def download(request: web.Request) -> web.StreamResponse:
     """The archive, to its owner only (anyone else: 404), streamed from storage."""
     user = require_user(request)
-    export_id = path_id(request, NO_ARCHIVE)
+    export_id = path_id(request, str(NO_ARCHIVE))
     async with request.app[sessionmaker_key]() as db:
         export = await exports.owned_export(db, export_id, user.id)
     if export is None:
@@ -86,7 +88,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     if export.ready_at is None and export.failed_at is None:
         raise Problem(409, EXPORT_PENDING, "export_pending")
     if not exports.is_available(export, datetime.now(UTC)):
-        raise Problem(410, "This archive has expired. Ask for a new one in your settings.")
+        raise Problem(410, _("This archive has expired. Ask for a new one in your settings."))
     chunks = request.app[storage_key].chunks(exports.archive_key(export.key_prefix))
     try:
         first = await anext(chunks, b"")
@@ -135,7 +137,7 @@ async def delete_account(request: web.Request) -> web.Response:
         password_hash = await accounts.password_hash_of(db, user.id)
     # Verified on the CPU executor, never on the event loop, as a login is.
     if not password or not await request.app[passwords_key].verify(password_hash, password):
-        return await _delete_page(request, {"password": WRONG_PASSWORD}, 422)
+        return await _delete_page(request, {"password": str(WRONG_PASSWORD)}, 422)
     async with request.app[sessionmaker_key].begin() as db:
         due, revoked = await deletion.request_deletion(db, user.id, _grace(request))
         message = compose(
@@ -154,8 +156,11 @@ async def delete_account(request: web.Request) -> web.Response:
     await log_out(request)
     await flash(
         request,
-        f"Your account will be deleted on {due:%Y-%m-%d}. Until then it is hidden from "
-        "everyone; log in before then to keep it.",
+        _(
+            "Your account will be deleted on %(date)s. Until then it is hidden from everyone;"
+            " log in before then to keep it."
+        )
+        % {"date": f"{due:%Y-%m-%d}"},
         "info",
     )
     raise redirect(url_for(request, "home"))

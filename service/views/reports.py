@@ -9,6 +9,7 @@ from service.domain import reports as commands
 from service.domain.reports import CATEGORY_LABELS
 from service.handlers.actions import user_id_for
 from service.handlers.reporting import Target, check_not_own, file_reports, visible_target
+from service.i18n import lazy_gettext
 from service.keys import sessionmaker_key
 from service.models import MAX_MODERATION_TEXT_CHARS
 from service.reads import reports
@@ -23,7 +24,7 @@ from service.web.problems import Problem
 from service.web.resources import comment_id_from, post_id_from, reading
 from service.web.urls import url_for
 
-THANKS = (
+THANKS = lazy_gettext(
     "Thank you: your report is with the moderators. What they decide will show under"
     " Settings, Your reports."
 )
@@ -91,7 +92,7 @@ async def _submit(request: web.Request, kind: str) -> web.Response:
             raise
         field = "category" if form["category"] not in CATEGORY_LABELS else "comment"
         return await _form(request, kind, target, form, {field: problem.message}, 422)
-    await flash(request, THANKS, "success")
+    await flash(request, str(THANKS), "success")
     raise redirect(_back(request, target))
 
 
@@ -129,14 +130,14 @@ async def own_reports(request: web.Request) -> web.Response:
     return await render(request, "settings/reports.html", context)
 
 
-NO_WARNING = "There is no such warning."
+NO_WARNING = lazy_gettext("There is no such warning.")
 
 
 async def acknowledge_warning(request: web.Request) -> web.Response:
     """The owner pressed "I understand" on a moderators' warning: it is shown no more. Back
     to the page it was read on (a path of this site only), else the home page."""
     viewer = require_user(request)
-    warning_id = path_id(request, NO_WARNING)
+    warning_id = path_id(request, str(NO_WARNING))
     back = (await read_form(request)).get("next", "")
     async with request.app[sessionmaker_key].begin() as db:
         if not await commands.acknowledge_warning(db, warning_id, viewer.id):

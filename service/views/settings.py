@@ -9,7 +9,14 @@ from aiohttp import web
 
 from service.domain import accounts, avatars, profiles
 from service.domain import sessions as auth_sessions
-from service.keys import media_worker_key, passwords_key, session_cache_key, sessionmaker_key
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext, ngettext
+from service.keys import (
+    media_worker_key,
+    passwords_key,
+    session_cache_key,
+    sessionmaker_key,
+)
 from service.reads import people
 from service.reads.views import SessionUser, avatar_url
 from service.text import text_error, trim
@@ -22,12 +29,18 @@ from service.web.problems import Problem
 from service.web.resources import reading
 from service.web.uploads import Spooled, UploadError, received
 
-WRONG_PASSWORD = "That is not your current password."
+WRONG_PASSWORD = lazy_gettext("That is not your current password.")
 
 
 AVATAR_FILES = {"avatar": 1}
 PROFILE_TEXTS = frozenset(
-    {*profiles.PROFILE_LIMITS, "default_audience", "locked", "indexable", "indexable_shown"}
+    {
+        *profiles.PROFILE_LIMITS,
+        "default_audience",
+        "locked",
+        "indexable",
+        "indexable_shown",
+    }
 )
 
 
@@ -57,7 +70,7 @@ async def profile_form(request: web.Request) -> web.Response:
     async with reading(request) as reader:
         own = await people.profile(reader, user.username, user.id)
     if own is None:  # the account was deleted since the session was looked up
-        raise Problem(404, "There is no user by that name.")
+        raise Problem(404, _("There is no user by that name."))
     form = {
         "display_name": own.summary.display_name,
         "location": own.location,
@@ -67,6 +80,28 @@ async def profile_form(request: web.Request) -> web.Response:
         "indexable": "on" if own.indexable else "",
     }
     return await _profile_page(request, user, form, {}, 200)
+
+
+def _saved_message(photo: bool, approved: int) -> str:
+    if approved:
+        if photo:
+            return ngettext(
+                "Your profile has been saved. Your new photo appears in a moment. Your account"
+                " is public: %(num)s pending follow request was approved.",
+                "Your profile has been saved. Your new photo appears in a moment. Your account"
+                " is public: %(num)s pending follow requests were approved.",
+                approved,
+            ) % {"num": approved}
+        return ngettext(
+            "Your profile has been saved. Your account is public: %(num)s pending follow"
+            " request was approved.",
+            "Your profile has been saved. Your account is public: %(num)s pending follow"
+            " requests were approved.",
+            approved,
+        ) % {"num": approved}
+    if photo:
+        return _("Your profile has been saved. Your new photo appears in a moment.")
+    return _("Your profile has been saved.")
 
 
 async def _save_profile(
@@ -86,7 +121,7 @@ async def _save_profile(
     if message := profiles.default_audience_error(audience, locked):
         errors["default_audience"] = message
     if avatar is not None and not user.is_confirmed:
-        errors["avatar"] = "Confirm your email address before you upload a photo."
+        errors["avatar"] = _("Confirm your email address before you upload a photo.")
     if errors:
         return await _profile_page(
             request,
@@ -111,14 +146,9 @@ async def _save_profile(
             await avatars.request_avatar(db, user.id, avatar.path)
     # Other processes hear of it from the database; this one shows the next page.
     request.app[session_cache_key].user_changed(user.id)
-    message = "Your profile has been saved."
     if avatar is not None:
         request.app[media_worker_key].wake()
-        message += " Your new photo appears in a moment."
-    if approved:
-        plural = "request was" if approved == 1 else "requests were"
-        message += f" Your account is public: {approved} pending follow {plural} approved."
-    await flash(request, message, "success")
+    await flash(request, _saved_message(avatar is not None, approved), "success")
     raise redirect(str(request.app.router["settings_profile"].url_for()))
 
 
@@ -156,7 +186,7 @@ async def password(request: web.Request) -> web.Response:
     async with request.app[sessionmaker_key]() as db:
         password_hash = await accounts.password_hash_of(db, user.id)
     if not await passwords.verify(password_hash, current[: accounts.MAX_PASSWORD_CHARS + 1]):
-        errors["current_password"] = WRONG_PASSWORD
+        errors["current_password"] = str(WRONG_PASSWORD)
     if errors:
         return await render(request, "settings/password.html", {"errors": errors}, 422)
     new_hash = await passwords.hash(new)
@@ -165,7 +195,7 @@ async def password(request: web.Request) -> web.Response:
         # Whoever else holds a session (a stolen cookie, a forgotten laptop) is logged out.
         await auth_sessions.end_other_sessions(db, user.id, await current_session_secret(request))
     await flash(
-        request, "Your password has been changed. Other sessions were logged out.", "success"
+        request, _("Your password has been changed. Other sessions were logged out."), "success"
     )
     raise redirect(str(request.app.router["settings_password"].url_for()))
 

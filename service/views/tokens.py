@@ -10,6 +10,7 @@ from aiohttp import web
 
 from service import scopes
 from service.domain import oauth
+from service.i18n import gettext as _
 from service.keys import sessionmaker_key, token_cache_key
 from service.reads import tokens
 from service.reads.views import OwnToken, SessionUser
@@ -73,7 +74,7 @@ def _forget(request: web.Request, revoked: list[bytes]) -> None:
 
 
 def _target_id(request: web.Request) -> int:
-    return path_id(request, "There is no such app or token.")
+    return path_id(request, _("There is no such app or token."))
 
 
 async def revoke_app(request: web.Request) -> web.Response:
@@ -82,7 +83,7 @@ async def revoke_app(request: web.Request) -> web.Response:
         revoked = await oauth.revoke_app(db, user.id, _target_id(request))
     _forget(request, revoked)
     if revoked:
-        await flash(request, "The app was disconnected; its access ended at once.", "success")
+        await flash(request, _("The app was disconnected; its access ended at once."), "success")
     raise redirect(str(request.app.router["settings_apps"].url_for()))
 
 
@@ -123,16 +124,16 @@ async def create_token(request: web.Request) -> web.Response:
     values = {"name": name, "scopes": chosen}
     errors = {}
     if not name:
-        errors["name"] = "Give the token a name, to know it again."
+        errors["name"] = _("Give the token a name, to know it again.")
     elif len(name) > MAX_TOKEN_NAME_CHARS:
-        errors["name"] = f"At most {MAX_TOKEN_NAME_CHARS} characters."
+        errors["name"] = _("At most %(count)s characters.") % {"count": MAX_TOKEN_NAME_CHARS}
     elif message := text_error(name):
         errors["name"] = message
     granted = frozenset(chosen)
     if not granted:
-        errors["scopes"] = "Choose at least one scope."
+        errors["scopes"] = _("Choose at least one scope.")
     elif not granted <= scopes.KNOWN:
-        errors["scopes"] = "Choose among the scopes listed."
+        errors["scopes"] = _("Choose among the scopes listed.")
     if errors:
         return await _tokens_page(request, user, values, errors, 422)
     async with request.app[sessionmaker_key].begin() as db:
@@ -148,5 +149,5 @@ async def revoke_token(request: web.Request) -> web.Response:
         revoked = await oauth.revoke_own_token(db, user.id, _target_id(request))
     _forget(request, revoked)
     if revoked:
-        await flash(request, "The token was revoked; it stopped working at once.", "success")
+        await flash(request, _("The token was revoked; it stopped working at once."), "success")
     raise redirect(str(request.app.router["settings_tokens"].url_for()))
