@@ -1,6 +1,6 @@
 """A person's settings, their reports and leaving (docs/translating.md), for someone who
 reads Simplified Chinese: every settings page, the report form and what they are told on
-the way, in Chinese."""
+the way, in Chinese; and the language they read Snapline in, chosen on the profile page."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import re
 from datetime import timedelta
 from html.parser import HTMLParser
 
+import aiohttp
 import pytest
+from sqlalchemy import text
 
 from service import i18n
 from service.domain import exports, registration
 from service.domain.reports import CATEGORY_LABELS
 from service.settings import Settings
-from tests.support import csrf_for
+from tests.support import csrf_for, submit
 
 CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9"}
 ENGLISH = {"Accept-Language": "en"}
@@ -95,7 +97,7 @@ async def test_every_settings_page_is_in_chinese(client, factory, login, db) -> 
     me = await factory.user(role="admin")
     await login(client, me)
     pages = {
-        "/settings/profile": ["个人主页设置", "头像", "昵称", "私密账号", "保存"],
+        "/settings/profile": ["个人主页设置", "头像", "昵称", "私密账号", "保存", "语言"],
         "/settings/password": ["密码设置", "当前密码", "新密码", "修改密码"],
         "/settings/reports": ["我的举报", "你还没有举报过任何内容。"],
         "/settings/invites": ["你的邀请", "你还没有创建过邀请。", "可使用人数", "创建邀请链接"],
@@ -173,7 +175,7 @@ async def test_form_errors_and_confirmations_are_in_chinese(client, factory, log
     page = await refused.text()
     assert refused.status == 422 and "最多 300 个字符。" in page
     assert english_words(page, me.username, me.email, "长" * 301) == []
-    saved = await _send(client, "/settings/profile", {"bio": "你好"})
+    saved = await _send(client, "/settings/profile", {"bio": "你好", "language": "zh-Hans"})
     assert saved.status == 303
     assert "个人主页已保存。" in await _chinese_page(client, "/settings/profile")
 
@@ -241,3 +243,83 @@ async def test_a_report_is_made_and_followed_in_chinese(client, factory, login, 
         "code": "invalid_report",
         "message": "请指定 post_id、comment_id 或 username 中的一项。",
     }
+
+
+# --- the language of the account, chosen on the profile page --------------------------------
+
+
+async def _language_of(db, account) -> str | None:
+    async with db() as session:
+        return await session.scalar(
+            text("SELECT language FROM users WHERE id = :id"), {"id": account.id}
+        )
+
+
+async def test_the_profile_page_chooses_the_accounts_language(client, factory, login, db) -> None:
+    me = await factory.user()
+    await login(client, me)
+    page = await (await client.get("/settings/profile", headers=ENGLISH)).text()
+    assert '<select id="field-language" name="language"' in page
+    assert '<option value="en" lang="en" selected>English</option>' in page
+    assert '<option value="zh-Hans" lang="zh-Hans">简体中文</option>' in page
+
+    # Saved as it was shown, the page's language is no choice: the account keeps none.
+    saved = await submit(client, "/settings/profile", {"language": "en"}, page="/settings/profile")
+    assert saved.status == 303 and await _language_of(db, me) is None
+
+    saved = await submit(
+        client, "/settings/profile", {"language": "zh-Hans"}, page="/settings/profile"
+    )
+    assert saved.status == 303 and await _language_of(db, me) == "zh-Hans"
+    # The next page is in the language chosen, whatever the browser asks for, and so is
+    # what it says about the form just sent.
+    page = await (await client.get(saved.headers["Location"], headers=ENGLISH)).text()
+    assert CHINESE_PAGE in page and "个人主页已保存。" in page
+    assert '<option value="zh-Hans" lang="zh-Hans" selected>简体中文</option>' in page
+
+    # As a browser sends the form: multipart, for the photo it may carry.
+    form = aiohttp.FormData()
+    form.add_field("csrf_token", await csrf_for(client, "/settings/profile"))
+    form.add_field("language", "en")
+    saved = await client.post("/settings/profile", data=form, allow_redirects=False)
+    assert saved.status == 303 and await _language_of(db, me) == "en"
+    page = await (await client.get(saved.headers["Location"], headers=CHINESE)).text()
+    assert '<html lang="en"' in page and "Your profile has been saved." in page
+
+
+@pytest.mark.parametrize("language", ["fr", "", "zh_Hans", "zh-hant"])
+async def test_the_profile_page_refuses_a_language_not_offered(
+    client, factory, login, db, language: str
+) -> None:
+    me = await factory.user()
+    await login(client, me)
+    refused = await submit(
+        client,
+        "/settings/profile",
+        {"language": language, "bio": "kept"},
+        page="/settings/profile",
+    )
+    assert refused.status == 422
+    page = await refused.text()
+    assert '<p class="field-error" id="error-language">Choose one of the languages offered.' in page
+    assert await _language_of(db, me) is None
+    async with db() as session:
+        bio = await session.scalar(text("SELECT bio FROM users WHERE id = :id"), {"id": me.id})
+    assert bio == ""
+
+
+async def test_one_language_offered_shows_no_language_field(
+    aiohttp_client, base_settings, factory, login, db
+) -> None:
+    from service.app import create_app
+
+    english_only = await aiohttp_client(create_app(base_settings))
+    me = await factory.user()
+    await login(english_only, me)
+    page = await (await english_only.get("/settings/profile")).text()
+    assert 'name="language"' not in page
+    # Nor is a language that is not offered taken from a form.
+    refused = await submit(
+        english_only, "/settings/profile", {"language": "zh-Hans"}, page="/settings/profile"
+    )
+    assert refused.status == 422 and await _language_of(db, me) is None

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from service import i18n
 from service.domain import accounts, avatars, profiles
 from service.domain import sessions as auth_sessions
 from service.i18n import gettext as _
@@ -16,6 +17,7 @@ from service.keys import (
     passwords_key,
     session_cache_key,
     sessionmaker_key,
+    settings_key,
 )
 from service.reads import people
 from service.reads.views import SessionUser, avatar_url
@@ -40,6 +42,7 @@ PROFILE_TEXTS = frozenset(
         "locked",
         "indexable",
         "indexable_shown",
+        "language",
     }
 )
 
@@ -78,8 +81,19 @@ async def profile_form(request: web.Request) -> web.Response:
         "default_audience": user.default_audience,
         "locked": "on" if own.locked else "",
         "indexable": "on" if own.indexable else "",
+        # The account's choice, else the language this page is in (as the footer shows).
+        "language": user.language or i18n.current(),
     }
     return await _profile_page(request, user, form, {}, 200)
+
+
+def _language_choice(user: SessionUser, chosen: str | None) -> str | None:
+    """The language the form chose for the account, or None to leave it as it is: the form
+    did not show the field (one language offered, an older page), or it kept the language
+    the page was in for an account that never chose one."""
+    if chosen is None or chosen == (user.language or i18n.current()):
+        return None
+    return chosen
 
 
 def _saved_message(photo: bool, approved: int) -> str:
@@ -122,6 +136,9 @@ async def _save_profile(
         errors["default_audience"] = message
     if avatar is not None and not user.is_confirmed:
         errors["avatar"] = _("Confirm your email address before you upload a photo.")
+    language = _language_choice(user, form.get("language"))
+    if language is not None and language not in request.app[settings_key].app.languages:
+        errors["language"] = _("Choose one of the languages offered.")
     if errors:
         return await _profile_page(
             request,
@@ -131,6 +148,7 @@ async def _save_profile(
                 "default_audience": audience,
                 "locked": form.get("locked", ""),
                 "indexable": form.get("indexable", ""),
+                "language": form.get("language") or user.language or i18n.current(),
             },
             errors,
             422,
@@ -144,11 +162,16 @@ async def _save_profile(
             await profiles.set_indexable(db, user.id, indexable)
         if avatar is not None:
             await avatars.request_avatar(db, user.id, avatar.path)
+        if language is not None:
+            await profiles.set_language(db, user.id, language)
     # Other processes hear of it from the database; this one shows the next page.
     request.app[session_cache_key].user_changed(user.id)
     if avatar is not None:
         request.app[media_worker_key].wake()
-    await flash(request, _saved_message(avatar is not None, approved), "success")
+    # Told in the language the next page is in.
+    with i18n.using(language or i18n.current()):
+        message = _saved_message(avatar is not None, approved)
+    await flash(request, message, "success")
     raise redirect(str(request.app.router["settings_profile"].url_for()))
 
 
@@ -166,6 +189,7 @@ async def profile(request: web.Request) -> web.Response:
         values["default_audience"] = error.texts.get("default_audience", user.default_audience)
         values["locked"] = error.texts.get("locked", "")
         values["indexable"] = error.texts.get("indexable", "")
+        values["language"] = error.texts.get("language") or user.language or i18n.current()
         return await _profile_page(request, user, values, {"avatar": error.message}, error.status)
 
 
