@@ -22,6 +22,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain import accounts, comments, posts
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.models import (
     MAX_MODERATION_TEXT_CHARS,
     REPORT_CATEGORIES,
@@ -38,11 +40,11 @@ from service.text import text_error, trim
 
 # What a reporter chooses from, as the form names each category.
 CATEGORY_LABELS = {
-    "spam": "Spam",
-    "harassment": "Harassment or abuse",
-    "illegal": "Illegal content",
-    "sensitive": "Sensitive media without a warning",
-    "other": "Something else",
+    "spam": lazy_gettext("Spam"),
+    "harassment": lazy_gettext("Harassment or abuse"),
+    "illegal": lazy_gettext("Illegal content"),
+    "sensitive": lazy_gettext("Sensitive media without a warning"),
+    "other": lazy_gettext("Something else"),
 }
 assert tuple(CATEGORY_LABELS) == REPORT_CATEGORIES
 
@@ -76,10 +78,15 @@ class DecisionRefused(ValueError):
     """A decision that cannot be taken on this report now: the message says why."""
 
 
-def moderation_text_error(value: str, what: str) -> str | None:
-    """Why a reporter's comment or a moderator's reason cannot be kept, or None."""
+def moderation_text_error(value: str, what: str = "reason") -> str | None:
+    """Why a reporter's comment (``what`` "comment") or a moderator's reason (anything
+    else) cannot be kept, or None."""
     if len(value) > MAX_MODERATION_TEXT_CHARS:
-        return f"{what} is at most {MAX_MODERATION_TEXT_CHARS} characters."
+        if what == "comment":
+            message = _("The comment is at most %(count)s characters.")
+        else:
+            message = _("The reason is at most %(count)s characters.")
+        return message % {"count": MAX_MODERATION_TEXT_CHARS}
     return text_error(value, multiline=True)
 
 
@@ -87,9 +94,11 @@ def check_report(category: str, comment: str) -> str:
     """The comment as it is kept; ReportRefused for an unknown category or a comment that
     cannot be kept."""
     if category not in CATEGORY_LABELS:
-        raise ReportRefused("Choose what is wrong: " + ", ".join(CATEGORY_LABELS) + ".")
+        raise ReportRefused(
+            _("Choose what is wrong: %(categories)s.") % {"categories": ", ".join(CATEGORY_LABELS)}
+        )
     comment = trim(comment)
-    if message := moderation_text_error(comment, "The comment"):
+    if message := moderation_text_error(comment, "comment"):
         raise ReportRefused(message)
     return comment
 
@@ -173,7 +182,7 @@ async def file_report(
     if snapshot is None:
         raise NothingToReport(kind)
     if snapshot.account_id == reporter_id:
-        raise CannotReportSelf("You cannot report yourself or what you wrote.")
+        raise CannotReportSelf(_("You cannot report yourself or what you wrote."))
     return await session.scalar(
         insert(Report)
         .values(
@@ -230,7 +239,7 @@ async def _resolve(session: AsyncSession, moderator_id: int, resolution: str, *w
 
 async def _delete_content(session: AsyncSession, report: Report, moderator_id: int) -> None:
     if report.kind == "account":
-        raise DecisionRefused("An account is not deleted from here: suspend it instead.")
+        raise DecisionRefused(_("An account is not deleted from here: suspend it instead."))
     # The reports are resolved first: deleting the content sets their links to it to NULL.
     if report.kind == "post" and report.post_id is not None:
         await _resolve(
@@ -255,9 +264,9 @@ async def _post_with_photos(session: AsyncSession, report: Report) -> int:
     """The reported post's id, locked for the change; DecisionRefused when the report is not
     about a post with photos, or the post is gone."""
     if report.kind != "post":
-        raise DecisionRefused("Only a reported post's photos can be marked sensitive.")
+        raise DecisionRefused(_("Only a reported post's photos can be marked sensitive."))
     if report.post_id is None:
-        raise DecisionRefused("The post is gone.")
+        raise DecisionRefused(_("The post is gone."))
     has_photos = await session.scalar(
         select(Post.id)
         .join(Photo, Photo.post_id == Post.id)
@@ -266,7 +275,7 @@ async def _post_with_photos(session: AsyncSession, report: Report) -> int:
         .with_for_update(of=Post)
     )
     if has_photos is None:
-        raise DecisionRefused("The post has no photos.")
+        raise DecisionRefused(_("The post has no photos."))
     return report.post_id
 
 
@@ -283,7 +292,7 @@ async def _mark_sensitive(session: AsyncSession, report: Report, moderator_id: i
 
 async def _unmark_sensitive(session: AsyncSession, report: Report) -> None:
     if report.resolution != "media_marked_sensitive":
-        raise DecisionRefused("This report's decision is not to mark the photos sensitive.")
+        raise DecisionRefused(_("This report's decision is not to mark the photos sensitive."))
     answered = Report.id == report.id
     if report.post_id is not None:
         await session.execute(update(Post).where(Post.id == report.post_id).values(sensitive=False))
@@ -300,9 +309,9 @@ async def _unmark_sensitive(session: AsyncSession, report: Report) -> None:
 
 async def _warn(session: AsyncSession, report: Report, moderator_id: int, message: str) -> None:
     if report.account_id is None:
-        raise DecisionRefused("The account is gone.")
+        raise DecisionRefused(_("The account is gone."))
     if not message:
-        raise DecisionRefused("Write the warning: its owner reads it on their next page.")
+        raise DecisionRefused(_("Write the warning: its owner reads it on their next page."))
     await session.execute(
         insert(AccountWarning).values(
             user_id=report.account_id,
@@ -337,7 +346,7 @@ async def decide(
     account or content is gone, nothing would change, a suspension or a warning without its
     text). For ``warn``, ``reason`` is the warning its owner reads."""
     reason = trim(reason)
-    if message := moderation_text_error(reason, "The reason"):
+    if message := moderation_text_error(reason):
         raise DecisionRefused(message)
     report = await session.scalar(select(Report).where(Report.id == report_id).with_for_update())
     if report is None:
@@ -345,14 +354,14 @@ async def decide(
     resolution = RESOLUTION_OF.get(action)
     if action == "reopen":
         if report.resolution is None:
-            raise DecisionRefused("This report is open already.")
+            raise DecisionRefused(_("This report is open already."))
         await session.execute(
             update(Report)
             .where(Report.id == report_id)
             .values(resolution=None, resolved_at=None, resolved_by=None)
         )
     elif resolution is not None and report.resolution == resolution:
-        raise DecisionRefused("That is this report's decision already.")
+        raise DecisionRefused(_("That is this report's decision already."))
     elif action == "dismiss":
         await _resolve(session, moderator_id, "dismissed", Report.id == report_id)
     elif action == "delete_content":
@@ -365,10 +374,10 @@ async def decide(
         await _warn(session, report, moderator_id, reason)
     elif action in ("suspend", "unsuspend"):
         if report.account_id is None:
-            raise DecisionRefused("The account is gone.")
+            raise DecisionRefused(_("The account is gone."))
         if action == "suspend":
             if not reason:
-                raise DecisionRefused("Say why: its owner reads it when they try to log in.")
+                raise DecisionRefused(_("Say why: its owner reads it when they try to log in."))
             await accounts.suspend(session, report.account_id, reason)
             # This one too, if it was resolved otherwise: the decision is changed.
             await _resolve(
@@ -377,7 +386,7 @@ async def decide(
                 (Report.resolution.is_(None)) | (Report.id == report_id),
             )  # fmt: skip
         elif not await accounts.unsuspend(session, report.account_id):
-            raise DecisionRefused("The account is not suspended.")
+            raise DecisionRefused(_("The account is not suspended."))
     else:
         raise ValueError(action)
     await record_action(

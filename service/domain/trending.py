@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain import reports
+from service.i18n import gettext as _
 from service.models import Post, PostTrend, User
 
 # A comment costs more than a like and says more about a post.
@@ -140,7 +141,7 @@ async def remove_from_trends(
         .returning(PostTrend.post_id)
     )  # fmt: skip
     if removed.first() is None:
-        raise TrendDecisionRefused("This post is already removed from trends.")
+        raise TrendDecisionRefused(_("This post is already removed from trends."))
     await reports.record_action(
         session, moderator_id, "remove_from_trends", author_id, username, reason
     )
@@ -158,7 +159,7 @@ async def restore_to_trends(
         .returning(PostTrend.post_id)
     )
     if restored.first() is None:
-        raise TrendDecisionRefused("This post is not removed from trends.")
+        raise TrendDecisionRefused(_("This post is not removed from trends."))
     # Its rank may be a placeholder from a removal before it had any: recompute it.
     await session.execute(
         text("INSERT INTO trend_changes (post_id) VALUES (:id) ON CONFLICT DO NOTHING"),

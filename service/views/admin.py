@@ -6,6 +6,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.domain import admin, registration
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext, pgettext
 from service.keys import mail_templates_key, mail_worker_key, sessionmaker_key
 from service.models import ROLES
 from service.reads import instance, people
@@ -21,11 +23,28 @@ from service.web.resources import reading
 from service.web.urls import url_for
 from service.workers.mail import compose, enqueue
 
+# What an admin is told once a role is given: one sentence for each role.
+ROLE_GIVEN = {
+    "user": lazy_gettext("@%(username)s is now user."),
+    "moderator": lazy_gettext("@%(username)s is now moderator."),
+    "admin": lazy_gettext("@%(username)s is now admin."),
+}
+assert tuple(ROLE_GIVEN) == ROLES
+
+
+def role_names() -> dict[str, str]:
+    """Each role as the role menu names it, in the language in use."""
+    return {
+        "user": pgettext("role", "user"),
+        "moderator": pgettext("role", "moderator"),
+        "admin": pgettext("role", "admin"),
+    }
+
 
 def require_admin(request: web.Request) -> SessionUser:
     user = require_user(request)
     if not user.is_admin:
-        raise Problem(403, "Only admins can do that.")
+        raise Problem(403, _("Only admins can do that."))
     return user
 
 
@@ -34,7 +53,8 @@ async def users(request: web.Request) -> web.Response:
     after, limit = page_request(request)
     async with reading(request) as reader:
         page = await people.accounts(reader, after, limit)
-    return await render(request, "admin/users.html", {"page": page, "roles": ROLES})
+    context = {"page": page, "roles": ROLES, "role_names": role_names()}
+    return await render(request, "admin/users.html", context)
 
 
 async def set_role(request: web.Request) -> web.Response:
@@ -42,13 +62,13 @@ async def set_role(request: web.Request) -> web.Response:
     username = request.match_info["username"]
     role = (await read_form(request)).get("role", "")
     if role not in ROLES:
-        raise Problem(422, "Choose one of: " + ", ".join(ROLES) + ".")
+        raise Problem(422, _("Choose one of: %(roles)s.") % {"roles": ", ".join(ROLES)})
     if username.lower() == acting.username.lower() and role != "admin":
-        raise Problem(422, "You cannot remove your own admin role.")
+        raise Problem(422, _("You cannot remove your own admin role."))
     async with request.app[sessionmaker_key].begin() as db:
         if not await admin.set_role(db, username, role):
-            raise Problem(404, "There is no user by that name.")
-    await flash(request, f"@{username} is now {role}.", "success")
+            raise Problem(404, _("There is no user by that name."))
+    await flash(request, str(ROLE_GIVEN[role]) % {"username": username}, "success")
     raise redirect(url_for(request, "admin_users"))
 
 
@@ -70,7 +90,7 @@ async def _decide(request: web.Request, approved: bool) -> web.Response:
     async with request.app[sessionmaker_key].begin() as db:
         user = await decide(db, username)
         if user is None:
-            raise Problem(404, "No sign-up by that name is waiting.")
+            raise Problem(404, _("No sign-up by that name is waiting."))
         template = "application_approved" if approved else "application_rejected"
         message = compose(
             request.app[mail_templates_key],
@@ -82,8 +102,11 @@ async def _decide(request: web.Request, approved: bool) -> web.Response:
         )
         enqueue(db, user.email, message)
     request.app[mail_worker_key].wake()
-    outcome = "approved: they may log in now" if approved else "rejected and the account removed"
-    await flash(request, f"@{user.username} was {outcome}. We emailed them.", "success")
+    if approved:
+        told = _("@%(username)s was approved: they may log in now. We emailed them.")
+    else:
+        told = _("@%(username)s was rejected and the account removed. We emailed them.")
+    await flash(request, told % {"username": user.username}, "success")
     raise redirect(url_for(request, "admin_applications"))
 
 

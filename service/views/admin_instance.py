@@ -6,6 +6,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.domain import accounts, registration
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.keys import sessionmaker_key
 from service.models import (
     MAX_INSTANCE_DESCRIPTION_CHARS,
@@ -25,12 +27,12 @@ from service.web.resources import reading
 from service.web.urls import url_for
 
 MODE_LABELS = {
-    "open": "Open: anyone may sign up",
-    "approval": "Approval: anyone may ask; an admin approves each account",
-    "invite": "Invite only: sign-ups need an invite link",
-    "closed": "Closed: nobody may sign up",
+    "open": lazy_gettext("Open: anyone may sign up"),
+    "approval": lazy_gettext("Approval: anyone may ask; an admin approves each account"),
+    "invite": lazy_gettext("Invite only: sign-ups need an invite link"),
+    "closed": lazy_gettext("Closed: nobody may sign up"),
 }
-NO_SUCH_RULE = "There is no such rule."
+NO_SUCH_RULE = lazy_gettext("There is no such rule.")
 # The checkbox's value: a form that sends anything else did not tick it.
 TICKED = "yes"
 
@@ -83,15 +85,17 @@ def _settings_of(raw) -> tuple[dict[str, str], dict[str, str]]:
     }
     errors: dict[str, str | None] = {}
     if form["registration_mode"] not in REGISTRATION_MODES:
-        errors["registration_mode"] = "Choose one of the ways to sign up."
+        errors["registration_mode"] = _("Choose one of the ways to sign up.")
     if not form["name"]:
-        errors["name"] = "Give the server a name."
+        errors["name"] = _("Give the server a name.")
     elif len(form["name"]) > MAX_INSTANCE_NAME_CHARS:
-        errors["name"] = f"At most {MAX_INSTANCE_NAME_CHARS} characters."
+        errors["name"] = _("At most %(count)s characters.") % {"count": MAX_INSTANCE_NAME_CHARS}
     else:
         errors["name"] = text_error(form["name"], name=True)
     if len(form["description"]) > MAX_INSTANCE_DESCRIPTION_CHARS:
-        errors["description"] = f"At most {MAX_INSTANCE_DESCRIPTION_CHARS} characters."
+        errors["description"] = _("At most %(count)s characters.") % {
+            "count": MAX_INSTANCE_DESCRIPTION_CHARS
+        }
     else:
         errors["description"] = text_error(form["description"], multiline=True)
     if form["contact_email"]:
@@ -114,16 +118,16 @@ async def save_settings(request: web.Request) -> web.Response:
     )
     async with request.app[sessionmaker_key].begin() as db:
         await registration.save_settings(db, settings)
-    await flash(request, "The settings are saved; they apply from now on.", "success")
+    await flash(request, _("The settings are saved; they apply from now on."), "success")
     raise redirect(url_for(request, "admin_settings"))
 
 
 def _rule_text(raw) -> tuple[str, str | None]:
     value = trim(raw.get("text", ""))
     if not value:
-        return value, "Write the rule, or delete it."
+        return value, _("Write the rule, or delete it.")
     if len(value) > MAX_RULE_CHARS:
-        return value, f"At most {MAX_RULE_CHARS} characters."
+        return value, _("At most %(count)s characters.") % {"count": MAX_RULE_CHARS}
     return value, text_error(value)
 
 
@@ -141,9 +145,11 @@ async def add_rule(request: web.Request) -> web.Response:
     async with request.app[sessionmaker_key].begin() as db:
         added = await registration.add_rule(db, value)
     if added is None:
-        full = f"There are {registration.MAX_RULES} rules already: edit or delete one first."
+        full = _("There are %(count)s rules already: edit or delete one first.") % {
+            "count": registration.MAX_RULES
+        }
         return await _page(request, rule_form={"new": value}, rule_errors={"new": full}, status=422)
-    await flash(request, "The rule is added.", "success")
+    await flash(request, _("The rule is added."), "success")
     raise _back(request)
 
 
@@ -157,7 +163,7 @@ async def edit_rule(request: web.Request) -> web.Response:
     async with request.app[sessionmaker_key].begin() as db:
         if not await registration.edit_rule(db, rule_id, value):
             raise Problem(404, NO_SUCH_RULE)
-    await flash(request, "The rule is saved.", "success")
+    await flash(request, _("The rule is saved."), "success")
     raise _back(request)
 
 
@@ -166,7 +172,7 @@ async def move_rule(request: web.Request) -> web.Response:
     rule_id = path_id(request, NO_SUCH_RULE)
     step = {"up": -1, "down": 1}.get((await read_form(request)).get("direction", ""))
     if step is None:
-        raise Problem(422, "Move a rule up or down.")
+        raise Problem(422, _("Move a rule up or down."))
     async with request.app[sessionmaker_key].begin() as db:
         if not await registration.move_rule(db, rule_id, step):
             raise Problem(404, NO_SUCH_RULE)
@@ -179,5 +185,5 @@ async def delete_rule(request: web.Request) -> web.Response:
     async with request.app[sessionmaker_key].begin() as db:
         if not await registration.delete_rule(db, rule_id):
             raise Problem(404, NO_SUCH_RULE)
-    await flash(request, "The rule is deleted.", "success")
+    await flash(request, _("The rule is deleted."), "success")
     raise _back(request)
