@@ -15,6 +15,7 @@ from service.cursor import MAX_ID, Position
 from service.domain import avatars, follows, profiles
 from service.handlers.actions import answer_request, change_block, change_mute, remove_follower
 from service.handlers.flood import count_action
+from service.i18n import gettext as _
 from service.keys import media_worker_key, sessionmaker_key, settings_key
 from service.mastodon import entities
 from service.mastodon.common import (
@@ -115,7 +116,8 @@ def follow_positions(request: web.Request) -> tuple[Position, Position, bool]:
             try:
                 positions[name] = cursor.decode(raw)
             except cursor.MalformedCursor as error:
-                raise Problem(422, f"{name} is not valid", f"invalid_{name}") from error
+                message = _("%(name)s is not valid") % {"name": name}
+                raise Problem(422, message, f"invalid_{name}") from error
     after = max(
         (positions[name] for name in ("since_id", "min_id") if name in positions),
         key=lambda position: (position.at, position.id),
@@ -185,7 +187,7 @@ async def relationships(request: web.Request) -> web.Response:
 async def lookup(request: web.Request) -> web.Response:
     """An account by ``acct``: ``name``, ``@name``, or ``name@`` this instance's domain."""
     acct = request.query.get("acct", "").removeprefix("@")
-    username, _, domain = acct.partition("@")
+    username, _at, domain = acct.partition("@")
     ours = urlsplit(request.app[settings_key].app.public_url).netloc
     if domain and domain.lower() != ours.lower():
         raise not_found()
@@ -210,7 +212,7 @@ async def search(request: web.Request) -> web.Response:
     ask."""
     query = request.query.get("q", "").strip()
     if not query:
-        raise Problem(400, "q is required", "invalid_q")
+        raise Problem(400, _("q is required"), "invalid_q")
     limit = query_number(request, "limit", SEARCH_DEFAULT_LIMIT, 1, SEARCH_MAX_LIMIT)
     offset = query_number(request, "offset", 0, 0, people.MAX_SEARCH_OFFSET)
     following = request.query.get("following", "").lower() in {"true", "1"}
@@ -236,9 +238,9 @@ async def _change_follow(request: web.Request, start: bool) -> web.Response:
             else:
                 await follows.unfollow(db, viewer.id, user_id)
         except follows.CannotFollowSelf as error:
-            raise Problem(422, "Validation failed: You cannot follow yourself") from error
+            raise Problem(422, _("Validation failed: You cannot follow yourself")) from error
         except follows.Blocked as error:
-            raise Problem(403, "You are not allowed to follow this account") from error
+            raise Problem(403, _("You are not allowed to follow this account")) from error
         except follows.UserNotFound as error:
             raise not_found() from error
     async with reading(request) as reader:
@@ -273,7 +275,10 @@ async def _save_credentials(
     if errors := profiles.profile_errors(values):
         field, message = next(iter(errors.items()))
         shown = {value: key for key, value in CREDENTIAL_FIELDS.items()}.get(field, field)
-        raise Problem(422, f"Validation failed: {shown}: {message}")
+        raise Problem(
+            422,
+            _("Validation failed: %(field)s: %(message)s") % {"field": shown, "message": message},
+        )
     locked = viewer.locked
     if "locked" in given:
         locked = given["locked"].lower() in {"true", "1", "on"}
@@ -281,9 +286,14 @@ async def _save_credentials(
     if given.get(PRIVACY):
         default_audience = entities.AUDIENCE.get(given[PRIVACY], "")
         if not default_audience:
-            raise Problem(422, "Validation failed: source[privacy]: is not included in the list")
+            refused = _("Validation failed: %(field)s: is not included in the list")
+            raise Problem(422, refused % {"field": PRIVACY})
         if message := profiles.default_audience_error(default_audience, locked):
-            raise Problem(422, f"Validation failed: source[privacy]: {message}")
+            raise Problem(
+                422,
+                _("Validation failed: %(field)s: %(message)s")
+                % {"field": PRIVACY, "message": message},
+            )
     elif locked and default_audience == "public":
         default_audience = "followers"  # what making the account private does to it
     async with request.app[sessionmaker_key].begin() as db:

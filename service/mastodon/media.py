@@ -10,6 +10,8 @@ from aiohttp import web
 
 from service.domain import posts
 from service.handlers import posting
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.keys import sessionmaker_key
 from service.mastodon import entities
 from service.mastodon.common import (
@@ -27,7 +29,7 @@ from service.web.problems import Problem
 from service.web.resources import media_urls, reading
 from service.web.uploads import UploadError, received
 
-PROCESSING_FAILED = "There was an error processing the media attachment"
+PROCESSING_FAILED = lazy_gettext("There was an error processing the media attachment")
 
 
 async def _media(request: web.Request, owner_id: int, photo_id: int) -> MediaView:
@@ -42,7 +44,7 @@ async def create(request: web.Request) -> web.Response:
     """``file`` and ``description``: 202 with ``url: null`` while the photo is processed."""
     viewer = require_confirmed(request)
     if request.content_type != "multipart/form-data":
-        raise Problem(422, "Validation failed: File can't be blank (send multipart/form-data)")
+        raise Problem(422, _("Validation failed: File can't be blank (send multipart/form-data)"))
     try:
         photo_id = await posting.create_media_from_form(request, viewer.id)
     except UploadError as error:

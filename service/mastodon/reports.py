@@ -13,6 +13,7 @@ from aiohttp import web
 
 from service.cursor import MAX_ID
 from service.handlers.reporting import file_reports
+from service.i18n import gettext as _
 from service.mastodon import entities
 from service.mastodon.common import (
     ids_of,
@@ -65,7 +66,7 @@ async def _statuses(
         if found is None:
             raise not_found()
         if found.author.id != account_id:
-            raise Problem(422, "Validation failed: a status is not by the account reported")
+            raise Problem(422, _("Validation failed: a status is not by the account reported"))
         targets.append((kind, found.id))
     return targets
 
@@ -77,10 +78,10 @@ async def create(request: web.Request) -> web.Response:
     params = await read_params(request, frozenset({"status_ids", "rule_ids"}))
     account_id = whole_number(text_of(params, "account_id"), 1, MAX_ID)
     if account_id is None:
-        raise Problem(422, "Validation failed: account_id is missing or not an id")
+        raise Problem(422, _("Validation failed: account_id is missing or not an id"))
     category = CATEGORIES.get(text_of(params, "category") or "other")
     if category is None:
-        raise Problem(422, "Validation failed: category is not one this server knows")
+        raise Problem(422, _("Validation failed: category is not one this server knows"))
     status_ids = ids_of(params, "status_ids")
     async with reading(request) as reader:
         [profile] = await people.profiles_by_id(reader, [account_id], viewer.id) or [None]

@@ -12,6 +12,7 @@ from service.cursor import MAX_ID
 from service.domain import comments as comment_commands
 from service.domain import idempotency, likes, posts
 from service.handlers.flood import count_action
+from service.i18n import gettext as _
 from service.keys import media_worker_key, sessionmaker_key
 from service.mastodon import entities
 from service.mastodon.common import (
@@ -159,7 +160,7 @@ def _idempotency_key(request: web.Request) -> str | None:
     if not key:
         return None
     if len(key) > idempotency.MAX_KEY_CHARS or not key.isprintable():
-        raise Problem(422, "Idempotency-Key is not valid")
+        raise Problem(422, _("Idempotency-Key is not valid"))
     return key
 
 
@@ -167,15 +168,15 @@ def _check_options(params: Params) -> None:
     """What Mastodon takes beside the text: accepted, and kept to what Snapline has."""
     visibility = text_of(params, "visibility")
     if visibility is not None and visibility not in VISIBILITIES:
-        raise Problem(422, "Validation failed: Visibility is not included in the list")
+        raise Problem(422, _("Validation failed: Visibility is not included in the list"))
     if visibility == "direct":
-        raise Problem(422, "Direct messages are not available on this server")
+        raise Problem(422, _("Direct messages are not available on this server"))
     if len(text_of(params, "spoiler_text") or "") > MAX_SPOILER_CHARS:
-        raise Problem(422, "Validation failed: Spoiler text is too long")
+        raise Problem(422, _("Validation failed: Spoiler text is too long"))
     if text_of(params, "poll[expires_in]") or "poll" in params:
-        raise Problem(422, "Polls are not available on this server")
+        raise Problem(422, _("Polls are not available on this server"))
     if text_of(params, "scheduled_at"):
-        raise Problem(422, "Scheduled statuses are not available on this server")
+        raise Problem(422, _("Scheduled statuses are not available on this server"))
 
 
 async def _make(
@@ -187,13 +188,14 @@ async def _make(
     audience = entities.AUDIENCE.get(text_of(params, "visibility") or "")
     media_ids = ids_of(params, "media_ids")
     if len(media_ids) > posts.MAX_PHOTOS_PER_POST:
-        raise Problem(422, f"Cannot attach more than {posts.MAX_PHOTOS_PER_POST} files")
+        too_many = _("Cannot attach more than %(count)s files")
+        raise Problem(422, too_many % {"count": posts.MAX_PHOTOS_PER_POST})
     reply_to = text_of(params, "in_reply_to_id")
     post_id = await _reply_target(request, reply_to, viewer.id) if reply_to else None
     if post_id is not None and media_ids:
-        raise Problem(422, "Replies are comments here, and comments carry no media")
+        raise Problem(422, _("Replies are comments here, and comments carry no media"))
     if post_id is not None and (message := comment_commands.body_error(body)):
-        raise Problem(422, f"Validation failed: {message}")
+        raise Problem(422, _("Validation failed: %(message)s") % {"message": message})
     await count_action(request, viewer.id, "posts" if post_id is None else "comments")
     try:
         async with request.app[sessionmaker_key].begin() as db:
@@ -213,7 +215,8 @@ async def _make(
                 await idempotency.record(db, viewer.id, key, post_id=made[0], comment_id=made[1])
             return made
     except (posts.PostRefused, posts.MediaRefused) as refused:
-        raise Problem(422, f"Validation failed: {refused}") from refused
+        message = _("Validation failed: %(message)s") % {"message": refused}
+        raise Problem(422, message) from refused
     except likes.PostNotFound as error:
         raise not_found() from error
 
@@ -247,7 +250,7 @@ async def delete(request: web.Request) -> web.Response:
         except (posts.PostNotFound, comment_commands.CommentNotFound) as error:
             raise not_found() from error
         except (posts.NotAllowed, comment_commands.NotAllowed) as error:
-            raise Problem(403, "This action is not allowed") from error
+            raise Problem(403, _("This action is not allowed")) from error
     return json_response({**entity, "text": found.body})
 
 
@@ -256,7 +259,7 @@ async def _favourite(request: web.Request, liked: bool) -> web.Response:
     async with reading(request) as reader:
         found = await _find(reader, request, viewer.id)
     if isinstance(found, CommentView):
-        raise Problem(422, "Replies cannot be favourited on this server")
+        raise Problem(422, _("Replies cannot be favourited on this server"))
     if liked:
         await count_action(request, viewer.id, "likes")
     async with request.app[sessionmaker_key].begin() as db:

@@ -22,6 +22,7 @@ import orjson
 from aiohttp import web
 
 from service import scopes
+from service.i18n import gettext as _
 from service.keys import live_hub_key
 from service.live import AppStream
 from service.mastodon.common import statuses
@@ -70,7 +71,7 @@ async def by_name(request: web.Request) -> web.StreamResponse:
     streams only the user's are served: public, hashtag, list and direct are unknown here."""
     name = request.query.get("stream", "")
     if name not in STREAM_SCOPES:
-        raise Problem(400, "Unknown stream type")
+        raise Problem(400, _("Unknown stream type"))
     return await _stream(request, name)
 
 
@@ -79,7 +80,7 @@ async def _stream(request: web.Request, name: str) -> web.StreamResponse:
     token = bearer_token(request)
     if grant is None or token is None:
         # A stream ends with its token; a browser's session has its own stream.
-        raise Problem(401, "Missing access token")
+        raise Problem(401, _("Missing access token"))
     viewer = require_user(request)  # an app's own token has nobody to stream for
     if not scopes.grants(grant.scopes, STREAM_SCOPES[name]):
         return outside_scopes(request)
