@@ -38,6 +38,8 @@ from collections.abc import Callable, Iterator, Mapping
 from html import escape
 from typing import NamedTuple
 
+from service.i18n import gettext as _
+
 # Longer than any real tag; keeps a tag's URL and its row small.
 TAG_MAX_CHARS = 100
 # More than this in one post is spam, and refused (domain.posts.body_error).
@@ -239,7 +241,7 @@ def tag_error(text: str) -> str | None:
     written = text[1:] if text[:1] in ("#", "＃") else text
     found = _tag_at("#" + written, 0)
     if found is None or found.end != len(written) + 1:
-        return "Not a hashtag: letters, digits and underscores, at most 100 characters."
+        return _("Not a hashtag: letters, digits and underscores, at most 100 characters.")
     return None
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import jinja2
 
+from service import i18n
 from service.app import TEMPLATES_DIR
 from service.web import times
 from service.web.templating import ConstantParts
@@ -70,7 +71,15 @@ def test_constant_parts_render_once_per_set_of_values():
 
 
 def test_the_composers_photo_fields_point_at_the_error_only_when_there_is_one():
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Marked for translation as the pages' templates are (web/templating.py).
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
     parts = ConstantParts(environment, remember=True)
     valid, invalid = (
         parts("_compose_photos.html", invalid=False),

@@ -10,6 +10,7 @@ from service.domain import posts
 from service.handlers import posting
 from service.handlers.actions import add_comment, delete_post, set_like
 from service.handlers.flood import count_action
+from service.i18n import gettext as _
 from service.keys import sessionmaker_key
 from service.reads import comments
 from service.reads import posts as post_reads
@@ -39,7 +40,7 @@ async def _created(request: web.Request, post_id: int, viewer_id: int) -> PostVi
     async with reading(request) as reader:
         view = await post_reads.post(reader, media_urls(request), post_id, viewer_id)
     if view is None:  # deleted in the moment since it was made
-        raise Problem(404, "There is no such post.")
+        raise Problem(404, _("There is no such post."))
     return view
 
 
@@ -72,7 +73,7 @@ async def post(request: web.Request) -> web.Response:
             reader, media_urls(request), post_id_from(request), viewer.id if viewer else None
         )
     if view is None:
-        raise Problem(404, "There is no such post.")
+        raise Problem(404, _("There is no such post."))
     return json_response(serialize.post(view, urls(request)))
 
 
@@ -98,7 +99,7 @@ async def list_comments(request: web.Request) -> web.Response:
     viewer_id = viewer.id if viewer else None
     async with reading(request) as reader:
         if await post_reads.post(reader, media_urls(request), post_id, viewer_id) is None:
-            raise Problem(404, "There is no such post.")
+            raise Problem(404, _("There is no such post."))
         page = await comments.page(reader, post_id, viewer_id, after, limit)
     return page_json(request, page, serialize.comment)
 
@@ -110,5 +111,5 @@ async def create_comment(request: web.Request) -> web.Response:
     async with reading(request) as reader:
         comment = await comments.comment(reader, comment_id, viewer.id)
     if comment is None:  # deleted in the moment since it was made
-        raise Problem(404, "There is no such comment.")
+        raise Problem(404, _("There is no such comment."))
     return json_response(serialize.comment(comment, urls(request)), status=201)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service import discovery
 from service.domain import mentions, notifications
 from service.domain.likes import lock_published_post
+from service.i18n import gettext as _
 from service.models import MAX_COMMENT_BODY_CHARS, Comment, Post
 from service.text import text_error
 
@@ -22,14 +23,20 @@ class NotAllowed(PermissionError):
 
 def body_error(body: str) -> str | None:
     if not body:
-        return "Write a comment first."
+        return _("Write a comment first.")
     if message := text_error(body, multiline=True):
         return message
     if len(body) > MAX_COMMENT_BODY_CHARS:
-        return f"Use at most {MAX_COMMENT_BODY_CHARS:,} characters (this has {len(body):,})."
+        return _("Use at most %(max)s characters (this has %(count)s).") % {
+            "max": f"{MAX_COMMENT_BODY_CHARS:,}",
+            "count": f"{len(body):,}",
+        }
     mentioned = len(discovery.find(body).mentions)
     if mentioned > discovery.MAX_MENTIONS:
-        return f"Mention at most {discovery.MAX_MENTIONS} people (this has {mentioned:,})."
+        return _("Mention at most %(max)s people (this has %(count)s).") % {
+            "max": discovery.MAX_MENTIONS,
+            "count": f"{mentioned:,}",
+        }
     return None
 
 

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service import discovery, events
 from service.domain import mentions
 from service.domain import restricted as restricted_photos
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.models import AUDIENCES, MAX_POST_BODY_CHARS, Photo, Post, Report, User
 from service.storage import queue
 from service.storage.urls import PUBLIC_PHOTO_KIND, RESTRICTED_KIND
@@ -36,9 +38,12 @@ def body_error(body: str, has_photos: bool = False) -> str | None:
     if message := text_error(body, multiline=True):
         return message
     if len(body) > MAX_POST_BODY_CHARS:
-        return f"Use at most {MAX_POST_BODY_CHARS:,} characters (this has {len(body):,})."
+        return _("Use at most %(max)s characters (this has %(count)s).") % {
+            "max": f"{MAX_POST_BODY_CHARS:,}",
+            "count": f"{len(body):,}",
+        }
     if not body and not has_photos:
-        return "Write something or add a photo."
+        return _("Write something or add a photo.")
     return discovery_error(body)
 
 
@@ -46,10 +51,16 @@ def discovery_error(body: str) -> str | None:
     """Too many hashtags or mentions for one post (docs/discovery.md)."""
     found = discovery.find(body)
     if len(found.tags) > discovery.MAX_TAGS_PER_POST:
-        return f"Use at most {discovery.MAX_TAGS_PER_POST} hashtags (this has {len(found.tags):,})."
+        return _("Use at most %(max)s hashtags (this has %(count)s).") % {
+            "max": discovery.MAX_TAGS_PER_POST,
+            "count": f"{len(found.tags):,}",
+        }
     if len(found.mentions) > discovery.MAX_MENTIONS:
         mentioned = len(found.mentions)
-        return f"Mention at most {discovery.MAX_MENTIONS} people (this has {mentioned:,})."
+        return _("Mention at most %(max)s people (this has %(count)s).") % {
+            "max": discovery.MAX_MENTIONS,
+            "count": f"{mentioned:,}",
+        }
     return None
 
 
@@ -63,11 +74,11 @@ class PostRefused(ValueError):
 
 def audience_error(audience: str) -> str | None:
     if audience not in AUDIENCES:
-        return "Choose who the post is for: public, unlisted or followers."
+        return _("Choose who the post is for: public, unlisted or followers.")
     return None
 
 
-PRIVATE_NOT_PUBLIC = (
+PRIVATE_NOT_PUBLIC = lazy_gettext(
     "Your account is private: choose followers only or unlisted for this post. Make the"
     " account public first to post for everyone."
 )
@@ -81,7 +92,7 @@ async def _refuse_public_if_private(
     if audience == "public" and await session.scalar(
         select(User.locked).where(User.id == author_id)
     ):
-        raise PostRefused(PRIVATE_NOT_PUBLIC)
+        raise PostRefused(str(PRIVATE_NOT_PUBLIC))
 
 
 def _audience(author_id: int, audience: str | None):
@@ -467,7 +478,7 @@ async def create_post_with_media(
         raise PostRefused(message)
     await _refuse_public_if_private(session, author_id, audience)
     if len(photo_ids) > MAX_PHOTOS_PER_POST:
-        raise MediaRefused(f"Attach at most {MAX_PHOTOS_PER_POST} photos.")
+        raise MediaRefused(_("Attach at most %(max)s photos.") % {"max": MAX_PHOTOS_PER_POST})
     # Locked in id order, as the housekeeping that removes old uploads takes them.
     rows = {
         row.id: row
@@ -479,11 +490,11 @@ async def create_post_with_media(
         )
     }
     if set(rows) != set(photo_ids):
-        raise MediaRefused("No such media: each must be your own and not attached yet.")
+        raise MediaRefused(_("No such media: each must be your own and not attached yet."))
     if any(row.failed_at is not None for row in rows.values()):
-        raise MediaRefused("A photo could not be processed: upload it again.")
+        raise MediaRefused(_("A photo could not be processed: upload it again."))
     if any(row.ready_at is None for row in rows.values()):
-        raise MediaRefused("Cannot attach files that have not finished processing. Try again!")
+        raise MediaRefused(_("Cannot attach files that have not finished processing. Try again!"))
     post_id = await _insert_published(session, author_id, body, audience)
     for position, photo_id in enumerate(photo_ids):
         await session.execute(

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from service.domain import posts
 from service.handlers.flood import count_action
+from service.i18n import gettext as _
 from service.keys import media_worker_key, sessionmaker_key
 from service.models import MAX_ALT_CHARS
 from service.text import text_error, trim
@@ -52,11 +53,12 @@ def _alt_texts(alts: list[str], slots: int) -> list[str]:
     texts += [""] * (slots - len(texts))
     for text in texts:
         if len(text) > MAX_ALT_CHARS:
-            raise UploadError(
-                422, f"Use at most {MAX_ALT_CHARS:,} characters of alt text.", "alt", "invalid_alt"
-            )
+            message = _("Use at most %(max)s characters of alt text.") % {
+                "max": f"{MAX_ALT_CHARS:,}"
+            }
+            raise UploadError(422, message, "alt", "invalid_alt")
         if message := text_error(text, multiline=True):
-            raise UploadError(422, f"Alt text: {message}", "alt")
+            raise UploadError(422, _("Alt text: %(problem)s") % {"problem": message}, "alt")
     return texts
 
 
@@ -91,7 +93,7 @@ async def create_media_from_form(request: web.Request, owner_id: int) -> int:
     async with received(request, MEDIA_FILES, MEDIA_TEXTS) as form:
         [spooled] = form.files.get("file") or [None]
         if spooled is None:
-            raise UploadError(422, "Attach a file.", "file", "missing_file")
+            raise UploadError(422, _("Attach a file."), "file", "missing_file")
         photo = posts.NewPhoto(spooled.path, alt_text(form.text("description")))
         async with request.app[sessionmaker_key].begin() as db:
             photo_id = await posts.upload_media(db, owner_id, photo)

@@ -20,7 +20,10 @@
   // As the server words them (web/times.py): Snapline's own short forms in English, the
   // language's CLDR forms otherwise; "just now" comes from the page, translated.
   const LANGUAGE = document.documentElement.lang || "en";
-  const JUST_NOW = document.documentElement.dataset.justNow || "just now";
+  // The few words this script shows come from the page, in its language (base.html's
+  // <html data-*>); "%(n)s" in them stands for a value put in here (fill).
+  const WORDS = document.documentElement.dataset;
+  const JUST_NOW = WORDS.justNow || "just now";
   const JUST_NOW_SECONDS = 45;
   const ENGLISH_UNITS = [
     [365 * 86400, "y"], [7 * 86400, "w"], [86400, "d"], [3600, "h"], [60, "min"],
@@ -36,7 +39,8 @@
     if (seconds < JUST_NOW_SECONDS) return JUST_NOW;
     if (LANGUAGE === "en") {
       for (const [size, unit] of ENGLISH_UNITS) {
-        if (seconds >= size) return Math.floor(seconds / size) + " " + unit + " ago";
+        // Snapline's own short English form (web/times.py), only ever in English.
+        if (seconds >= size) return `${Math.floor(seconds / size)} ${unit} ago`;
       }
       return JUST_NOW;
     }
@@ -53,6 +57,15 @@
       const date = new Date(element.getAttribute("datetime"));
       if (!Number.isNaN(date.getTime())) element.textContent = relative(date);
     }
+  }
+
+  // The page's words with their placeholders ("%(n)s") filled in.
+  function fill(words, values) {
+    return (words || "").replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? String(values[name]) : whole));
+  }
+
+  function photoPosition(n, total) {
+    return fill(WORDS.photoPosition, { n, total });
   }
 
   function csrfToken() {
@@ -132,7 +145,7 @@
       Array.from(dots.children).forEach((dot, n) => dot.setAttribute("data-current", String(n === index)));
       prev.setAttribute("aria-disabled", String(index === 0));
       next.setAttribute("aria-disabled", String(index === slides.length - 1));
-      status.textContent = "Photo " + (index + 1) + " of " + slides.length;
+      status.textContent = photoPosition(index + 1, slides.length);
     }
 
     // Moves to a photo: the position is shown at once, while the strip glides there.
@@ -187,7 +200,7 @@
     if (cover.hasAttribute("data-ready")) return;
     const hint = cover.querySelector(".sensitive-hint");
     cover.addEventListener("toggle", () => {
-      hint.textContent = cover.open ? "Hide the photos" : "Show the photos";
+      hint.textContent = cover.open ? WORDS.hidePhotos : WORDS.showPhotos;
     });
     cover.setAttribute("data-ready", "");
   }
@@ -310,7 +323,7 @@
       image.src = photo.getAttribute("src");
       image.alt = photo.alt;
       alt.textContent = photo.alt;
-      const where = links.length > 1 ? "Photo " + (index + 1) + " of " + links.length : "";
+      const where = links.length > 1 ? photoPosition(index + 1, links.length) : "";
       position.textContent = where;
       status.textContent = where;
       prev.hidden = next.hidden = links.length < 2;
@@ -415,7 +428,7 @@
           if (focused && added.length) focusItem(added[0]);
         }
       } catch (error) {
-        link.textContent = "Could not load more. Try again";
+        link.textContent = WORDS.loadFailed;
       } finally {
         loading = false;
         link.removeAttribute("aria-busy");
@@ -479,7 +492,7 @@
       }
       try {
         await navigator.clipboard.writeText(link.href);
-        say("Link copied");
+        say(WORDS.linkCopied);
       } catch (error) {
         window.location.href = link.href;
       }
@@ -551,13 +564,15 @@
     const feed = document.querySelector(".feed[data-live]");
     const banner = document.querySelector(".new-posts");
     const pending = new Set();
+    const plurals = new Intl.PluralRules(LANGUAGE);
     const shown = () => new Set(Array.from(feed.querySelectorAll("[data-post-id]"), (node) => Number(node.dataset.postId)));
 
     function updateBanner() {
       if (!banner) return;
       banner.hidden = pending.size === 0;
-      banner.querySelector("button").textContent =
-        pending.size === 1 ? "1 new post" : pending.size + " new posts";
+      // Its words in the page's language, in the plural form the count takes there.
+      const form = plurals.select(pending.size) === "one" ? banner.dataset.one : banner.dataset.other;
+      banner.querySelector("button").textContent = fill(form, { num: pending.size });
     }
 
     async function catchUp() {

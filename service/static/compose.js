@@ -24,6 +24,14 @@
     const submit = form.querySelector('button[type="submit"]');
     if (!input || !list || !cardTemplate || !status || !error || !progress || !submit) return;
 
+    // What this script says, from the form, in the page's language: "%(name)s" in them
+    // stands for a value put in here.
+    const words = form.dataset;
+    const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
+    function fill(text, values) {
+      return (text || "").replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? String(values[name]) : whole));
+    }
+
     // The photos in the order they will be posted: {file, card}.
     const photos = [];
     let sending = false;
@@ -38,20 +46,22 @@
     }
 
     function plural(count) {
-      return count === 1 ? "1 photo" : count + " photos";
+      return fill(plurals.select(count) === "one" ? words.photoOne : words.photoOther, { num: count });
     }
 
     function describe(file) {
-      return file.name ? "\u201c" + file.name + "\u201d" : "The pasted image";
+      return file.name ? "\u201c" + file.name + "\u201d" : words.pastedFile;
     }
 
     // Why this file cannot be posted, or "" when it can.
     function refusal(file) {
       if (!PHOTO_TYPES.has(file.type)) {
-        return describe(file) + " is not a JPEG, PNG, WebP or GIF photo.";
+        return fill(words.notAPhoto, { file: describe(file) });
       }
-      if (file.size > MAX_PHOTO_BYTES) return describe(file) + " is larger than 20 MB.";
-      if (file.size === 0) return describe(file) + " is empty.";
+      if (file.size > MAX_PHOTO_BYTES) {
+        return fill(words.tooLarge, { file: describe(file), size: MAX_PHOTO_BYTES / (1024 * 1024) });
+      }
+      if (file.size === 0) return fill(words.empty, { file: describe(file) });
       return "";
     }
 
@@ -84,7 +94,7 @@
       field.id = id + "-alt";
       card.querySelector("[data-alt-label]").htmlFor = field.id;
       card.querySelector("[data-alt-warning]").id = id + "-warning";
-      card.querySelector("[data-file-name]").textContent = file.name || "Pasted image";
+      card.querySelector("[data-file-name]").textContent = file.name || words.pastedName;
       // A data: URL, because the Content-Security-Policy allows no blob: images.
       const preview = card.querySelector(".photo-preview");
       const reader = new FileReader();
@@ -104,9 +114,7 @@
         if (reason) {
           refused.push(reason);
         } else if (photos.length >= MAX_PHOTOS) {
-          refused.push(
-            "A post holds at most " + MAX_PHOTOS + " photos: " + describe(file) + " was not added."
-          );
+          refused.push(fill(words.tooMany, { max: MAX_PHOTOS, file: describe(file) }));
         } else {
           const photo = { file: file, card: makeCard(file) };
           photos.push(photo);
@@ -117,7 +125,7 @@
       }
       renumber();
       showError(refused.join(" "));
-      if (added) say(plural(added) + " added; " + plural(photos.length) + " in the post.");
+      if (added) say(fill(words.added, { added: plural(added), photos: plural(photos.length) }));
       else if (!refused.length) say("");
     }
 
@@ -137,7 +145,7 @@
       // Moving the card took the focus away; it stays with the card, on the same button
       // unless that one can go no further.
       (button.disabled ? card.querySelector('[data-move="' + -step + '"]') : button).focus();
-      say("Photo moved to position " + (to + 1) + " of " + photos.length + ".");
+      say(fill(words.moved, { n: to + 1, total: photos.length }));
     }
 
     function remove(card) {
@@ -150,7 +158,7 @@
       const neighbour = photos[Math.min(index, photos.length - 1)];
       if (neighbour) neighbour.card.querySelector("[data-remove]").focus();
       else input.focus();
-      say("Photo removed; " + plural(photos.length) + " in the post.");
+      say(fill(words.removed, { photos: plural(photos.length) }));
       showError("");
     }
 
@@ -208,7 +216,7 @@
         page.querySelector &&
         (page.querySelector("#error-photos, #error-body") || page.querySelector("main p"));
       const text = found ? found.textContent.trim() : "";
-      return text || "The post was not accepted (error " + xhr.status + "). Try again.";
+      return text || fill(words.refused, { status: xhr.status });
     }
 
     function finishSending() {
@@ -253,12 +261,12 @@
       });
       xhr.upload.addEventListener("load", () => {
         progress.value = 100;
-        say("Photos sent; waiting for the server.");
+        say(words.sent);
       });
       xhr.addEventListener("load", () => {
         if (xhr.status < 400) {
           // The server redirected to the new post, which the request followed.
-          say("Posted. Opening your post.");
+          say(words.posted);
           window.location.assign(xhr.responseURL || form.action);
           return;
         }
@@ -269,14 +277,14 @@
       xhr.addEventListener("error", () => {
         finishSending();
         say("");
-        showError("The upload did not finish. Check your connection and try again.");
+        showError(words.broken);
       });
       sending = true;
       submit.disabled = true;
       progress.value = 0;
       progressBox.hidden = false;
       showError("");
-      say("Uploading " + plural(photos.length) + ".");
+      say(fill(words.uploading, { photos: plural(photos.length) }));
       xhr.send(data);
     });
   }

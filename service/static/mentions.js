@@ -60,6 +60,7 @@
   function setup(box) {
     const textarea = document.getElementById(box.dataset.mentionsFor);
     const list = box.querySelector("[role=listbox]");
+    const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
     const status = document.getElementById(list.id + "-status");
     if (!textarea || !status) return;
     const remembered = new Map();
@@ -135,8 +136,9 @@
         choose(-1);
       }
       box.hidden = false;
-      const count = found.length === 1 ? "1 person" : found.length + " people";
-      say(count + " to mention. Up and down arrows to choose, Enter to insert.");
+      // The box's words, in the page's language and the plural form the count takes there.
+      const words = plurals.select(found.length) === "one" ? box.dataset.one : box.dataset.other;
+      say((words || "").replace("%(num)s", String(found.length)));
     }
 
     async function ask(typed) {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from service.i18n import gettext as _
 from service.reads import posts, trending
 from service.views.common import render
 from service.web.auth import current_user
@@ -73,6 +74,8 @@ async def explore(request: web.Request, sort: str | None = None) -> web.Response
         "page": page,
         "sort": sort,
         "more_query": "" if sort == EXPLORE_SORTS[0] else f"sort={sort}",
-        "empty_message": "Nothing is trending yet." if sort == "trending" else "No posts yet.",
+        "empty_message": _("Nothing is trending yet.")
+        if sort == "trending"
+        else _("No posts yet."),
     }
     return await render(request, "timeline/explore.html", context, fragment="fragments/posts.html")

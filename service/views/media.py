@@ -9,6 +9,8 @@ import asyncio
 
 from aiohttp import web
 
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.keys import storage_key
 from service.reads import media as media_reads
 from service.storage.backends import S3Storage
@@ -27,7 +29,9 @@ FILE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 REDIRECT_CACHE_CONTROL = "private, max-age=1800"
 # A stored image is never a document: even opened directly it runs nothing.
 MEDIA_CSP = "default-src 'none'; img-src 'self'; sandbox"
-NOT_SIGNED = "This image is not public, and this link to it has expired or is not valid."
+NOT_SIGNED = lazy_gettext(
+    "This image is not public, and this link to it has expired or is not valid."
+)
 
 
 def _private(seconds: int) -> str:
@@ -49,7 +53,7 @@ def _presigned(storage: S3Storage, key: str, expires: int) -> str:
     """A GET presigned when the signed URL was, to expire exactly with it: the same signed
     URL always redirects to the same place, and nothing outlives it."""
     if storage.presigner is None:
-        raise Problem(503, "Storage cannot sign this image's address.")
+        raise Problem(503, _("Storage cannot sign this image's address."))
     return storage.presigner.url_at(
         key, expires - SIGNED_URL_LIFETIME_SECONDS, SIGNED_URL_LIFETIME_SECONDS
     )
@@ -63,7 +67,7 @@ async def media(request: web.Request) -> web.StreamResponse:
     )
     if remaining is None and await _must_be_signed(request, key):
         # Refused outright, never redirected: there is no public address to send anyone to.
-        raise Problem(403, NOT_SIGNED, headers={"Cache-Control": "no-store"})
+        raise Problem(403, str(NOT_SIGNED), headers={"Cache-Control": "no-store"})
     if isinstance(storage, S3Storage):
         if remaining is None:
             raise web.HTTPFound(
@@ -75,7 +79,7 @@ async def media(request: web.Request) -> web.StreamResponse:
         )
     path = storage.path_of(key)
     if not await asyncio.to_thread(path.is_file):
-        raise Problem(404, "There is no such image.")
+        raise Problem(404, _("There is no such image."))
     return web.FileResponse(
         path,
         headers={

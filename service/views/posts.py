@@ -10,6 +10,8 @@ from service.domain import comments, posts
 from service.handlers import posting
 from service.handlers.actions import add_comment, delete_post, set_like
 from service.handlers.flood import count_action
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.keys import media_worker_key, sessionmaker_key, view_counter_key
 from service.models import AUDIENCES
 from service.reads import comments as comment_reads
@@ -52,11 +54,11 @@ async def _form_again(
 
 
 FORM_FIELDS = {"body": "body", "audience": "audience"}
-# As the flash after a change says who the post is for now.
-AUDIENCE_NAMES = {
-    "public": "public",
-    "unlisted": "unlisted: not on explore or the public timelines",
-    "followers": "for your followers only",
+# The flash after a change, saying who the post is for now: a whole sentence for each.
+AUDIENCE_CHANGED = {
+    "public": lazy_gettext("This post is now public."),
+    "unlisted": lazy_gettext("This post is now unlisted: not on explore or the public timelines."),
+    "followers": lazy_gettext("This post is now for your followers only."),
 }
 
 
@@ -99,7 +101,7 @@ async def post_page(
     async with reading(request) as reader:
         view = await post_reads.post(reader, media_urls(request), post_id_from(request), viewer_id)
         if view is None:
-            raise Problem(404, "There is no such post.")
+            raise Problem(404, _("There is no such post."))
         page = await comment_reads.page(reader, view.id, viewer_id, after, limit)
         unread = await notifications.unread_count(reader, viewer_id) if viewer else 0
         # Moderators may take it off trends, or put it back.
@@ -142,15 +144,15 @@ async def record_views(request: web.Request) -> web.Response:
     form = await read_form(request)
     raw = form.getall("post", [])
     if not raw:
-        raise Problem(400, "Say which posts were seen.")
+        raise Problem(400, _("Say which posts were seen."))
     if len(raw) > MAX_VIEWS_REPORTED:
-        raise Problem(400, f"At most {MAX_VIEWS_REPORTED} posts at a time.")
+        raise Problem(400, _("At most %(num)s posts at a time.") % {"num": MAX_VIEWS_REPORTED})
     try:
         ids = {int(value) for value in raw}
     except ValueError:
-        raise Problem(400, "A post id is a number.") from None
+        raise Problem(400, _("A post id is a number.")) from None
     if not all(0 < post_id < 2**63 for post_id in ids):
-        raise Problem(400, "A post id is a number.")
+        raise Problem(400, _("A post id is a number."))
     viewer = current_user(request)
     viewer_id = viewer.id if viewer else None
     if not is_bot(request.headers.get("User-Agent")):
@@ -172,16 +174,16 @@ async def change_audience(request: web.Request) -> web.Response:
     except posts.PostRefused as refused:
         raise Problem(422, str(refused), "invalid_audience") from refused
     except posts.PostNotFound as missing:
-        raise Problem(404, "There is no such post.") from missing
+        raise Problem(404, _("There is no such post.")) from missing
     request.app[media_worker_key].wake()  # its photos, if any, move
-    await flash(request, f"This post is now {AUDIENCE_NAMES[chosen]}.", "success")
+    await flash(request, str(AUDIENCE_CHANGED[chosen]), "success")
     raise redirect(url_for(request, "post", id=post_id))
 
 
 async def delete(request: web.Request) -> web.Response:
     viewer = require_user(request)
     await delete_post(request, viewer, post_id_from(request))
-    await flash(request, "The post has been deleted.", "success")
+    await flash(request, _("The post has been deleted."), "success")
     raise redirect(url_for(request, "profile", username=viewer.username))
 
 
@@ -226,7 +228,7 @@ async def comment(request: web.Request) -> web.Response:
         async with reading(request) as reader:
             created = await comment_reads.comment(reader, comment_id, viewer.id)
         if created is None:  # deleted in the moment since it was made
-            raise Problem(404, "There is no such comment.")
+            raise Problem(404, _("There is no such comment."))
         context = {"comments": Page([created], None)}
         return await render_fragment(request, "fragments/comments.html", context, 201)
     raise redirect(url_for(request, "post", id=post_id) + f"#comment-{comment_id}")

@@ -26,29 +26,68 @@ from html import escape
 from typing import NamedTuple
 from urllib.parse import quote
 
+from babel.numbers import format_compact_decimal
 from markupsafe import Markup
 
-from service import discovery
+from service import discovery, i18n
+from service.i18n import gettext as _
+from service.i18n import ngettext
 from service.reads.views import PostView, SessionUser
 from service.web.icons import icon_svg
 from service.web.photos import post_photos, tile_cover, tile_photo
 from service.web.times import time_element
 from service.web.urls import RouteUrls
 
-_STATUS_BADGES = {
-    "processing": '  <p class="badge badge-processing">Processing photos&hellip; only you can see'
-    " this post for now.</p>\n",
-    "failed": '  <p class="badge badge-failed">Processing failed. Delete this post and try'
-    " again.</p>\n",
-}
-
-
 # A tile whose photo has no alt text is named after the start of its post's text.
 TILE_NAME_CHARS = 80
+# Counts below this are shown as they are ("9999"); from it on, in the language's compact
+# form ("12.3K", "1.2万").
+COMPACT_FROM = 10_000
 
 
-def _plural(count: int, one: str, many: str) -> str:
-    return one if count == 1 else many
+def compact(count: int) -> str:
+    """A count as a card shows it, in the language in use: its digits below COMPACT_FROM,
+    else the language's compact form, to one decimal ("12.3K", "1.2万")."""
+    if count < COMPACT_FROM:
+        return str(count)
+    return _compact(count, i18n.current())
+
+
+@functools.lru_cache(maxsize=1024)
+def _compact(count: int, language: str) -> str:
+    return format_compact_decimal(count, locale=i18n.locale(language), fraction_digits=1)
+
+
+class _Words(NamedTuple):
+    """A card's fixed text in one language, translated once per language (a page of cards
+    would otherwise look each one up twenty times)."""
+
+    badges: dict[str, str]
+    audiences: dict[str, str]
+
+    @classmethod
+    def of(cls, language: str) -> _Words:
+        with i18n.using(language):
+            badges = {
+                "processing": '  <p class="badge badge-processing">'
+                + _("Processing photos&hellip; only you can see this post for now.")
+                + "</p>\n",
+                "failed": '  <p class="badge badge-failed">'
+                + _("Processing failed. Delete this post and try again.")
+                + "</p>\n",
+            }
+            # The mark a card shows for a post not everyone sees everywhere
+            # (docs/privacy.md).
+            audiences = {
+                "unlisted": '    <span class="post-audience">' + _("Unlisted") + "</span>\n",
+                "followers": '    <span class="post-audience">' + _("Followers only") + "</span>\n",
+            }
+        return cls(badges, audiences)
+
+
+@functools.cache
+def _words(language: str) -> _Words:
+    return _Words.of(language)
 
 
 class _Path(NamedTuple):
@@ -137,10 +176,19 @@ def _like_form(paths: _Paths, post_id: int, liked: bool, like_count: int, token:
         f'      <input type="hidden" name="csrf_token" value="{token}">\n'
         f'      <button type="submit" class="like-button" aria-pressed="{pressed}"'
         f' data-post-id="{post_id}">{icon_svg(paths.sprite, heart)}'
-        f'<span class="like-count">{like_count}</span>'
-        f' <span class="like-label">{_plural(like_count, "like", "likes")}</span></button>\n'
+        f"{_like_button_count(like_count)}</button>\n"
         "    </form>\n"
     )
+
+
+def _like_button_count(count: int) -> str:
+    """The count and its word on a like button, each in its own element (the page's style
+    and script find them there)."""
+    return ngettext(
+        '%(count)s <span class="like-label">like</span>',
+        '%(count)s <span class="like-label">likes</span>',
+        count,
+    ) % {"count": f'<span class="like-count">{compact(count)}</span>'}
 
 
 def like_form(
@@ -152,20 +200,15 @@ def like_form(
     return Markup(_like_form(paths, int(post_id), liked, int(like_count), escape(csrf_token)))
 
 
-# The mark a card shows for a post not everyone sees everywhere (docs/privacy.md).
-_AUDIENCE_MARKS = {
-    "unlisted": '    <span class="post-audience">Unlisted</span>\n',
-    "followers": '    <span class="post-audience">Followers only</span>\n',
-}
-
-
 def _delete_form(paths: _Paths, post: PostView, token: str) -> str:
     return (
         f'    <form method="post" action="{paths.delete.to(post.id)}"'
         ' class="inline-form post-delete">\n'
         f'      <input type="hidden" name="csrf_token" value="{token}">\n'
-        '      <button type="submit" class="link-button danger">Delete<span'
-        f' class="visually-hidden"> post {post.id}</span></button>\n'
+        '      <button type="submit" class="link-button danger">'
+        + _('Delete<span class="visually-hidden"> post %(id)s</span>')
+        % {"id": post.id}
+        + "</button>\n"
         "    </form>\n"
     )
 
@@ -176,15 +219,17 @@ def _menu(paths: _Paths, post: PostView, viewer: SessionUser, token: str) -> str
     items = []
     if viewer.id != post.author.id:
         items.append(
-            f'      <a class="post-report" href="{paths.report.to(post.id)}">Report'
-            f'<span class="visually-hidden"> post {post.id}</span></a>\n'
+            f'      <a class="post-report" href="{paths.report.to(post.id)}">'
+            + _('Report<span class="visually-hidden"> post %(id)s</span>') % {"id": post.id}
+            + "</a>\n"
         )
     if viewer.id == post.author.id or viewer.is_moderator:
         items.append(_delete_form(paths, post, token))
+    more = _("More for post %(id)s") % {"id": post.id}
     return (
         '    <details class="post-menu">\n'
         f'      <summary class="icon-button">{icon_svg(paths.sprite, "more")}'
-        f'<span class="visually-hidden">More for post {post.id}</span></summary>\n'
+        f'<span class="visually-hidden">{more}</span></summary>\n'
         f'      <div class="post-menu-items">\n{"".join(items)}      </div>\n'
         "    </details>\n"
     )
@@ -197,6 +242,7 @@ def _card(
     token: str,
     detail: bool,
     now: datetime,
+    words: _Words,
     eager: bool = False,
 ) -> str:
     author = post.author
@@ -214,9 +260,9 @@ def _card(
         f'      <span class="post-handle">@{username}</span>\n'
         "    </a>\n"
         f'    <a class="post-time" href="{post_url}">{time_element(post.shown_at, now)}</a>\n'
-        f"{_AUDIENCE_MARKS.get(post.audience, '')}"
+        f"{words.audiences.get(post.audience, '')}"
         "  </header>\n",
-        _STATUS_BADGES.get(post.status, ""),
+        words.badges.get(post.status, ""),
     ]
     if post.photos:
         parts.append(post_photos(post, detail, post_url, eager, paths.sprite))
@@ -232,19 +278,23 @@ def _card(
         if viewer is not None:
             parts.append(_like_form(paths, post.id, post.liked, post.like_count, token))
         else:
-            likes = _plural(post.like_count, "like", "likes")
+            likes = ngettext("%(num)s like", "%(num)s likes", post.like_count) % {
+                "num": compact(post.like_count)
+            }
             parts.append(
-                f'    <span class="post-stat">{icon_svg(paths.sprite, "heart")}'
-                f"{post.like_count} {likes}</span>\n"
+                f'    <span class="post-stat">{icon_svg(paths.sprite, "heart")}{likes}</span>\n'
             )
-        comments = _plural(post.comment_count, "comment", "comments")
+        comments = ngettext("%(num)s comment", "%(num)s comments", post.comment_count) % {
+            "num": compact(post.comment_count)
+        }
+        share = _("Share link to post %(id)s") % {"id": post.id}
         parts.append(
             f'    <a class="post-stat" href="{post_url}#comments">'
-            f"{icon_svg(paths.sprite, 'comment')}{post.comment_count} {comments}</a>\n"
+            f"{icon_svg(paths.sprite, 'comment')}{comments}</a>\n"
             # A link to the post without a script; the page's script shares it or copies it.
             f'    <a class="icon-button post-share" href="{post_url}">'
             f"{icon_svg(paths.sprite, 'link')}"
-            f'<span class="visually-hidden">Share link to post {post.id}</span></a>\n'
+            f'<span class="visually-hidden">{share}</span></a>\n'
         )
         if viewer is not None:
             parts.append(_menu(paths, post, viewer, token))
@@ -270,7 +320,10 @@ def post_cards(
     paths = _Paths.of(urls)
     posts = list(posts)
     first = next((post.id for post in posts if post.photos), None) if eager_first else None
-    cards = (_card(paths, post, viewer, token, detail, now, post.id == first) for post in posts)
+    words = _words(i18n.current())
+    cards = (
+        _card(paths, post, viewer, token, detail, now, words, post.id == first) for post in posts
+    )
     if in_list:
         return Markup("".join(f"<li>{card}</li>" for card in cards))
     return Markup("".join(cards))
@@ -284,11 +337,11 @@ def _tile(paths: _Paths, post: PostView, eager: bool) -> str:
     count = len(post.photos)
     name = ""
     if not photo.alt:
-        text = post.body[:TILE_NAME_CHARS] or "Photo"
+        text = post.body[:TILE_NAME_CHARS] or _("Photo")
         name = f'<span class="visually-hidden" dir="auto">{escape(text)}</span>'
     more = (
         f'<span class="tile-more">{icon_svg(paths.sprite, "photos")}'
-        f'<span class="visually-hidden">({count} photos)</span></span>'
+        f'<span class="visually-hidden">{_photo_count(count)}</span></span>'
         if count > 1
         else ""
     )
@@ -296,6 +349,10 @@ def _tile(paths: _Paths, post: PostView, eager: bool) -> str:
         f'<li><a class="tile" id="tile-{post.id}" href="{paths.post.to(post.id)}">{name}'
         f"{tile_cover(photo) if post.sensitive else tile_photo(photo, eager)}{more}</a></li>\n"
     )
+
+
+def _photo_count(count: int) -> str:
+    return ngettext("(%(num)s photo)", "(%(num)s photos)", count) % {"num": count}
 
 
 def photo_tiles(urls: RouteUrls, posts: Iterable[PostView], eager_first: bool = False) -> Markup:

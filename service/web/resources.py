@@ -7,6 +7,7 @@ import contextlib
 
 from aiohttp import web
 
+from service.i18n import gettext as _
 from service.keys import read_pool_key, storage_key
 from service.reads import statements
 from service.reads.statements import Reader
@@ -26,8 +27,8 @@ def media_urls(request: web.Request) -> MediaUrls:
 
 
 def post_id_from(request: web.Request) -> int:
-    return path_id(request, "There is no such post.")
+    return path_id(request, _("There is no such post."))
 
 
 def comment_id_from(request: web.Request) -> int:
-    return path_id(request, "There is no such comment.")
+    return path_id(request, _("There is no such comment."))

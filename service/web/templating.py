@@ -17,7 +17,7 @@ from service import i18n
 from service.keys import settings_key
 from service.reads.views import SessionUser
 from service.web.auth import current_user
-from service.web.cards import comment_text, like_form, photo_tiles, post_cards
+from service.web.cards import comment_text, compact, like_form, photo_tiles, post_cards
 from service.web.csrf import CSRF_SESSION_KEY, csrf_token
 from service.web.flash import pop_flashes
 from service.web.icons import icon_svg
@@ -222,4 +222,10 @@ async def render_error_page(
 
 
 def template_filters() -> dict[str, Any]:
-    return {"iso_time": iso_time, "exact_time": exact_time, "time_tag": time_tag}
+    return {
+        "iso_time": iso_time,
+        "exact_time": exact_time,
+        "time_tag": time_tag,
+        # A count in the language in use: "12345" is "12.3K", "1.2万" (web.cards.compact).
+        "compact": compact,
+    }

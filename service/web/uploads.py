@@ -20,6 +20,8 @@ from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDict
 
+from service.i18n import gettext as _
+from service.i18n import ngettext
 from service.keys import cpu_executor_key, pixel_budget_key, spool_dir_key
 from service.storage.spool import SPOOL_SUFFIX
 from service.web.csrf import multipart_key
@@ -80,6 +82,12 @@ class Received:
         return [item for slots in self.files.values() for item in slots if item is not None]
 
 
+def _too_large() -> str:
+    return _("The upload is larger than %(size)s MB.") % {
+        "size": MAX_REQUEST_BYTES // (1024 * 1024)
+    }
+
+
 def _unlink(paths: list[Path]) -> None:
     for path in paths:
         with contextlib.suppress(FileNotFoundError):
@@ -95,9 +103,7 @@ class _Counter:
     def add(self, size: int) -> None:
         self.total += size
         if self.total > MAX_REQUEST_BYTES:
-            raise UploadError(
-                413, f"The upload is larger than {MAX_REQUEST_BYTES // (1024 * 1024)} MB."
-            )
+            raise UploadError(413, _too_large())
 
 
 class _Receiver:
@@ -121,12 +127,13 @@ class _Receiver:
             self.counter.add(len(chunk))
             data += chunk
             if len(data) > MAX_TEXT_FIELD_BYTES:
-                raise UploadError(413, f"The {part.name} field is too long.", part.name or "")
+                message = _("The %(name)s field is too long.") % {"name": part.name}
+                raise UploadError(413, message, part.name or "")
         try:
             self.received.texts.add(part.name or "", data.decode("utf-8"))
         except UnicodeDecodeError as error:
             raise UploadError(
-                400, "The form is not valid UTF-8.", part.name or "", "invalid_encoding"
+                400, _("The form is not valid UTF-8."), part.name or "", "invalid_encoding"
             ) from error
 
     async def _skip(self, part: BodyPartReader) -> None:
@@ -135,8 +142,10 @@ class _Receiver:
 
     def _too_many(self, name: str) -> UploadError:
         limit = self.file_fields[name]
-        noun = "photo" if limit == 1 else "photos"
-        return UploadError(422, f"Attach at most {limit} {noun}.", name, "too_many_photos")
+        message = ngettext(
+            "Attach at most %(num)s photo.", "Attach at most %(num)s photos.", limit
+        ) % {"num": limit}
+        return UploadError(422, message, name, "too_many_photos")
 
     async def _spool(self, part: BodyPartReader, name: str, filled: int) -> tuple[Path, int]:
         """Stream the part into a new spool file; its path and size."""
@@ -152,9 +161,10 @@ class _Receiver:
                 size += len(chunk)
                 self.counter.add(len(chunk))
                 if size > MAX_PHOTO_BYTES:
-                    raise UploadError(
-                        413, f"Each photo must be at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB."
-                    )
+                    message = _("Each photo must be at most %(size)s MB.") % {
+                        "size": MAX_PHOTO_BYTES // (1024 * 1024)
+                    }
+                    raise UploadError(413, message)
                 batch += chunk
                 if len(batch) >= WRITE_BATCH_BYTES:
                     await asyncio.to_thread(handle.write, bytes(batch))
@@ -172,7 +182,8 @@ class _Receiver:
         path, size = await self._spool(part, name, filled)
         if size == 0:
             if part.filename:  # a chosen file with nothing in it
-                raise UploadError(422, f"{_shown(part.filename)} is empty.", name, "empty_file")
+                message = _("%(file)s is empty.") % {"file": _shown(part.filename)}
+                raise UploadError(422, message, name, "empty_file")
             slots.append(None)  # a file input left empty
             return
         declared = images.declared_format(part.filename or "", part.headers.get("Content-Type", ""))
@@ -189,30 +200,28 @@ class _Receiver:
     async def receive(self) -> Received:
         length = self.request.content_length
         if length is not None and length > MAX_REQUEST_BYTES:
-            raise UploadError(
-                413, f"The upload is larger than {MAX_REQUEST_BYTES // (1024 * 1024)} MB."
-            )
+            raise UploadError(413, _too_large())
         reader = self.request.get(multipart_key)
         if not isinstance(reader, MultipartReader):
             reader = await self.request.multipart()
-        for _ in range(MAX_PARTS):
+        for _part_number in range(MAX_PARTS):
             part = await reader.next()
             if part is None:
                 return self.received
             if not isinstance(part, BodyPartReader):
-                raise UploadError(400, "Nested multipart bodies are not accepted.", "")
+                raise UploadError(400, _("Nested multipart bodies are not accepted."), "")
             if part.name in self.file_fields:
                 await self._file(part)
             elif part.name in self.text_fields:
                 await self._text(part)
             else:
                 await self._skip(part)
-        raise UploadError(413, "The form has too many fields.", "")
+        raise UploadError(413, _("The form has too many fields."), "")
 
 
 def _shown(filename: str) -> str:
     """A client's file name, fit to quote back: never a path, never long."""
-    base = os.path.basename(filename.replace("\\", "/")) or "The file"
+    base = os.path.basename(filename.replace("\\", "/")) or _("The file")
     return base if len(base) <= 60 else base[:57] + "..."
 
 
@@ -235,7 +244,9 @@ async def received(
             raise
         except BROKEN_BODY_ERRORS as error:
             log.info("malformed or interrupted upload: %s", error)
-            broken = UploadError(400, "The upload was malformed or interrupted.", "", "bad_upload")
+            broken = UploadError(
+                400, _("The upload was malformed or interrupted."), "", "bad_upload"
+            )
             broken.texts = receiver.received.texts
             raise broken from error
         try:
