@@ -9,6 +9,7 @@ from aiohttp import web
 
 from service.api import serialize
 from service.api.common import json_response, urls
+from service.i18n import gettext as _
 from service.reads import people
 from service.web.auth import require_user
 from service.web.params import query_number
@@ -26,7 +27,7 @@ async def suggestions(request: web.Request) -> web.Response:
     viewer = require_user(request)
     typed = request.query.get("q", "")
     if TYPED_NAME.fullmatch(typed) is None:
-        raise Problem(400, "q must be 1 to 30 letters, digits or underscores.", "invalid_q")
+        raise Problem(400, _("q must be 1 to 30 letters, digits or underscores."), "invalid_q")
     limit = query_number(request, "limit", people.MAX_SUGGESTIONS, 1, people.MAX_SUGGESTIONS)
     async with reading(request) as reader:
         found = await people.mention_suggestions(reader, typed, viewer.id, limit)

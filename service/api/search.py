@@ -7,6 +7,7 @@ from aiohttp import web
 
 from service.api import serialize
 from service.api.common import json_response, urls
+from service.i18n import gettext as _
 from service.reads import people
 from service.reads import search as found_by
 from service.web.auth import current_user
@@ -23,10 +24,10 @@ async def search(request: web.Request) -> web.Response:
     ``next_offset`` is the next page's offset while there are more."""
     query = request.query.get("q", "").strip()
     if not query:
-        raise Problem(400, "q is required.", "invalid_q")
+        raise Problem(400, _("q is required."), "invalid_q")
     kind = request.query.get("type", "")
     if kind and kind not in KINDS:
-        raise Problem(400, "type must be people, tags or posts.", "invalid_type")
+        raise Problem(400, _("type must be people, tags or posts."), "invalid_type")
     limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     offset = query_number(request, "offset", 0, 0, found_by.MAX_SEARCH_OFFSET)
     viewer = current_user(request)

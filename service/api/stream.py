@@ -7,6 +7,7 @@ import asyncio
 
 from aiohttp import web
 
+from service.i18n import gettext as _
 from service.keys import live_hub_key, read_pool_key
 from service.live import sse
 from service.reads import notifications
@@ -25,7 +26,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     viewer = require_user(request)
     secret = await current_session_secret(request)
     if secret is None:  # a user without a session id: never, but no stream we cannot end
-        raise Problem(401, "Log in to do that.", "login_required")
+        raise Problem(401, _("Log in to do that."), "login_required")
     hub = request.app[live_hub_key]
     response = web.StreamResponse(
         headers={

@@ -8,6 +8,7 @@ from aiohttp import web
 from service.api import serialize
 from service.api.common import json_response, page_json, urls
 from service.handlers.actions import change_tag_follow, written_tag
+from service.i18n import gettext as _
 from service.reads import statuses, tags, trending
 from service.reads.views import TagView
 from service.web.auth import current_user
@@ -38,10 +39,10 @@ async def tag_posts(request: web.Request) -> web.Response:
     """Newest first (``sort=latest``) or trending first (``sort=top``), by any spelling of
     the tag; a tag no post has had is an empty page, a name that cannot be a tag 404
     (docs/discovery.md)."""
-    name, _ = written_tag(request.match_info["tag"])
+    name, _display = written_tag(request.match_info["tag"])
     sort = request.query.get("sort", "latest")
     if sort not in ("latest", "top"):
-        raise Problem(400, "sort must be latest or top.", "invalid_sort")
+        raise Problem(400, _("sort must be latest or top."), "invalid_sort")
     viewer_id = _viewer_id(request)
     after, limit = page_request(request)
     async with reading(request) as reader:

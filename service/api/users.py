@@ -14,6 +14,7 @@ from service.handlers.actions import (
     remove_follower,
     user_id_for,
 )
+from service.i18n import gettext as _
 from service.reads import people, posts
 from service.web.auth import current_user, require_confirmed
 from service.web.paging import page_request
@@ -30,7 +31,7 @@ async def user(request: web.Request) -> web.Response:
     async with reading(request) as reader:
         profile = await people.profile(reader, request.match_info["username"], _viewer_id(request))
     if profile is None:
-        raise Problem(404, "There is no user by that name.")
+        raise Problem(404, _("There is no user by that name."))
     return json_response(serialize.user(profile, urls(request)))
 
 
@@ -72,7 +73,7 @@ async def follow(request: web.Request) -> web.Response:
 
 async def unfollow(request: web.Request) -> web.Response:
     """Unfollow, or withdraw a pending request."""
-    count, _ = await change_follow(request, start=False)
+    count, _requested = await change_follow(request, start=False)
     return json_response({"following": False, "followers_count": count, "requested": False})
 
 
@@ -81,7 +82,7 @@ async def _as_seen_now(request: web.Request, username: str) -> web.Response:
     async with reading(request) as reader:
         profile = await people.profile(reader, username, _viewer_id(request))
     if profile is None:
-        raise Problem(404, "There is no user by that name.")
+        raise Problem(404, _("There is no user by that name."))
     return json_response(serialize.user(profile, urls(request)))
 
 

@@ -8,6 +8,8 @@ from aiohttp import web
 from service import discovery
 from service.domain import blocks, comments, follows, likes, posts, tag_follows
 from service.handlers.flood import count_action
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext, ngettext
 from service.keys import sessionmaker_key
 from service.reads import people
 from service.reads.views import SessionUser
@@ -15,10 +17,10 @@ from service.web.auth import require_confirmed
 from service.web.problems import Problem
 from service.web.resources import reading
 
-NO_POST = "There is no such post."
-NO_USER = "There is no user by that name."
-CANNOT_FOLLOW = "You cannot follow this account."
-MUTE_DURATION = "The duration is a whole number of seconds, 0 for until unmuted."
+NO_POST = lazy_gettext("There is no such post.")
+NO_USER = lazy_gettext("There is no user by that name.")
+CANNOT_FOLLOW = lazy_gettext("You cannot follow this account.")
+MUTE_DURATION = lazy_gettext("The duration is a whole number of seconds, 0 for until unmuted.")
 
 
 async def user_id_for(request: web.Request, username: str, viewer_id: int | None = None) -> int:
@@ -38,7 +40,7 @@ async def delete_post(request: web.Request, viewer: SessionUser, post_id: int) -
         except posts.PostNotFound as error:
             raise Problem(404, NO_POST) from error
         except posts.NotAllowed as error:
-            raise Problem(403, "You can only delete your own posts.") from error
+            raise Problem(403, _("You can only delete your own posts.")) from error
 
 
 async def change_follow(request: web.Request, start: bool) -> tuple[int, bool]:
@@ -56,7 +58,7 @@ async def change_follow(request: web.Request, start: bool) -> tuple[int, bool]:
             else:
                 await follows.unfollow(db, viewer.id, target_id)
         except follows.CannotFollowSelf as error:
-            raise Problem(422, "You cannot follow yourself.", "cannot_follow_self") from error
+            raise Problem(422, _("You cannot follow yourself."), "cannot_follow_self") from error
         except follows.Blocked as error:
             raise _follow_refused(error) from error
         except follows.UserNotFound as error:
@@ -65,17 +67,11 @@ async def change_follow(request: web.Request, start: bool) -> tuple[int, bool]:
         return count, await follows.is_requested(db, viewer.id, target_id)
 
 
-TOO_MANY_TAGS = (
-    f"You follow {tag_follows.MAX_FOLLOWED_TAGS} hashtags, as many as one can:"
-    " unfollow one to follow another."
-)
-
-
 def written_tag(written: str) -> tuple[str, str]:
     """The tag a path names, in any spelling (with or without its ``#``): (normalised name,
     display form). 404 for what cannot be a tag."""
     if discovery.tag_error(written):
-        raise Problem(404, "There is no such hashtag.")
+        raise Problem(404, _("There is no such hashtag."))
     written = written.removeprefix("#").removeprefix("\uff03")
     return discovery.normalize_tag(written), discovery.display_tag(written)
 
@@ -91,15 +87,24 @@ async def change_tag_follow(request: web.Request, name: str, display: str, start
             else:
                 await tag_follows.unfollow(db, viewer.id, name)
         except tag_follows.TooManyTags as error:
-            raise Problem(422, TOO_MANY_TAGS, "too_many_followed_tags") from error
+            raise Problem(422, _too_many_tags(), "too_many_followed_tags") from error
         except tag_follows.UserNotFound as error:
             raise Problem(404, NO_USER) from error
+
+
+def _too_many_tags() -> str:
+    most = tag_follows.MAX_FOLLOWED_TAGS
+    return ngettext(
+        "You follow %(num)s hashtag, as many as one can: unfollow it to follow another.",
+        "You follow %(num)s hashtags, as many as one can: unfollow one to follow another.",
+        most,
+    ) % {"num": most}
 
 
 def _follow_refused(error: follows.Blocked) -> Problem:
     if error.by_target:
         return Problem(403, CANNOT_FOLLOW, "blocked")
-    return Problem(403, "You blocked this account: unblock it to follow it.", "blocking")
+    return Problem(403, _("You blocked this account: unblock it to follow it."), "blocking")
 
 
 async def change_block(request: web.Request, target_id: int, start: bool) -> None:
@@ -112,7 +117,7 @@ async def change_block(request: web.Request, target_id: int, start: bool) -> Non
             else:
                 await blocks.unblock(db, viewer.id, target_id)
         except blocks.CannotBlockSelf as error:
-            raise Problem(422, "You cannot block yourself.", "cannot_block_self") from error
+            raise Problem(422, _("You cannot block yourself."), "cannot_block_self") from error
         except follows.UserNotFound as error:
             raise Problem(404, NO_USER) from error
 
@@ -130,7 +135,7 @@ async def change_mute(
             else:
                 await blocks.unmute(db, viewer.id, target_id)
         except blocks.CannotMuteSelf as error:
-            raise Problem(422, "You cannot mute yourself.", "cannot_mute_self") from error
+            raise Problem(422, _("You cannot mute yourself."), "cannot_mute_self") from error
         except blocks.BadDuration as error:
             raise Problem(422, MUTE_DURATION, "invalid_duration") from error
         except follows.UserNotFound as error:
@@ -147,7 +152,7 @@ async def remove_follower(request: web.Request, follower_id: int) -> None:
             raise Problem(404, NO_USER) from error
 
 
-NO_REQUEST = "There is no pending follow request from this account."
+NO_REQUEST = lazy_gettext("There is no pending follow request from this account.")
 
 
 async def answer_request(request: web.Request, requester_id: int, approve: bool) -> None:
@@ -195,6 +200,6 @@ async def delete_comment(request: web.Request, viewer: SessionUser, comment_id: 
         try:
             return await comments.delete_as(db, comment_id, viewer.id, viewer.is_moderator)
         except comments.CommentNotFound as error:
-            raise Problem(404, "There is no such comment.") from error
+            raise Problem(404, _("There is no such comment.")) from error
         except comments.NotAllowed as error:
-            raise Problem(403, "You can only delete your own comments.") from error
+            raise Problem(403, _("You can only delete your own comments.")) from error

@@ -15,19 +15,12 @@ from typing import Literal
 from aiohttp import web
 
 from service.domain import ratelimit
+from service.i18n import ngettext
 from service.keys import sessionmaker_key, settings_key
 from service.settings import LimitSettings
 from service.web.problems import Problem
 
 Action = Literal["posts", "comments", "likes", "follows", "reports"]
-# What a person is told, by action: what they did too often.
-DOING = {
-    "posts": "posting",
-    "comments": "commenting",
-    "likes": "liking posts",
-    "follows": "following people",
-    "reports": "reporting",
-}
 
 
 def action_limits(settings: LimitSettings, action: Action) -> ratelimit.ActionLimits:
@@ -45,10 +38,68 @@ def action_limits(settings: LimitSettings, action: Action) -> ratelimit.ActionLi
     )
 
 
-def _wait(seconds: int) -> str:
+def too_fast(action: Action, seconds: int) -> str:
+    """What a person is told, by action: what they did too often, and how long to wait (in
+    seconds under two minutes, else in minutes)."""
     if seconds < 120:
-        return f"{seconds} seconds"
-    return f"{math.ceil(seconds / 60)} minutes"
+        n = seconds
+        told = {
+            "posts": ngettext(
+                "You are posting too fast. Try again in %(num)s second.",
+                "You are posting too fast. Try again in %(num)s seconds.",
+                n,
+            ),
+            "comments": ngettext(
+                "You are commenting too fast. Try again in %(num)s second.",
+                "You are commenting too fast. Try again in %(num)s seconds.",
+                n,
+            ),
+            "likes": ngettext(
+                "You are liking posts too fast. Try again in %(num)s second.",
+                "You are liking posts too fast. Try again in %(num)s seconds.",
+                n,
+            ),
+            "follows": ngettext(
+                "You are following people too fast. Try again in %(num)s second.",
+                "You are following people too fast. Try again in %(num)s seconds.",
+                n,
+            ),
+            "reports": ngettext(
+                "You are reporting too fast. Try again in %(num)s second.",
+                "You are reporting too fast. Try again in %(num)s seconds.",
+                n,
+            ),
+        }
+    else:
+        n = math.ceil(seconds / 60)
+        told = {
+            "posts": ngettext(
+                "You are posting too fast. Try again in %(num)s minute.",
+                "You are posting too fast. Try again in %(num)s minutes.",
+                n,
+            ),
+            "comments": ngettext(
+                "You are commenting too fast. Try again in %(num)s minute.",
+                "You are commenting too fast. Try again in %(num)s minutes.",
+                n,
+            ),
+            "likes": ngettext(
+                "You are liking posts too fast. Try again in %(num)s minute.",
+                "You are liking posts too fast. Try again in %(num)s minutes.",
+                n,
+            ),
+            "follows": ngettext(
+                "You are following people too fast. Try again in %(num)s minute.",
+                "You are following people too fast. Try again in %(num)s minutes.",
+                n,
+            ),
+            "reports": ngettext(
+                "You are reporting too fast. Try again in %(num)s minute.",
+                "You are reporting too fast. Try again in %(num)s minutes.",
+                n,
+            ),
+        }
+    return told[action] % {"num": n}
 
 
 async def count_action(request: web.Request, user_id: int, action: Action) -> None:
@@ -62,7 +113,7 @@ async def count_action(request: web.Request, user_id: int, action: Action) -> No
         seconds = math.ceil(full.retry_after)
         raise Problem(
             429,
-            f"You are {DOING[action]} too fast. Try again in {_wait(seconds)}.",
+            too_fast(action, seconds),
             "rate_limited",
             headers={"Retry-After": str(seconds)},
         ) from None

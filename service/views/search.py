@@ -8,6 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 from markupsafe import Markup
 
+from service.i18n import gettext as _
 from service.reads import people
 from service.reads import search as found_by
 from service.views.common import render
@@ -37,7 +38,7 @@ async def search(request: web.Request) -> web.Response:
     query = request.query.get("q", "").strip()[: people.MAX_SEARCH_CHARS]
     kind = request.query.get("type", "")
     if kind and kind not in KINDS:
-        raise Problem(400, "type must be people, tags or posts.", "invalid_type")
+        raise Problem(400, _("type must be people, tags or posts."), "invalid_type")
     offset = query_number(request, "offset", 0, 0, people.MAX_SEARCH_OFFSET)
     if offset and not kind:
         # An offset pages one kind; alone, it pages people, as it did before there were kinds.

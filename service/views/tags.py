@@ -7,6 +7,7 @@ from aiohttp import web
 
 from service import discovery
 from service.handlers.actions import change_tag_follow, written_tag
+from service.i18n import gettext as _
 from service.reads import statuses, tags, trending
 from service.reads.views import TagView
 from service.security import safe_next
@@ -29,7 +30,7 @@ def tag_name(request: web.Request, part: str = "tag") -> tuple[str, str]:
     ``#``): (normalised name, as written). 404 for what cannot be a tag."""
     written = request.match_info[part]
     if discovery.tag_error(written):
-        raise Problem(404, "There is no such hashtag.")
+        raise Problem(404, _("There is no such hashtag."))
     written = written.removeprefix("#").removeprefix("＃")
     return discovery.normalize_tag(written), written
 
@@ -40,7 +41,7 @@ async def tag(request: web.Request) -> web.Response:
     viewer = current_user(request)
     sort = request.query.get("sort", TAG_SORTS[0])
     if sort not in TAG_SORTS:
-        raise Problem(400, "sort must be latest or top.", "invalid_sort")
+        raise Problem(400, _("sort must be latest or top."), "invalid_sort")
     after, limit = page_request(request)
     viewer_id = viewer.id if viewer else None
     async with reading(request) as reader:
@@ -62,9 +63,9 @@ async def tag(request: web.Request) -> web.Response:
             "tag": shown,
             "sort": sort,
             "more_query": "" if sort == TAG_SORTS[0] else f"sort={sort}",
-            "empty_message": "No posts with this hashtag yet."
+            "empty_message": _("No posts with this hashtag yet.")
             if sort == "latest"
-            else "None of this hashtag's posts is trending.",
+            else _("None of this hashtag's posts is trending."),
         },
         fragment="fragments/posts.html",
     )
@@ -74,9 +75,12 @@ async def _follow(request: web.Request, start: bool) -> web.Response:
     name, display = written_tag(request.match_info["tag"])
     await change_tag_follow(request, name, display, start)
     if start:
-        await flash(request, f"You follow #{display}: its public posts come into your home.")
+        await flash(
+            request,
+            _("You follow #%(tag)s: its public posts come into your home.") % {"tag": display},
+        )
     else:
-        await flash(request, f"You no longer follow #{display}.")
+        await flash(request, _("You no longer follow #%(tag)s.") % {"tag": display})
     default = url_for(request, "tag", tag=name)
     raise redirect(safe_next((await read_form(request)).get("next"), default))
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+from datetime import UTC
 
+from aiohttp import web
+from babel.dates import format_skeleton
+
+from service import i18n
 from service.handlers.actions import (
     answer_request,
     change_block,
@@ -12,6 +16,8 @@ from service.handlers.actions import (
     remove_follower,
     user_id_for,
 )
+from service.i18n import gettext as _
+from service.i18n import lazy_gettext
 from service.reads import notifications, people, posts, statuses
 from service.reads.statements import Reader
 from service.reads.views import Profile
@@ -28,7 +34,11 @@ from service.web.urls import url_for
 
 # The durations the profile menu offers a mute for, in seconds (0: until unmuted).
 DAY_SECONDS = 86_400
-MUTE_DURATIONS = (("Until I unmute", 0), ("1 day", DAY_SECONDS), ("7 days", 7 * DAY_SECONDS))
+MUTE_DURATIONS = (
+    (lazy_gettext("Until I unmute"), 0),
+    (lazy_gettext("1 day"), DAY_SECONDS),
+    (lazy_gettext("7 days"), 7 * DAY_SECONDS),
+)
 MAX_MUTE_SECONDS = 10 * 365 * DAY_SECONDS
 # A profile shows its photos as a grid or its posts as cards (?tab=): the grid when not
 # asked and there are photos. A page of the grid is seven rows of three tiles.
@@ -42,8 +52,16 @@ async def _profile(reader: Reader, request: web.Request) -> Profile:
         reader, request.match_info["username"], viewer.id if viewer else None
     )
     if found is None:
-        raise Problem(404, "There is no user by that name.")
+        raise Problem(404, _("There is no user by that name."))
     return found
+
+
+def _header(found: Profile) -> dict:
+    """What the profile's header needs beside the profile: the month it joined, worded in
+    the language in use ("November 2026", "2026年11月"), and the menu's mute durations."""
+    language = i18n.locale(i18n.current())
+    joined = format_skeleton("yMMMM", found.created_at, tzinfo=UTC, locale=language)
+    return {"profile": found, "member_since": joined, "mute_durations": MUTE_DURATIONS}
 
 
 def _tab(request: web.Request) -> str | None:
@@ -53,7 +71,7 @@ def _tab(request: web.Request) -> str | None:
     if tab is None:
         return "posts" if "cursor" in request.query else None
     if tab not in PROFILE_TABS:
-        raise Problem(400, "tab must be photos or posts.", "invalid_tab")
+        raise Problem(400, _("tab must be photos or posts."), "invalid_tab")
     return tab
 
 
@@ -72,7 +90,7 @@ async def profile(request: web.Request) -> web.Response:
             after, limit = page_request(request)
             page = await posts.by_author(reader, urls, found.summary.id, viewer_id, after, limit)
         unread = await notifications.unread_count(reader, viewer_id) if viewer else 0
-    context = {"profile": found, "page": page, "tab": tab, "mute_durations": MUTE_DURATIONS}
+    context = {**_header(found), "page": page, "tab": tab}
     fragment = f"fragments/{tab}.html"
     return await render(request, "users/profile.html", context, unread=unread, fragment=fragment)
 
@@ -85,12 +103,7 @@ async def _relationship_list(request: web.Request, direction: str) -> web.Respon
         page = await people.relationships(
             reader, found.summary.id, direction, after, limit, viewer.id if viewer else None
         )
-    context = {
-        "profile": found,
-        "page": page,
-        "direction": direction,
-        "mute_durations": MUTE_DURATIONS,
-    }
+    context = {**_header(found), "page": page, "direction": direction}
     return await render(
         request, "users/relationships.html", context, fragment="fragments/people.html"
     )
@@ -107,10 +120,12 @@ async def following(request: web.Request) -> web.Response:
 async def follow(request: web.Request) -> web.Response:
     """Follow, or ask to follow a private account."""
     username = request.match_info["username"]
-    _, requested = await change_follow(request, start=True)
+    _count, requested = await change_follow(request, start=True)
     if requested:
         await flash(
-            request, f"Your request to follow @{username} was sent. They will decide.", "info"
+            request,
+            _("Your request to follow @%(name)s was sent. They will decide.") % {"name": username},
+            "info",
         )
     raise redirect(url_for(request, "profile", username=username))
 
@@ -135,14 +150,17 @@ async def _back(request: web.Request, default: str) -> web.HTTPSeeOther:
 async def block(request: web.Request) -> web.Response:
     username = _username(request)
     await change_block(request, await user_id_for(request, username), start=True)
-    await flash(request, f"You blocked @{username}. Neither of you follows the other now.")
+    await flash(
+        request,
+        _("You blocked @%(name)s. Neither of you follows the other now.") % {"name": username},
+    )
     raise await _back(request, url_for(request, "profile", username=username))
 
 
 async def unblock(request: web.Request) -> web.Response:
     username = _username(request)
     await change_block(request, await user_id_for(request, username), start=False)
-    await flash(request, f"You unblocked @{username}.")
+    await flash(request, _("You unblocked @%(name)s.") % {"name": username})
     raise await _back(request, url_for(request, "profile", username=username))
 
 
@@ -151,16 +169,16 @@ async def mute(request: web.Request) -> web.Response:
     raw = (await read_form(request)).get("duration", "")
     seconds = whole_number(raw, 0, MAX_MUTE_SECONDS) if raw else 0
     if seconds is None:
-        raise Problem(422, "Choose how long to mute for.", "invalid_duration")
+        raise Problem(422, _("Choose how long to mute for."), "invalid_duration")
     await change_mute(request, await user_id_for(request, username), True, seconds)
-    await flash(request, f"You muted @{username}. They will not know.")
+    await flash(request, _("You muted @%(name)s. They will not know.") % {"name": username})
     raise await _back(request, url_for(request, "profile", username=username))
 
 
 async def unmute(request: web.Request) -> web.Response:
     username = _username(request)
     await change_mute(request, await user_id_for(request, username), start=False)
-    await flash(request, f"You unmuted @{username}.")
+    await flash(request, _("You unmuted @%(name)s.") % {"name": username})
     raise await _back(request, url_for(request, "profile", username=username))
 
 
@@ -168,7 +186,7 @@ async def remove_from_followers(request: web.Request) -> web.Response:
     """Back to one's own followers, without the one removed."""
     viewer, username = require_confirmed(request), _username(request)
     await remove_follower(request, await user_id_for(request, username))
-    await flash(request, f"@{username} no longer follows you.")
+    await flash(request, _("@%(name)s no longer follows you.") % {"name": username})
     raise redirect(url_for(request, "followers", username=viewer.username))
 
 
@@ -190,9 +208,9 @@ async def _answer(request: web.Request, approve: bool) -> web.Response:
     requester_id = await user_id_for(request, username)
     await answer_request(request, requester_id, approve)
     if approve:
-        await flash(request, f"@{username} now follows you.", "success")
+        await flash(request, _("@%(name)s now follows you.") % {"name": username}, "success")
     else:
-        await flash(request, f"You rejected the request of @{username}.")
+        await flash(request, _("You rejected the request of @%(name)s.") % {"name": username})
     raise redirect(url_for(request, "follow_requests"))
 
 
