@@ -659,6 +659,9 @@ class TrendChange(Base):
     )
 
 
+TREND_FACTS = ("has_photos", "published_at", "audience", "author_id", "author_since")
+
+
 class PostTrend(Base):
     """An engaged post's place in trending, as a time (docs/trending.md): the later
     ``rank_at``, the higher. ``removed_at``: a moderator took it off trends."""
@@ -669,8 +672,14 @@ class PostTrend(Base):
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
     rank_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # The post's, copied with its rank: the front page's grid reads ix_post_trends_photos.
+    # The post's and its author's, copied with its rank (kept so by triggers): the trending
+    # walk applies the rule to the entries of ix_post_trends_rank (or, for the front page's
+    # grid, ix_post_trends_photos), which include them.
     has_photos: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    audience: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    author_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     removed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -679,12 +688,14 @@ class PostTrend(Base):
             "ix_post_trends_rank",
             text("rank_at DESC"),
             text("post_id DESC"),
+            postgresql_include=list(TREND_FACTS),
             postgresql_where=text("removed_at IS NULL"),
         ),
         Index(
             "ix_post_trends_photos",
             text("rank_at DESC"),
             text("post_id DESC"),
+            postgresql_include=list(TREND_FACTS),
             postgresql_where=text("removed_at IS NULL AND has_photos"),
         ),
     )

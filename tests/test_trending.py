@@ -257,3 +257,25 @@ async def test_the_signed_out_front_page_shows_trending_photos_as_a_grid(
     assert f'id="tile-{photo}"' in page and f"/p/{text_only}" not in page
     photos = await Api(visitor).get("/api/snapline/v1/trending", photos="true", limit=50)
     assert photo in [post["id"] for post in photos["items"]]
+
+
+async def test_a_trending_post_made_unlisted_leaves_trending_at_once(
+    client, make_client, factory, login, db
+):
+    """The trending walk reads its post's audience from the trending index (a copy): a
+    change of audience reaches it with the change, not with the next recomputation."""
+    author = await factory.user()
+    await aged(db, author)
+    post_id = await factory.post(author, "liked, then unlisted")
+    await engage(factory, post_id, likes=2)
+    await trends.recompute(client.app)
+    visitor = await make_client(client)
+    assert post_id in await trending_ids(Api(visitor))
+
+    await login(client, author)
+    await submit(client, f"/p/{post_id}/audience", {"audience": "unlisted"}, page=f"/p/{post_id}")
+    assert post_id not in await trending_ids(Api(visitor))
+    front = await (await visitor.get("/explore")).text()
+    assert f'id="post-{post_id}"' not in front
+    await submit(client, f"/p/{post_id}/audience", {"audience": "public"}, page=f"/p/{post_id}")
+    assert post_id in await trending_ids(Api(visitor))

@@ -54,14 +54,18 @@ _RECOMPUTE = text(f"""
                               LIMIT :batch FOR UPDATE SKIP LOCKED)
         RETURNING c.post_id
     ), scored AS (
-        SELECT p.id, p.published_at, p.has_photos, {ENGAGEMENT} AS engagement
-          FROM changed JOIN posts p ON p.id = changed.post_id
+        SELECT p.id, p.published_at, p.has_photos, p.audience, p.author_id,
+               u.created_at AS author_since, {ENGAGEMENT} AS engagement
+          FROM changed
+          JOIN posts p ON p.id = changed.post_id
+          JOIN users u ON u.id = p.author_id
          WHERE p.published_at IS NOT NULL
     ), ranked AS (
-        INSERT INTO post_trends (post_id, rank_at, has_photos)
+        INSERT INTO post_trends (post_id, rank_at, has_photos, published_at, audience,
+                                 author_id, author_since)
         SELECT s.id, s.published_at
                      + make_interval(secs => {TAU.total_seconds()} * ln(s.engagement)),
-               s.has_photos
+               s.has_photos, s.published_at, s.audience, s.author_id, s.author_since
           FROM scored s
          WHERE s.engagement > 0
         ON CONFLICT (post_id) DO UPDATE

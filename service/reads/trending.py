@@ -17,7 +17,7 @@ from datetime import datetime
 from service import cursor
 from service.cursor import Position
 from service.reads.paging import NEWEST_FIRST
-from service.reads.posts import CARD_COLUMNS, VISIBLE, cards, post_view
+from service.reads.posts import CARD_COLUMNS, cards, post_view
 from service.reads.statements import (
     MAX_PAGE_ROWS,
     PagedStatement,
@@ -27,7 +27,7 @@ from service.reads.statements import (
 )
 from service.reads.statuses import AUTHOR_COLUMNS, author_of
 from service.reads.views import Page, PostView, StatusView, TrendingTagView
-from service.reads.visibility import listed_publicly
+from service.reads.visibility import listed_publicly, post_visible_to
 from service.storage.urls import MediaUrls
 
 # Accounts younger than this do not trend: a day, so that a burst of new accounts cannot
@@ -36,26 +36,27 @@ NEW_ACCOUNT_AGE = "1 day"
 # The trending tags are those of this many of the top trending posts the viewer may see.
 TAGS_FROM_TOP_POSTS = 200
 
+# On a row of post_trends (``t``), which carries its post's published_at, audience and
+# author_id and its author's creation time in the index it is walked by: the rule and the
+# new-account rule are applied to index entries, before any post is read.
 _TRENDING = f"""
     t.removed_at IS NULL AND (t.rank_at, t.post_id) < ($2, $3)
-    AND p.published_at IS NOT NULL AND {listed_publicly("p")} AND {VISIBLE}
-    AND a.created_at <= now() - interval '{NEW_ACCOUNT_AGE}'
+    AND t.published_at IS NOT NULL AND {listed_publicly("t")} AND {post_visible_to("t", "$1")}
+    AND t.author_since <= now() - interval '{NEW_ACCOUNT_AGE}'
 """
 
 
 def trending_rows(photos: bool) -> Callable[[int], str]:
     """Everyone's trending public posts, or with ``photos`` those with photos. Walks
     ix_post_trends_rank (or ix_post_trends_photos, which holds only posts with photos, so
-    that a grid never walks past the many without) from the position, with a primary-key
-    probe of posts and users per row."""
-    only = " AND t.has_photos AND p.has_photos" if photos else ""
+    that a grid never walks past the many without) from the position; the cards read the
+    posts of the page alone, and apply the rule again on them."""
+    only = " AND t.has_photos" if photos else ""
 
     def build(rows: int) -> str:
         return f"""
-    SELECT p.id, t.rank_at
+    SELECT t.post_id AS id, t.rank_at
       FROM post_trends t
-      JOIN posts p ON p.id = t.post_id
-      JOIN users a ON a.id = p.author_id
      WHERE {_TRENDING}{only}
      ORDER BY t.rank_at DESC, t.post_id DESC
      LIMIT {rows}
@@ -66,15 +67,14 @@ def trending_rows(photos: bool) -> Callable[[int], str]:
 
 def tag_rows(rows: int) -> str:
     """The trending posts of the tag named $4 (normalised): its published posts
-    (ix_post_tags_tag_status) that have a rank, sorted by it. Its cost follows the number of
-    the tag's posts with any engagement, not the size of the tables."""
+    (ix_post_tags_tag_status, whose entries carry the rule's facts) that have a rank,
+    sorted by it. Its cost follows the number of the tag's posts with any engagement, not
+    the size of the tables."""
     return f"""
-    SELECT p.id, t.rank_at
+    SELECT t.post_id AS id, t.rank_at
       FROM tags g
       JOIN post_tags pt ON pt.tag_id = g.id
       JOIN post_trends t ON t.post_id = pt.post_id
-      JOIN posts p ON p.id = pt.post_id
-      JOIN users a ON a.id = p.author_id
      WHERE g.name = $4 AND pt.status_id IS NOT NULL AND {_TRENDING}
      ORDER BY t.rank_at DESC, t.post_id DESC
      LIMIT {rows}
@@ -87,10 +87,8 @@ def tags_rows(rows: int) -> str:
     return f"""
     SELECT g.name, g.display, g.post_count,
            count(*) AS uses, count(DISTINCT top.author_id) AS accounts
-      FROM (SELECT p.id, p.author_id
+      FROM (SELECT t.post_id AS id, t.author_id
               FROM post_trends t
-              JOIN posts p ON p.id = t.post_id
-              JOIN users a ON a.id = p.author_id
              WHERE {_TRENDING}
              ORDER BY t.rank_at DESC, t.post_id DESC
              LIMIT {TAGS_FROM_TOP_POSTS}) AS top
