@@ -111,6 +111,11 @@ async def recompute_cost(database_url: str) -> Recompute:
             posts += taken
             if taken < RECOMPUTE_BATCH:
                 break
+        # Autovacuum analyzes a table once a tenth of it changed, within a minute: done here
+        # at once (untimed), so that what follows is planned as on a running server, not
+        # on the statistics of a table that was empty a moment ago.
+        async with engine.connect() as connected:
+            await connected.exec_driver_sql("ANALYZE post_trends")
     finally:
         await engine.dispose()
     return Recompute(

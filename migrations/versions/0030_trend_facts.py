@@ -111,6 +111,10 @@ def upgrade() -> None:
         "CREATE INDEX ix_post_trends_photos ON post_trends (rank_at DESC, post_id DESC)"
         f" INCLUDE ({FACTS}) WHERE removed_at IS NULL AND has_photos"
     )
+    # The new columns have no statistics until autovacuum next analyzes the table, which
+    # may be long: without them PostgreSQL takes every filter of the walk for a rare one
+    # and sorts all the ranks instead of walking the index.
+    op.execute("ANALYZE post_trends")
 
 
 def downgrade() -> None:
