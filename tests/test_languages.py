@@ -285,8 +285,8 @@ def test_moments_are_worded_in_the_language_in_use() -> None:
     from service.web import times
 
     now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-    ago = [timedelta(seconds=10), timedelta(minutes=3), timedelta(hours=2), timedelta(days=3)]
-    ago += [timedelta(days=40), timedelta(days=400)]
+    ago = [timedelta(seconds=10), timedelta(seconds=50), timedelta(minutes=3)]
+    ago += [timedelta(hours=2), timedelta(days=3), timedelta(days=40), timedelta(days=400)]
     with i18n.using("en"):
         english = [times.relative_time(now - delta, now) for delta in ago]
         assert times.exact_time(now) == "2026-11-29 12:00 UTC"
@@ -294,8 +294,10 @@ def test_moments_are_worded_in_the_language_in_use() -> None:
         chinese = [times.relative_time(now - delta, now) for delta in ago]
         assert times.exact_time(now) == "2026年11月29日 12:00:00 UTC"
         element = times.time_element(now, now)
-    assert english == ["just now", "3 min ago", "2 h ago", "3 d ago", "5 w ago", "1 y ago"]
-    assert chinese == ["刚刚", "3分钟前", "2小时前", "3天前", "1个月前", "1年前"]
+    assert english == [
+        "just now", "just now", "3 min ago", "2 h ago", "3 d ago", "5 w ago", "1 y ago"
+    ]  # fmt: skip
+    assert chinese == ["刚刚", "刚刚", "3分钟前", "2小时前", "3天前", "1个月前", "1年前"]
     assert 'title="2026年11月29日 12:00:00 UTC"' in element and element.endswith(">刚刚</time>")
 
 

@@ -53,7 +53,9 @@ def relative_time(moment: datetime, now: datetime | None = None) -> str:
             if seconds >= unit_seconds:
                 return f"{seconds // unit_seconds} {unit} ago"
         return "just now"
-    unit_seconds = next(size for size in _CLDR_UNITS_SECONDS if seconds >= size)
+    unit_seconds = next((size for size in _CLDR_UNITS_SECONDS if seconds >= size), None)
+    if unit_seconds is None:  # under a minute, as English words it
+        return i18n.gettext("just now")
     return _cldr_ago(language, unit_seconds, seconds // unit_seconds)
 
 
