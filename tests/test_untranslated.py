@@ -174,16 +174,27 @@ class _SentenceFinder(ast.NodeVisitor):
         if not isinstance(node.value, ast.Constant):  # a docstring
             self.generic_visit(node)
 
+    def _check(self, text: str, line: int) -> None:
+        if _reads_as_a_sentence(text):
+            self.found.append(f"line {line}: {text!r}")
+        elif re.search(r"<[a-z][a-z0-9]*[\s>/]|^\s*[\w-]+=\"", text):  # markup built in Python
+            markup = text.replace("{}", _PRINTED)
+            if re.match(r"\s*[\w-]+=\"", markup):  # a tag's attributes, the tag's name aside
+                markup = f"<span {markup}{'' if '>' in markup else '>'}"
+            finder = _TextFinder()
+            finder.feed(markup)
+            finder.close()
+            self.found.extend(f"line {line}: {words}" for words in finder.found)
+
     def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str) and _reads_as_a_sentence(node.value):
-            self.found.append(f"line {node.lineno}: {node.value!r}")
+        if isinstance(node.value, str):
+            self._check(node.value, node.lineno)
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
         text = "".join(
             part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
         )
-        if _reads_as_a_sentence(text):
-            self.found.append(f"line {node.lineno}: f{text!r}")
+        self._check(text, node.lineno)
 
 
 def untranslated_in_python(source: str) -> list[str]:
@@ -284,6 +295,8 @@ def test_the_template_check_finds_text_between_tags_and_in_read_attributes() -> 
 def test_the_python_check_finds_sentences_outside_gettext() -> None:
     assert untranslated_in_python('flash(request, "The rule is saved.")')
     assert untranslated_in_python('message = f"You follow #{tag}: its posts come home."')
+    assert untranslated_in_python("""html = '<button aria-label="Next photo">' + icon""")
+    assert untranslated_in_python("""html = f'<span class="hint">Show the photos</span>{x}'""")
     assert not untranslated_in_python(
         '"""A docstring."""\n'
         'flash(request, _("The rule is saved."))\n'

@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from html import escape
 
+from service.i18n import gettext, ngettext
 from service.reads.views import PhotoView, PostView
 from service.web.icons import icon_svg
 from service.web.placeholders import placeholder_url
@@ -94,6 +95,19 @@ def _largest_url(photo: PhotoView) -> str:
     return escape(photo.renditions[-1].url if photo.renditions else photo.url)
 
 
+def _html(words: str) -> str:
+    """Words of the catalogue, as text or an attribute's value in markup built here."""
+    return escape(words, quote=True)
+
+
+def _slide_label(number: int, count: int) -> str:
+    return gettext("%(number)s of %(count)s") % {"number": number, "count": count}
+
+
+def _photos_label(count: int) -> str:
+    return ngettext("%(num)s photo", "%(num)s photos", count) % {"num": count}
+
+
 def _space(photo: PhotoView, box: float) -> str:
     """A box of shape ``box`` filled with the photo's placeholder, if it has one."""
     space_height = max(1, round(SPACE_WIDTH / box))
@@ -128,7 +142,11 @@ def _card_photo(photo: PhotoView, box: float, post_url: str, eager: bool) -> str
     """A photo in a card, linking to its post (the page's script opens the viewer instead)."""
     # The link is named by the photo's description; one its author left undescribed still
     # needs a name for a screen reader to announce (WCAG 2.4.4).
-    unnamed = "" if photo.alt else '<span class="visually-hidden">Photo with no description</span>'
+    unnamed = (
+        ""
+        if photo.alt
+        else f'<span class="visually-hidden">{_html(gettext("Photo with no description"))}</span>'
+    )
     # Its own shape, for the viewer the page's script opens on it (the image has its box's).
     return (
         f'<a class="photo" href="{post_url}" data-width="{int(photo.width)}"'
@@ -147,7 +165,7 @@ def _full_photo(photo: PhotoView, eager: bool) -> str:
     )
     return (
         f'<a class="photo-open" href="{_largest_url(photo)}">'
-        f'<span class="visually-hidden">View full size</span>{picture}</a>'
+        f'<span class="visually-hidden">{_html(gettext("View full size"))}</span>{picture}</a>'
     )
 
 
@@ -158,7 +176,7 @@ def _carousel(sprite: str, classes: str, slides: list[str]) -> str:
     count = len(slides)
     items = "".join(
         '      <div class="carousel-slide" role="group" aria-roledescription="slide"'
-        f' aria-label="{number} of {count}">{slide}</div>\n'
+        f' aria-label="{_html(_slide_label(number, count))}">{slide}</div>\n'
         for number, slide in enumerate(slides, start=1)
     )
     dots = "".join(
@@ -167,13 +185,13 @@ def _carousel(sprite: str, classes: str, slides: list[str]) -> str:
     )
     return (
         f'  <div class="{classes} carousel" role="group" aria-roledescription="carousel"'
-        f' aria-label="{count} photos" data-carousel>\n'
+        f' aria-label="{_html(_photos_label(count))}" data-carousel>\n'
         f'    <div class="carousel-track">\n{items}    </div>\n'
         '    <button type="button" class="carousel-button carousel-prev"'
-        ' aria-label="Previous photo" aria-disabled="true" hidden>'
+        f' aria-label="{_html(gettext("Previous photo"))}" aria-disabled="true" hidden>'
         f"{icon_svg(sprite, 'chevron-left')}</button>\n"
         '    <button type="button" class="carousel-button carousel-next"'
-        ' aria-label="Next photo" aria-disabled="false" hidden>'
+        f' aria-label="{_html(gettext("Next photo"))}" aria-disabled="false" hidden>'
         f"{icon_svg(sprite, 'chevron-right')}</button>\n"
         f'    <p class="carousel-dots" aria-hidden="true" hidden>{dots}</p>\n'
         '    <p class="carousel-status visually-hidden" aria-live="polite"'
@@ -188,8 +206,9 @@ def _sensitive_cover(photos: str) -> str:
     load lazily, and a closed <details> lays out none of its content)."""
     return (
         '  <details class="sensitive" data-sensitive>\n'
-        '    <summary class="sensitive-cover"><span class="sensitive-label">Sensitive'
-        ' content</span> <span class="sensitive-hint">Show the photos</span></summary>\n'
+        '    <summary class="sensitive-cover"><span class="sensitive-label">'
+        f'{_html(gettext("Sensitive content"))}</span> <span class="sensitive-hint">'
+        f"{_html(gettext('Show the photos'))}</span></summary>\n"
         f"{photos}"
         "  </details>\n"
     )
@@ -228,7 +247,7 @@ def tile_cover(photo: PhotoView) -> str:
     words; the photo itself is seen on the post's page once its cover is opened."""
     return (
         f'{_space(photo, 1.0)}<span class="tile-sensitive"><span class="sensitive-label">'
-        "Sensitive content</span></span>"
+        f"{_html(gettext('Sensitive content'))}</span></span>"
     )
 
 
