@@ -73,6 +73,12 @@ def using(language: str) -> Iterator[None]:
         _current.reset(token)
 
 
+def N_(message: str) -> str:  # gettext's name for it, which extraction knows
+    """``message`` marked for the catalogue but not translated here: for text made where no
+    language is in use (an executor's thread) and translated where it is shown."""
+    return message
+
+
 def gettext(message: str) -> str:
     return translations(_current.get()).ugettext(message)
 

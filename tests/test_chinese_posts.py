@@ -14,7 +14,9 @@ from sqlalchemy import text
 from service import i18n
 from service.settings import Settings
 from service.web.cards import compact
+from service.workers.media import images
 from tests.support import csrf_for
+from tests.test_uploads import HTML, api_upload, encoded, photo_form, picture
 
 CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9"}
 # Latin words a Chinese page may show: names of file formats, units and UTC, the
@@ -174,3 +176,19 @@ async def test_counts_are_compact_in_the_language_in_use(client, factory, db) ->
     assert "1.2万 个赞</span>" in page and "2.3万 条评论</a>" in page
     english = await (await client.get(f"/p/{post_id}", headers={"Accept-Language": "en"})).text()
     assert "12.3K likes</span>" in english and "23.5K comments</a>" in english
+
+
+async def test_a_file_that_is_no_photo_is_refused_in_chinese(client, factory, login) -> None:
+    """The image checks run in an executor's thread, where no language is in use: their
+    refusal is worded by the request that answers."""
+    await login(client, await factory.user())
+    form = photo_form([("x.jpg", HTML, "image/jpeg")], "我的说明", token=await csrf_for(client))
+    response = await client.post("/posts", data=form, headers=CHINESE, allow_redirects=False)
+    assert response.status == 415
+    page = await response.text()
+    assert "该文件不是 JPEG、PNG、WebP 或 GIF 图片。" in page and ">我的说明</textarea>" in page
+    wide = photo_form([("wide.png", encoded(picture(800, 10), "PNG"), "image/png")], "")
+    refused = await api_upload(client, wide, **{"Accept-Language": "zh-CN"})
+    assert refused.status == 422
+    error = (await refused.json())["error"]
+    assert error["message"] == f"这张图片太细长了（超过 1:{images.MAX_ASPECT_RATIO}）。"

@@ -20,6 +20,8 @@ from typing import BinaryIO
 import blurhash
 from PIL import Image, ImageOps
 
+from service import i18n
+from service.i18n import N_
 from service.workers.media import pngstream
 
 # What a client may upload; Pillow is never asked to try its other decoders (PSD, EPS, ...).
@@ -108,12 +110,22 @@ FOREIGN_EXTENSIONS = frozenset({"svg", "svgz", "htm", "html", "xhtml", "xml", "t
 
 
 class Rejected(Exception):
-    """The file is not an image we accept; ``status`` is the HTTP answer (415 or 422)."""
+    """The file is not an image we accept; ``status`` is the HTTP answer (415 or 422).
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    Raised in an executor's thread, where no request's language is in use: the message is
+    kept marked and untranslated with its values, and worded when read (``message``), by
+    the request that answers with it."""
+
+    def __init__(self, status: int, words: str, **values: object) -> None:
+        super().__init__(words % values if values else words)
         self.status = status
-        self.message = message
+        self.words = words
+        self.values = values
+
+    @property
+    def message(self) -> str:
+        words = i18n.gettext(self.words)
+        return words % self.values if self.values else words
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,21 +184,30 @@ def declared_format(filename: str, media_type: str) -> str | None:
 
 def _check_geometry(width: int, height: int, kind: str) -> None:
     if width < 1 or height < 1:
-        raise Rejected(422, "The image has no pixels.")
+        raise Rejected(422, N_("The image has no pixels."))
     if kind == "WEBP" and width * height > MAX_WEBP_PIXELS:
         raise Rejected(
             422,
-            f"WebP images are limited to {MAX_WEBP_PIXELS // 1_000_000} megapixels; "
-            "export this one as JPEG or PNG.",
+            N_(
+                "WebP images are limited to %(megapixels)s megapixels; export this one as"
+                " JPEG or PNG."
+            ),
+            megapixels=MAX_WEBP_PIXELS // 1_000_000,
         )
     if width * height > MAX_PIXELS:
         raise Rejected(
             422,
-            f"The image is {width}×{height} pixels; the limit is "
-            f"{MAX_PIXELS // 1_000_000} megapixels.",
+            N_("The image is %(width)s×%(height)s pixels; the limit is %(megapixels)s megapixels."),
+            width=width,
+            height=height,
+            megapixels=MAX_PIXELS // 1_000_000,
         )
     if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
-        raise Rejected(422, f"The image is too long and narrow (more than 1:{MAX_ASPECT_RATIO}).")
+        raise Rejected(
+            422,
+            N_("The image is too long and narrow (more than 1:%(ratio)s)."),
+            ratio=MAX_ASPECT_RATIO,
+        )
 
 
 def _frame_count(image: Image.Image, source: BinaryIO) -> int:
@@ -201,7 +222,7 @@ def _open(source: BinaryIO) -> Image.Image:
     try:
         return Image.open(source, formats=ACCEPTED_FORMATS)
     except Image.UnidentifiedImageError as error:
-        raise Rejected(415, "That file is not a JPEG, PNG, WebP or GIF image.") from error
+        raise Rejected(415, N_("That file is not a JPEG, PNG, WebP or GIF image.")) from error
     except Exception as error:  # a known format whose headers are cut short or damaged
         raise _damaged() from error
 
@@ -213,7 +234,7 @@ def _decode_cost(image: Image.Image) -> int:
 
 
 def _damaged() -> Rejected:
-    return Rejected(422, "The image is damaged or incomplete. Try exporting it again.")
+    return Rejected(422, N_("The image is damaged or incomplete. Try exporting it again."))
 
 
 def measure(path: Path, declared: str | None = None) -> Checked:
@@ -224,12 +245,18 @@ def measure(path: Path, declared: str | None = None) -> Checked:
         with image:
             kind = FORMAT_ALIASES.get(image.format or "", image.format or "")
             if declared is not None and declared != kind:
-                raise Rejected(415, f"The file's name or type does not match its content ({kind}).")
+                raise Rejected(
+                    415,
+                    N_("The file's name or type does not match its content (%(kind)s)."),
+                    kind=kind,
+                )
             width, height = image.size
             _check_geometry(width, height, kind)
             try:
                 if _frame_count(image, source) > MAX_FRAMES:
-                    raise Rejected(422, f"Animations are limited to {MAX_FRAMES} frames.")
+                    raise Rejected(
+                        422, N_("Animations are limited to %(frames)s frames."), frames=MAX_FRAMES
+                    )
                 image.seek(0)
                 image.draft("RGB", _check_draft(width, height))
             except Rejected:
