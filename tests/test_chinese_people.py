@@ -88,6 +88,13 @@ async def test_a_profile_and_asking_to_follow_a_private_account_read_in_chinese(
     assert re.search(r'<time datetime="[^"]+" title="[^"]+">\d{4}年\d{1,2}月</time> 加入', header)
     assert "<strong>0</strong> 条帖子" in header and "<strong>0</strong> 位关注者" in header
     assert "正在关注 <strong>1</strong> 人" in header
+    # A large count in Chinese's compact form, as the cards show theirs.
+    async with db.begin() as session:
+        await session.execute(
+            text("UPDATE users SET followers_count = 12345 WHERE id = :id"), {"id": them.id}
+        )
+    crowded = await (await client.get(f"/@{them.username}")).text()
+    assert "<strong>1.2万</strong> 位关注者" in crowded
     assert f'aria-label="对 @{them.username} 的更多操作"' in header
     assert (
         "隐藏时长" in header and ">直到我取消隐藏</option>" in header and ">7 天</option>" in header
