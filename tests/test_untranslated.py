@@ -192,6 +192,12 @@ class _SentenceFinder(ast.NodeVisitor):
             self._check(node.value, node.lineno)
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        # `make messages` reads no f-string's insides: a message marked there never reaches
+        # the catalogue.
+        for inner in ast.walk(node):
+            function = getattr(inner, "func", None)
+            if getattr(function, "id", None) in GETTEXT_NAMES:
+                self.found.append(f"line {node.lineno}: a message marked inside an f-string")
         text = "".join(
             part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
         )
@@ -287,6 +293,7 @@ def test_the_python_check_finds_sentences_outside_gettext() -> None:
     assert untranslated_in_python('message = f"You follow #{tag}: its posts come home."')
     assert untranslated_in_python("""html = '<button aria-label="Next photo">' + icon""")
     assert untranslated_in_python("""html = f'<span class="hint">Show the photos</span>{x}'""")
+    assert untranslated_in_python("""html = f'<span>{escape(gettext("Show the photos"))}</span>'""")
     assert not untranslated_in_python(
         '"""A docstring."""\n'
         'flash(request, _("The rule is saved."))\n'

@@ -142,11 +142,8 @@ def _card_photo(photo: PhotoView, box: float, post_url: str, eager: bool) -> str
     """A photo in a card, linking to its post (the page's script opens the viewer instead)."""
     # The link is named by the photo's description; one its author left undescribed still
     # needs a name for a screen reader to announce (WCAG 2.4.4).
-    unnamed = (
-        ""
-        if photo.alt
-        else f'<span class="visually-hidden">{_html(gettext("Photo with no description"))}</span>'
-    )
+    undescribed = gettext("Photo with no description")
+    unnamed = "" if photo.alt else f'<span class="visually-hidden">{_html(undescribed)}</span>'
     # Its own shape, for the viewer the page's script opens on it (the image has its box's).
     return (
         f'<a class="photo" href="{post_url}" data-width="{int(photo.width)}"'
@@ -163,9 +160,10 @@ def _full_photo(photo: PhotoView, eager: bool) -> str:
         f' decoding="async"{_loading(eager)}',
         _sizes(1.0),
     )
+    full_size = _html(gettext("View full size"))
     return (
         f'<a class="photo-open" href="{_largest_url(photo)}">'
-        f'<span class="visually-hidden">{_html(gettext("View full size"))}</span>{picture}</a>'
+        f'<span class="visually-hidden">{full_size}</span>{picture}</a>'
     )
 
 
@@ -174,6 +172,7 @@ def _carousel(sprite: str, classes: str, slides: list[str]) -> str:
     snaps to each photo; the page's script shows the buttons and dots (rendered hidden here)
     and moves them, announcing where it is in the status line."""
     count = len(slides)
+    previous, following = _html(gettext("Previous photo")), _html(gettext("Next photo"))
     items = "".join(
         '      <div class="carousel-slide" role="group" aria-roledescription="slide"'
         f' aria-label="{_html(_slide_label(number, count))}">{slide}</div>\n'
@@ -188,10 +187,10 @@ def _carousel(sprite: str, classes: str, slides: list[str]) -> str:
         f' aria-label="{_html(_photos_label(count))}" data-carousel>\n'
         f'    <div class="carousel-track">\n{items}    </div>\n'
         '    <button type="button" class="carousel-button carousel-prev"'
-        f' aria-label="{_html(gettext("Previous photo"))}" aria-disabled="true" hidden>'
+        f' aria-label="{previous}" aria-disabled="true" hidden>'
         f"{icon_svg(sprite, 'chevron-left')}</button>\n"
         '    <button type="button" class="carousel-button carousel-next"'
-        f' aria-label="{_html(gettext("Next photo"))}" aria-disabled="false" hidden>'
+        f' aria-label="{following}" aria-disabled="false" hidden>'
         f"{icon_svg(sprite, 'chevron-right')}</button>\n"
         f'    <p class="carousel-dots" aria-hidden="true" hidden>{dots}</p>\n'
         '    <p class="carousel-status visually-hidden" aria-live="polite"'
@@ -204,11 +203,11 @@ def _sensitive_cover(photos: str) -> str:
     """Photos a moderator marked sensitive, behind a cover the viewer opens: a <details>, so
     it opens without a script too; the photos in it are not fetched until it is opened (they
     load lazily, and a closed <details> lays out none of its content)."""
+    label, hint = _html(gettext("Sensitive content")), _html(gettext("Show the photos"))
     return (
         '  <details class="sensitive" data-sensitive>\n'
-        '    <summary class="sensitive-cover"><span class="sensitive-label">'
-        f'{_html(gettext("Sensitive content"))}</span> <span class="sensitive-hint">'
-        f"{_html(gettext('Show the photos'))}</span></summary>\n"
+        f'    <summary class="sensitive-cover"><span class="sensitive-label">{label}</span>'
+        f' <span class="sensitive-hint">{hint}</span></summary>\n'
         f"{photos}"
         "  </details>\n"
     )
@@ -245,9 +244,10 @@ def _post_photos(post: PostView, detail: bool, post_url: str, eager: bool, sprit
 def tile_cover(photo: PhotoView) -> str:
     """A tile of a post marked sensitive: the photo's placeholder only, and the cover's
     words; the photo itself is seen on the post's page once its cover is opened."""
+    label = _html(gettext("Sensitive content"))
     return (
         f'{_space(photo, 1.0)}<span class="tile-sensitive"><span class="sensitive-label">'
-        f"{_html(gettext('Sensitive content'))}</span></span>"
+        f"{label}</span></span>"
     )
 
 
