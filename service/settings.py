@@ -47,7 +47,7 @@ class AppSettings:
     allow_local_services: bool = False
     # The languages offered (docs/translating.md), and the one for a visitor whose browser
     # asks for none of them.
-    languages: tuple[str, ...] = ("en",)
+    languages: tuple[str, ...] = ("en", "zh-Hans")
     default_language: str = "en"
 
 
