@@ -11,11 +11,12 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from aiohttp_session import STORAGE_KEY, get_session
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from service import i18n
 from service.keys import settings_key
 from service.reads.views import SessionUser
+from service.security import safe_next
 from service.web.auth import current_user
 from service.web.cards import comment_text, compact, like_form, photo_tiles, post_cards
 from service.web.csrf import CSRF_SESSION_KEY, csrf_token
@@ -144,21 +145,41 @@ async def render(
         "unread_notifications": unread,
         "section": _section(request, viewer),
         "first_page": first_page(request),
-        **_language_choice(request),
+        **_language_choice(request, status),
         **(context or {}),
     }
     return aiohttp_jinja2.render_template(template, request, page, status=status)
 
 
-def _language_choice(request: web.Request) -> dict[str, Any]:
+def _language_choice(request: web.Request, status: int) -> dict[str, Any]:
     """The page's language (`<html lang>`) and, where there is a choice, the footer's
-    switcher: the languages offered, by their own names, and the page to come back to."""
+    switcher: the languages offered, by their own names (as character references, so that
+    an English page stays ASCII: docs/rendering.md), and the page to come back to."""
     offered = request.app[settings_key].app.languages
     return {
         "language": i18n.current(),
-        "languages": [(tag, i18n.LANGUAGES[tag]) for tag in offered] if len(offered) > 1 else [],
-        "this_page": request.path_qs,
+        "languages": [(tag, _LANGUAGE_NAMES[tag]) for tag in offered] if len(offered) > 1 else [],
+        "this_page": _coming_back(request, status),
     }
+
+
+_LANGUAGE_NAMES = {
+    tag: Markup(escape(name).encode("ascii", "xmlcharrefreplace").decode("ascii"))
+    for tag, name in i18n.LANGUAGES.items()
+}
+
+
+def _coming_back(request: web.Request, status: int) -> str:
+    """Where the switcher returns: this page, but the start after an error (its address may
+    be one the visitor was refused, such as a profile hidden from them), and never to
+    another site's address a query's ``next`` names (the page does not repeat it)."""
+    if status >= 400:
+        return "/"
+    url = request.rel_url
+    asked = url.query.get("next")
+    if asked is not None and safe_next(asked, "") != asked:
+        url = url.with_query([(key, value) for key, value in url.query.items() if key != "next"])
+    return str(url)
 
 
 # The parts of the site the main navigation leads to, by the route of their page.
@@ -213,7 +234,7 @@ async def render_error_page(
         "flashes": [],
         "unread_notifications": 0,
         "section": None,
-        **_language_choice(request),
+        **_language_choice(request, status),
         **context,
     }
     response = aiohttp_jinja2.render_template("error.html", request, page, status=status)
