@@ -114,7 +114,7 @@ async def recompute_cost(database_url: str) -> Recompute:
         # Autovacuum analyzes a table once a tenth of it changed, within a minute: done here
         # at once (untimed), so that what follows is planned as on a running server, not
         # on the statistics of a table that was empty a moment ago.
-        async with engine.connect() as connected:
+        async with engine.begin() as connected:
             await connected.exec_driver_sql("ANALYZE post_trends")
     finally:
         await engine.dispose()
