@@ -13,9 +13,9 @@ import pytest
 from playwright.async_api import expect
 from sqlalchemy import text
 
-from service import i18n
 from service.settings import Settings
 from tests.browser import Browsing, log_in
+from tests.chinese import LATIN_WORD, SAME_IN_CHINESE
 from tests.test_accessibility import (
     Checked,
     arrange,
@@ -29,12 +29,6 @@ from tests.test_uploads import release
 
 PICTURED = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 NARROWEST = {"width": 320, "height": 640}
-# Words that are the same in Chinese: the product's name, the time zone of exact times,
-# file formats and their sizes, and each language's name in itself (the switcher's options).
-SAME_IN_CHINESE = {"Snapline", "UTC", "JPEG", "PNG", "WebP", "GIF", "MB", "ID"} | {
-    word for name in i18n.LANGUAGES.values() for word in re.findall(r"[A-Za-z]+", name)
-}
-_WORD = re.compile(r"[A-Za-z]{2,}")
 
 # What people wrote or named: their words may be in any language.
 _PEOPLES_WORDS = """
@@ -73,14 +67,14 @@ def settings(base_settings: Settings) -> Settings:
 async def _peoples_words(db) -> set[str]:
     async with db() as session:
         written = (await session.execute(text(_PEOPLES_WORDS))).scalars().all()
-    return {word.lower() for value in written for word in _WORD.findall(value or "")}
+    return {word.lower() for value in written for word in LATIN_WORD.findall(value or "")}
 
 
 def _english(said: str, peoples: set[str]) -> list[str]:
     return sorted(
         {
             word
-            for word in _WORD.findall(said)
+            for word in LATIN_WORD.findall(said)
             if word not in SAME_IN_CHINESE and word.lower() not in peoples
         }
     )
@@ -113,7 +107,7 @@ async def _visit(
         await page.goto(checked.path)
         assert await page.get_attribute("html", "lang") == "zh-Hans", checked.path
         said, codes = await page.evaluate(_SAID)
-        if words := _english(said, peoples | set(_WORD.findall(codes.lower()))):
+        if words := _english(said, peoples | set(LATIN_WORD.findall(codes.lower()))):
             english[f"{checked.name} ({checked.path})"] = words
         if found := await overflowing(page):
             overflow[f"{checked.name} ({checked.path})"] = found

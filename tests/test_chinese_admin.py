@@ -9,47 +9,13 @@ import re
 
 import pytest
 from mastodon import MastodonAPIError
-from sqlalchemy import text
 
 from service.app import create_app
-from service.settings import Settings
+from tests.chinese import CHINESE, ENGLISH, english_words, reads_chinese
 from tests.oauth import bearer, user_token
 from tests.support import submit
 from tests.test_mastodon_client import free_port, in_thread, signed_in
 from tests.test_reports import _as, _report, _reports_of
-
-CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9"}
-ENGLISH = {"Accept-Language": "en"}
-LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-
-
-@pytest.fixture
-def settings(base_settings: Settings) -> Settings:
-    return base_settings.replace(app={"languages": ("en", "zh-Hans"), "default_language": "en"})
-
-
-async def _reads_chinese(db, account) -> None:
-    """The account chose Chinese (users.language), as the footer's switcher stores it."""
-    async with db.begin() as session:
-        await session.execute(
-            text("UPDATE users SET language = 'zh-Hans' WHERE id = :id"), {"id": account.id}
-        )
-
-
-def _english_words(page: str, *user_content: str) -> list[str]:
-    """The Latin-script words a person reads in the page's main part, outside what people
-    wrote (elements marked dir="auto", form fields' values), @names, e-mail addresses,
-    ``user_content`` and the name Snapline; markup and scripts left out."""
-    main = re.search(r"<main\b.*?</main>", page, re.S)
-    assert main, "the page has its main part"
-    shown = main.group(0)
-    shown = re.sub(r"<(script|style|textarea)\b.*?</\1>", " ", shown, flags=re.S)
-    shown = re.sub(r"<(\w+)[^>]*\bdir=\"auto\"[^>]*>.*?</\1>", " ", shown, flags=re.S)
-    shown = re.sub(r"<[^>]*>|&#?\w+;", " ", shown)
-    shown = re.sub(r"\S+@\S+|@\w+", " ", shown)
-    for content in (*user_content, "Snapline"):
-        shown = shown.replace(content, " ")
-    return LATIN_WORD.findall(shown)
 
 
 async def test_a_chinese_moderator_reviews_a_report_and_decides_in_chinese(
@@ -57,7 +23,7 @@ async def test_a_chinese_moderator_reviews_a_report_and_decides_in_chinese(
 ) -> None:
     reporter, author = await factory.user(), await factory.user()
     moderator = await factory.user(role="moderator")
-    await _reads_chinese(db, moderator)
+    await reads_chinese(db, moderator)
     post_id = await factory.post(author, "cheap watches for sale")
     await login(client, reporter)
     assert (await _report(client, f"/p/{post_id}/report", "spam", "Ads again")).status == 303
@@ -73,7 +39,7 @@ async def test_a_chinese_moderator_reviews_a_report_and_decides_in_chinese(
     assert f"@{author.username}</a> 的帖子" in shown and ">查看<" in shown
     assert f"@{reporter.username} 举报于" in shown
     assert 'class="visually-hidden">举报 ' in shown
-    assert _english_words(queue) == []
+    assert english_words(queue, moderator.username) == []
 
     page = f"/admin/reports/{report['id']}"
     review = await (await mod.get(page)).text()
@@ -88,7 +54,7 @@ async def test_a_chinese_moderator_reviews_a_report_and_decides_in_chinese(
         ">待处理<",
     ):
         assert words in review, words
-    assert _english_words(review) == []
+    assert english_words(review, moderator.username) == []
     for english in ("Dismiss", "Delete the post", "Open reports", "reported", "Suspend @"):
         assert english not in review, english
 
@@ -105,7 +71,7 @@ async def test_a_chinese_moderator_reviews_a_report_and_decides_in_chinese(
     assert f"已处理：删除内容（@{moderator.username}，" in decided
     assert f"删除内容（操作者：@{moderator.username}）" in decided  # the history
     assert "处理记录" in decided and "重新打开" in decided
-    assert _english_words(decided) == []
+    assert english_words(decided, moderator.username) == []
     again = await submit(mod, f"{page}/delete", page=page)
     assert again.status == 422
     assert "这条举报已经是这个处理决定了。" in await again.text()
@@ -116,21 +82,21 @@ async def test_a_chinese_moderator_reviews_a_report_and_decides_in_chinese(
     english = await (await other.get(page, headers=ENGLISH)).text()
     assert "Decided: content deleted by @" in english
     assert f"delete content by @{moderator.username}" in english
-    assert {"Reopen", "History", "Decided"} <= set(_english_words(english))
+    assert {"Reopen", "History", "Decided"} <= set(english_words(english, moderator.username))
 
 
 async def test_a_chinese_admin_manages_users_sign_ups_settings_and_the_audit_log(
     client, factory, login, db
 ) -> None:
     admin = await factory.user(role="admin")
-    await _reads_chinese(db, admin)
+    await reads_chinese(db, admin)
     newcomer = await factory.user(confirmed=False)
     await login(client, admin)
 
     users = await (await client.get("/admin/users")).text()
     for words in ("用户", "加入时间", "角色", "站点设置", "待审核的注册", ">审核员<", ">管理员<"):
         assert words in users, words
-    assert _english_words(users) == []
+    assert english_words(users, admin.username) == []
     changed = await submit(
         client, f"/admin/users/{newcomer.username}/role", {"role": "moderator"}, page="/admin/users"
     )
@@ -145,7 +111,7 @@ async def test_a_chinese_admin_manages_users_sign_ups_settings_and_the_audit_log
 
     applications = await (await client.get("/admin/applications")).text()
     assert "待审核的注册" in applications
-    assert _english_words(applications) == []
+    assert english_words(applications, admin.username) == []
 
     settings_page = await (await client.get("/admin/settings")).text()
     for words in (
@@ -157,7 +123,7 @@ async def test_a_chinese_admin_manages_users_sign_ups_settings_and_the_audit_log
         "添加规则",
     ):
         assert words in settings_page, words
-    assert _english_words(settings_page) == []
+    assert english_words(settings_page, admin.username) == []
     form = {"registration_mode": "open", "name": "", "description": "", "contact_email": ""}
     invalid = await submit(client, "/admin/settings", form, page="/admin/settings")
     assert invalid.status == 422
@@ -170,7 +136,7 @@ async def test_a_chinese_admin_manages_users_sign_ups_settings_and_the_audit_log
     audit = await (await client.get("/admin/audit")).text()
     for words in ("审计日志", "所有审核决定，最新的在前。", "时间", "操作者", "操作", "原因"):
         assert words in audit, words
-    assert _english_words(audit) == []
+    assert english_words(audit, admin.username) == []
 
 
 async def test_mastodon_api_errors_are_in_the_devices_language(

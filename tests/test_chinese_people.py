@@ -6,52 +6,14 @@ Chinese meets Chinese words there and no English word outside what people wrote.
 from __future__ import annotations
 
 import re
-from html import unescape
 
-import pytest
 from sqlalchemy import text
 
 from service import i18n
 from service.domain import profiles
 from service.handlers.flood import too_fast
-from service.settings import Settings
-from tests.support import Account, submit
-
-CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9"}
-LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-# Read by people though not between tags.
-READ_ATTRIBUTE = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"')
-# The product's name, and the zone of an exact moment ("2026年11月30日 08:18:58 UTC").
-NOT_ENGLISH = {"Snapline", "UTC"}
-
-
-@pytest.fixture
-def settings(base_settings: Settings) -> Settings:
-    return base_settings.replace(app={"languages": ("en", "zh-Hans"), "default_language": "en"})
-
-
-async def _reads_chinese(db, *accounts: Account) -> None:
-    """The accounts chose Simplified Chinese (as the footer's switcher stores it)."""
-    async with db.begin() as session:
-        for account in accounts:
-            await session.execute(
-                text("UPDATE users SET language = 'zh-Hans' WHERE id = :id"), {"id": account.id}
-            )
-
-
-def _english_words(html: str, *user_content: str) -> list[str]:
-    """The Latin-script words a person reads or hears in ``html`` (its text and its read
-    attributes), once ``user_content`` (names, posts, tags) is taken out."""
-    read = READ_ATTRIBUTE.findall(html)
-    shown = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    shown = re.sub(r"<[^>]*>", " ", shown)
-    found = []
-    for part in (shown, *read):
-        part = unescape(part)
-        for content in sorted(user_content, key=len, reverse=True):
-            part = part.replace(content, " ")
-        found += [word for word in LATIN_WORD.findall(part) if word not in NOT_ENGLISH]
-    return found
+from tests.chinese import CHINESE, english_words, reads_chinese
+from tests.support import submit
 
 
 def _between(html: str, start: str, end: str) -> str:
@@ -73,7 +35,7 @@ async def test_a_profile_and_asking_to_follow_a_private_account_read_in_chinese(
     client, make_client, factory, login, db
 ) -> None:
     me, them = await factory.user(), await factory.user()
-    await _reads_chinese(db, me, them)
+    await reads_chinese(db, me, them)
     await factory.follow(them, me)
     async with db.begin() as session:
         await profiles.set_locked(session, them.id, True)
@@ -101,10 +63,10 @@ async def test_a_profile_and_asking_to_follow_a_private_account_read_in_chinese(
     )
     assert f">隐藏 @{them.username}</button>" in header and f">屏蔽 @{them.username}<" in header
     assert f">举报 @{them.username}</a>" in header
-    assert _english_words(header, them.username) == []
+    assert english_words(header, them.username) == []
     tabs = _between(page, '<nav class="tabs profile-tabs"', "</nav>")
     assert f'aria-label="@{them.username} 的帖子"' in tabs and ">照片</a>" in tabs
-    assert _english_words(tabs, them.username) == []
+    assert english_words(tabs, them.username) == []
     assert '<p class="empty">还没有帖子。</p>' in page
 
     asked = await submit(client, f"/@{them.username}/follow", page=f"/@{them.username}")
@@ -125,7 +87,7 @@ async def test_a_profile_and_asking_to_follow_a_private_account_read_in_chinese(
     )
     [line] = re.findall(r'<p class="notification-text">(.*?)</p>', page, re.S)
     assert f"{me.username}</a> 请求关注你。" in line and ">去处理</a>" in line
-    assert _english_words(_main(page), me.username) == []
+    assert english_words(_main(page), me.username) == []
 
     page = await (await owner.get("/follow-requests")).text()
     assert "你的账号是私密账号：每位新关注者都需要先提出请求。" in page
@@ -134,7 +96,7 @@ async def test_a_profile_and_asking_to_follow_a_private_account_read_in_chinese(
         and '拒绝<span class="visually-hidden">' in page
     )
     assert re.search(r"</time>请求</span>", page)
-    assert _english_words(_main(page), me.username) == []
+    assert english_words(_main(page), me.username) == []
 
     approved = await submit(
         owner, f"/follow-requests/{me.username}/approve", page="/follow-requests"
@@ -147,13 +109,13 @@ async def test_a_profile_and_asking_to_follow_a_private_account_read_in_chinese(
     page = await (await client.get("/notifications")).text()
     assert f"{them.username}</a> 接受了你的关注请求。" in page
     assert f"{them.username}</a> 关注了你。" in page  # before they made the account private
-    assert _english_words(_main(page), me.username, them.username) == []
+    assert english_words(_main(page), me.username, them.username) == []
 
 
 async def test_notifications_are_whole_chinese_sentences(client, factory, login, db) -> None:
     star = await factory.user()
     fans = [await factory.user() for _ in range(4)]
-    await _reads_chinese(db, star)
+    await reads_chinese(db, star)
     post = await factory.post(star, "words only")
     await factory.follow(fans[0], star)
     for fan in fans[:3]:
@@ -178,7 +140,7 @@ async def test_notifications_are_whole_chinese_sentences(client, factory, login,
     assert f'<a href="/p/{elsewhere}#comment-' in page and ">一条评论</a>" in page
     notifications = _between(page, '<ol class="notifications">', "</ol>")
     content = (*names, star.username, "nice light", "look")
-    assert _english_words(notifications, *content) == []
+    assert english_words(notifications, *content) == []
 
     # One of them, then none.
     await factory.like(fans[3], elsewhere)
@@ -186,7 +148,7 @@ async def test_notifications_are_whole_chinese_sentences(client, factory, login,
     page = await (await client.get("/notifications")).text()
     assert f"{names[3]}</a> 赞了<a href=" in page and ">你的帖子</a>。" in page
     other = await factory.user()
-    await _reads_chinese(db, other)
+    await reads_chinese(db, other)
     await login(client, other)
     page = await (await client.get("/notifications")).text()
     assert "还没有通知。有人关注你、赞或评论你的帖子、或提到你时，会显示在这里。" in page
@@ -194,7 +156,7 @@ async def test_notifications_are_whole_chinese_sentences(client, factory, login,
 
 async def test_blocks_mutes_and_their_settings_read_in_chinese(client, factory, login, db) -> None:
     me, them = await factory.user(), await factory.user()
-    await _reads_chinese(db, me)
+    await reads_chinese(db, me)
     await login(client, me)
     profile = f"/@{them.username}"
 
@@ -213,7 +175,7 @@ async def test_blocks_mutes_and_their_settings_read_in_chinese(client, factory, 
     assert "你不会看到这些人的帖子、评论或通知。对方不会收到提示，仍然可以看到和关注你。" in mutes
     assert 'aria-label="已隐藏的账号"' in mutes and "</time>起，至 <time datetime=" in mutes
     assert f">取消隐藏 @{them.username}</button>" in mutes
-    assert _english_words(mutes, them.username) == []
+    assert english_words(mutes, them.username) == []
     unmuted = await submit(
         client, f"{profile}/unmute", {"next": "/settings/mutes"}, page="/settings/mutes"
     )
@@ -227,12 +189,12 @@ async def test_blocks_mutes_and_their_settings_read_in_chinese(client, factory, 
     assert f"你已屏蔽 @{them.username}：你看不到对方的任何内容，对方也看不到你的。" in page
     assert f">取消屏蔽 @{them.username}</button>" in page
     header = _between(page, '<section class="card profile">', "</section>")
-    assert _english_words(header, them.username) == []
+    assert english_words(header, them.username) == []
     page = await (await client.get("/settings/blocks")).text()
     blocks = page[page.index("<h2>已屏蔽的账号</h2>") : page.index("</section>")]
     assert "双方都不能关注对方。取消屏蔽不会恢复因屏蔽而解除的关注关系。" in blocks
     assert "</time>起</span>" in blocks and f">取消屏蔽 @{them.username}</button>" in blocks
-    assert _english_words(blocks, them.username) == []
+    assert english_words(blocks, them.username) == []
     unblocked = await submit(
         client, f"{profile}/unblock", {"next": "/settings/blocks"}, page="/settings/blocks"
     )
@@ -247,7 +209,7 @@ async def test_blocks_mutes_and_their_settings_read_in_chinese(client, factory, 
 
 async def test_followers_and_following_read_in_chinese(client, factory, login, db) -> None:
     me, fan = await factory.user(), await factory.user()
-    await _reads_chinese(db, me)
+    await reads_chinese(db, me)
     await factory.follow(fan, me)
     await login(client, me)
 
@@ -256,7 +218,7 @@ async def test_followers_and_following_read_in_chinese(client, factory, login, d
     assert '<h2 class="section-title">关注者</h2>' in page and 'aria-label="关注者"' in page
     assert "</time>起</span>" in page and f">移除关注者 @{fan.username}</button>" in page
     assert ">编辑个人资料</a>" in page
-    assert _english_words(_between(page, "<h2", "</ol>"), me.username, fan.username) == []
+    assert english_words(_between(page, "<h2", "</ol>"), me.username, fan.username) == []
     page = await (await client.get(f"/@{me.username}/following")).text()
     assert f"<title>@{me.username} 关注的人" in page
     assert '<p class="empty">还没有人。</p>' in page
@@ -282,14 +244,14 @@ async def test_hashtags_and_search_read_in_chinese(client, factory, login, db) -
     page = await (await client.get(f"/tags/{tag}?sort=top", headers=CHINESE)).text()
     assert "这个话题标签下暂时没有热门帖子。" in page
 
-    await _reads_chinese(db, me)
+    await reads_chinese(db, me)
     await login(client, me)
     page = await (await client.get(f"/tags/{tag}")).text()
     title_row = _between(page, '<div class="title-row">', "</nav>")
     assert (
         'title="在首页时间线中查看它的公开帖子">关注<span class="visually-hidden"> #' in title_row
     )
-    assert _english_words(title_row, tag) == []
+    assert english_words(title_row, tag) == []
     followed = await submit(client, f"/tags/{tag}/follow", page=f"/tags/{tag}")
     page = await (await client.get(followed.headers["Location"])).text()
     assert _notice(page) == f"你已关注 #{tag}：它的公开帖子会出现在你的首页。"
@@ -303,7 +265,7 @@ async def test_hashtags_and_search_read_in_chinese(client, factory, login, db) -
     )
     assert re.search(r"1 条帖子，<time [^>]+>刚刚</time>关注", followed_tags)
     assert f'取消关注 <span dir="auto">#{tag}</span>' in followed_tags
-    assert _english_words(followed_tags, tag) == []
+    assert english_words(followed_tags, tag) == []
     unfollowed = await submit(
         client, f"/tags/{tag}/unfollow", {"next": "/settings/tags"}, page="/settings/tags"
     )
@@ -317,13 +279,13 @@ async def test_hashtags_and_search_read_in_chinese(client, factory, login, db) -
     assert ">全部</a>" in page and ">用户</a>" in page and ">话题标签</a>" in page
     assert '<span class="since">0 位关注者</span>' in page
     assert "没有以此开头的话题标签。" in page and "没有找到帖子。" in page
-    assert _english_words(_main(page), author.username) == []
+    assert english_words(_main(page), author.username) == []
     page = await (await client.get("/search", params={"q": tag})).text()
     assert f'aria-label="与“{tag}”匹配的话题标签"' in page and "没有叫这个名字的用户。" in page
     assert f'<span class="visually-hidden"> （@{author.username} 的帖子）</span>' in page
     # The post's words, its matches marked, are the author's.
     found = re.sub(r'<p class="snippet" dir="auto">.*?</p>', " ", _main(page), flags=re.S)
-    assert _english_words(found, author.username, tag) == []
+    assert english_words(found, author.username, tag) == []
 
 
 async def test_api_messages_of_people_are_chinese_and_their_codes_english(client) -> None:

@@ -5,44 +5,14 @@ and counts in the language's compact form."""
 
 from __future__ import annotations
 
-import html
-import re
-
-import pytest
 from sqlalchemy import text
 
 from service import i18n
-from service.settings import Settings
 from service.web.cards import compact
 from service.workers.media import images
+from tests.chinese import CHINESE, english_words
 from tests.support import csrf_for
 from tests.test_uploads import HTML, api_upload, encoded, photo_form, picture
-
-CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9"}
-# Latin words a Chinese page may show: names of file formats, units and UTC, the
-# product's name, and the language switcher's "English" (each language by its own name).
-NAMES = {"JPEG", "PNG", "WebP", "GIF", "MB", "UTC", "Snapline", "English"}
-LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-# The attributes people read or hear, as tests/test_untranslated.py lists them.
-READ_ATTRIBUTE = re.compile(
-    r'\s(?:alt|title|placeholder|aria-label|aria-description|label)="([^"]*)"'
-)
-
-
-@pytest.fixture
-def settings(base_settings: Settings) -> Settings:
-    return base_settings.replace(app={"languages": ("en", "zh-Hans"), "default_language": "en"})
-
-
-def english_words(page: str, *user_content: str) -> list[str]:
-    """The Latin-script words a person reads or hears on ``page`` (its text and the
-    attributes read aloud; not its scripts, styles or markup), outside ``user_content``."""
-    main = re.sub(r"<(script|style|template)\b.*?</\1>", " ", page, flags=re.S)
-    read = " ".join(READ_ATTRIBUTE.findall(main))
-    shown = html.unescape(re.sub(r"<[^>]*>", " ", main) + " " + read)
-    for content in sorted(user_content, key=len, reverse=True):
-        shown = shown.replace(content, " ")
-    return [word for word in LATIN_WORD.findall(shown) if word not in NAMES]
 
 
 async def _get(client, path: str) -> str:

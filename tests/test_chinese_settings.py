@@ -5,82 +5,23 @@ the way, in Chinese; and the language they read Snapline in, chosen on the profi
 from __future__ import annotations
 
 import html
-import re
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import aiohttp
 import pytest
 from sqlalchemy import text
 
-from service import i18n
 from service.domain import exports, registration
-from service.domain.reports import CATEGORY_LABELS
-from service.settings import Settings
+from tests.chinese import CHINESE, ENGLISH, english_words
 from tests.support import csrf_for, submit
 
-CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9"}
-ENGLISH = {"Accept-Language": "en"}
 CHINESE_PAGE = '<html lang="zh-Hans"'
-# Latin words a Chinese page may show: the product's name, formats and units, identifiers,
-# and each language's name in itself (the language choices).
-NAMES = {"Snapline", "UTC", "JPEG", "PNG", "WebP", "GIF", "MB", "zip", "English"}
-LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-# Attributes people read or hear.
-READ_ATTRIBUTES = {"alt", "title", "aria-label", "placeholder"}
 
 
-@pytest.fixture
-def settings(base_settings: Settings) -> Settings:
-    return base_settings.replace(app={"languages": ("en", "zh-Hans"), "default_language": "en"})
-
-
-class _Words(HTMLParser):
-    """What a page says to people: its text and read attributes, outside scripts, styles
-    and code (scopes, tokens and links are identifiers)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "code"):
-            self._hidden += 1
-        self.parts += [value for name, value in attrs if name in READ_ATTRIBUTES and value]
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "code"):
-            self._hidden = max(0, self._hidden - 1)
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.parts.append(data)
-
-
-def _shared_english() -> list[str]:
-    """English this area's pages show from files marked elsewhere (the report categories,
-    the audience choice): left out here, as user content is."""
-    with i18n.using("en"):
-        labels = [str(label) for label in CATEGORY_LABELS.values()]
-    audience = [
-        "Your account is private: your posts are for your followers, or unlisted.",
-        "Unlisted — not on explore",
-        "Followers only",
-        "Public",
-    ]
-    return [*labels, *audience]
-
-
-def english_words(page: str, *user_content: str) -> list[str]:
-    """The Latin-script words a Chinese page says to people, outside ``user_content``."""
+def _english(page: str, *user_content: str) -> list[str]:
+    """The English words of a page that must be in Chinese (english_words)."""
     assert CHINESE_PAGE in page
-    words = _Words()
-    words.feed(page)
-    said = " ".join(words.parts)
-    for content in sorted((*user_content, *_shared_english()), key=len, reverse=True):
-        said = said.replace(content, " ")
-    return [word for word in LATIN_WORD.findall(said) if word not in NAMES]
+    return english_words(page, *user_content)
 
 
 async def _chinese_page(client, path: str) -> str:
@@ -111,7 +52,7 @@ async def test_every_settings_page_is_in_chinese(client, factory, login, db) -> 
         page = await _chinese_page(client, path)
         for words in [*chinese, "设置", "个人主页", "已屏蔽", "话题标签", "删除账号"]:
             assert words in page, (path, words)
-        assert english_words(page, me.username, me.email) == [], path
+        assert _english(page, me.username, me.email) == [], path
 
 
 async def test_what_a_chinese_speaker_made_is_listed_in_chinese(client, factory, login, db) -> None:
@@ -124,7 +65,7 @@ async def test_what_a_chinese_speaker_made_is_listed_in_chinese(client, factory,
     assert "这是你的新令牌。请立即复制：它不会再次显示。" in page
     assert "使用时请发送 <code>Authorization: Bearer</code> 加上这个令牌。" in page
     assert "权限：<code>read</code> &middot; 创建于 " in page and ">撤销<" in page
-    assert english_words(page, me.username, me.email, "backup script") == []
+    assert _english(page, me.username, me.email, "backup script") == []
 
     async with db.begin() as session:
         week = await registration.create_invite(session, me.id, 1, timedelta(days=7))
@@ -134,12 +75,12 @@ async def test_what_a_chinese_speaker_made_is_listed_in_chinese(client, factory,
     assert "已使用：0 / 1 次" in invites and "已使用：0 次（不限次数）" in invites
     assert "永不过期" in invites and " 过期" in invites and "年" in invites  # the exact moment
     assert '>撤销<span class="visually-hidden">邀请 ' in invites
-    assert english_words(invites, me.username, me.email, week, ever) == []
+    assert _english(invites, me.username, me.email, week, ever) == []
 
     archives = await _chinese_page(client, "/settings/export")
     assert "正在生成你的存档，准备好后我们会发邮件通知你。" in archives
     assert "你最近的存档" in archives and "：正在生成。" in archives
-    assert english_words(archives, me.username, me.email) == []
+    assert _english(archives, me.username, me.email) == []
 
 
 async def test_form_errors_and_confirmations_are_in_chinese(client, factory, login) -> None:
@@ -162,7 +103,7 @@ async def test_form_errors_and_confirmations_are_in_chinese(client, factory, log
     page = await refused.text()
     assert refused.status == 422 and "请给令牌起个名字，方便以后辨认。" in page
     assert "请从列出的权限中选择。" in page
-    assert english_words(page, me.username, me.email) == []
+    assert _english(page, me.username, me.email) == []
 
     refused = await _send(client, "/settings/invites", {"max_uses": "7", "expires_in": "2"})
     page = await refused.text()
@@ -175,7 +116,7 @@ async def test_form_errors_and_confirmations_are_in_chinese(client, factory, log
     refused = await _send(client, "/settings/profile", {"bio": "长" * 301})
     page = await refused.text()
     assert refused.status == 422 and "最多 300 个字符。" in page
-    assert english_words(page, me.username, me.email, "长" * 301) == []
+    assert _english(page, me.username, me.email, "长" * 301) == []
     saved = await _send(client, "/settings/profile", {"bio": "你好", "language": "zh-Hans"})
     assert saved.status == 303
     assert "个人主页已保存。" in await _chinese_page(client, "/settings/profile")
@@ -191,7 +132,7 @@ async def test_form_errors_and_confirmations_are_in_chinese(client, factory, log
     refused = await _send(client, "/settings/delete", {"password": "wrong"})
     page = await refused.text()
     assert refused.status == 422 and "密码不正确，未作任何更改。" in page
-    assert english_words(page, me.username, me.email) == []
+    assert _english(page, me.username, me.email) == []
     deleted = await _send(client, "/settings/delete", {"password": "an0ther-s3cret"})
     assert deleted.status == 303
     home = await _chinese_page(client, deleted.headers["Location"])
@@ -214,7 +155,7 @@ async def test_a_report_is_made_and_followed_in_chinese(client, factory, login, 
         assert f"只有审核员能看到你的举报，@{them.username} 不会知道是谁举报的。" in page
         assert "有什么问题？" in page and ">提交举报<" in page and ">取消<" in page
         user_content = (me.username, me.email, them.username, "a post in question")
-        assert english_words(page, *user_content, "a comment in question") == [], path
+        assert _english(page, *user_content, "a comment in question") == [], path
 
     path = f"/p/{post_id}/report"
     refused = await _send(client, path, {"category": "nope"})
@@ -227,7 +168,7 @@ async def test_a_report_is_made_and_followed_in_chinese(client, factory, login, 
     mine = await _chinese_page(client, "/settings/reports")
     assert f"<strong>@{them.username} 的帖子</strong>" in mine
     assert "处理中：审核员尚未作出决定。" in mine
-    assert english_words(mine, me.username, me.email, them.username) == []
+    assert _english(mine, me.username, me.email, them.username) == []
 
     # Their own is refused in Chinese, by the page and by the API (its code stays English).
     theirs = await make_client(client)
