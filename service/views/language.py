@@ -5,13 +5,17 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.domain import profiles
-from service.i18n import gettext as _
 from service.keys import session_cache_key, sessionmaker_key, settings_key
 from service.security import safe_next
 from service.views.common import redirect
 from service.web.auth import current_user
 from service.web.forms import read_form
-from service.web.language import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE_SECONDS
+from service.web.language import (
+    LANGUAGE_COOKIE,
+    LANGUAGE_COOKIE_MAX_AGE_SECONDS,
+    NOT_OFFERED,
+    offered,
+)
 from service.web.problems import Problem
 
 
@@ -20,8 +24,8 @@ async def set_language(request: web.Request) -> web.Response:
     account of whoever is signed in (their mails follow it), then back to the page."""
     form = await read_form(request)
     language = form.get("language", "")
-    if language not in request.app[settings_key].app.languages:
-        raise Problem(422, _("Choose one of the languages offered."), "unknown_language")
+    if not offered(request, language):
+        raise Problem(422, str(NOT_OFFERED), "unknown_language")
     viewer = current_user(request)
     if viewer is not None:
         async with request.app[sessionmaker_key].begin() as db:

@@ -17,7 +17,6 @@ from service.keys import (
     passwords_key,
     session_cache_key,
     sessionmaker_key,
-    settings_key,
 )
 from service.reads import people
 from service.reads.views import SessionUser, avatar_url
@@ -26,6 +25,7 @@ from service.views.common import redirect, render
 from service.web.auth import current_session_secret, require_user
 from service.web.flash import flash
 from service.web.forms import read_form
+from service.web.language import NOT_OFFERED, offered
 from service.web.paging import page_request
 from service.web.problems import Problem
 from service.web.resources import reading
@@ -137,8 +137,8 @@ async def _save_profile(
     if avatar is not None and not user.is_confirmed:
         errors["avatar"] = _("Confirm your email address before you upload a photo.")
     language = _language_choice(user, form.get("language"))
-    if language is not None and language not in request.app[settings_key].app.languages:
-        errors["language"] = _("Choose one of the languages offered.")
+    if language is not None and not offered(request, language):
+        errors["language"] = str(NOT_OFFERED)
     if errors:
         return await _profile_page(
             request,

@@ -15,6 +15,15 @@ from service.workers.mail import mail_language
 
 LANGUAGE_COOKIE = "snapline_language"
 LANGUAGE_COOKIE_MAX_AGE_SECONDS = 365 * 24 * 3600
+# The answer to a language the instance does not offer (the switcher, the profile settings).
+NOT_OFFERED = i18n.lazy_gettext("Choose one of the languages offered.")
+
+
+def offered(request: web.Request, language: str | None) -> bool:
+    """Whether the instance offers ``language`` (``app.languages``)."""
+    return language in request.app[settings_key].app.languages
+
+
 language_key = web.RequestKey("language", str)
 
 
